@@ -1,0 +1,36 @@
+"""whisk: a WebAssembly runtime for Python.
+
+The public API (everything else is internal)::
+
+    Module(source) / Module.from_file(path)      decode + validate (+ pre-decode) a .wasm binary
+    Instance(module, imports=None)               instantiate; .exports maps names to externs
+    Func, Memory, Table, Global                  runtime objects (spec 4.2)
+    run(module_or_path, args=(), ...)            run a WASI command, return its exit status
+    WasiConfig                                   WASI settings for run() and embedding
+    WasmError > DecodeError | ValidationError | LinkError | Trap > Exhaustion; Exit
+"""
+
+from ._core.runtime import Func, Global, Memory, Table
+from .errors import DecodeError, Exhaustion, Exit, LinkError, Trap, ValidationError, WasmError
+from .runtime.instance import ExportType, Exports, ImportType, Instance, Module
+from .types import FuncType, GlobalType, Limits, MemoryType, TableType
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Module", "Instance", "Func", "Memory", "Table", "Global", "Exports", "ImportType", "ExportType",
+    "FuncType", "TableType", "MemoryType", "GlobalType", "Limits",
+    "WasmError", "DecodeError", "ValidationError", "LinkError", "Trap", "Exhaustion", "Exit",
+    "run", "WasiConfig",
+]
+
+
+def __getattr__(name: str):
+    # WASI and run() are imported on first use, keeping `import whisk` light.
+    if name == "run":
+        from .run import run
+        return run
+    if name == "WasiConfig":
+        from .wasi.config import WasiConfig
+        return WasiConfig
+    raise AttributeError(f"module 'whisk' has no attribute {name!r}")

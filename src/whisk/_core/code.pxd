@@ -1,0 +1,108 @@
+# The core's data layout: lowered code, frames and the runtime records the dispatch loop reads.
+#
+# Naming conventions used throughout _core (written once here):
+#   fp      frame pointer: uint64_t* to slot 0 of the current frame. A frame is locals (params
+#           first) then temporaries (the operand stack, one slot per i32/i64/f32/f64/ref value,
+#           two slots per v128).
+#   slot    an index into the frame (fp[slot]); every operand word that names a value is a slot.
+#   pc      uint32_t* into the module's code array; `code` is its base.
+#   _ri     op variant whose right operand is an immediate (1 word for 32-bit types, 2 for 64-bit,
+#           low word first) instead of a slot.
+#   br_X    fused compare-and-branch: branch to the target when X holds.
+#   trap    an int code (Trap enum below); 0 means no trap.
+#
+# Lowered instruction format (one flat uint32_t array per module, all functions concatenated):
+#   word 0            internal op (enum Op in ops.pxd, generated from whisk/opcodes.py)
+#   words 1..         operands, in order: destination slot (if the op produces a value), source
+#                     slots, then immediates; branch targets are absolute word indices into the
+#                     code array. The exact layout of every op is given where it is generated
+#                     (tools/gen_core.py) or hand-written (loop.pxi.in).
+#
+# Values live in frames as raw 64-bit slots: i32 zero-extended, i64 as is, f32/f64 as their IEEE
+# bits (so NaN payloads survive), funcref as a FuncRec* (0 = null), externref as an index + 1 into
+# the store's extern table (0 = null).
+
+from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
+from cpython.ref cimport PyObject
+
+cdef enum TrapCode:
+    TRAP_NONE = 0
+    TRAP_UNREACHABLE = 1
+    TRAP_DIV_ZERO = 2
+    TRAP_INT_OVERFLOW = 3
+    TRAP_INVALID_CONVERSION = 4
+    TRAP_OOB_MEMORY = 5
+    TRAP_OOB_TABLE = 6
+    TRAP_UNDEFINED_ELEMENT = 7
+    TRAP_UNINITIALIZED_ELEMENT = 8
+    TRAP_INDIRECT_TYPE = 9
+    TRAP_CALL_STACK = 10
+    TRAP_HOST = 11           # a host function raised; the exception is kept by the store
+    TRAP_FUEL = 12
+    TRAP_INTERRUPT = 13
+    TRAP_STACK_OVERFLOW = 14 # value stack exhausted (reported like TRAP_CALL_STACK)
+
+cdef struct MemRec:
+    # A linear memory. `base` never moves: the address space for `reserved` bytes is reserved
+    # up front and committed as the memory grows, so views of it never dangle.
+    uint8_t* base
+    uint64_t size          # current size in bytes (pages * 65536)
+    uint64_t max_pages     # maximum in pages of 64 KiB (65536 if none declared)
+    uint64_t reserved      # bytes of address space reserved at base
+
+cdef struct TableRec:
+    uint64_t* elems        # reference values (see above)
+    uint32_t size          # current number of elements
+    uint32_t max           # maximum number of elements (0xFFFFFFFF if none declared)
+    uint32_t capacity      # allocated elements
+    uint32_t is_func       # 1 for funcref tables, 0 for externref
+
+cdef struct SegRec:
+    # An element segment (items are ref values) or a data segment (bytes); n = 0 once dropped.
+    uint64_t* items
+    const uint8_t* bytes
+    uint32_t n
+
+cdef struct InstCtx
+
+cdef struct FuncRec:
+    InstCtx* inst          # owning instance (NULL for host functions)
+    uint32_t entry         # word index of the first instruction in inst.code
+    uint32_t nparams       # parameter slots
+    uint32_t nresults      # result slots
+    uint32_t nlocals       # local slots including parameters
+    uint32_t nslots        # frame size in slots (locals + temporaries)
+    uint32_t type_id       # canonical (process-wide) id of the function type
+    uint32_t index         # function index within its instance, for backtraces
+    PyObject* host         # the Func object of a host function (borrowed), else NULL
+    PyObject* obj          # the Func object that holds this record (borrowed)
+
+cdef struct InstCtx:
+    const uint32_t* code   # the module's lowered code
+    FuncRec** funcs        # function index space
+    uint64_t** globals     # global index space: each a pointer to the value's slot(s)
+    MemRec* mem            # memory 0, or NULL
+    TableRec** tables      # table index space
+    uint32_t* type_ids     # canonical id per type index (for call_indirect)
+    SegRec* elems          # element segments
+    SegRec* datas          # data segments
+
+cdef struct Frame:
+    # A saved caller frame on the call stack.
+    const uint32_t* ret_pc
+    uint64_t* fp
+    FuncRec* func
+
+cdef struct ExecCtx:
+    uint64_t* stack        # the value stack (frames are laid out on it)
+    uint64_t* stack_end
+    uint64_t* free         # first slot above the frames in use (for re-entrant calls)
+    Frame* frames          # the call stack
+    uint32_t depth         # frames in use
+    uint32_t max_depth     # call depth limit
+    FuncRec* trap_func     # the function that trapped (for the backtrace)
+    uint32_t trap_depth    # depth at the trap
+    int64_t fuel           # remaining fuel when fuel_enabled
+    int fuel_enabled
+    volatile int interrupt # set from another thread to stop guest code
+    PyObject* owner        # the Store object (borrowed)

@@ -1,0 +1,7 @@
+from libc.stdint cimport uint32_t
+
+cdef class LoweredModule:
+    cdef uint32_t* code
+    cdef Py_ssize_t n
+    cdef public list funcs      # [(entry, nparams, nresults, nlocals, nslots)] per defined func
+    cdef const uint32_t* code_ptr(self)

@@ -1,0 +1,1353 @@
+# The pre-decoder: validates each function body and lowers it, once, into the core's flat
+# instruction format (code.pxd) with operands resolved to frame slots.
+#
+# Validation follows the spec's appendix "Validation Algorithm" (operand stack of value types,
+# control stack of frames, the polymorphic stack of unreachable code) and implements the typing
+# rules of spec 3.3 for every instruction; it runs fused with lowering, which needs the same
+# stack of types to place values in slots. Decoding errors inside a body (spec 5.4) raise
+# DecodeError; typing errors ValidationError, both with the spec test suite's wording.
+#
+# Lowering ("register" style):
+# * each operand stack entry is SLOT (its value is in its canonical temporary slot,
+#   nlocal_slots + pos), LOCAL (a pending local.get: the value is the local's slot) or CONST (a
+#   constant not yet written anywhere);
+# * consumers read LOCAL operands straight from the local's slot and CONST right operands as
+#   immediates (the _ri ops); a local.set/tee right after the producer of the value rewrites the
+#   producer's destination to the local;
+# * a compare (or i32.eqz) followed by br_if / if becomes one fused compare-and-branch op;
+# * pending LOCAL entries are written to their canonical slots before a write to that local and
+#   at block, loop and if entry; block parameters and results always live in canonical slots;
+# * call arguments are written to consecutive canonical slots, where the callee's frame begins;
+# * branches copy the label's values to the label's slots, then jump to an absolute code index;
+#   forward targets are patched at `end` through a chain threaded through the target words.
+
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
+from libc.stdlib cimport malloc, realloc, free
+from libc.string cimport memset, memcpy
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+
+from whisk._core.ops cimport *
+from whisk.errors import DecodeError, ValidationError
+
+include "optable.pxi"
+fill_optable()
+
+cdef enum:
+    T_UNKNOWN = 0
+    T_I32 = 0x7F
+    T_I64 = 0x7E
+    T_F32 = 0x7D
+    T_F64 = 0x7C
+    T_V128 = 0x7B
+    T_FUNCREF = 0x70
+    T_EXTERNREF = 0x6F
+
+cdef enum:
+    K_SLOT = 0
+    K_LOCAL = 1
+    K_CONST = 2
+
+cdef enum:
+    C_FUNC = 0
+    C_BLOCK = 1
+    C_LOOP = 2
+    C_IF = 3
+    C_ELSE = 4
+
+cdef enum:
+    MAX_LOCALS = 50000
+    NO_CHAIN = 0xFFFFFFFF
+
+cdef struct Ctrl:
+    int kind
+    int type_index          # index into the (extended) type table
+    int height              # operand stack height below the block's parameters
+    uint32_t base_pos       # slot position of the first parameter / result
+    int unreachable         # the rest of the block is unreachable (polymorphic stack)
+    int dead                # the block itself sits in unreachable code: nothing is emitted
+    uint32_t target         # loop: code index of its start
+    uint32_t fixups         # head of the chain of target words that want the end address
+    uint32_t else_fixup     # if: the target word that wants the else address
+
+cdef inline int slot_size(uint8_t t) noexcept nogil:
+    return 2 if t == T_V128 else 1
+
+cdef inline bint is_ref(uint8_t t) noexcept nogil:
+    return t == T_FUNCREF or t == T_EXTERNREF
+
+cdef inline bint is_valtype(uint8_t t) noexcept nogil:
+    return t == T_I32 or t == T_I64 or t == T_F32 or t == T_F64 or t == T_V128 or is_ref(t)
+
+_TYPE_NAMES = {T_I32: "i32", T_I64: "i64", T_F32: "f32", T_F64: "f64", T_V128: "v128",
+               T_FUNCREF: "funcref", T_EXTERNREF: "externref", T_UNKNOWN: "_"}
+_TYPE_CODES = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+cdef class LoweredModule:
+    """The lowered code of one module: ``code`` (all functions, concatenated) and, per defined
+    function, ``entry`` (word index), ``nparams``/``nresults``/``nlocals`` (in slots) and
+    ``nslots`` (frame size in 64-bit slots)."""
+    def __dealloc__(self):
+        free(self.code)
+
+    def words(self):
+        """The code as a tuple of ints (for tests and the disassembler)."""
+        return tuple(self.code[i] for i in range(self.n))
+
+    cdef const uint32_t* code_ptr(self):
+        return self.code
+
+
+cdef class Lowerer:
+    # ---- module context ----
+    cdef uint8_t* tdata          # types: params then results, concatenated
+    cdef uint32_t* toff
+    cdef uint32_t* tnp
+    cdef uint32_t* tnr
+    cdef int ntypes              # module types
+    cdef int ntypes_ext          # + the pseudo types of single-value block types
+    cdef uint32_t* ftype         # type index of each function
+    cdef int nfuncs
+    cdef uint8_t* gtype
+    cdef uint8_t* gmut
+    cdef int nglobals
+    cdef uint8_t* ttype          # element type of each table
+    cdef int ntables
+    cdef int nmems
+    cdef uint8_t* etype          # element type of each element segment
+    cdef int nelems
+    cdef int ndatas              # -1: no data count section
+    cdef uint8_t* refs           # 1 for functions in C.refs
+    # ---- code buffer ----
+    cdef uint32_t* code
+    cdef Py_ssize_t n, cap
+    cdef Py_ssize_t last_start, last_dst, last_end
+    cdef uint32_t last_op
+    # ---- body reader ----
+    cdef const uint8_t* p
+    cdef Py_ssize_t pos, end, base_offset
+    cdef int func_index
+    # ---- locals ----
+    cdef uint8_t* ltype
+    cdef uint32_t* lslot
+    cdef int nlocals
+    cdef uint32_t nloc           # local slots
+    # ---- operand stack ----
+    cdef uint8_t* vt
+    cdef uint8_t* vk
+    cdef uint64_t* vv
+    cdef uint32_t* vp
+    cdef int vn, vcap
+    cdef uint32_t max_pos
+    # ---- control stack ----
+    cdef Ctrl* cs
+    cdef int cn, ccap
+    cdef bint emitting
+    # br_table scratch
+    cdef uint32_t* labels
+    cdef int labels_cap
+
+    def __cinit__(self):
+        self.code = NULL
+        self.cap = 0
+
+    def __dealloc__(self):
+        free(self.tdata); free(self.toff); free(self.tnp); free(self.tnr); free(self.ftype)
+        free(self.gtype); free(self.gmut); free(self.ttype); free(self.etype); free(self.refs)
+        free(self.code); free(self.ltype); free(self.lslot); free(self.vt); free(self.vk)
+        free(self.vv); free(self.vp); free(self.cs); free(self.labels)
+
+    def setup(self, list types, list func_types, list globals, list tables, int nmems,
+              list elem_types, ndatas, refs):
+        """Module context (spec 3.1.1, C): ``types`` [(params, results)] of type-name tuples,
+        ``func_types`` type index per function, ``globals`` [(valtype, mutable)], ``tables``
+        [reftype], ``nmems``, ``elem_types`` [reftype], ``ndatas`` (None: no data count section),
+        ``refs`` the function indices in C.refs."""
+        cdef int i, j, k, total = 0
+        cdef list ext = list(types) + [((), ())] + [((), (t,)) for t in
+                                                     ("i32", "i64", "f32", "f64", "v128", "funcref", "externref")]
+        self.ntypes = len(types)
+        self.ntypes_ext = len(ext)
+        for params, results in ext:
+            total += len(params) + len(results)
+        self.tdata = <uint8_t*>malloc(total + 1)
+        self.toff = <uint32_t*>malloc(sizeof(uint32_t) * self.ntypes_ext)
+        self.tnp = <uint32_t*>malloc(sizeof(uint32_t) * self.ntypes_ext)
+        self.tnr = <uint32_t*>malloc(sizeof(uint32_t) * self.ntypes_ext)
+        k = 0
+        for i, (params, results) in enumerate(ext):
+            self.toff[i] = k
+            self.tnp[i] = len(params)
+            self.tnr[i] = len(results)
+            for t in params:
+                self.tdata[k] = _TYPE_CODES[t]; k += 1
+            for t in results:
+                self.tdata[k] = _TYPE_CODES[t]; k += 1
+        self.nfuncs = len(func_types)
+        self.ftype = <uint32_t*>malloc(sizeof(uint32_t) * (self.nfuncs + 1))
+        self.refs = <uint8_t*>malloc(self.nfuncs + 1)
+        memset(self.refs, 0, self.nfuncs + 1)
+        for i in range(self.nfuncs):
+            self.ftype[i] = func_types[i]
+        for i in refs:
+            if 0 <= i < self.nfuncs:
+                self.refs[i] = 1
+        self.nglobals = len(globals)
+        self.gtype = <uint8_t*>malloc(self.nglobals + 1)
+        self.gmut = <uint8_t*>malloc(self.nglobals + 1)
+        for i, (t, m) in enumerate(globals):
+            self.gtype[i] = _TYPE_CODES[t]
+            self.gmut[i] = 1 if m else 0
+        self.ntables = len(tables)
+        self.ttype = <uint8_t*>malloc(self.ntables + 1)
+        for i, t in enumerate(tables):
+            self.ttype[i] = _TYPE_CODES[t]
+        self.nmems = nmems
+        self.nelems = len(elem_types)
+        self.etype = <uint8_t*>malloc(self.nelems + 1)
+        for i, t in enumerate(elem_types):
+            self.etype[i] = _TYPE_CODES[t]
+        self.ndatas = -1 if ndatas is None else ndatas
+        self.vcap = 64
+        self.vt = <uint8_t*>malloc(self.vcap)
+        self.vk = <uint8_t*>malloc(self.vcap)
+        self.vv = <uint64_t*>malloc(sizeof(uint64_t) * self.vcap)
+        self.vp = <uint32_t*>malloc(sizeof(uint32_t) * self.vcap)
+        self.ccap = 16
+        self.cs = <Ctrl*>malloc(sizeof(Ctrl) * self.ccap)
+        self.labels_cap = 16
+        self.labels = <uint32_t*>malloc(sizeof(uint32_t) * self.labels_cap)
+        self.cap = 1024
+        self.code = <uint32_t*>malloc(sizeof(uint32_t) * self.cap)
+        self.n = 0
+        if (self.tdata == NULL or self.vt == NULL or self.vk == NULL or self.vv == NULL
+                or self.vp == NULL or self.cs == NULL or self.code == NULL or self.labels == NULL):
+            raise MemoryError()
+
+    # ------------------------------------------------------------------ errors
+    cdef int invalid(self, str msg) except -1:
+        raise ValidationError(f"{msg} (function {self.func_index}, byte offset {self.base_offset + self.pos})")
+
+    cdef int malformed(self, str msg) except -1:
+        raise DecodeError(f"{msg} (function {self.func_index})", self.base_offset + self.pos)
+
+    # ------------------------------------------------------------------ reading (spec 5.2)
+    cdef inline int byte(self) except -1:
+        if self.pos >= self.end:
+            self.malformed("unexpected end of section or function")
+        self.pos += 1
+        return self.p[self.pos - 1]
+
+    cdef int64_t u32(self) except -1:
+        cdef uint64_t result = 0
+        cdef int shift = 0
+        cdef int b
+        while True:
+            b = self.byte()
+            if shift == 28:
+                if b & 0x80:
+                    self.malformed("integer representation too long")
+                if b & 0x70:
+                    self.malformed("integer too large")
+            result |= <uint64_t>(b & 0x7F) << shift
+            if not (b & 0x80):
+                return <int64_t>result
+            shift += 7
+
+    cdef int64_t sleb(self, int bits) except? -1:
+        # Signed LEB128 of `bits` bits (32, 33 or 64), returned sign-extended.
+        cdef uint64_t result = 0
+        cdef int shift = 0
+        cdef int b, rest, last = (bits - 1) // 7 * 7
+        while True:
+            b = self.byte()
+            if shift == last:
+                if b & 0x80:
+                    self.malformed("integer representation too long")
+                # bits of the last byte beyond `bits` must all equal the sign bit
+                rest = (b & 0x7F) >> (bits - 1 - last)
+                if rest != 0 and rest != (0x7F >> (bits - 1 - last)):
+                    self.malformed("integer too large")
+            result |= <uint64_t>(b & 0x7F) << shift
+            shift += 7
+            if not (b & 0x80):
+                if shift < 64 and (b & 0x40):
+                    result |= (~<uint64_t>0) << shift
+                return <int64_t>result
+
+    cdef uint64_t fixed(self, int nbytes) except? 0xFFFFFFFFFFFFFFFF:
+        cdef uint64_t v = 0
+        cdef int i
+        if self.pos + nbytes > self.end:
+            self.pos = self.end
+            self.malformed("unexpected end of section or function")
+        for i in range(nbytes):
+            v |= <uint64_t>self.p[self.pos + i] << (8 * i)
+        self.pos += nbytes
+        return v
+
+    cdef int blocktype(self) except -1:
+        # Block type (spec 5.4.1): 0x40, a value type, or an s33 type index.
+        cdef int b
+        cdef int64_t x
+        if self.pos >= self.end:
+            self.malformed("unexpected end of section or function")
+        b = self.p[self.pos]
+        if b == 0x40:
+            self.pos += 1
+            return self.ntypes
+        if is_valtype(b):
+            self.pos += 1
+            return self.ntypes + 1 + ("\x7f\x7e\x7d\x7c\x7b\x70\x6f".index(chr(b)))
+        x = self.sleb(33)
+        if x < 0:
+            self.malformed("malformed block type")
+        if x >= self.ntypes:
+            self.invalid(f"unknown type {x}")
+        return <int>x
+
+    cdef int zero_byte(self) except -1:
+        if self.byte() != 0:
+            self.malformed("zero byte expected")
+        return 0
+
+    # ------------------------------------------------------------------ code buffer
+    cdef int grow_code(self, Py_ssize_t need) except -1:
+        cdef uint32_t* c
+        cdef Py_ssize_t cap = self.cap
+        while self.n + need > cap:
+            cap *= 2
+        c = <uint32_t*>realloc(self.code, sizeof(uint32_t) * cap)
+        if c == NULL:
+            raise MemoryError()
+        self.code = c
+        self.cap = cap
+        return 0
+
+    cdef inline int emit(self, uint32_t w) except -1:
+        if self.n >= self.cap:
+            self.grow_code(1)
+        self.code[self.n] = w
+        self.n += 1
+        return 0
+
+    cdef inline int start(self, uint32_t op) except -1:
+        # Begin an instruction (not producing into a fusable slot).
+        self.last_dst = -1
+        return self.emit(op)
+
+    cdef inline int emit64(self, uint64_t v) except -1:
+        self.emit(<uint32_t>v)
+        return self.emit(<uint32_t>(v >> 32))
+
+    cdef int emit_const(self, uint32_t dst, uint8_t t, uint64_t bits) except -1:
+        if bits <= 0xFFFFFFFF:
+            self.start(OP_const32); self.emit(dst); self.emit(<uint32_t>bits)
+        else:
+            self.start(OP_const64); self.emit(dst); self.emit64(bits)
+        return 0
+
+    cdef int emit_copy(self, uint32_t dst, uint32_t src, uint8_t t) except -1:
+        if dst != src:
+            self.start(OP_copy2 if t == T_V128 else OP_copy); self.emit(dst); self.emit(src)
+        return 0
+
+    cdef void place_label(self):
+        # A branch target begins here: no peephole may look back across it.
+        self.last_dst = -1
+        self.last_end = -1
+
+    cdef void patch_chain(self, uint32_t head, uint32_t addr):
+        cdef uint32_t nxt
+        while head != NO_CHAIN:
+            nxt = self.code[head]
+            self.code[head] = addr
+            head = nxt
+
+    # ------------------------------------------------------------------ operand stack
+    cdef int grow_vals(self) except -1:
+        cdef int cap = self.vcap * 2
+        self.vt = <uint8_t*>realloc(self.vt, cap)
+        self.vk = <uint8_t*>realloc(self.vk, cap)
+        self.vv = <uint64_t*>realloc(self.vv, sizeof(uint64_t) * cap)
+        self.vp = <uint32_t*>realloc(self.vp, sizeof(uint32_t) * cap)
+        if self.vt == NULL or self.vk == NULL or self.vv == NULL or self.vp == NULL:
+            raise MemoryError()
+        self.vcap = cap
+        return 0
+
+    cdef inline uint32_t next_pos(self):
+        if self.vn == 0:
+            return 0
+        return self.vp[self.vn - 1] + slot_size(self.vt[self.vn - 1])
+
+    cdef int push(self, uint8_t t, int kind, uint64_t v) except -1:
+        cdef uint32_t p = self.next_pos()
+        if self.vn >= self.vcap:
+            self.grow_vals()
+        self.vt[self.vn] = t
+        self.vk[self.vn] = kind
+        self.vv[self.vn] = v
+        self.vp[self.vn] = p
+        self.vn += 1
+        if p + slot_size(t) > self.max_pos:
+            self.max_pos = p + slot_size(t)
+        return self.vn - 1
+
+    cdef inline uint32_t canon(self, int i):
+        return self.nloc + self.vp[i]
+
+    cdef uint32_t push_slot(self, uint8_t t) except? 0xFFFFFFFF:
+        # Push a value produced into its canonical slot; returns that slot.
+        cdef int i = self.push(t, K_SLOT, 0)
+        return self.canon(i)
+
+    cdef int pop_any(self) except -2:
+        # pop_val() of the algorithm: the index of the popped entry, or -1 for an unknown type.
+        cdef Ctrl* c = &self.cs[self.cn - 1]
+        if self.vn == c.height:
+            if c.unreachable:
+                return -1
+            self.invalid("type mismatch")
+        self.vn -= 1
+        return self.vn
+
+    cdef int pop(self, uint8_t expect) except -2:
+        cdef int i = self.pop_any()
+        if i >= 0 and self.vt[i] != expect and self.vt[i] != T_UNKNOWN and expect != T_UNKNOWN:
+            self.invalid("type mismatch")
+        return i
+
+    cdef inline uint8_t type_of(self, int i):
+        return T_UNKNOWN if i < 0 else self.vt[i]
+
+    cdef int pop_types(self, int ti, bint results) except -1:
+        # pop_vals(): pop the params (or results) of type ti, last first.
+        cdef int k, cnt = self.tnr[ti] if results else self.tnp[ti]
+        cdef uint32_t off = self.toff[ti] + (self.tnp[ti] if results else 0)
+        for k in range(cnt - 1, -1, -1):
+            self.pop(self.tdata[off + k])
+        return 0
+
+    cdef int push_types(self, int ti, bint results) except -1:
+        cdef int k, cnt = self.tnr[ti] if results else self.tnp[ti]
+        cdef uint32_t off = self.toff[ti] + (self.tnp[ti] if results else 0)
+        for k in range(cnt):
+            self.push(self.tdata[off + k], K_SLOT, 0)
+        return 0
+
+    cdef uint32_t operand(self, int i) except? 0xFFFFFFFF:
+        # The slot holding entry i's value; a CONST is first written to its canonical slot.
+        if self.vk[i] == K_LOCAL:
+            return <uint32_t>self.vv[i]
+        if self.vk[i] == K_CONST:
+            self.emit_const(self.canon(i), self.vt[i], self.vv[i])
+            self.vk[i] = K_SLOT
+        return self.canon(i)
+
+    cdef int materialize(self, int i) except -1:
+        # Move entry i's value to its canonical slot.
+        if self.vk[i] == K_LOCAL:
+            self.emit_copy(self.canon(i), <uint32_t>self.vv[i], self.vt[i])
+        elif self.vk[i] == K_CONST:
+            self.emit_const(self.canon(i), self.vt[i], self.vv[i])
+        self.vk[i] = K_SLOT
+        return 0
+
+    cdef int materialize_local(self, uint32_t slot) except -1:
+        # Before a write to the local at `slot`: pending reads of it take their value now.
+        cdef int i
+        for i in range(self.vn):
+            if self.vk[i] == K_LOCAL and self.vv[i] == slot:
+                self.materialize(i)
+        return 0
+
+    cdef int materialize_for_block(self, int nparams) except -1:
+        cdef int i
+        for i in range(self.vn):
+            if self.vk[i] == K_LOCAL or (i >= self.vn - nparams and self.vk[i] == K_CONST):
+                self.materialize(i)
+        return 0
+
+    # ------------------------------------------------------------------ control stack
+    cdef int push_ctrl(self, int kind, int ti) except -1:
+        # Called with the parameters still on the stack (already type-checked and materialized).
+        cdef Ctrl* c
+        cdef bint dead = not self.emitting
+        if self.cn >= self.ccap:
+            self.ccap *= 2
+            self.cs = <Ctrl*>realloc(self.cs, sizeof(Ctrl) * self.ccap)
+            if self.cs == NULL:
+                raise MemoryError()
+        c = &self.cs[self.cn]
+        self.cn += 1
+        c.kind = kind
+        c.type_index = ti
+        c.height = self.vn - (self.tnp[ti] if kind != C_FUNC else 0)
+        c.base_pos = self.vp[c.height] if c.height < self.vn else self.next_pos()
+        c.unreachable = 0
+        c.dead = dead
+        c.target = <uint32_t>self.n
+        c.fixups = NO_CHAIN
+        c.else_fixup = NO_CHAIN
+        self.emitting = not dead
+        return 0
+
+    cdef int set_unreachable(self) except -1:
+        cdef Ctrl* c = &self.cs[self.cn - 1]
+        self.vn = c.height
+        c.unreachable = 1
+        self.emitting = False
+        return 0
+
+    cdef inline int label_type_count(self, Ctrl* c):
+        return self.tnp[c.type_index] if c.kind == C_LOOP else self.tnr[c.type_index]
+
+    cdef inline uint32_t label_type_off(self, Ctrl* c):
+        return self.toff[c.type_index] + (0 if c.kind == C_LOOP else self.tnp[c.type_index])
+
+    cdef int pop_label(self, int l, int* first) except -1:
+        # Pop label l's types; first[0] = index of the first popped entry (entries stay readable).
+        cdef Ctrl* c = &self.cs[self.cn - 1 - l]
+        cdef int k, cnt = self.label_type_count(c)
+        cdef uint32_t off = self.label_type_off(c)
+        for k in range(cnt - 1, -1, -1):
+            self.pop(self.tdata[off + k])
+        first[0] = self.vn
+        return cnt
+
+    cdef int label_index(self) except -1:
+        cdef int64_t l = self.u32()
+        if l >= self.cn:
+            self.invalid("unknown label")
+        return <int>l
+
+    # ------------------------------------------------------------------ branches
+    cdef bint needs_copies(self, int l, int first, int cnt):
+        cdef Ctrl* c = &self.cs[self.cn - 1 - l]
+        cdef int k
+        cdef uint32_t dst
+        if c.kind == C_FUNC:
+            return True
+        dst = self.nloc + c.base_pos
+        for k in range(cnt):
+            if self.vk[first + k] != K_SLOT or self.canon(first + k) != dst:
+                return True
+            dst += slot_size(self.vt[first + k])
+        return False
+
+    cdef int emit_target(self, int l) except -1:
+        # The target word of a branch to label l.
+        cdef Ctrl* c = &self.cs[self.cn - 1 - l]
+        if c.kind == C_LOOP:
+            return self.emit(c.target)
+        self.emit(c.fixups)
+        c.fixups = <uint32_t>(self.n - 1)
+        return 0
+
+    cdef int prep_return(self, int first, int cnt) except -1:
+        # Results go to fp[0..nres), which are locals: pending reads of those locals must take
+        # their values first. Called before any conditional path that may return.
+        cdef int k
+        cdef uint32_t nres = 0
+        for k in range(cnt):
+            nres += slot_size(self.vt[first + k])
+        for k in range(cnt):
+            if self.vk[first + k] == K_LOCAL and self.vv[first + k] < nres:
+                self.materialize(first + k)
+        return 0
+
+    cdef int emit_return(self, int first, int cnt) except -1:
+        # Results (entries first..first+cnt) to fp[0..], then return. Copies in increasing
+        # order of destination never overwrite a later source (sources sit at or above their
+        # destinations once prep_return has run).
+        cdef int k
+        cdef uint32_t dst = 0
+        self.prep_return(first, cnt)
+        for k in range(cnt):
+            self.move_to(first + k, dst)
+            dst += slot_size(self.vt[first + k])
+        return self.start(OP_return)
+
+    cdef int move_to(self, int i, uint32_t dst) except -1:
+        if self.vk[i] == K_CONST:
+            return self.emit_const(dst, self.vt[i], self.vv[i])
+        return self.emit_copy(dst, self.operand(i), self.vt[i])
+
+    cdef int emit_branch(self, int l, int first, int cnt) except -1:
+        # Unconditional branch to label l carrying entries first..first+cnt.
+        cdef Ctrl* c = &self.cs[self.cn - 1 - l]
+        cdef int k
+        cdef uint32_t dst
+        if c.kind == C_FUNC:
+            return self.emit_return(first, cnt)
+        dst = self.nloc + c.base_pos
+        for k in range(cnt):
+            self.move_to(first + k, dst)
+            dst += slot_size(self.vt[first + k])
+        self.start(OP_br)
+        return self.emit_target(l)
+
+    cdef bint fusable(self, int i):
+        # Was entry i produced by the instruction just emitted (so that it can be rewritten)?
+        return (i >= 0 and self.vk[i] == K_SLOT and self.last_dst >= 0 and self.last_end == self.n
+                and self.code[self.last_dst] == self.canon(i))
+
+    cdef int emit_cond(self, int cond, bint negate) except -1:
+        # Emit a conditional branch on entry `cond` (taken when cond != 0, or == 0 if negate),
+        # fusing a just-emitted compare or i32.eqz. The caller emits the target word.
+        cdef uint32_t op = self.last_op
+        cdef Py_ssize_t k, s = self.last_start, e = self.last_end
+        cdef uint32_t words[4]
+        cdef int nw = 0
+        if self.fusable(cond) and (I_BR[op] != 0 or op == OP_i32_eqz):
+            for k in range(s + 2, e):
+                words[nw] = self.code[k]
+                nw += 1
+            self.n = s
+            if op == OP_i32_eqz:
+                self.start(OP_br_nez if negate else OP_br_eqz)
+            else:
+                self.start(I_BRNEG[op] if negate else I_BR[op])
+            for k in range(nw):
+                self.emit(words[k])
+            return 0
+        self.start(OP_br_eqz if negate else OP_br_nez)
+        return self.emit(self.operand(cond))
+
+    # ------------------------------------------------------------------ producers
+    cdef int produce(self, uint32_t op, uint8_t rt) except -1:
+        # Start an instruction whose first operand is the destination slot of a new value.
+        cdef uint32_t dst = self.push_slot(rt)
+        self.last_start = self.n
+        self.last_op = op
+        self.emit(op)
+        self.last_dst = self.n
+        self.emit(dst)
+        return 0
+
+    cdef inline void end_producer(self):
+        self.last_end = self.n
+
+    # ------------------------------------------------------------------ the body
+    def lower_function(self, int func_index, int type_index, list local_runs, bytes body,
+                       Py_ssize_t offset):
+        """Validate and lower one function body; returns (entry, nparams, nresults, nlocals,
+        nslots) in words/slots. Raises DecodeError or ValidationError (spec 3.3.10, 5.5.13)."""
+        cdef int i, k, total, np_, nr
+        cdef uint32_t s
+        cdef Py_ssize_t entry = self.n
+        cdef uint8_t t
+        self.func_index = func_index
+        self.p = <const uint8_t*>PyBytes_AS_STRING(body)
+        self.pos = 0
+        self.end = PyBytes_GET_SIZE(body)
+        self.base_offset = offset
+        np_ = self.tnp[type_index]
+        nr = self.tnr[type_index]
+        if np_ + sum([run[0] for run in local_runs]) > MAX_LOCALS:
+            self.invalid("too many locals")
+        total = np_ + sum([run[0] for run in local_runs])
+        free(self.ltype); free(self.lslot)
+        self.ltype = <uint8_t*>malloc(total + 1)
+        self.lslot = <uint32_t*>malloc(sizeof(uint32_t) * (total + 1))
+        if self.ltype == NULL or self.lslot == NULL:
+            raise MemoryError()
+        k = 0
+        s = 0
+        for i in range(np_):
+            t = self.tdata[self.toff[type_index] + i]
+            self.ltype[k] = t; self.lslot[k] = s; s += slot_size(t); k += 1
+        cdef uint32_t param_slots = s
+        for cnt, name in local_runs:
+            t = _TYPE_CODES[name]
+            for i in range(cnt):
+                self.ltype[k] = t; self.lslot[k] = s; s += slot_size(t); k += 1
+        self.nlocals = total
+        self.nloc = s
+        self.vn = 0
+        self.cn = 0
+        self.max_pos = 0
+        self.emitting = True
+        self.last_dst = -1
+        self.last_end = -1
+        self.push_ctrl(C_FUNC, type_index)
+        self.body()
+        cdef uint32_t res_slots = 0
+        for i in range(nr):
+            res_slots += slot_size(self.tdata[self.toff[type_index] + np_ + i])
+        cdef uint32_t nslots = self.nloc + self.max_pos
+        if nslots < res_slots:
+            nslots = res_slots
+        return (entry, param_slots, res_slots, self.nloc, nslots)
+
+    def finish(self):
+        """Hand the code over as a LoweredModule (the Lowerer is spent)."""
+        cdef LoweredModule m = LoweredModule()
+        m.code = self.code
+        m.n = self.n
+        self.code = NULL
+        m.funcs = []
+        return m
+
+    cdef int body(self) except -1:
+        cdef int b, idx, kind, i, j, a, c, first, cnt, l, ti
+        cdef int64_t x, y
+        cdef uint8_t t, t1, t2
+        cdef uint32_t sa, sb, sc, dst, op
+        cdef Ctrl* fr
+        cdef Py_ssize_t here
+        while True:
+            if self.pos >= self.end:
+                self.malformed("unexpected end of section or function")
+            b = self.p[self.pos]
+            self.pos += 1
+            if b == 0xFC:
+                x = self.u32()
+                if x >= 32:
+                    self.malformed(f"illegal opcode fc {x:x}")
+                idx = 256 + <int>x
+            else:
+                idx = b
+            if not W_KNOWN[idx]:
+                self.malformed(f"illegal opcode {b:02x}")
+            kind = W_KIND[idx]
+            if kind == 2:                                   # binary
+                j = self.pop(W_P1[idx])
+                i = self.pop(W_P0[idx])
+                if self.emitting:
+                    if self.vk[i] == K_CONST and self.vk[j] != K_CONST and W_COMM[idx]:
+                        i, j = j, i
+                    if self.vk[j] == K_CONST:
+                        sa = self.operand(i)
+                        x = <int64_t>self.vv[j]
+                        op = W_RI[idx]
+                        self.produce(op, W_R[idx])
+                        self.emit(sa)
+                        if W_P1[idx] == T_I64 or W_P1[idx] == T_F64:
+                            self.emit64(<uint64_t>x)
+                        else:
+                            self.emit(<uint32_t>x)
+                    else:
+                        sa = self.operand(i)
+                        sb = self.operand(j)
+                        self.produce(W_OP[idx], W_R[idx])
+                        self.emit(sa)
+                        self.emit(sb)
+                    self.end_producer()
+                else:
+                    self.push(W_R[idx], K_SLOT, 0)
+            elif kind == 1:                                 # unary
+                i = self.pop(W_P0[idx])
+                if self.emitting:
+                    sa = self.operand(i)
+                    self.produce(W_OP[idx], W_R[idx])
+                    self.emit(sa)
+                    self.end_producer()
+                else:
+                    self.push(W_R[idx], K_SLOT, 0)
+            elif kind == 3 or kind == 4:                    # load / store
+                y = self.memarg(W_WIDTH[idx])
+                if kind == 3:
+                    i = self.pop(T_I32)
+                    if self.emitting:
+                        sa = self.operand(i)
+                        self.produce(W_OP[idx], W_R[idx])
+                        self.emit(sa)
+                        self.emit(<uint32_t>y)
+                        self.end_producer()
+                    else:
+                        self.push(W_R[idx], K_SLOT, 0)
+                else:
+                    j = self.pop(W_P1[idx])
+                    i = self.pop(T_I32)
+                    if self.emitting:
+                        sa = self.operand(i)
+                        sb = self.operand(j)
+                        self.start(W_OP[idx]); self.emit(sa); self.emit(sb); self.emit(<uint32_t>y)
+            elif b == 0x20:                                 # local.get
+                l = self.local_index()
+                self.push(self.ltype[l], K_LOCAL, self.lslot[l])
+            elif b == 0x21 or b == 0x22:                    # local.set / local.tee
+                l = self.local_index()
+                i = self.pop(self.ltype[l])
+                if self.emitting:
+                    self.set_local(l, i, b == 0x22)
+                elif b == 0x22:
+                    self.push(self.ltype[l], K_SLOT, 0)
+            elif b == 0x41:                                 # i32.const
+                x = self.sleb(32)
+                self.push(T_I32, K_CONST, <uint32_t>x)
+            elif b == 0x42:
+                x = self.sleb(64)
+                self.push(T_I64, K_CONST, <uint64_t>x)
+            elif b == 0x43:
+                self.push(T_F32, K_CONST, self.fixed(4))
+            elif b == 0x44:
+                self.push(T_F64, K_CONST, self.fixed(8))
+            elif b == 0x02 or b == 0x03:                    # block / loop
+                ti = self.blocktype()
+                self.enter_block(C_BLOCK if b == 0x02 else C_LOOP, ti, -1)
+            elif b == 0x04:                                 # if
+                ti = self.blocktype()
+                c = self.pop(T_I32)
+                self.enter_block(C_IF, ti, c)
+            elif b == 0x05:                                 # else
+                fr = &self.cs[self.cn - 1]
+                if fr.kind != C_IF:
+                    self.malformed("unexpected else")   # the binary grammar has else only in if
+                self.end_results(fr)
+                if self.emitting:
+                    self.start(OP_br)
+                    self.emit(fr.fixups)
+                    fr.fixups = <uint32_t>(self.n - 1)
+                if fr.else_fixup != NO_CHAIN:
+                    self.patch_chain(fr.else_fixup, <uint32_t>self.n)
+                    fr.else_fixup = NO_CHAIN
+                self.place_label()
+                self.vn = fr.height
+                self.push_types(fr.type_index, False)
+                fr.kind = C_ELSE
+                fr.unreachable = 0
+                self.emitting = not fr.dead
+            elif b == 0x0B:                                 # end
+                fr = &self.cs[self.cn - 1]
+                self.end_results(fr)
+                if fr.kind == C_IF:
+                    if not self.same_params_results(fr.type_index):
+                        self.invalid("type mismatch")
+                if fr.kind == C_FUNC:
+                    if self.emitting:
+                        self.emit_return(self.vn, self.tnr[fr.type_index])
+                    self.cn -= 1
+                    if self.pos != self.end:
+                        self.malformed("section size mismatch")
+                    return 0
+                here = self.n
+                self.patch_chain(fr.fixups, <uint32_t>here)
+                if fr.else_fixup != NO_CHAIN:
+                    self.patch_chain(fr.else_fixup, <uint32_t>here)
+                self.place_label()
+                self.vn = fr.height
+                ti = fr.type_index
+                self.cn -= 1
+                self.emitting = not (self.cs[self.cn - 1].unreachable or self.cs[self.cn - 1].dead)
+                self.push_types(ti, True)
+            elif b == 0x0C:                                 # br
+                l = self.label_index()
+                cnt = self.pop_label(l, &first)
+                if self.emitting:
+                    self.emit_branch(l, first, cnt)
+                self.set_unreachable()
+            elif b == 0x0D:                                 # br_if
+                l = self.label_index()
+                c = self.pop(T_I32)
+                cnt = self.pop_label(l, &first)
+                if self.emitting:
+                    self.emit_br_if(l, c, first, cnt)
+                    self.vn += cnt                          # the values stay, unchanged
+                else:
+                    fr = &self.cs[self.cn - 1 - l]
+                    self.push_label_types(fr)
+            elif b == 0x0E:
+                self.br_table()
+            elif b == 0x0F:                                 # return
+                cnt = self.pop_label(self.cn - 1, &first)
+                if self.emitting:
+                    self.emit_return(first, cnt)
+                self.set_unreachable()
+            elif b == 0x00:                                 # unreachable
+                if self.emitting:
+                    self.start(OP_unreachable)
+                self.set_unreachable()
+            elif b == 0x01:                                 # nop
+                pass
+            elif b == 0x10:                                 # call
+                x = self.u32()
+                if x >= self.nfuncs:
+                    self.invalid(f"unknown function {x}")
+                self.call(self.ftype[x], OP_call, <uint32_t>x, 0, -1)
+            elif b == 0x11:                                 # call_indirect
+                x = self.u32()
+                y = self.u32()
+                if y >= self.ntables:
+                    self.invalid(f"unknown table {y}")
+                if x >= self.ntypes:
+                    self.invalid(f"unknown type {x}")
+                if self.ttype[y] != T_FUNCREF:
+                    self.invalid("type mismatch")
+                c = self.pop(T_I32)
+                self.call(<int>x, OP_call_indirect, <uint32_t>x, <uint32_t>y, c)
+            elif b == 0x1A:                                 # drop
+                self.pop_any()
+            elif b == 0x1B or b == 0x1C:                    # select
+                self.select(b == 0x1C)
+            elif b == 0x23:                                 # global.get
+                x = self.global_index()
+                t = self.gtype[x]
+                if self.emitting:
+                    self.produce(OP_global_get2 if t == T_V128 else OP_global_get, t)
+                    self.emit(<uint32_t>x)
+                    self.end_producer()
+                else:
+                    self.push(t, K_SLOT, 0)
+            elif b == 0x24:                                 # global.set
+                x = self.global_index()
+                if not self.gmut[x]:
+                    self.invalid("global is immutable")
+                i = self.pop(self.gtype[x])
+                if self.emitting:
+                    sa = self.operand(i)
+                    self.start(OP_global_set2 if self.gtype[x] == T_V128 else OP_global_set)
+                    self.emit(<uint32_t>x); self.emit(sa)
+            elif b == 0x3F or b == 0x40:                    # memory.size / memory.grow
+                self.zero_byte()
+                self.need_memory()
+                if b == 0x40:
+                    i = self.pop(T_I32)
+                    if self.emitting:
+                        sa = self.operand(i)
+                        self.produce(OP_memory_grow, T_I32); self.emit(sa); self.end_producer()
+                    else:
+                        self.push(T_I32, K_SLOT, 0)
+                elif self.emitting:
+                    self.produce(OP_memory_size, T_I32); self.end_producer()
+                else:
+                    self.push(T_I32, K_SLOT, 0)
+            elif b == 0xD0:                                 # ref.null
+                t = self.byte()
+                if not is_ref(t):
+                    self.malformed("malformed reference type")
+                self.push(t, K_CONST, 0)
+            elif b == 0xD1:                                 # ref.is_null
+                i = self.pop_any()
+                t = self.type_of(i)
+                if not (is_ref(t) or t == T_UNKNOWN):
+                    self.invalid("type mismatch")
+                if self.emitting:
+                    sa = self.operand(i)
+                    self.produce(OP_ref_is_null, T_I32); self.emit(sa); self.end_producer()
+                else:
+                    self.push(T_I32, K_SLOT, 0)
+            elif b == 0xD2:                                 # ref.func
+                x = self.u32()
+                if x >= self.nfuncs:
+                    self.invalid(f"unknown function {x}")
+                if not self.refs[x]:
+                    self.invalid(f"undeclared function reference")
+                if self.emitting:
+                    self.produce(OP_ref_func, T_FUNCREF); self.emit(<uint32_t>x); self.end_producer()
+                else:
+                    self.push(T_FUNCREF, K_SLOT, 0)
+            elif b == 0x25 or b == 0x26:                    # table.get / table.set
+                x = self.table_index()
+                t = self.ttype[x]
+                if b == 0x25:
+                    i = self.pop(T_I32)
+                    if self.emitting:
+                        sa = self.operand(i)
+                        self.produce(OP_table_get, t); self.emit(<uint32_t>x); self.emit(sa)
+                        self.end_producer()
+                    else:
+                        self.push(t, K_SLOT, 0)
+                else:
+                    j = self.pop(t)
+                    i = self.pop(T_I32)
+                    if self.emitting:
+                        sa = self.operand(i); sb = self.operand(j)
+                        self.start(OP_table_set); self.emit(<uint32_t>x); self.emit(sa); self.emit(sb)
+            elif idx >= 256:
+                self.prefixed(idx - 256)
+            else:
+                self.malformed(f"illegal opcode {b:02x}")
+
+    cdef int local_index(self) except -1:
+        cdef int64_t x = self.u32()
+        if x >= self.nlocals:
+            self.invalid(f"unknown local {x}")
+        return <int>x
+
+    cdef int global_index(self) except -1:
+        cdef int64_t x = self.u32()
+        if x >= self.nglobals:
+            self.invalid(f"unknown global {x}")
+        return <int>x
+
+    cdef int table_index(self) except -1:
+        cdef int64_t x = self.u32()
+        if x >= self.ntables:
+            self.invalid(f"unknown table {x}")
+        return <int>x
+
+    cdef int need_memory(self) except -1:
+        if self.nmems == 0:
+            self.invalid("unknown memory 0")
+        return 0
+
+    cdef int64_t memarg(self, int width) except -1:
+        # memarg (spec 5.4.6): alignment exponent then offset; 2**align <= width (spec 3.3.7).
+        cdef int64_t align = self.u32()
+        cdef int64_t offset = self.u32()
+        self.need_memory()
+        if align >= 32 or ((<int64_t>1) << align) > width:
+            self.invalid("alignment must not be larger than natural")
+        return offset
+
+    cdef bint same_params_results(self, int ti):
+        cdef uint32_t k, off = self.toff[ti]
+        if self.tnp[ti] != self.tnr[ti]:
+            return False
+        for k in range(self.tnp[ti]):
+            if self.tdata[off + k] != self.tdata[off + self.tnp[ti] + k]:
+                return False
+        return True
+
+    cdef int end_results(self, Ctrl* fr) except -1:
+        # At else/end: check the block's results (pop_ctrl) and put them in canonical slots.
+        cdef int k, cnt = self.tnr[fr.type_index]
+        self.pop_types(fr.type_index, True)
+        if self.vn != fr.height:
+            self.invalid("type mismatch")
+        if self.emitting and fr.kind != C_FUNC:
+            for k in range(cnt):
+                self.materialize(self.vn + k)
+        return 0
+
+    cdef int push_label_types(self, Ctrl* fr) except -1:
+        if fr.kind == C_LOOP:
+            return self.push_types(fr.type_index, False)
+        return self.push_types(fr.type_index, True)
+
+    cdef int enter_block(self, int kind, int ti, int cond) except -1:
+        # block / loop / if (spec 3.3.8.3-5): check and materialize the parameters, open a frame.
+        cdef int k, np_ = self.tnp[ti]
+        cdef uint32_t off = self.toff[ti]
+        cdef uint32_t words[4]
+        cdef int nw = 0
+        cdef uint32_t bop = 0
+        cdef Ctrl* fr
+        cdef int saved = self.vn
+        # type-check the parameters, then put them back
+        for k in range(np_ - 1, -1, -1):
+            self.pop(self.tdata[off + k])
+        if self.emitting:
+            if cond >= 0:
+                # decide the branch to `else` before materializing (a fused compare is removed)
+                if self.fusable(cond) and (I_BR[self.last_op] != 0 or self.last_op == OP_i32_eqz):
+                    for k in range(self.last_start + 2, self.last_end):
+                        words[nw] = self.code[k]
+                        nw += 1
+                    self.n = self.last_start
+                    bop = OP_br_nez if self.last_op == OP_i32_eqz else I_BRNEG[self.last_op]
+                else:
+                    words[0] = self.operand(cond)
+                    nw = 1
+                    bop = OP_br_eqz
+            self.vn = saved
+            self.materialize_for_block(np_)
+        else:
+            self.push_types(ti, False)
+        self.place_label()
+        self.push_ctrl(kind, ti)
+        fr = &self.cs[self.cn - 1]
+        fr.target = <uint32_t>self.n
+        if kind == C_IF and self.emitting:
+            self.start(bop)
+            for k in range(nw):
+                self.emit(words[k])
+            self.emit(NO_CHAIN)
+            fr.else_fixup = <uint32_t>(self.n - 1)
+        return 0
+
+    cdef int set_local(self, int l, int i, bint tee) except -1:
+        # local.set / local.tee (spec 3.3.5) with entry i (already popped) as the value.
+        cdef uint32_t slot = self.lslot[l]
+        cdef uint8_t t = self.ltype[l]
+        cdef bint pending = False
+        cdef int k
+        for k in range(self.vn):
+            if self.vk[k] == K_LOCAL and self.vv[k] == slot:
+                pending = True
+                break
+        if self.fusable(i) and not pending:
+            self.code[self.last_dst] = slot                 # the producer writes the local
+            self.last_dst = -1
+        else:
+            self.materialize_local(slot)
+            if self.vk[i] == K_CONST:
+                self.emit_const(slot, t, self.vv[i])
+            elif self.vk[i] == K_LOCAL:
+                self.emit_copy(slot, <uint32_t>self.vv[i], t)
+            else:
+                self.emit_copy(slot, self.canon(i), t)
+        if tee:
+            self.push(t, K_LOCAL, slot)
+        return 0
+
+    cdef int emit_br_if(self, int l, int c, int first, int cnt) except -1:
+        cdef Py_ssize_t skip
+        if self.cs[self.cn - 1 - l].kind == C_FUNC:
+            self.prep_return(first, cnt)
+        if not self.needs_copies(l, first, cnt):
+            self.emit_cond(c, False)
+            return self.emit_target(l)
+        # not taken: skip the copies; taken: copy the values, then branch
+        self.emit_cond(c, True)
+        self.emit(NO_CHAIN)
+        skip = self.n - 1
+        self.emit_branch(l, first, cnt)
+        self.code[skip] = <uint32_t>self.n
+        self.place_label()
+        return 0
+
+    cdef int br_table(self) except -1:
+        # br_table (spec 3.3.8.8): every label with the arity of the default; a jump table.
+        cdef int64_t nl = self.u32()
+        cdef int64_t k
+        cdef int l, d, arity, i, first, c, kk
+        cdef Ctrl* fr
+        cdef Py_ssize_t table_at
+        cdef uint32_t sc
+        if nl > 1000000:
+            self.malformed("too many labels")  # unreachable for valid binaries
+        if nl + 1 > self.labels_cap:
+            self.labels_cap = <int>(nl + 1)
+            self.labels = <uint32_t*>realloc(self.labels, sizeof(uint32_t) * self.labels_cap)
+            if self.labels == NULL:
+                raise MemoryError()
+        for k in range(nl + 1):
+            self.labels[k] = self.label_index()
+        d = self.labels[nl]
+        c = self.pop(T_I32)
+        arity = self.label_type_count(&self.cs[self.cn - 1 - d])
+        for k in range(nl):
+            l = self.labels[k]
+            fr = &self.cs[self.cn - 1 - l]
+            if self.label_type_count(fr) != arity:
+                self.invalid("type mismatch")
+            self.check_label_types(fr, arity)
+        self.pop_label(d, &first)
+        if self.emitting:
+            sc = self.operand(c)
+            self.prep_return(first, arity)
+            self.start(OP_br_table)
+            self.emit(sc)
+            self.emit(<uint32_t>nl)
+            table_at = self.n
+            for k in range(nl + 1):
+                self.emit(0)
+            for k in range(nl + 1):
+                l = self.labels[k]
+                if self.needs_copies(l, first, arity):
+                    self.code[table_at + k] = <uint32_t>self.n
+                    self.place_label()
+                    self.emit_branch(l, first, arity)
+                else:
+                    fr = &self.cs[self.cn - 1 - l]
+                    if fr.kind == C_LOOP:
+                        self.code[table_at + k] = fr.target
+                    else:
+                        self.code[table_at + k] = fr.fixups
+                        fr.fixups = <uint32_t>(table_at + k)
+        self.set_unreachable()
+        return 0
+
+    cdef int check_label_types(self, Ctrl* fr, int arity) except -1:
+        # push_vals(pop_vals(label_types)) without changing the stack.
+        cdef int k, i
+        cdef int saved = self.vn
+        cdef uint32_t off = self.label_type_off(fr)
+        cdef uint8_t* popped = <uint8_t*>malloc(arity + 1)
+        cdef bint unknown = False
+        try:
+            for k in range(arity):
+                i = self.pop(self.tdata[off + arity - 1 - k])
+                popped[k] = self.type_of(i)
+                unknown = unknown or i < 0
+            if not unknown:
+                self.vn = saved                 # the same entries, untouched
+            else:                               # unreachable code: push the popped types back
+                for k in range(arity - 1, -1, -1):
+                    self.push(popped[k], K_SLOT, 0)
+        finally:
+            free(popped)
+        return 0
+
+    cdef int call(self, int ti, uint32_t op, uint32_t a, uint32_t b, int elem) except -1:
+        # call / call_indirect (spec 3.3.8.10-11): arguments to consecutive canonical slots.
+        cdef int k, first, np_ = self.tnp[ti]
+        cdef uint32_t base, se = 0
+        self.pop_types(ti, False)
+        first = self.vn
+        if self.emitting:
+            for k in range(np_):
+                self.materialize(first + k)
+            if elem >= 0:
+                se = self.operand(elem)
+            base = self.nloc + (self.vp[first] if np_ > 0 else self.next_pos())
+            self.start(op)
+            self.emit(a)
+            if op == OP_call_indirect:
+                self.emit(b)
+                self.emit(se)
+            self.emit(base)
+        self.push_types(ti, True)
+        # the callee's results land in the slots the arguments occupied
+        return 0
+
+    cdef int select(self, bint typed) except -1:
+        # select (spec 3.3.4): numeric or vector operands of one type; select t any type.
+        cdef int c, i, j
+        cdef int64_t cnt
+        cdef uint8_t t = T_UNKNOWN, t1, t2
+        cdef uint32_t sa, sb, sc
+        if typed:
+            cnt = self.u32()
+            if cnt != 1:
+                self.invalid("invalid result arity")
+            t = self.byte()
+            if not is_valtype(t):
+                self.malformed("malformed value type")
+        c = self.pop(T_I32)
+        if typed:
+            j = self.pop(t)
+            i = self.pop(t)
+        else:
+            j = self.pop_any()
+            i = self.pop_any()
+            t1 = self.type_of(i)
+            t2 = self.type_of(j)
+            if is_ref(t1) or is_ref(t2):
+                self.invalid("type mismatch")
+            if t1 != t2 and t1 != T_UNKNOWN and t2 != T_UNKNOWN:
+                self.invalid("type mismatch")
+            t = t1 if t1 != T_UNKNOWN else t2
+        if self.emitting:
+            sc = self.operand(c)
+            sa = self.operand(i)
+            sb = self.operand(j)
+            self.produce(OP_select2 if t == T_V128 else OP_select, t)
+            self.emit(sc); self.emit(sa); self.emit(sb)
+            self.end_producer()
+        else:
+            self.push(t, K_SLOT, 0)
+        return 0
+
+    cdef int prefixed(self, int sub) except -1:
+        # The 0xFC group: bulk memory and table instructions (spec 3.3.6-7, 5.4.5-6).
+        cdef int64_t x, y
+        cdef int i, j, k
+        cdef uint32_t s0, s1, s2
+        cdef uint8_t t
+        if sub == 8 or sub == 9:                          # memory.init / data.drop
+            x = self.u32()
+            if self.ndatas < 0:
+                self.malformed("data count section required")
+            if sub == 8:
+                self.zero_byte()
+                self.need_memory()
+            if x >= self.ndatas:
+                self.invalid(f"unknown data segment {x}")
+            if sub == 9:
+                if self.emitting:
+                    self.start(OP_data_drop); self.emit(<uint32_t>x)
+                return 0
+            return self.three(OP_memory_init, <uint32_t>x, 1, T_I32)
+        if sub == 10:                                     # memory.copy
+            self.zero_byte(); self.zero_byte()
+            self.need_memory()
+            return self.three(OP_memory_copy, 0, 0, T_I32)
+        if sub == 11:                                     # memory.fill
+            self.zero_byte()
+            self.need_memory()
+            return self.three(OP_memory_fill, 0, 0, T_I32)
+        if sub == 12:                                     # table.init
+            y = self.u32()
+            x = self.table_index()
+            if y >= self.nelems:
+                self.invalid(f"unknown elem segment {y}")
+            if self.etype[y] != self.ttype[x]:
+                self.invalid("type mismatch")
+            return self.three(OP_table_init, <uint32_t>x, 2, T_I32, <uint32_t>y)
+        if sub == 13:                                     # elem.drop
+            y = self.u32()
+            if y >= self.nelems:
+                self.invalid(f"unknown elem segment {y}")
+            if self.emitting:
+                self.start(OP_elem_drop); self.emit(<uint32_t>y)
+            return 0
+        if sub == 14:                                     # table.copy
+            x = self.table_index()
+            y = self.table_index()
+            if self.ttype[x] != self.ttype[y]:
+                self.invalid("type mismatch")
+            return self.three(OP_table_copy, <uint32_t>x, 2, T_I32, <uint32_t>y)
+        if sub == 15:                                     # table.grow
+            x = self.table_index()
+            j = self.pop(T_I32)
+            i = self.pop(self.ttype[x])
+            if self.emitting:
+                s0 = self.operand(i); s1 = self.operand(j)
+                self.produce(OP_table_grow, T_I32); self.emit(<uint32_t>x); self.emit(s0); self.emit(s1)
+                self.end_producer()
+            else:
+                self.push(T_I32, K_SLOT, 0)
+            return 0
+        if sub == 16:                                     # table.size
+            x = self.table_index()
+            if self.emitting:
+                self.produce(OP_table_size, T_I32); self.emit(<uint32_t>x); self.end_producer()
+            else:
+                self.push(T_I32, K_SLOT, 0)
+            return 0
+        if sub == 17:                                     # table.fill
+            x = self.table_index()
+            k = self.pop(T_I32)
+            j = self.pop(self.ttype[x])
+            i = self.pop(T_I32)
+            if self.emitting:
+                s0 = self.operand(i); s1 = self.operand(j); s2 = self.operand(k)
+                self.start(OP_table_fill); self.emit(<uint32_t>x)
+                self.emit(s0); self.emit(s1); self.emit(s2)
+            return 0
+        # 0..7: the saturating truncations are regular (unary) ops handled by the caller
+        return self.malformed(f"illegal opcode fc {sub:x}")
+
+    cdef int three(self, uint32_t op, uint32_t imm, int nimm, uint8_t t, uint32_t imm2=0) except -1:
+        # An op taking three i32 operands, after `nimm` leading immediates (imm, imm2).
+        cdef int i, j, k
+        cdef uint32_t s0, s1, s2
+        k = self.pop(t)
+        j = self.pop(t)
+        i = self.pop(t)
+        if self.emitting:
+            s0 = self.operand(i); s1 = self.operand(j); s2 = self.operand(k)
+            self.start(op)
+            if nimm >= 1:
+                self.emit(imm)
+            if nimm >= 2:
+                self.emit(imm2)
+            self.emit(s0); self.emit(s1); self.emit(s2)
+        return 0
+
+
+def lower_module(list types, list func_types, int nimported, list codes, list globals,
+                 list tables, int nmems, list elem_types, ndatas, refs):
+    """Validate and pre-decode every function body of a module (spec 3.3, 3.4.1; 5.5.13).
+
+    ``types``: [(params, results)] as tuples of value type names; ``func_types``: the type index
+    of every function in the index space (imports first, ``nimported`` of them); ``codes``:
+    [(local_runs, body_bytes, byte_offset)] per defined function; the rest is the module
+    context (see Lowerer.setup). Returns a LoweredModule whose ``funcs`` gives, per defined
+    function, (entry, nparams, nresults, nlocals, nslots). Raises DecodeError (malformed body)
+    or ValidationError (invalid body).
+    """
+    cdef Lowerer lw = Lowerer()
+    lw.setup(types, func_types, globals, tables, nmems, elem_types, ndatas, refs)
+    funcs = []
+    for k, (local_runs, body, offset) in enumerate(codes):
+        funcs.append(lw.lower_function(nimported + k, func_types[nimported + k], local_runs,
+                                       body, offset))
+    m = lw.finish()
+    m.funcs = funcs
+    return m

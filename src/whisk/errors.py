@@ -1,0 +1,84 @@
+"""The exceptions whisk raises.
+
+Hierarchy (one class per assertion kind of the spec test suite)::
+
+    WasmError
+      DecodeError       malformed binary (spec 5: "assert_malformed")
+      ValidationError   invalid module (spec 3: "assert_invalid")
+      LinkError         imports do not match (spec 4.5.4: "assert_unlinkable")
+      Trap              execution trapped (spec 4.4: "assert_trap")
+        Exhaustion      call stack or resource exhausted ("assert_exhaustion")
+    Exit                a WASI guest called ``proc_exit`` (not an error: ``.code`` holds the status)
+
+Messages start with the spec test suite's wording (for example ``"unexpected end"`` or
+``"integer divide by zero"``) so that a test can match on the prefix.
+"""
+
+from __future__ import annotations
+
+__all__ = ["WasmError", "DecodeError", "ValidationError", "LinkError", "Trap", "Exhaustion", "Exit"]
+
+
+class WasmError(Exception):
+    """Base class of every error whisk raises about a WebAssembly module or its execution."""
+
+
+class DecodeError(WasmError):
+    """The binary is malformed (spec 5, binary format).
+
+    The message starts with the spec's wording ("unexpected end", "magic header not detected",
+    "integer too large", "section size mismatch", ...) and ends with the byte offset when known.
+    ``offset`` holds the byte offset into the module (or None).
+    """
+
+    def __init__(self, message: str, offset: int | None = None):
+        self.message = message
+        self.offset = offset
+        super().__init__(message if offset is None else f"{message} (at byte offset {offset})")
+
+
+class ValidationError(WasmError):
+    """The module is well-formed but invalid (spec 3, validation).
+
+    The message starts with the spec's wording ("type mismatch", "unknown local", ...).
+    """
+
+
+class LinkError(WasmError):
+    """Instantiation failed to resolve or match an import (spec 4.5.4, "unknown import",
+    "incompatible import type")."""
+
+
+class Trap(WasmError):
+    """Execution trapped (spec 4.4).
+
+    ``message`` is the spec's trap message ("unreachable", "integer divide by zero",
+    "out of bounds memory access", ...); ``frames`` the wasm backtrace, innermost first, as
+    ``(func_index, func_name_or_None)`` tuples when known.
+    """
+
+    def __init__(self, message: str, frames: tuple = ()):
+        self.message = message
+        self.frames = tuple(frames)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        if not self.frames:
+            return self.message
+        lines = [self.message, "wasm backtrace:"]
+        for i, (index, name) in enumerate(self.frames):
+            label = name if name is not None else f"<func {index}>"
+            lines.append(f"  {i}: func[{index}] {label}")
+        return "\n".join(lines)
+
+
+class Exhaustion(Trap):
+    """A resource ran out: the call stack ("call stack exhausted") or fuel."""
+
+
+class Exit(Exception):
+    """Raised when a WASI guest calls ``proc_exit(code)``; ``code`` is the exit status (int)."""
+
+    def __init__(self, code: int):
+        self.code = code
+        super().__init__(f"exit status {code}")

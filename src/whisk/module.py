@@ -1,0 +1,133 @@
+"""The module structure (spec 2.5): what the decoder produces and the rest of whisk reads.
+
+Function bodies are kept as bytes and pre-decoded by the core (``whisk._core.lower``); constant
+expressions (global initialisers, segment offsets, element items) are decoded into a tuple of
+``Instr`` (the terminating ``end`` not included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .types import FuncType, GlobalType, MemoryType, TableType
+
+__all__ = [
+    "Instr", "Import", "Export", "GlobalDef", "ElemSegment", "DataSegment", "Code", "ModuleStruct",
+]
+
+
+@dataclass(frozen=True)
+class Instr:
+    """One decoded instruction of a constant expression: ``name`` from the opcode table and
+    ``imm``, its immediate (an int, float bits as int, tuple, or None)."""
+
+    name: str
+    imm: object = None
+
+
+@dataclass(frozen=True)
+class Import:
+    """An import (spec 2.5.11): ``kind`` is 'func' | 'table' | 'memory' | 'global'; ``desc`` is a
+    type index (func) or a TableType / MemoryType / GlobalType."""
+
+    module: str
+    name: str
+    kind: str
+    desc: object
+
+
+@dataclass(frozen=True)
+class Export:
+    """An export (spec 2.5.10): ``kind`` 'func' | 'table' | 'memory' | 'global' and its index."""
+
+    name: str
+    kind: str
+    index: int
+
+
+@dataclass(frozen=True)
+class GlobalDef:
+    """A defined global (spec 2.5.6): its type and initialiser (a constant expression)."""
+
+    type: GlobalType
+    init: tuple[Instr, ...]
+
+
+@dataclass(frozen=True)
+class ElemSegment:
+    """An element segment (spec 2.5.7), any of the 8 binary encodings.
+
+    ``mode`` is 'active' | 'passive' | 'declarative'; ``table`` and ``offset`` (a constant
+    expression) are set for active segments; ``init`` holds one constant expression per item
+    (encodings with plain function indices give ``(Instr('ref.func', idx),)`` items).
+    """
+
+    mode: str
+    reftype: str
+    init: tuple[tuple[Instr, ...], ...]
+    table: int = 0
+    offset: tuple[Instr, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DataSegment:
+    """A data segment (spec 2.5.8): ``mode`` 'active' | 'passive'; active ones have ``memory``
+    and ``offset`` (a constant expression)."""
+
+    mode: str
+    data: bytes
+    memory: int = 0
+    offset: tuple[Instr, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Code:
+    """A function body (spec 5.5.13): ``locals`` as ``(count, valtype)`` runs, ``body`` the
+    instruction bytes (up to and including the final ``end``), ``offset`` the byte offset of
+    ``body`` within the module binary (for error messages)."""
+
+    locals: tuple[tuple[int, str], ...]
+    body: bytes
+    offset: int = 0
+
+
+@dataclass
+class ModuleStruct:
+    """A decoded module (spec 2.5). Index spaces: functions, tables, memories and globals start
+    with the imports of that kind, then the module's own definitions."""
+
+    types: list[FuncType] = field(default_factory=list)
+    imports: list[Import] = field(default_factory=list)
+    funcs: list[int] = field(default_factory=list)          # type index of each defined function
+    tables: list[TableType] = field(default_factory=list)
+    mems: list[MemoryType] = field(default_factory=list)
+    globals: list[GlobalDef] = field(default_factory=list)
+    exports: list[Export] = field(default_factory=list)
+    start: int | None = None
+    elems: list[ElemSegment] = field(default_factory=list)
+    data_count: int | None = None
+    codes: list[Code] = field(default_factory=list)
+    datas: list[DataSegment] = field(default_factory=list)
+    customs: list[tuple[str, bytes]] = field(default_factory=list)
+    func_names: dict[int, str] = field(default_factory=dict)  # from the `name` section
+    module_name: str | None = None
+
+    def imported(self, kind: str) -> list[Import]:
+        """The imports of one kind ('func', 'table', 'memory', 'global'), in order."""
+        return [imp for imp in self.imports if imp.kind == kind]
+
+    def func_types(self) -> list[FuncType]:
+        """The type of every function in the function index space (imports first)."""
+        return [self.types[i.desc] for i in self.imported("func")] + [self.types[t] for t in self.funcs]
+
+    def table_types(self) -> list[TableType]:
+        """The type of every table in the table index space (imports first)."""
+        return [i.desc for i in self.imported("table")] + list(self.tables)
+
+    def memory_types(self) -> list[MemoryType]:
+        """The type of every memory in the memory index space (imports first)."""
+        return [i.desc for i in self.imported("memory")] + list(self.mems)
+
+    def global_types(self) -> list[GlobalType]:
+        """The type of every global in the global index space (imports first)."""
+        return [i.desc for i in self.imported("global")] + [g.type for g in self.globals]

@@ -1,0 +1,95 @@
+"""Value and external types (spec 2.3: types).
+
+Value types are plain strings, the spec's names: ``'i32' 'i64' 'f32' 'f64' 'v128' 'funcref'
+'externref'``. The composite types are small frozen dataclasses with a readable ``repr``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "VALTYPES", "NUMTYPES", "REFTYPES", "VALTYPE_BY_CODE", "CODE_BY_VALTYPE",
+    "FuncType", "Limits", "TableType", "MemoryType", "GlobalType", "PAGE_SIZE", "MAX_PAGES",
+]
+
+#: Binary codes of value types (spec 5.3.1-5.3.4).
+VALTYPE_BY_CODE: dict[int, str] = {
+    0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
+    0x70: "funcref", 0x6F: "externref",
+}
+CODE_BY_VALTYPE: dict[str, int] = {v: k for k, v in VALTYPE_BY_CODE.items()}
+VALTYPES: tuple[str, ...] = ("i32", "i64", "f32", "f64", "v128", "funcref", "externref")
+NUMTYPES: tuple[str, ...] = ("i32", "i64", "f32", "f64")
+REFTYPES: tuple[str, ...] = ("funcref", "externref")
+
+#: Size of one page of linear memory in bytes (64 KiB).
+PAGE_SIZE = 65536
+#: Largest number of pages a 32-bit memory can have (4 GiB).
+MAX_PAGES = 65536
+
+
+@dataclass(frozen=True)
+class FuncType:
+    """A function type (spec 2.3.5): ``params`` and ``results`` are tuples of value type names."""
+
+    params: tuple[str, ...]
+    results: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"[{' '.join(self.params)}] -> [{' '.join(self.results)}]"
+
+    def __repr__(self) -> str:
+        return f"FuncType({self})"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits (spec 2.3.6): ``min`` and optional ``max``, in pages (memories) or elements (tables)."""
+
+    min: int
+    max: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.min}" if self.max is None else f"{self.min}..{self.max}"
+
+    def matches(self, other: "Limits") -> bool:
+        """Import subtyping of limits (spec 4.5.2.4): ``self`` (the given) matches ``other``
+        (the declared import)."""
+        if self.min < other.min:
+            return False
+        if other.max is None:
+            return True
+        return self.max is not None and self.max <= other.max
+
+
+@dataclass(frozen=True)
+class TableType:
+    """A table type (spec 2.3.8): ``limits`` in elements, ``elem`` a reference type name."""
+
+    limits: Limits
+    elem: str
+
+    def __repr__(self) -> str:
+        return f"TableType({self.elem}, {self.limits})"
+
+
+@dataclass(frozen=True)
+class MemoryType:
+    """A memory type (spec 2.3.7): ``limits`` in pages of 64 KiB."""
+
+    limits: Limits
+
+    def __repr__(self) -> str:
+        return f"MemoryType({self.limits})"
+
+
+@dataclass(frozen=True)
+class GlobalType:
+    """A global type (spec 2.3.9): a value type name and mutability."""
+
+    valtype: str
+    mutable: bool = False
+
+    def __repr__(self) -> str:
+        return f"GlobalType({'mut ' if self.mutable else ''}{self.valtype})"

@@ -1,0 +1,141 @@
+"""Module-level validation (spec 3.4: modules; 3.2: types) and the entry point that validates and
+pre-decodes function bodies (spec 3.3, done by the core's pre-decoder, ``whisk._core.lower``).
+
+``validate_module(m)`` raises ValidationError with the spec test suite's wording; it returns the
+lowered code of every function body.
+"""
+
+from __future__ import annotations
+
+from ..errors import ValidationError
+from ..module import Instr, ModuleStruct
+from ..types import MAX_PAGES, Limits
+
+__all__ = ["validate_module", "declared_refs"]
+
+_CONST_RESULT = {"i32.const": "i32", "i64.const": "i64", "f32.const": "f32", "f64.const": "f64"}
+
+
+def _limits(lim: Limits, bound: int, what: str) -> None:
+    """Limits within ``bound`` (spec 3.2.1): min <= max <= bound."""
+    if lim.min > bound or (lim.max is not None and lim.max > bound):
+        if what == "memory":
+            raise ValidationError("memory size must be at most 65536 pages (4GiB)")
+        raise ValidationError("table size must be at most 2^32-1")
+    if lim.max is not None and lim.min > lim.max:
+        raise ValidationError("size minimum must not be greater than maximum")
+
+
+def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int) -> str:
+    """Validate a constant expression (spec 3.3.10) and return its result type.
+
+    Only ``t.const``, ``ref.null``, ``ref.func`` and ``global.get`` of an imported immutable
+    global (the first ``nglobals_visible`` globals) are constant."""
+    gtypes = m.global_types()
+    stack: list[str] = []
+    for ins in expr:
+        if ins.name in _CONST_RESULT:
+            stack.append(_CONST_RESULT[ins.name])
+        elif ins.name == "ref.null":
+            stack.append(ins.imm)
+        elif ins.name == "ref.func":
+            if ins.imm >= nfuncs:
+                raise ValidationError(f"unknown function {ins.imm}")
+            stack.append("funcref")
+        elif ins.name == "global.get":
+            if ins.imm >= nglobals_visible:
+                raise ValidationError(f"unknown global {ins.imm}")
+            if gtypes[ins.imm].mutable:
+                raise ValidationError("constant expression required")
+            stack.append(gtypes[ins.imm].valtype)
+        else:
+            raise ValidationError("constant expression required")
+    if len(stack) != 1:
+        raise ValidationError("type mismatch")
+    return stack[0]
+
+
+def _expect_const(m, expr, want: str, nglobals: int, nfuncs: int) -> None:
+    if const_type(m, expr, nglobals, nfuncs) != want:
+        raise ValidationError("type mismatch")
+
+
+def declared_refs(m: ModuleStruct) -> set[int]:
+    """C.refs (spec 3.4.10): function indices named by ``ref.func`` outside function bodies or
+    exported."""
+    refs: set[int] = set()
+    exprs = [g.init for g in m.globals]
+    for e in m.elems:
+        exprs.extend(e.init)
+        if e.offset:
+            exprs.append(e.offset)
+    for expr in exprs:
+        for ins in expr:
+            if ins.name == "ref.func":
+                refs.add(ins.imm)
+    refs.update(e.index for e in m.exports if e.kind == "func")
+    return refs
+
+
+def validate_module(m: ModuleStruct):
+    """Validate a decoded module (spec 3.4) and pre-decode its function bodies.
+
+    Returns the core's LoweredModule. Raises ValidationError (or DecodeError for a malformed
+    function body)."""
+    from .._core.lower import lower_module
+
+    ntypes = len(m.types)
+    for imp in m.imports:
+        if imp.kind == "func" and imp.desc >= ntypes:
+            raise ValidationError(f"unknown type {imp.desc}")
+    for t in m.funcs:
+        if t >= ntypes:
+            raise ValidationError(f"unknown type {t}")
+    tables = m.table_types()
+    mems = m.memory_types()
+    gtypes = m.global_types()
+    nfuncs = len(m.imported("func")) + len(m.funcs)
+    nimported_globals = len(m.imported("global"))
+    for t in tables:
+        _limits(t.limits, 0xFFFFFFFF, "table")
+    for mt in mems:
+        _limits(mt.limits, MAX_PAGES, "memory")
+    if len(mems) > 1:
+        raise ValidationError("multiple memories")
+    for g in m.globals:
+        _expect_const(m, g.init, g.type.valtype, nimported_globals, nfuncs)
+    for e in m.elems:
+        for item in e.init:
+            _expect_const(m, item, e.reftype, nimported_globals, nfuncs)
+        if e.mode == "active":
+            if e.table >= len(tables):
+                raise ValidationError(f"unknown table {e.table}")
+            if tables[e.table].elem != e.reftype:
+                raise ValidationError("type mismatch")
+            _expect_const(m, e.offset, "i32", nimported_globals, nfuncs)
+    for d in m.datas:
+        if d.mode == "active":
+            if d.memory >= len(mems):
+                raise ValidationError(f"unknown memory {d.memory}")
+            _expect_const(m, d.offset, "i32", nimported_globals, nfuncs)
+    if m.start is not None:
+        if m.start >= nfuncs:
+            raise ValidationError(f"unknown function {m.start}")
+        ft = m.func_types()[m.start]
+        if ft.params or ft.results:
+            raise ValidationError("start function must have type [] -> []")
+    names = set()
+    limits = {"func": nfuncs, "table": len(tables), "memory": len(mems), "global": len(gtypes)}
+    for e in m.exports:
+        if e.name in names:
+            raise ValidationError(f"duplicate export name {e.name!r}")
+        names.add(e.name)
+        if e.index >= limits[e.kind]:
+            raise ValidationError(f"unknown {e.kind} {e.index}")
+    types = [(t.params, t.results) for t in m.types]
+    func_types = [imp.desc for imp in m.imported("func")] + list(m.funcs)
+    codes = [(list(c.locals), c.body, c.offset) for c in m.codes]
+    return lower_module(
+        types, func_types, len(m.imported("func")), codes,
+        [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables], len(mems),
+        [e.reftype for e in m.elems], m.data_count, declared_refs(m))
