@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
-from .script import ExternRef, Value
+from .script import Value
 
 __all__ = ["Failure", "ENGINES", "get_engine", "WhiskEngine", "WasmtimeEngine"]
 

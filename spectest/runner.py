@@ -39,6 +39,9 @@ __all__ = [
     "run_file",
     "run_files",
     "expand_paths",
+    "report",
+    "add_arguments",
+    "run_from_args",
     "main",
     "KINDS",
 ]
@@ -383,16 +386,26 @@ def run_file(path: str, engine_name: str = "whisk",
 # isolation: one subprocess per file
 
 
+_STREAMED_FAILURES = 50  # failures a subprocess reports as they happen (kept if it hangs or dies)
+
+
 def _child(path: str, engine_name: str, conn: Any, shared: Any) -> None:
+    sent = 0
+
     def progress(line: int, r: FileResult) -> None:
+        nonlocal sent
         shared[0] = line
         shared[1] = r.passed
         shared[2] = r.failed
         shared[3] = r.skipped
+        if sent < len(r.failures) and sent < _STREAMED_FAILURES:
+            for f in r.failures[sent:_STREAMED_FAILURES]:
+                conn.send(("fail", f))
+            sent = min(len(r.failures), _STREAMED_FAILURES)
 
     try:
         result = run_file(path, engine_name, progress)
-        conn.send(result.to_dict())
+        conn.send(("done", result.to_dict()))
     finally:
         conn.close()
 
@@ -425,11 +438,13 @@ def run_files(paths: Sequence[str], engine_name: str = "whisk", jobs: int = 1,
     pending = list(enumerate(paths))
     pending.reverse()
     running: Dict[Any, Tuple[int, str, Any, Any, float]] = {}  # conn -> (index, path, proc, shared, start)
+    streamed: Dict[Any, List[Tuple[int, str, str]]] = {}  # conn -> failures reported so far
     done: Dict[int, FileResult] = {}
     next_out = 0
 
     def finish(conn: Any, result: FileResult) -> None:
         idx, path, proc, shared, start = running.pop(conn)
+        streamed.pop(conn, None)
         conn.close()
         proc.join(5)
         if proc.is_alive():
@@ -448,6 +463,7 @@ def run_files(paths: Sequence[str], engine_name: str = "whisk", jobs: int = 1,
                 proc.start()
                 send.close()
                 running[recv] = (idx, str(path), proc, shared, time.monotonic())
+                streamed[recv] = []
             now = time.monotonic()
             wait_for = None
             if timeout:
@@ -456,11 +472,15 @@ def run_files(paths: Sequence[str], engine_name: str = "whisk", jobs: int = 1,
             for conn in ready:
                 idx, path, proc, shared, start = running[conn]
                 try:
-                    result = FileResult.from_dict(conn.recv())
+                    tag, payload = conn.recv()
+                    if tag == "fail":
+                        streamed[conn].append(payload)
+                        continue
+                    result = FileResult.from_dict(payload)
                 except (EOFError, OSError):
                     proc.join(5)
                     result = FileResult(path, elapsed=time.monotonic() - start)
-                    _partial(result, shared)
+                    _partial(result, shared, streamed[conn])
                     result.error = (f"subprocess died (exit code {proc.exitcode}) "
                                     f"at line {shared[0]}")
                 finish(conn, result)
@@ -471,7 +491,7 @@ def run_files(paths: Sequence[str], engine_name: str = "whisk", jobs: int = 1,
                         proc.kill()
                         proc.join()
                         result = FileResult(path, elapsed=now - start)
-                        _partial(result, shared)
+                        _partial(result, shared, streamed[conn])
                         result.error = f"timed out after {timeout:g}s at line {shared[0]}"
                         finish(conn, result)
             while next_out in done:
@@ -484,9 +504,11 @@ def run_files(paths: Sequence[str], engine_name: str = "whisk", jobs: int = 1,
             conn.close()
 
 
-def _partial(result: FileResult, shared: Any) -> None:
-    """Counts reached before a subprocess was lost (kept under the pseudo-kind 'partial')."""
+def _partial(result: FileResult, shared: Any, failures: List[Tuple[int, str, str]]) -> None:
+    """What a lost subprocess had reached: its counts (under the pseudo-kind '(before the end)')
+    and the failures it had reported."""
     result.counts["(before the end)"] = [int(shared[1]), int(shared[2]), int(shared[3])]
+    result.failures = list(failures)
 
 
 # --------------------------------------------------------------------------------------------
@@ -560,20 +582,23 @@ def report(results: Iterable[FileResult], verbose: bool = False, max_failures: i
     return P, F, K
 
 
-def main(argv: Optional[Sequence[str]] = None, default_engine: str = "whisk", prog: str = "python -m spectest") -> int:
-    ap = argparse.ArgumentParser(prog=prog, description="Run WebAssembly spec test scripts (.wast).")
+def add_arguments(ap: argparse.ArgumentParser, default_engine: str = "whisk") -> None:
+    """Add the runner's options to ``ap`` (for embedding, e.g. as ``python -m whisk wast``)."""
     ap.add_argument("files", nargs="+", help=".wast files or directories of them")
     ap.add_argument("--engine", default=default_engine, choices=["whisk", "wasmtime"])
     ap.add_argument("-v", "--verbose", action="store_true", help="list every failure and skip")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                     help="files run in parallel (default: number of CPUs)")
-    ap.add_argument("--timeout", type=float, default=600.0,
-                    help="seconds allowed per file (default 600; 0 = none)")
+    ap.add_argument("--timeout", type=float, default=120.0,
+                    help="seconds allowed per file (default 120; 0 = none)")
     ap.add_argument("--no-isolate", action="store_true",
                     help="run files in this process, one after another (no timeout)")
     ap.add_argument("--max-failures", type=int, default=3,
                     help="failures shown per file without -v (default 3)")
-    args = ap.parse_args(argv)
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run with parsed :func:`add_arguments` options; exit status 0 if nothing failed, else 1."""
     paths = expand_paths(args.files)
     if not paths:
         print("no .wast files given", file=sys.stderr)
@@ -582,3 +607,11 @@ def main(argv: Optional[Sequence[str]] = None, default_engine: str = "whisk", pr
                         isolate=not args.no_isolate)
     _, failed, _ = report(results, verbose=args.verbose, max_failures=args.max_failures)
     return 1 if failed else 0
+
+
+def main(argv: Optional[Sequence[str]] = None, default_engine: str = "whisk",
+         prog: str = "python -m spectest") -> int:
+    """``python -m spectest FILES... [--engine whisk|wasmtime] [-v] [-j N] [--timeout S]``."""
+    ap = argparse.ArgumentParser(prog=prog, description="Run WebAssembly spec test scripts (.wast).")
+    add_arguments(ap, default_engine)
+    return run_from_args(ap.parse_args(argv))

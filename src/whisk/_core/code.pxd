@@ -102,6 +102,7 @@ cdef struct ExecCtx:
     uint32_t max_depth     # call depth limit
     FuncRec* trap_func     # the function that trapped (for the backtrace)
     uint32_t trap_depth    # depth at the trap
+    uint64_t trap_arg      # detail for the message (the element index of an uninitialized element)
     int64_t fuel           # remaining fuel when fuel_enabled
     int fuel_enabled
     volatile int interrupt # set from another thread to stop guest code

@@ -84,6 +84,7 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 callee = <FuncRec*>tab.elems[i]
                 if callee == NULL:
+                    ctx.trap_arg = i
                     trap = TRAP_UNINITIALIZED_ELEMENT
                     break
                 if callee.type_id != inst.type_ids[pc[1]]:

@@ -612,8 +612,9 @@ cdef class Lowerer:
             for k in range(nw):
                 self.emit(words[k])
             return 0
+        cdef uint32_t sc = self.operand(cond)        # may emit: before the branch's words
         self.start(OP_br_eqz if negate else OP_br_nez)
-        return self.emit(self.operand(cond))
+        return self.emit(sc)
 
     # ------------------------------------------------------------------ producers
     cdef int produce(self, uint32_t op, uint8_t rt) except -1:
@@ -989,7 +990,9 @@ cdef class Lowerer:
         cdef int64_t align = self.u32()
         cdef int64_t offset = self.u32()
         self.need_memory()
-        if align >= 32 or ((<int64_t>1) << align) > width:
+        if align >= 32:
+            self.malformed("malformed memop flags")
+        if ((<int64_t>1) << align) > width:
             self.invalid("alignment must not be larger than natural")
         return offset
 

@@ -161,10 +161,17 @@ cdef inline u64 f32_abs(u64 a) noexcept nogil: return <u32>a & 0x7FFFFFFFu
 cdef inline u64 f32_neg(u64 a) noexcept nogil: return (<u32>a) ^ 0x80000000u
 cdef inline u64 f32_copysign(u64 a, u64 b) noexcept nogil:
     return (<u32>a & 0x7FFFFFFFu) | (<u32>b & 0x80000000u)
-cdef inline u64 f32_ceil(u64 a) noexcept nogil: return whisk_f32_bits(ceilf(whisk_f32(a)))
-cdef inline u64 f32_floor(u64 a) noexcept nogil: return whisk_f32_bits(floorf(whisk_f32(a)))
-cdef inline u64 f32_trunc(u64 a) noexcept nogil: return whisk_f32_bits(truncf(whisk_f32(a)))
-cdef inline u64 f32_nearest(u64 a) noexcept nogil: return whisk_f32_bits(nearbyintf(whisk_f32(a)))
+# Rounding keeps a NaN's payload but must return it quiet (an arithmetic NaN, spec 4.3.3).
+cdef inline u64 f32_round(u64 a, float r) noexcept nogil:
+    if r != r: return (<u32>a) | 0x00400000u
+    return whisk_f32_bits(r)
+cdef inline u64 f64_round(u64 a, double r) noexcept nogil:
+    if r != r: return a | 0x0008000000000000u
+    return whisk_f64_bits(r)
+cdef inline u64 f32_ceil(u64 a) noexcept nogil: return f32_round(a, ceilf(whisk_f32(a)))
+cdef inline u64 f32_floor(u64 a) noexcept nogil: return f32_round(a, floorf(whisk_f32(a)))
+cdef inline u64 f32_trunc(u64 a) noexcept nogil: return f32_round(a, truncf(whisk_f32(a)))
+cdef inline u64 f32_nearest(u64 a) noexcept nogil: return f32_round(a, nearbyintf(whisk_f32(a)))
 cdef inline u64 f32_sqrt(u64 a) noexcept nogil: return whisk_f32_bits(sqrtf(whisk_f32(a)))
 cdef inline u64 f32_add(u64 a, u64 b) noexcept nogil: return whisk_f32_bits(whisk_f32(a) + whisk_f32(b))
 cdef inline u64 f32_sub(u64 a, u64 b) noexcept nogil: return whisk_f32_bits(whisk_f32(a) - whisk_f32(b))
@@ -185,10 +192,10 @@ cdef inline u64 f64_abs(u64 a) noexcept nogil: return a & 0x7FFFFFFFFFFFFFFFu
 cdef inline u64 f64_neg(u64 a) noexcept nogil: return a ^ 0x8000000000000000u
 cdef inline u64 f64_copysign(u64 a, u64 b) noexcept nogil:
     return (a & 0x7FFFFFFFFFFFFFFFu) | (b & 0x8000000000000000u)
-cdef inline u64 f64_ceil(u64 a) noexcept nogil: return whisk_f64_bits(ceil(whisk_f64(a)))
-cdef inline u64 f64_floor(u64 a) noexcept nogil: return whisk_f64_bits(floor(whisk_f64(a)))
-cdef inline u64 f64_trunc(u64 a) noexcept nogil: return whisk_f64_bits(trunc(whisk_f64(a)))
-cdef inline u64 f64_nearest(u64 a) noexcept nogil: return whisk_f64_bits(nearbyint(whisk_f64(a)))
+cdef inline u64 f64_ceil(u64 a) noexcept nogil: return f64_round(a, ceil(whisk_f64(a)))
+cdef inline u64 f64_floor(u64 a) noexcept nogil: return f64_round(a, floor(whisk_f64(a)))
+cdef inline u64 f64_trunc(u64 a) noexcept nogil: return f64_round(a, trunc(whisk_f64(a)))
+cdef inline u64 f64_nearest(u64 a) noexcept nogil: return f64_round(a, nearbyint(whisk_f64(a)))
 cdef inline u64 f64_sqrt(u64 a) noexcept nogil: return whisk_f64_bits(sqrt(whisk_f64(a)))
 cdef inline u64 f64_add(u64 a, u64 b) noexcept nogil: return whisk_f64_bits(whisk_f64(a) + whisk_f64(b))
 cdef inline u64 f64_sub(u64 a, u64 b) noexcept nogil: return whisk_f64_bits(whisk_f64(a) - whisk_f64(b))

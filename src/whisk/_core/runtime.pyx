@@ -548,16 +548,18 @@ cdef class Func:
                 k += 1
         if self.rec.nlocals > self.rec.nparams:
             memset(fp + self.rec.nparams, 0, (self.rec.nlocals - self.rec.nparams) * sizeof(uint64_t))
+        cdef uint32_t entry_depth = ctx.depth
         st.active += 1
         ctx.free = base + self.rec.nslots
         try:
             with nogil:
                 trap = execute(ctx, &self.rec, fp)
+            if trap:
+                raise_trap(st, trap, entry_depth)
         finally:
             st.active -= 1
             ctx.free = base
-        if trap:
-            raise_trap(st, trap)
+            ctx.depth = entry_depth
         return read_results(self.rtypes, fp, raw)
 
     cdef tuple call_python(self, tuple args, bint raw):
@@ -628,7 +630,9 @@ cdef int call_host(ExecCtx* ctx, FuncRec* f, uint64_t* fp) noexcept with gil:
         return TRAP_HOST
 
 
-cdef int raise_trap(ExecStack st, int trap) except -1:
+cdef int raise_trap(ExecStack st, int trap, uint32_t entry_depth) except -1:
+    # Raise the trap as Trap / Exhaustion with the wasm backtrace (frames above entry_depth),
+    # or re-raise the exception a host function raised.
     cdef ExecCtx* ctx = &st.ctx
     cdef list frames = []
     cdef FuncRec* f
@@ -639,18 +643,19 @@ cdef int raise_trap(ExecStack st, int trap) except -1:
         f = ctx.trap_func
         frames.append((f.index, (<Func>f.obj).name))
         d = ctx.trap_depth
-        while d > 0 and len(frames) < 64:
+        while d > entry_depth and len(frames) < 64:
             d -= 1
             f = ctx.frames[d].func
             if f == NULL:
                 break
             frames.append((f.index, (<Func>f.obj).name))
     ctx.trap_func = NULL
-    # unwind: the frames of this call are gone
-    ctx.depth = ctx.depth if ctx.depth < ctx.trap_depth else ctx.depth
     if trap == TRAP_HOST and exc is not None:
         raise exc
     msg = TRAP_MESSAGES.get(trap, "unknown trap")
+    if trap == TRAP_UNINITIALIZED_ELEMENT:
+        msg = f"{msg} {ctx.trap_arg}"
+
     if trap == TRAP_CALL_STACK or trap == TRAP_FUEL:
         raise Exhaustion(msg, frames)
     raise Trap(msg, frames)

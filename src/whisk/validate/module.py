@@ -131,7 +131,8 @@ def validate_module(m: ModuleStruct):
             raise ValidationError(f"duplicate export name {e.name!r}")
         names.add(e.name)
         if e.index >= limits[e.kind]:
-            raise ValidationError(f"unknown {e.kind} {e.index}")
+            kind = "function" if e.kind == "func" else e.kind
+            raise ValidationError(f"unknown {kind} {e.index}")
     types = [(t.params, t.results) for t in m.types]
     func_types = [imp.desc for imp in m.imported("func")] + list(m.funcs)
     codes = [(list(c.locals), c.body, c.offset) for c in m.codes]

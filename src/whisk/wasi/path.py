@@ -74,7 +74,7 @@ def resolve(root: str, path: str, follow: bool) -> Resolved:
     pending = list(reversed(raw))          # components still to walk, next one last
     done: list[str] = []                   # resolved components, below root
     expansions = 0
-    st: os.stat_result | None = os.stat(root)
+    st: os.stat_result | None = None       # lstat of done[-1], None after a ".."
     while pending:
         name = pending.pop()
         if name in ("", "."):
@@ -83,7 +83,7 @@ def resolve(root: str, path: str, follow: bool) -> Resolved:
             if not done:
                 raise WasiErrno(E.ERRNO_NOTCAPABLE)
             done.pop()
-            st = os.lstat(os.path.join(root, *done)) if done else os.stat(root)
+            st = None
             continue
         _check_component(name)
         last = all(p in ("", ".") for p in pending)
@@ -113,9 +113,10 @@ def resolve(root: str, path: str, follow: bool) -> Resolved:
                 not last or must_be_dir):
             raise WasiErrno(E.ERRNO_NOTDIR)
         done.append(name)
-    if not done:
-        st = os.stat(root)
-    return Resolved(os.path.join(root, *done), tuple(done), st, must_be_dir)
+    host = os.path.join(root, *done)
+    if st is None:                         # the root itself, or a directory reached by ".."
+        st = os.stat(host)
+    return Resolved(host, tuple(done), st, must_be_dir)
 
 
 def _path_arg(env: WasiEnv, fd: int, rights: int, path_ptr: int, path_len: int) -> tuple[Descriptor, str]:
@@ -139,8 +140,10 @@ def path_open(env: WasiEnv, fd: int, dirflags: int, path_ptr: int, path_len: int
     ``oflags``: ``OFLAGS_CREAT`` (needs ``RIGHTS_PATH_CREATE_FILE``), ``EXCL``, ``TRUNC``
     (needs ``RIGHTS_PATH_FILESTAT_SET_SIZE``), ``DIRECTORY``. The host file is opened for
     reading if ``fs_rights_base`` has ``RIGHTS_FD_READ`` and for writing if it has
-    ``RIGHTS_FD_WRITE``. The new descriptor gets the requested rights that the directory may
-    hand on (its inheriting rights) and that apply to the type of file opened.
+    ``RIGHTS_FD_WRITE`` (or ``FDFLAGS_APPEND``); asking to write a directory gives
+    ``ERRNO_ISDIR`` unless ``OFLAGS_DIRECTORY`` is set. The new descriptor gets the requested
+    rights that the directory may hand on (its inheriting rights) and that apply to the type
+    of file opened. A final symbolic link that is not to be followed gives ``ERRNO_LOOP``.
     """
     oflags &= U32
     fdflags &= U32
@@ -170,7 +173,10 @@ def path_open(env: WasiEnv, fd: int, dirflags: int, path_ptr: int, path_len: int
         if stat.S_ISLNK(mode):              # a final symbolic link that was not to be followed
             return E.ERRNO_LOOP
         if stat.S_ISDIR(mode):
-            if oflags & E.OFLAGS_TRUNC or fs_rights_base & E.RIGHTS_FD_WRITE:
+            # like open(dir, O_WRONLY); asked for with OFLAGS_DIRECTORY, the rights that do
+            # not apply to a directory are simply not granted
+            if oflags & E.OFLAGS_TRUNC or (
+                    fs_rights_base & E.RIGHTS_FD_WRITE and not oflags & E.OFLAGS_DIRECTORY):
                 return E.ERRNO_ISDIR
             new = Descriptor("dir", E.FILETYPE_DIRECTORY, host_path=r.host_path,
                              rights_base=fs_rights_base & inheritable & DIRECTORY_RIGHTS,
