@@ -14,6 +14,8 @@ from ._core.runtime import Func, Global, Memory, Table
 from .errors import DecodeError, Exhaustion, Exit, LinkError, Trap, ValidationError, WasmError
 from .runtime.instance import ExportType, Exports, ImportType, Instance, Module
 from .types import FuncType, GlobalType, Limits, MemoryType, TableType
+from .run import run  # noqa: E402  (the function; binds over the submodule attribute)
+from .wasi.config import WasiConfig
 
 __version__ = "0.1.0"
 
@@ -24,13 +26,3 @@ __all__ = [
     "run", "WasiConfig",
 ]
 
-
-def __getattr__(name: str):
-    # WASI and run() are imported on first use, keeping `import whisk` light.
-    if name == "run":
-        from .run import run
-        return run
-    if name == "WasiConfig":
-        from .wasi.config import WasiConfig
-        return WasiConfig
-    raise AttributeError(f"module 'whisk' has no attribute {name!r}")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
-import types
 from typing import Any, Mapping, Sequence
 
 from .errors import Exit, LinkError
@@ -116,16 +114,3 @@ def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | b
         except Exit as exc:
             return exc.code
     return 0
-
-
-class _CallableModule(types.ModuleType):
-    """``whisk.run`` is both this module and the function ``run``: importing the submodule
-    makes the import system set the package attribute ``whisk.run`` to the module, hiding the
-    function of the same name. Calling the module calls the function, so ``whisk.run(...)``
-    works either way."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> int:
-        return run(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from .._core.runtime import Func, Global, InstanceCore, Memory, Table
 from ..binary import decode_module
-from ..errors import LinkError
+from ..binary.bodies import first_decode_error
+from ..errors import DecodeError, LinkError, ValidationError
 from ..module import Instr, ModuleStruct
 from ..types import FuncType, GlobalType, MemoryType, TableType
 from ..validate.module import validate_module
@@ -51,8 +52,15 @@ class Module:
 
     def __init__(self, source: bytes | bytearray | memoryview):
         data = bytes(source)
-        self._struct: ModuleStruct = decode_module(data)
-        self._lowered = validate_module(self._struct)
+        try:
+            self._struct: ModuleStruct = decode_module(data)
+            self._lowered = validate_module(self._struct)
+        except (DecodeError, ValidationError) as e:
+            # report what the spec's decoder meets first, reading bodies in file order
+            first = first_decode_error(data)
+            if first is not None:
+                raise first from None
+            raise e
 
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> "Module":
@@ -102,11 +110,16 @@ class Exports(Mapping):
     def __len__(self) -> int:
         return len(self._items)
 
+    def __getattribute__(self, name: str):
+        # exports win over the Mapping methods: `exports.get` is the export named "get" if any
+        if name[:1] != "_":
+            items = object.__getattribute__(self, "_items")
+            if name in items:
+                return items[name]
+        return object.__getattribute__(self, name)
+
     def __getattr__(self, name: str) -> Extern:
-        try:
-            return self._items[name]
-        except KeyError:
-            raise AttributeError(f"no export named {name!r}") from None
+        raise AttributeError(f"no export named {name!r}")
 
     def __repr__(self) -> str:
         return f"<whisk.Exports {list(self._items)}>"

@@ -1,0 +1,33 @@
+"""Function bodies decoded in file order, as the spec's reference decoder reads them (spec 5.5.13).
+
+whisk slices bodies while decoding and decodes them later, fused with validation, in the core.
+When loading fails, the error to report is the first malformation in file order, and a body's
+instructions may run past its declared size (then "section size mismatch"). This slow path,
+run only after a failure, finds that first error with the generic instruction decoder.
+"""
+
+from __future__ import annotations
+
+from ..errors import DecodeError
+from ..module import Code
+from .reader import Reader
+from .sections import decode_expr, decode_module
+
+__all__ = ["first_decode_error"]
+
+
+def _decode_body(data: bytes, code: Code) -> None:
+    r = Reader(data, code.offset)
+    decode_expr(r)
+    if r.pos != code.offset + len(code.body):
+        raise DecodeError("section size mismatch", r.pos)
+
+
+def first_decode_error(data: bytes) -> DecodeError | None:
+    """The first DecodeError in file order, decoding every function body as it is met, or None
+    if the whole module, bodies included, decodes."""
+    try:
+        decode_module(data, on_body=_decode_body)
+    except DecodeError as e:
+        return e
+    return None
