@@ -93,6 +93,16 @@ def imm_expr(t: str, word: int) -> tuple[str, int]:
 
 
 def gen_arms(regular, shapes) -> list[str]:
+    """The dispatch arms of the regular ops. Operand layouts (d destination slot, a/b source
+    slots, imm an immediate of 1 word for i32/f32 or 2 words, low first, for i64/f64, off the
+    memarg offset, target an absolute code index):
+
+        <unary>          d a              <binary>     d a b        <binary>_ri  d a imm
+        br_<icompare>    a b target       br_<icompare>_ri  a imm target
+        <load>           d a off          <store>      a b off  (a address, b value)
+
+    Trapping semantics (numeric.pxd functions returning a trap code) break out of the loop.
+    """
     arms = []
 
     def arm(name: str, body: list[str]) -> None:

@@ -170,6 +170,7 @@ cdef class Memory:
     """
     cdef MemRec rec
     cdef public object type          # a whisk.types.MemoryType, set by the runtime
+    cdef object declared_max         # max_pages as given (None: no maximum)
     cdef Py_ssize_t _shape
     cdef Py_ssize_t _stride
 
@@ -178,6 +179,7 @@ cdef class Memory:
             raise ValueError("memory size must be at most 65536 pages (4GiB)")
         if max_pages is not None and max_pages < min_pages:
             raise ValueError("size minimum must not be greater than maximum")
+        self.declared_max = max_pages
         self.rec.max_pages = MAX_PAGES if max_pages is None else max_pages
         self.rec.reserved = max(self.rec.max_pages, 1) * PAGE
         self.rec.base = <uint8_t*>whisk_reserve(self.rec.reserved)
@@ -207,7 +209,7 @@ cdef class Memory:
     @property
     def max_pages(self):
         """Maximum size in pages (None if the memory declares none)."""
-        return None if self.rec.max_pages == MAX_PAGES and self.type is not None and self.type.limits.max is None else self.rec.max_pages
+        return self.declared_max
 
     def grow(self, delta_pages):
         """Grow by ``delta_pages`` pages of 64 KiB (spec 4.5.3.9); returns the old size in pages.
