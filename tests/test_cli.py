@@ -277,3 +277,25 @@ def test_run_is_optional_and_registry_is_extensible(monkeypatch, capsys):
     assert calls == ["x.wasm"]
     assert cli.main([HELLO]) == 0                                 # still 'run' by default
     assert capsys.readouterr().out == "Hello, world!\n"
+
+
+def test_wast_subcommand_runs_a_spec_script(tmp_path):
+    """`python -m whisk wast FILE` runs a script and reports the counts."""
+    import subprocess
+    import sys
+    script = tmp_path / "mini.wast"
+    script.write_text('(module (func (export "add") (param i32 i32) (result i32)'
+                      ' (i32.add (local.get 0) (local.get 1))))\n'
+                      '(assert_return (invoke "add" (i32.const 2) (i32.const 3)) (i32.const 5))\n'
+                      '(assert_trap (module (func $f (unreachable)) (start $f)) "unreachable")\n')
+    r = subprocess.run([sys.executable, "-m", "whisk", "wast", str(script)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "3 passed, 0 failed" in r.stdout
+    bad = tmp_path / "bad.wast"
+    bad.write_text('(module (func (export "f") (result i32) (i32.const 1)))\n'
+                   '(assert_return (invoke "f") (i32.const 2))\n')
+    r = subprocess.run([sys.executable, "-m", "whisk", "wast", str(bad)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    assert "1 failed" in r.stdout

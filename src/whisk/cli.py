@@ -234,6 +234,36 @@ def cmd_run(ns: argparse.Namespace) -> int:
     return _exit_status(code)
 
 
+def _spectest():
+    """The spec test runner (``spectest/`` at the repository root, next to ``src/``)."""
+    try:
+        import spectest.runner as runner
+    except ImportError:
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        if os.path.isdir(os.path.join(root, "spectest")):
+            sys.path.insert(0, root)
+        import spectest.runner as runner
+    return runner
+
+
+def _configure_wast(p: argparse.ArgumentParser) -> None:
+    try:
+        _spectest().add_arguments(p)
+    except ImportError:
+        p.add_argument("files", nargs="+")
+
+
+@command("wast", "Run .wast spec test scripts and print passed/failed/skipped counts "
+                 "(needs a source checkout and the test extras).", _configure_wast)
+def cmd_wast(ns: argparse.Namespace) -> int:
+    """``whisk wast FILE...``: 0 if every command passed, else 1."""
+    try:
+        runner = _spectest()
+    except ImportError as exc:
+        raise OSError(f"the spec test runner is not available: {exc}") from None
+    return runner.run_from_args(ns)
+
+
 # --- entry point ---------------------------------------------------------------------------------------
 
 def main(argv: Sequence[str] | None = None) -> int:
