@@ -9,6 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from leb128 import sleb
+from leb128 import uleb as leb
 from whisk.binary import decode_module
 from whisk.binary.reader import Reader
 from whisk.binary.sections import decode_expr, decode_name_section
@@ -20,31 +22,6 @@ HEADER = b"\x00asm\x01\x00\x00\x00"
 
 
 # --- helpers that build binaries by hand -------------------------------------------------------
-
-
-def leb(n: int) -> bytes:
-    """Unsigned LEB128."""
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def sleb(n: int) -> bytes:
-    """Signed LEB128."""
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if (n == 0 and not b & 0x40) or (n == -1 and b & 0x40):
-            out.append(b)
-            return bytes(out)
-        out.append(b | 0x80)
 
 
 def vec(items) -> bytes:

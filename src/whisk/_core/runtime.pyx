@@ -524,10 +524,8 @@ cdef class Func:
         cdef ExecCtx* ctx
         cdef uint64_t* fp
         cdef uint64_t* base
-        cdef uint64_t hi
-        cdef Py_ssize_t i, k, np_ = len(self.ptypes)
+        cdef Py_ssize_t np_ = len(self.ptypes)
         cdef int trap
-        cdef uint8_t t
         if len(args) != np_:
             raise TypeError(f"expected {np_} arguments, got {len(args)}")
         if self.callable is not None:
@@ -538,16 +536,7 @@ cdef class Func:
         if base + self.rec.nslots + 16 > ctx.stack_end:
             raise Exhaustion("call stack exhausted")
         fp = base
-        k = 0
-        for i in range(np_):
-            t = self.ptypes[i]
-            hi = 0
-            fp[k] = raw_to_bits(t, args[i], &hi) if raw else to_bits(t, args[i], &hi)
-            if t == T_V128:
-                fp[k + 1] = hi
-                k += 2
-            else:
-                k += 1
+        write_args(self.ptypes, args, fp, raw)
         if self.rec.nlocals > self.rec.nparams:
             memset(fp + self.rec.nparams, 0, (self.rec.nlocals - self.rec.nparams) * sizeof(uint64_t))
         cdef uint32_t entry_depth = ctx.depth
