@@ -9,22 +9,7 @@ import statistics
 import time
 
 import whisk
-
-
-def leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def section(sid: int, payload: bytes) -> bytes:
-    return bytes([sid]) + leb(len(payload)) + payload
+from wasmgen import MAGIC_VERSION, leb, section
 
 
 def body() -> bytes:
@@ -46,7 +31,7 @@ def build(target: int = 1 << 20) -> tuple[bytes, int]:
     funcs = section(3, leb(n) + b"\x00" * n)
     mem = section(5, b"\x01\x00\x01")
     code = leb(n) + b"".join(leb(len(b)) + b for _ in range(n))
-    return b"\x00asm\x01\x00\x00\x00" + types + funcs + mem + section(10, code), len(code)
+    return MAGIC_VERSION + types + funcs + mem + section(10, code), len(code)
 
 
 def main() -> None:
