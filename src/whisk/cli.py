@@ -6,9 +6,17 @@ Spelled like ``wasmtime run``::
     python -m whisk run --env NAME=value --env HOME --dir data::/data prog.wasm arg1 arg2
     python -m whisk run --invoke fib module.wasm 30
 
+Other subcommands::
+
+    python -m whisk validate module.wasm          # "module.wasm: valid", or a one-line error
+    python -m whisk inspect [--json] module.wasm  # imports, exports, memories, tables, globals...
+    python -m whisk wast test.wast                # spec test scripts (source checkout only)
+
 Exit status: the guest's ``proc_exit`` code (0 if ``_start`` returns); 134 after a trap (the
 trap message and wasm backtrace go to stderr); 1 with a one-line ``error: ...`` when the
-module cannot be read, decoded, validated or linked; 2 for a usage error.
+module cannot be read, decoded, validated or linked, or on an unexpected internal error; 2 for
+a usage error. ``-v``/``--verbose`` (before or after the subcommand) adds the Python traceback
+to any error.
 
 Subcommands are registered in ``COMMANDS`` (``@command(...)``), so others (``wast``,
 ``validate``, ``inspect``) can be added next to ``run``; a first argument that is not a
@@ -22,10 +30,11 @@ import math
 import os
 import struct
 import sys
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .errors import DecodeError, Exit, LinkError, Trap, ValidationError, WasmError
+from .errors import DecodeError, Exit, Trap, ValidationError, WasmError
 
 __all__ = ["main", "COMMANDS", "command", "CliError"]
 
@@ -67,12 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="whisk", description="whisk: a WebAssembly runtime for Python.",
         epilog="Without a COMMAND, 'run' is assumed: 'whisk prog.wasm' is 'whisk run prog.wasm'.")
+    _add_verbose(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in COMMANDS.values():
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         cmd.configure(p)
+        _add_verbose(p)
         p.set_defaults(handler=cmd.handler)
     return parser
+
+
+def _add_verbose(p: argparse.ArgumentParser) -> None:
+    """``-v``/``--verbose``, unless the command defines its own (``wast`` does, same meaning)."""
+    try:
+        p.add_argument("-v", "--verbose", action="store_true",
+                       help="show the Python traceback of an error")
+    except argparse.ArgumentError:
+        pass
 
 
 # --- run -------------------------------------------------------------------------------------------
@@ -210,12 +230,19 @@ def _invoke(module_path: str, name: str, args: Sequence[str], env: dict[str, str
     return 0
 
 
+#: What an error's one-line message starts with, by kind (spec: assert_malformed, assert_invalid).
+_KIND_PREFIX = ((DecodeError, "malformed module: "), (ValidationError, "invalid module: "))
+
+
 def _error_message(exc: BaseException) -> str:
+    """An exception as one line: ``path: strerror`` for OSError, else its message, prefixed
+    ``malformed module:`` or ``invalid module:`` for decode and validation errors."""
     if isinstance(exc, OSError) and exc.strerror:
         text = f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
     else:
         text = str(exc) or type(exc).__name__
-    return " ".join(text.split())
+    prefix = next((p for cls, p in _KIND_PREFIX if isinstance(exc, cls)), "")
+    return prefix + " ".join(text.split())
 
 
 @command("run", "Run a WASI command module (its _start), or call one export with --invoke.",
@@ -264,32 +291,92 @@ def cmd_wast(ns: argparse.Namespace) -> int:
     return runner.run_from_args(ns)
 
 
+# --- validate and inspect ---------------------------------------------------------------------------
+
+def _configure_module(p: argparse.ArgumentParser) -> None:
+    p.add_argument("module", metavar="MODULE", help="the .wasm file")
+
+
+def _load(path: str):
+    """``whisk.Module.from_file(path)`` with errors that say which file and what kind."""
+    from . import Module
+
+    try:
+        return Module.from_file(path)
+    except (DecodeError, ValidationError) as exc:
+        raise CliError(f"{path}: {_error_message(exc)}") from exc
+
+
+@command("validate", "Decode and validate a module: exit 0 if it is valid, else 1 with the "
+                     "error (malformed or invalid).", _configure_module)
+def cmd_validate(ns: argparse.Namespace) -> int:
+    """``whisk validate MODULE``: prints ``MODULE: valid``."""
+    _load(ns.module)
+    print(f"{ns.module}: valid")
+    return 0
+
+
+def _configure_inspect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _configure_module(p)
+
+
+@command("inspect", "Show a module's imports, exports, memories, tables, globals and custom "
+                    "sections.", _configure_inspect)
+def cmd_inspect(ns: argparse.Namespace) -> int:
+    """``whisk inspect [--json] MODULE``: the module's interface (see ``whisk.describe``)."""
+    import json
+
+    from .describe import describe, format_text
+
+    summary = describe(_load(ns.module))
+    print(json.dumps(summary, indent=2) if ns.json else format_text(summary))
+    return 0
+
+
 # --- entry point ---------------------------------------------------------------------------------------
+
+def _report(exc: BaseException, verbose: bool, internal: bool = False) -> None:
+    """Print an error: one ``error: ...`` line, or the traceback too when ``verbose``."""
+    sys.stdout.flush()
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, Trap):
+        print(str(exc), file=sys.stderr)       # the message and the wasm backtrace
+    else:
+        prefix = f"internal error: {type(exc).__name__}: " if internal else ""
+        print(f"error: {prefix}{_error_message(exc)}", file=sys.stderr)
+    sys.stderr.flush()
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not argv:
+    lead = 0                                 # leading -v/--verbose go before the command name
+    while lead < len(argv) and argv[lead] in ("-v", "--verbose"):
+        lead += 1
+    if lead == len(argv):
         parser.print_usage(sys.stderr)
         print("whisk: error: a MODULE (or a COMMAND) is required", file=sys.stderr)
         return 2
-    if argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
-        argv.insert(0, "run")
+    if argv[lead] not in COMMANDS and argv[lead] not in ("-h", "--help"):
+        argv.insert(lead, "run")
     try:
         ns = parser.parse_args(argv)
     except SystemExit as exc:               # argparse: --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
+    verbose = bool(lead) or getattr(ns, "verbose", False)
     try:
         return ns.handler(ns)
     except Trap as exc:
-        sys.stdout.flush()
-        print(str(exc), file=sys.stderr)
-        sys.stderr.flush()
+        _report(exc, verbose)
         return TRAP_STATUS
-    except (CliError, DecodeError, ValidationError, LinkError, WasmError, OSError) as exc:
-        sys.stdout.flush()
-        print(f"error: {_error_message(exc)}", file=sys.stderr)
+    except (CliError, WasmError, OSError) as exc:
+        _report(exc, verbose)
         return ERROR_STATUS
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:                # a bug in whisk or a host function: still one line
+        _report(exc, verbose, internal=True)
+        return ERROR_STATUS
