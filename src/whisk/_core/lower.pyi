@@ -1,0 +1,31 @@
+"""Type stubs for the compiled ``whisk._core.lower``: the fused validator and pre-decoder."""
+
+from collections.abc import Collection, Sequence
+
+#: One defined function's layout: (entry, nparams, nresults, nlocals, nslots) in words/slots.
+FuncLayout = tuple[int, int, int, int, int]
+#: A function type as the lowerer takes it: (params, results), value type names.
+TypeSig = tuple[tuple[str, ...], tuple[str, ...]]
+
+class LoweredModule:
+    """The lowered code of one module, all functions concatenated."""
+
+    funcs: list[FuncLayout]
+    def words(self) -> tuple[int, ...]: ...
+
+class Lowerer:
+    """Validates and lowers the bodies of one module, one function at a time."""
+
+    def setup(self, types: list[TypeSig], func_types: list[int], globals: list[tuple[str, bool]],
+              tables: list[str], nmems: int, elem_types: list[str], ndatas: int | None,
+              refs: Collection[int]) -> None: ...
+    def lower_function(self, func_index: int, type_index: int,
+                       local_runs: list[tuple[int, str]], body: bytes,
+                       offset: int) -> FuncLayout: ...
+    def finish(self) -> LoweredModule: ...
+
+def lower_module(types: list[TypeSig], func_types: list[int], nimported: int,
+                 codes: list[tuple[Sequence[tuple[int, str]], bytes, int]],
+                 globals: list[tuple[str, bool]], tables: list[str], nmems: int,
+                 elem_types: list[str], ndatas: int | None,
+                 refs: Collection[int]) -> LoweredModule: ...
