@@ -406,7 +406,9 @@ def test_fd_readdir_errors(sandbox):
     g, root = sandbox
     (root / "f").write_bytes(b"")
     buf, used = g.alloc(64), g.alloc(4)
-    assert g.fd_readdir(1, buf, 64, 0, used) == E.ERRNO_NOTCAPABLE
+    assert g.fd_readdir(1, buf, 64, 0, used) == E.ERRNO_NOTDIR     # as fdopendir() has it
     _, fd = g.open(3, "f")
-    assert g.fd_readdir(fd, buf, 64, 0, used) == E.ERRNO_NOTCAPABLE
+    assert g.fd_readdir(fd, buf, 64, 0, used) == E.ERRNO_NOTDIR
+    _, sub = g.open(3, ".", E.OFLAGS_DIRECTORY, rights=E.RIGHTS_PATH_OPEN)
+    assert g.fd_readdir(sub, buf, 64, 0, used) == E.ERRNO_NOTCAPABLE
     assert g.fd_readdir(3, len(g.mem) - 10, 64, 0, used) == E.ERRNO_FAULT

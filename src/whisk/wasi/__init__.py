@@ -8,13 +8,22 @@ standard streams); ``WasiEnv`` holds the guest's state and gives the import func
     env.bind(instance.exports["memory"])
     instance.exports["_start"]()          # raises whisk.errors.Exit on proc_exit
 
-``whisk.run`` does all of this. The function families live in ``args``, ``clock``,
-``random``, ``fd``, ``path``, ``proc``, ``poll`` and ``sock``; ``table.FUNCTIONS`` lists all 46
-with their wasm signatures; ``errno`` holds the witx constants.
+``whisk.run`` does all of this. All 46 functions of the witx are implemented; only
+``proc_raise`` answers ``ERRNO_NOSYS`` (whisk has no signals). They live in ``args``, ``clock``,
+``random``, ``proc``, ``fd`` (the descriptor table), ``rw`` (read, write, seek),
+``filestat``, ``readdir``, ``path`` (open, create, remove), ``links`` (symlink, readlink,
+link, rename), ``poll`` and ``sock``; every path goes through the sandboxed resolution of
+``resolve``. ``table.FUNCTIONS`` lists the functions with their wasm signatures; ``errno``
+holds the witx constants (errno values, rights, flags, record layouts).
+
+Preopened directories are the guest's only view of the host file system: ``..`` above a
+preopen, absolute paths, and symbolic links that point outside are refused
+(``ERRNO_NOTCAPABLE``). ``Preopen(path, read_only=True)`` makes one read-only: changes under
+it fail with ``ERRNO_PERM``.
 """
 
-from .config import WasiConfig
+from .config import Preopen, WasiConfig
 from .env import Descriptor, WasiEnv, WasiErrno
 from .table import FUNCTIONS, MODULE, SIGNATURES
 
-__all__ = ["WasiConfig", "WasiEnv", "WasiErrno", "Descriptor", "FUNCTIONS", "SIGNATURES", "MODULE"]
+__all__ = ["WasiConfig", "Preopen", "WasiEnv", "WasiErrno", "Descriptor", "FUNCTIONS", "SIGNATURES", "MODULE"]

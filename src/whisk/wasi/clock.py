@@ -20,7 +20,7 @@ def _resolution_ns(clock: str) -> int:
 _thread_time_ns = getattr(time, "thread_time_ns", time.process_time_ns)
 
 #: clockid -> (function returning the time in ns, name for time.get_clock_info)
-_CLOCKS = {
+CLOCKS = {
     E.CLOCKID_REALTIME: (time.time_ns, "time"),
     E.CLOCKID_MONOTONIC: (time.monotonic_ns, "monotonic"),
     E.CLOCKID_PROCESS_CPUTIME_ID: (time.process_time_ns, "process_time"),
@@ -33,7 +33,7 @@ _RESOLUTIONS: dict[int, int] = {}
 def clock_res_get(env: WasiEnv, clock_id: int, resolution_ptr: int) -> int:
     """witx ``clock_res_get(id: clockid) -> timestamp``: store the resolution of the clock in
     nanoseconds (u64, never 0) at ``resolution_ptr``; ``ERRNO_INVAL`` for an unknown clock."""
-    clock = _CLOCKS.get(clock_id & U32)
+    clock = CLOCKS.get(clock_id & U32)
     if clock is None:
         return E.ERRNO_INVAL
     res = _RESOLUTIONS.get(clock_id & U32)
@@ -51,7 +51,7 @@ def clock_time_get(env: WasiEnv, clock_id: int, precision: int, time_ptr: int) -
     clock's time in nanoseconds (u64) at ``time_ptr``. Realtime counts from the Unix epoch;
     monotonic from an unspecified point; the CPU-time clocks count the host process's (thread's)
     CPU time. ``precision`` (the lag the guest tolerates) is ignored."""
-    clock = _CLOCKS.get(clock_id & U32)
+    clock = CLOCKS.get(clock_id & U32)
     if clock is None:
         return E.ERRNO_INVAL
     m = env.mem()

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-__all__ = ["WasiConfig"]
+__all__ = ["WasiConfig", "Preopen"]
 
 
 def _encode(value: str | bytes, what: str) -> bytes:
@@ -22,6 +22,23 @@ def _encode(value: str | bytes, what: str) -> bytes:
     return data
 
 
+@dataclass(frozen=True)
+class Preopen:
+    """A preopened directory: the host directory ``path`` and whether the guest may only read
+    under it (``read_only``).
+
+    Under a read-only preopen every operation that would change the host tree (creating,
+    truncating or opening a file for writing, ``path_create_directory``, ``path_unlink_file``,
+    ``path_remove_directory``, ``path_rename`` and ``path_link`` from or into it,
+    ``path_symlink``, setting sizes or times) fails with ``ERRNO_PERM``, as wasmtime's read-only
+    directory and file permissions do. The descriptors keep the usual rights (so wasi-libc asks
+    for write access and gets the error when it opens the file, not at the first write); files
+    opened through it get no write rights."""
+
+    path: str | os.PathLike
+    read_only: bool = False
+
+
 @dataclass
 class WasiConfig:
     """What a WASI guest sees of the host.
@@ -31,6 +48,11 @@ class WasiConfig:
     - ``inherit_env``: start from the host's ``os.environ`` (default: an empty environment).
     - ``preopens``: ``{"/guest/path": "host/path"}``; each becomes a preopened directory
       descriptor, from fd 3 on in the mapping's order. The guest can reach nothing outside them.
+      A value ``Preopen("host/path", read_only=True)`` preopens the directory read-only.
+    - ``sockets``: host ``socket.socket`` objects (listening or connected) handed to the guest
+      as descriptors after the preopens, like wasmtime's ``--tcplisten``; the guest uses them
+      with ``sock_accept``, ``sock_recv``, ``sock_send``, ``sock_shutdown``, ``fd_read``,
+      ``fd_write`` and ``poll_oneoff``. whisk closes the ones the guest accepted, not these.
     - ``stdin``: a binary file object, or bytes (or str, encoded UTF-8) to read; None means the
       process's own ``sys.stdin.buffer``.
     - ``stdout`` / ``stderr``: binary file objects (``write`` and ideally ``flush``); None means
@@ -43,7 +65,8 @@ class WasiConfig:
     argv: Sequence[str | bytes] = ()
     env: Mapping[str, str] | None = None
     inherit_env: bool = False
-    preopens: Mapping[str, str | os.PathLike] | None = None
+    preopens: Mapping[str, str | os.PathLike | Preopen] | None = None
+    sockets: Sequence[Any] = ()
     stdin: Any = None
     stdout: Any = None
     stderr: Any = None
@@ -64,6 +87,13 @@ class WasiConfig:
             environ.append(key + b"=" + _encode(value, "environment variable value"))
         self._environ = environ
         self.preopens = dict(self.preopens or {})
+        self.sockets = tuple(self.sockets)
+
+    @property
+    def preopen_dirs(self) -> list[tuple[str, Preopen]]:
+        """The preopens in fd order as ``(guest name, Preopen)`` pairs."""
+        return [(guest, host if isinstance(host, Preopen) else Preopen(host))
+                for guest, host in self.preopens.items()]
 
     @property
     def args_bytes(self) -> list[bytes]:

@@ -10,8 +10,10 @@ bounds checks, the errno exception, and the conversion of host ``stat`` results.
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
+import socket
 import stat
 import struct
 import sys
@@ -48,6 +50,12 @@ FILE_RIGHTS = (
 _STREAM_COMMON = E.RIGHTS_FD_FDSTAT_SET_FLAGS | E.RIGHTS_FD_FILESTAT_GET | E.RIGHTS_POLL_FD_READWRITE
 STDIN_RIGHTS = E.RIGHTS_FD_READ | _STREAM_COMMON
 STDOUT_RIGHTS = E.RIGHTS_FD_WRITE | _STREAM_COMMON
+#: Rights of a socket descriptor.
+SOCKET_RIGHTS = (E.RIGHTS_FD_READ | E.RIGHTS_FD_WRITE | E.RIGHTS_SOCK_SHUTDOWN
+                 | E.RIGHTS_SOCK_ACCEPT | _STREAM_COMMON)
+#: Rights that change a file: not granted on files opened under a read-only preopen.
+WRITE_RIGHTS = (E.RIGHTS_FD_WRITE | E.RIGHTS_FD_ALLOCATE | E.RIGHTS_FD_FILESTAT_SET_SIZE
+                | E.RIGHTS_FD_FILESTAT_SET_TIMES | E.RIGHTS_FD_DATASYNC | E.RIGHTS_FD_SYNC)
 
 
 class WasiErrno(Exception):
@@ -68,18 +76,21 @@ class Descriptor:
     """One entry of the guest's file descriptor table.
 
     ``kind`` is ``"stream"`` (a standard stream: a host file object, not seekable), ``"file"``
-    (a host file opened by ``path_open``; ``file`` is an unbuffered ``io.FileIO``) or ``"dir"``
+    (a host file opened by ``path_open``; ``file`` is an unbuffered ``io.FileIO``), ``"dir"``
     (a directory; ``host_path`` is its absolute host path and the root of every path resolved
-    through it). ``preopen`` is the guest name of a preopened directory (as bytes), else None.
-    Rights are u64 bit sets (``errno.RIGHTS_*``), ``fdflags`` a u16 bit set (``FDFLAGS_*``).
+    through it) or ``"socket"`` (``file`` is a ``socket.socket``). ``preopen`` is the guest
+    name of a preopened directory (as bytes), else None. Rights are u64 bit sets
+    (``errno.RIGHTS_*``), ``fdflags`` a u16 bit set (``FDFLAGS_*``). ``read_only``: opened
+    under a read-only preopen (see ``config.Preopen``). ``owned``: whisk closes ``file`` when
+    the descriptor is closed (files the guest opened, sockets it accepted).
     """
 
     __slots__ = ("kind", "filetype", "file", "host_path", "preopen", "rights_base",
-                 "rights_inheriting", "fdflags", "dir_cache")
+                 "rights_inheriting", "fdflags", "dir_cache", "read_only", "owned")
 
     def __init__(self, kind: str, filetype: int, *, file: Any = None, host_path: str | None = None,
                  preopen: bytes | None = None, rights_base: int = 0, rights_inheriting: int = 0,
-                 fdflags: int = 0):
+                 fdflags: int = 0, read_only: bool = False, owned: bool | None = None):
         self.kind = kind
         self.filetype = filetype
         self.file = file
@@ -89,9 +100,28 @@ class Descriptor:
         self.rights_inheriting = rights_inheriting
         self.fdflags = fdflags
         self.dir_cache: list | None = None
+        self.read_only = read_only
+        self.owned = (kind == "file") if owned is None else owned
+
+    def check_writable(self) -> None:
+        """Raise ``WasiErrno(ERRNO_PERM)`` if the descriptor lies under a read-only preopen."""
+        if self.read_only:
+            raise WasiErrno(E.ERRNO_PERM)
+
+    def release(self) -> None:
+        """What closing the descriptor does to the host: close ``file`` if whisk owns it, else
+        flush it (a standard stream belongs to the embedder)."""
+        if self.file is None:
+            return
+        if self.owned:
+            self.file.close()
+            return
+        flush = getattr(self.file, "flush", None)
+        if flush is not None:
+            flush()
 
     def __repr__(self) -> str:
-        what = self.host_path if self.kind != "stream" else getattr(self.file, "name", self.file)
+        what = self.host_path if self.kind in ("file", "dir") else getattr(self.file, "name", self.file)
         return f"<Descriptor {self.kind} {what!r} type={self.filetype} flags={self.fdflags:#x}>"
 
 
@@ -101,6 +131,38 @@ def check_range(m: memoryview, ptr: int, size: int) -> None:
     """Raise ``WasiErrno(ERRNO_FAULT)`` unless ``[ptr, ptr + size)`` lies inside memory ``m``."""
     if ptr + size > len(m):
         raise WasiErrno(E.ERRNO_FAULT)
+
+
+def out_ptr(m: memoryview, ptr: int, size: int) -> int:
+    """The out-parameter pointer ``ptr`` (an i32 read as u32), checked to have room for
+    ``size`` bytes (``ERRNO_FAULT`` otherwise)."""
+    ptr &= U32
+    check_range(m, ptr, size)
+    return ptr
+
+
+def store_u32(m: memoryview, ptr: int, value: int) -> None:
+    """Store the u32 ``value`` at the (checked) out-pointer ``ptr``."""
+    struct.pack_into("<I", m, out_ptr(m, ptr, 4), value & U32)
+
+
+def store_u64(m: memoryview, ptr: int, value: int) -> None:
+    """Store the u64 ``value`` at the (checked) out-pointer ``ptr``."""
+    struct.pack_into("<Q", m, out_ptr(m, ptr, 8), value & U64)
+
+
+def iovec_views(m: memoryview, iovs: int, count: int) -> list[memoryview]:
+    """Views of the non-empty buffers of an ``iovec``/``ciovec`` array (no copies)."""
+    return [m[buf:buf + n] for buf, n in read_iovecs(m, iovs, count) if n]
+
+
+def u64_arg(value: int) -> int:
+    """A u64 argument (``filesize``, ``timestamp``) that arrived as a signed i64; values that do
+    not fit an ``off_t`` (2**63 and up) give ``ERRNO_INVAL``."""
+    value &= U64
+    if value >= 1 << 63:
+        raise WasiErrno(E.ERRNO_INVAL)
+    return value
 
 
 def read_iovecs(m: memoryview, iovs: int, count: int) -> list[tuple[int, int]]:
@@ -176,9 +238,10 @@ class _TextSink:
 
     def __init__(self, text: Any):
         self.text = text
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
     def write(self, data: bytes) -> int:
-        self.text.write(bytes(data).decode("utf-8", "replace"))
+        self.text.write(self.decoder.decode(bytes(data)))
         return len(data)
 
     def flush(self) -> None:
@@ -225,6 +288,15 @@ def _stream_filetype(stream: Any) -> int:
         return E.FILETYPE_UNKNOWN
 
 
+def socket_descriptor(sock: Any, owned: bool) -> Descriptor:
+    """A ``"socket"`` descriptor for the host ``socket.socket`` ``sock``."""
+    filetype = (E.FILETYPE_SOCKET_DGRAM if sock.type == socket.SOCK_DGRAM
+                else E.FILETYPE_SOCKET_STREAM)
+    return Descriptor("socket", filetype, file=sock, rights_base=SOCKET_RIGHTS,
+                      rights_inheriting=0, owned=owned,
+                      fdflags=0 if sock.getblocking() else E.FDFLAGS_NONBLOCK)
+
+
 # --- the environment ----------------------------------------------------------------------------
 
 class WasiEnv:
@@ -251,8 +323,8 @@ class WasiEnv:
             self.fds[fd] = Descriptor("stream", _stream_filetype(stream), file=stream,
                                       rights_base=rights, rights_inheriting=0)
         fd = 3
-        for guest, host in (self.config.preopens or {}).items():
-            host_path = os.path.abspath(os.fspath(host))
+        for guest, preopen in self.config.preopen_dirs:
+            host_path = os.path.abspath(os.fspath(preopen.path))
             if not os.path.isdir(host_path):
                 if not os.path.exists(host_path):
                     raise FileNotFoundError(2, "preopened directory does not exist", host_path)
@@ -260,7 +332,11 @@ class WasiEnv:
             name = os.fsencode(guest) if not isinstance(guest, bytes) else guest
             self.fds[fd] = Descriptor("dir", E.FILETYPE_DIRECTORY, host_path=host_path,
                                       preopen=name, rights_base=DIRECTORY_RIGHTS,
-                                      rights_inheriting=E.RIGHTS_ALL)
+                                      rights_inheriting=E.RIGHTS_ALL,
+                                      read_only=preopen.read_only)
+            fd += 1
+        for sock in self.config.sockets:
+            self.fds[fd] = socket_descriptor(sock, owned=False)
             fd += 1
 
     # memory ---------------------------------------------------------------------------------
@@ -307,22 +383,14 @@ class WasiEnv:
         return fd
 
     def close(self) -> None:
-        """Close every host file the guest opened and flush the output streams (the standard
-        streams themselves stay open: they belong to the caller)."""
+        """Close every host file and socket the guest opened and flush the output streams (the
+        standard streams and configured sockets stay open: they belong to the caller)."""
         for desc in list(self.fds.values()):
-            if desc.kind == "file":
-                try:
-                    desc.file.close()
-                except OSError:
-                    pass
-            elif desc.kind == "stream":
-                flush = getattr(desc.file, "flush", None)
-                if flush is not None:
-                    try:
-                        flush()
-                    except (OSError, ValueError):
-                        pass
-        self.fds = {fd: d for fd, d in self.fds.items() if d.kind != "file"}
+            try:
+                desc.release()
+            except (OSError, ValueError):
+                pass
+        self.fds = {fd: d for fd, d in self.fds.items() if not d.owned}
 
     def __enter__(self) -> "WasiEnv":
         return self
@@ -349,10 +417,14 @@ def _wrap(env: WasiEnv, name: str, impl: Callable[..., Any], functype: Any) -> C
             return impl(env, *args)
         except WasiErrno as exc:
             return exc.errno
+        except BlockingIOError:
+            return E.ERRNO_AGAIN
         except OSError as exc:
             return oserror_errno(exc)
         except struct.error:            # an out-of-bounds store of a result
             return E.ERRNO_FAULT
+        except OverflowError:           # a size or time the host cannot represent
+            return E.ERRNO_INVAL
 
     call.__name__ = call.__qualname__ = name
     call.__doc__ = impl.__doc__

@@ -180,6 +180,7 @@ OFLAGS_CREAT = 1 << 0
 OFLAGS_DIRECTORY = 1 << 1
 OFLAGS_EXCL = 1 << 2
 OFLAGS_TRUNC = 1 << 3
+OFLAGS_ALL = OFLAGS_CREAT | OFLAGS_DIRECTORY | OFLAGS_EXCL | OFLAGS_TRUNC
 
 # --- fdflags (flags, u16) ------------------------------------------------------------------------
 FDFLAGS_APPEND = 1 << 0
@@ -187,6 +188,7 @@ FDFLAGS_DSYNC = 1 << 1
 FDFLAGS_NONBLOCK = 1 << 2
 FDFLAGS_RSYNC = 1 << 3
 FDFLAGS_SYNC = 1 << 4
+FDFLAGS_ALL = FDFLAGS_APPEND | FDFLAGS_DSYNC | FDFLAGS_NONBLOCK | FDFLAGS_RSYNC | FDFLAGS_SYNC
 
 # --- lookupflags (flags, u32) --------------------------------------------------------------------
 LOOKUPFLAGS_SYMLINK_FOLLOW = 1 << 0
@@ -207,6 +209,7 @@ FSTFLAGS_ATIM = 1 << 0
 FSTFLAGS_ATIM_NOW = 1 << 1
 FSTFLAGS_MTIM = 1 << 2
 FSTFLAGS_MTIM_NOW = 1 << 3
+FSTFLAGS_ALL = FSTFLAGS_ATIM | FSTFLAGS_ATIM_NOW | FSTFLAGS_MTIM | FSTFLAGS_MTIM_NOW
 
 # --- advice (enum, u8): fd_advise ----------------------------------------------------------------
 ADVICE_NORMAL = 0
@@ -221,6 +224,23 @@ EVENTTYPE_CLOCK = 0
 EVENTTYPE_FD_READ = 1
 EVENTTYPE_FD_WRITE = 2
 
+# --- subclockflags (flags, u16): subscription_clock.flags of poll_oneoff ----------------------
+SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME = 1 << 0
+
+# --- eventrwflags (flags, u16): event_fd_readwrite.flags of poll_oneoff -------------------------
+EVENTRWFLAGS_FD_READWRITE_HANGUP = 1 << 0
+
+# --- riflags (flags, u16): sock_recv input --------------------------------------------------------
+RIFLAGS_RECV_PEEK = 1 << 0
+RIFLAGS_RECV_WAITALL = 1 << 1
+
+# --- roflags (flags, u16): sock_recv output -------------------------------------------------------
+ROFLAGS_RECV_DATA_TRUNCATED = 1 << 0
+
+# --- sdflags (flags, u8): sock_shutdown -----------------------------------------------------------
+SDFLAGS_RD = 1 << 0
+SDFLAGS_WR = 1 << 1
+
 # --- preopentype (enum, u8): fd_prestat_get ------------------------------------------------------
 PREOPENTYPE_DIR = 0
 
@@ -230,5 +250,6 @@ SIZEOF_DIRENT = 24      # d_next u64 @0, d_ino u64 @8, d_namlen u32 @16, d_type 
 SIZEOF_FDSTAT = 24      # fs_filetype u8 @0, fs_flags u16 @2, rights_base u64 @8, inheriting u64 @16
 SIZEOF_FILESTAT = 64    # dev @0, ino @8, filetype u8 @16, nlink @24, size @32, atim @40, mtim @48, ctim @56
 SIZEOF_PRESTAT = 8      # tag u8 @0, pr_name_len u32 @4
-SIZEOF_SUBSCRIPTION = 48
-SIZEOF_EVENT = 32
+SIZEOF_SUBSCRIPTION = 48  # userdata u64 @0, tag u8 @8, then @16: clock (id u32 @16, timeout u64 @24,
+                          # precision u64 @32, flags u16 @40) or fd_readwrite (fd u32 @16)
+SIZEOF_EVENT = 32         # userdata u64 @0, error u16 @8, type u8 @10, nbytes u64 @16, flags u16 @24
