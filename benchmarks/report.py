@@ -8,6 +8,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +83,16 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def git_revision() -> str:
+    """The checkout's commit (``git describe --always --dirty``), or "?" outside a checkout."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return out.stdout.strip()
+
+
 def machine(engines: list[str]) -> list[tuple[str, str]]:
     """(label, value) rows describing the machine, software versions and date."""
     rows = [
@@ -91,6 +102,7 @@ def machine(engines: list[str]) -> list[tuple[str, str]]:
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
     ]
     rows += [(name, ENGINES[name].version()) for name in engines]
+    rows.append(("whisk checkout", git_revision()))
     rows.append(("Date", datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")))
     return rows
 
@@ -168,11 +180,12 @@ def markdown(results: Results) -> str:
 
 def chart(results: Results, path: Path) -> None:
     """A grouped bar chart of whisk/wasm3/wasmtime CPU time per kernel, normalised to wasm3
-    (log scale), saved as SVG."""
+    (log scale), saved as SVG (or any format matplotlib infers from the suffix)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     matplotlib.rcParams["svg.hashsalt"] = "whisk"        # stable ids: reproducible files
     names = [r.kernel.name for r in results.kernels]
@@ -181,15 +194,18 @@ def chart(results: Results, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 4))
     for i, engine in enumerate(engines):
         values = [ratio(r.time(engine, results.sizes[r.kernel.name][0]),
-                        r.time("wasm3", results.sizes[r.kernel.name][0])) or 0 for r in results.kernels]
-        ax.bar([k + (i - (len(engines) - 1) / 2) * width for k in range(len(names))], values,
-               width, label=engine)
+                        r.time("wasm3", results.sizes[r.kernel.name][0])) for r in results.kernels]
+        offset = (i - (len(engines) - 1) / 2) * width
+        bars = ax.bar([k + offset for k in range(len(names))],
+                      [math.nan if v is None else v for v in values], width, label=engine)
+        ax.bar_label(bars, fmt="%.2g", fontsize=7)
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.axhline(1.0, color="gray", linewidth=0.8)
     ax.set_xticks(range(len(names)), names)
     ax.set_ylabel("CPU time relative to wasm3 (lower is faster)")
     ax.set_title("whisk benchmark kernels")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, format="svg", metadata={"Date": None})
+    fig.savefig(path, metadata={"Date": None} if path.suffix == ".svg" else None)
     plt.close(fig)
