@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Op", "OPS", "BY_NAME", "BY_CODE", "PREFIX_FC"]
+__all__ = ["Op", "OPS", "BY_NAME", "BY_CODE", "PREFIX_FC", "PREFIX_FD"]
 
 PREFIX_FC = 0xFC
 
@@ -221,9 +221,144 @@ def _numeric_rows() -> list[tuple]:
     return rows
 
 
+PREFIX_FD = 0xFD
+
+# The fixed-width SIMD instructions (spec 5.4.8): 0xFD, then the opcode as a u32 LEB128. In
+# opcode order; codes that the proposal left unassigned are skipped by giving the next code.
+# fmt: off
+_SIMD: list[tuple] = [
+    # code  name                          immediate      signature                 width
+    (0x00, "v128.load",                   "memarg",      "i32 -> v128",            16),
+    (0x01, "v128.load8x8_s",              "memarg",      "i32 -> v128",            8),
+    (0x02, "v128.load8x8_u",              "memarg",      "i32 -> v128",            8),
+    (0x03, "v128.load16x4_s",             "memarg",      "i32 -> v128",            8),
+    (0x04, "v128.load16x4_u",             "memarg",      "i32 -> v128",            8),
+    (0x05, "v128.load32x2_s",             "memarg",      "i32 -> v128",            8),
+    (0x06, "v128.load32x2_u",             "memarg",      "i32 -> v128",            8),
+    (0x07, "v128.load8_splat",            "memarg",      "i32 -> v128",            1),
+    (0x08, "v128.load16_splat",           "memarg",      "i32 -> v128",            2),
+    (0x09, "v128.load32_splat",           "memarg",      "i32 -> v128",            4),
+    (0x0A, "v128.load64_splat",           "memarg",      "i32 -> v128",            8),
+    (0x0B, "v128.store",                  "memarg",      "i32 v128 -> ",           16),
+    (0x0C, "v128.const",                  "v128",        " -> v128"),
+    (0x0D, "i8x16.shuffle",               "shuffle",     "v128 v128 -> v128"),
+    (0x0E, "i8x16.swizzle",               "",            "v128 v128 -> v128"),
+    (0x0F, "i8x16.splat",                 "",            "i32 -> v128"),
+    (0x10, "i16x8.splat",                 "",            "i32 -> v128"),
+    (0x11, "i32x4.splat",                 "",            "i32 -> v128"),
+    (0x12, "i64x2.splat",                 "",            "i64 -> v128"),
+    (0x13, "f32x4.splat",                 "",            "f32 -> v128"),
+    (0x14, "f64x2.splat",                 "",            "f64 -> v128"),
+    (0x15, "i8x16.extract_lane_s",        "lane",        "v128 -> i32"),
+    (0x16, "i8x16.extract_lane_u",        "lane",        "v128 -> i32"),
+    (0x17, "i8x16.replace_lane",          "lane",        "v128 i32 -> v128"),
+    (0x18, "i16x8.extract_lane_s",        "lane",        "v128 -> i32"),
+    (0x19, "i16x8.extract_lane_u",        "lane",        "v128 -> i32"),
+    (0x1A, "i16x8.replace_lane",          "lane",        "v128 i32 -> v128"),
+    (0x1B, "i32x4.extract_lane",          "lane",        "v128 -> i32"),
+    (0x1C, "i32x4.replace_lane",          "lane",        "v128 i32 -> v128"),
+    (0x1D, "i64x2.extract_lane",          "lane",        "v128 -> i64"),
+    (0x1E, "i64x2.replace_lane",          "lane",        "v128 i64 -> v128"),
+    (0x1F, "f32x4.extract_lane",          "lane",        "v128 -> f32"),
+    (0x20, "f32x4.replace_lane",          "lane",        "v128 f32 -> v128"),
+    (0x21, "f64x2.extract_lane",          "lane",        "v128 -> f64"),
+    (0x22, "f64x2.replace_lane",          "lane",        "v128 f64 -> v128"),
+    (0x4D, "v128.not",                    "",            "v128 -> v128"),
+    (0x4E, "v128.and",                    "",            "v128 v128 -> v128"),
+    (0x4F, "v128.andnot",                 "",            "v128 v128 -> v128"),
+    (0x50, "v128.or",                     "",            "v128 v128 -> v128"),
+    (0x51, "v128.xor",                    "",            "v128 v128 -> v128"),
+    (0x52, "v128.bitselect",              "",            "v128 v128 v128 -> v128"),
+    (0x53, "v128.any_true",               "",            "v128 -> i32"),
+    (0x54, "v128.load8_lane",             "memarg_lane", "i32 v128 -> v128",       1),
+    (0x55, "v128.load16_lane",            "memarg_lane", "i32 v128 -> v128",       2),
+    (0x56, "v128.load32_lane",            "memarg_lane", "i32 v128 -> v128",       4),
+    (0x57, "v128.load64_lane",            "memarg_lane", "i32 v128 -> v128",       8),
+    (0x58, "v128.store8_lane",            "memarg_lane", "i32 v128 -> ",           1),
+    (0x59, "v128.store16_lane",           "memarg_lane", "i32 v128 -> ",           2),
+    (0x5A, "v128.store32_lane",           "memarg_lane", "i32 v128 -> ",           4),
+    (0x5B, "v128.store64_lane",           "memarg_lane", "i32 v128 -> ",           8),
+    (0x5C, "v128.load32_zero",            "memarg",      "i32 -> v128",            4),
+    (0x5D, "v128.load64_zero",            "memarg",      "i32 -> v128",            8),
+]
+# fmt: on
+
+# Lane-wise and shape-changing ops with no immediate: (first code, shape-prefixed names, signature).
+_V1, _V2, _V3 = "v128 -> v128", "v128 v128 -> v128", "v128 i32 -> v128"
+_SIMD_RUNS: list[tuple[int, str, str]] = [
+    (0x23, "i8x16: eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u", _V2),
+    (0x2D, "i16x8: eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u", _V2),
+    (0x37, "i32x4: eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u", _V2),
+    (0x41, "f32x4: eq ne lt gt le ge", _V2),
+    (0x47, "f64x2: eq ne lt gt le ge", _V2),
+    (0x5E, "f32x4: demote_f64x2_zero", _V1),
+    (0x5F, "f64x2: promote_low_f32x4", _V1),
+    (0x60, "i8x16: abs neg popcnt", _V1),
+    (0x63, "i8x16: all_true bitmask", "v128 -> i32"),
+    (0x65, "i8x16: narrow_i16x8_s narrow_i16x8_u", _V2),
+    (0x67, "f32x4: ceil floor trunc nearest", _V1),
+    (0x6B, "i8x16: shl shr_s shr_u", _V3),
+    (0x6E, "i8x16: add add_sat_s add_sat_u sub sub_sat_s sub_sat_u", _V2),
+    (0x74, "f64x2: ceil floor", _V1),
+    (0x76, "i8x16: min_s min_u max_s max_u", _V2),
+    (0x7A, "f64x2: trunc", _V1),
+    (0x7B, "i8x16: avgr_u", _V2),
+    (0x7C, "i16x8: extadd_pairwise_i8x16_s extadd_pairwise_i8x16_u", _V1),
+    (0x7E, "i32x4: extadd_pairwise_i16x8_s extadd_pairwise_i16x8_u", _V1),
+    (0x80, "i16x8: abs neg", _V1),
+    (0x82, "i16x8: q15mulr_sat_s", _V2),
+    (0x83, "i16x8: all_true bitmask", "v128 -> i32"),
+    (0x85, "i16x8: narrow_i32x4_s narrow_i32x4_u", _V2),
+    (0x87, "i16x8: extend_low_i8x16_s extend_high_i8x16_s extend_low_i8x16_u extend_high_i8x16_u", _V1),
+    (0x8B, "i16x8: shl shr_s shr_u", _V3),
+    (0x8E, "i16x8: add add_sat_s add_sat_u sub sub_sat_s sub_sat_u", _V2),
+    (0x94, "f64x2: nearest", _V1),
+    (0x95, "i16x8: mul min_s min_u max_s max_u", _V2),
+    (0x9B, "i16x8: avgr_u extmul_low_i8x16_s extmul_high_i8x16_s extmul_low_i8x16_u extmul_high_i8x16_u", _V2),
+    (0xA0, "i32x4: abs neg", _V1),
+    (0xA3, "i32x4: all_true bitmask", "v128 -> i32"),
+    (0xA7, "i32x4: extend_low_i16x8_s extend_high_i16x8_s extend_low_i16x8_u extend_high_i16x8_u", _V1),
+    (0xAB, "i32x4: shl shr_s shr_u", _V3),
+    (0xAE, "i32x4: add", _V2),
+    (0xB1, "i32x4: sub", _V2),
+    (0xB5, "i32x4: mul min_s min_u max_s max_u dot_i16x8_s", _V2),
+    (0xBC, "i32x4: extmul_low_i16x8_s extmul_high_i16x8_s extmul_low_i16x8_u extmul_high_i16x8_u", _V2),
+    (0xC0, "i64x2: abs neg", _V1),
+    (0xC3, "i64x2: all_true bitmask", "v128 -> i32"),
+    (0xC7, "i64x2: extend_low_i32x4_s extend_high_i32x4_s extend_low_i32x4_u extend_high_i32x4_u", _V1),
+    (0xCB, "i64x2: shl shr_s shr_u", _V3),
+    (0xCE, "i64x2: add", _V2),
+    (0xD1, "i64x2: sub", _V2),
+    (0xD5, "i64x2: mul eq ne lt_s gt_s le_s ge_s", _V2),
+    (0xDC, "i64x2: extmul_low_i32x4_s extmul_high_i32x4_s extmul_low_i32x4_u extmul_high_i32x4_u", _V2),
+    (0xE0, "f32x4: abs neg", _V1),
+    (0xE3, "f32x4: sqrt", _V1),
+    (0xE4, "f32x4: add sub mul div min max pmin pmax", _V2),
+    (0xEC, "f64x2: abs neg", _V1),
+    (0xEF, "f64x2: sqrt", _V1),
+    (0xF0, "f64x2: add sub mul div min max pmin pmax", _V2),
+    (0xF8, "i32x4: trunc_sat_f32x4_s trunc_sat_f32x4_u", _V1),
+    (0xFA, "f32x4: convert_i32x4_s convert_i32x4_u", _V1),
+    (0xFC, "i32x4: trunc_sat_f64x2_s_zero trunc_sat_f64x2_u_zero", _V1),
+    (0xFE, "f64x2: convert_low_i32x4_s convert_low_i32x4_u", _V1),
+]
+
+
+def _simd_rows() -> list[tuple]:
+    """Every 0xFD row: the table above, then the runs expanded, as (name, prefix, code, imm,
+    signature, width, feature)."""
+    rows = [(name, PREFIX_FD, code, imm, sig, (rest or (0,))[0], "simd")
+            for code, name, imm, sig, *rest in _SIMD]
+    for start, names, sig in _SIMD_RUNS:
+        shape, ops = names.split(":")
+        for i, op in enumerate(ops.split()):
+            rows.append((f"{shape}.{op}", PREFIX_FD, start + i, "", sig, 0, "simd"))
+    return rows
+
+
 def _build() -> tuple[Op, ...]:
     ops = []
-    for row in _ROWS + _numeric_rows():
+    for row in _ROWS + _numeric_rows() + _simd_rows():
         name, prefix, code, imm, sig = row[:5]
         width = row[5] if len(row) > 5 else 0
         feature = row[6] if len(row) > 6 else "mvp"

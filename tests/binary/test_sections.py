@@ -445,7 +445,8 @@ def test_decode_expr_generic_instructions():
 @pytest.mark.parametrize("code, message", [
     (b"\x06" + END, "illegal opcode 06"),
     (b"\xf3\x00" + END, "illegal opcode f3"),
-    (b"\xfd\x0c" + bytes(16) + END, "illegal opcode fd"),
+    (b"\xfd\xa2\x01" + END, "illegal opcode fd a2"),            # a gap in the SIMD opcodes
+    (b"\xfd\x0c" + bytes(15), "unexpected end of section or function"),
     (b"\xfc\x12" + END, "illegal opcode fc 12"),
     (b"\xfc\x80\x80\x80\x80\x80\x00" + END, "integer representation too long"),
     (i32_const(0), "unexpected end of section or function"),
@@ -467,6 +468,20 @@ def test_decode_expr_errors(code, message):
     with pytest.raises(DecodeError) as info:
         decode_expr(Reader(code))
     assert info.value.message.startswith(message)
+
+
+def test_decode_expr_simd_immediates():
+    # v128.const (16 bytes, little-endian), i8x16.shuffle (16 lane bytes), extract_lane (a lane
+    # byte), v128.load8_lane (memarg then lane); the 0xFD sub-opcode is a u32 LEB128.
+    code = (b"\xfd\x0c" + bytes(range(16)) + b"\xfd\x0d" + bytes(range(16, 32))
+            + b"\xfd\x15\x07" + b"\xfd\x54\x00\x10\x03" + b"\xfd\x8e\x01" + END)
+    assert expr(code) == (
+        Instr("v128.const", int.from_bytes(bytes(range(16)), "little")),
+        Instr("i8x16.shuffle", tuple(range(16, 32))),
+        Instr("i8x16.extract_lane_s", 7),
+        Instr("v128.load8_lane", (0, 16, 3)),
+        Instr("i16x8.add"),
+    )
 
 
 def test_decode_expr_deep_nesting_is_iterative():

@@ -1,4 +1,4 @@
-"""The generated core files (ops.pxd, optable.pxi, loop.pxi) match their sources."""
+"""The generated core files (ops.pxd, optable.pxi, loop.pxi, simd.pxi) match their sources."""
 
 import subprocess
 import sys
@@ -24,8 +24,24 @@ def test_every_regular_table_op_has_a_dispatch_arm():
     names = {op.name for op, _ in regular}
     # every numeric, conversion, load and store instruction of the table is a generated arm
     for op in gen_core.OPS:
+        if op.prefix == gen_core.PREFIX_FD:
+            continue
         if op.params is not None and op.imm in ("", "memarg") and op.results is not None \
                 and len(op.params) in (1, 2) and len(op.results) <= 1 and op.name not in (
                     "memory.grow",):
             assert op.name in names, op.name
             assert f"op == OP_{op.ident}:" in loop
+
+
+def test_every_simd_op_has_a_declaration_and_an_arm():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import gen_core
+    finally:
+        sys.path.pop(0)
+    simd = (ROOT / "src" / "whisk" / "_core" / "simd.pxi").read_text()
+    ops = gen_core.simd_ops()
+    assert len(ops) == 236                      # the fixed-width SIMD instructions of 2.0
+    for op in ops:
+        # simd.h defines each one; a missing definition fails the build or the import
+        assert f" {op.ident}(" in simd and f"op == OP_{op.ident}:" in simd, op.name

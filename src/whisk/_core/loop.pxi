@@ -22,7 +22,8 @@
 #   table_fill t a b c                  table_copy dt st a b c                  table_init t seg a b c
 #   elem_drop seg                       ref_is_null d a     ref_func d f
 # The regular ops (unary, binary, _ri, br_<compare>, loads and stores) are generated from the
-# opcode table; their layouts are documented in tools/gen_core.py's gen_arms.
+# opcode table; their layouts are documented in tools/gen_core.py's gen_arms. The SIMD ops
+# (OP_SIMD_FIRST and up) are dispatched by simd_step in the generated simd.pxi.
 
 cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
     cdef InstCtx* inst = func.inst
@@ -1210,6 +1211,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
         elif op == OP_i64_trunc_sat_f64_u:
             fp[pc[1]] = i64_trunc_sat_f64_u(fp[pc[2]])
             pc += 3
+        elif op >= OP_SIMD_FIRST:
+            # The SIMD ops run out of line (simd.pxi), so they do not crowd this loop's registers.
+            next_pc = simd_step(pc, fp, mem, memsize)
+            if next_pc == NULL:
+                trap = TRAP_OOB_MEMORY
+                break
+            pc = next_pc
         else:
             trap = TRAP_UNREACHABLE
             break

@@ -708,12 +708,19 @@ cdef class Lowerer:
                 if x >= 32:
                     self.malformed(f"illegal opcode fc {x:x}")
                 idx = 256 + <int>x
+            elif b == 0xFD:
+                x = self.u32()
+                if x >= 256:
+                    self.malformed(f"illegal opcode fd {x:x}")
+                idx = 288 + <int>x
             else:
                 idx = b
             if not W_KNOWN[idx]:
                 self.malformed(f"illegal opcode {b:02x}")
             kind = W_KIND[idx]
-            if kind == 2:                                   # binary
+            if kind == 5:                                   # SIMD (0xFD)
+                self.simd(idx)
+            elif kind == 2:                                 # binary
                 j = self.pop(W_P1[idx])
                 i = self.pop(W_P0[idx])
                 if self.emitting:
@@ -961,6 +968,57 @@ cdef class Lowerer:
                 self.prefixed(idx - 256)
             else:
                 self.malformed(f"illegal opcode {b:02x}")
+
+    cdef int simd(self, int idx) except -1:
+        # A 0xFD instruction (spec 3.3.3 typing, 5.4.8 encoding), lowered to the layout of
+        # tools/gen_core.py's simd_layout: op [d] operands... [offset] [lane] [4 immediate words].
+        cdef int k, np_ = W_NP[idx], imm = W_IMM[idx]
+        cdef int ent[3]
+        cdef uint32_t slots[3]
+        cdef uint8_t ptypes[3]
+        cdef int64_t offset = 0
+        cdef int lane = 0
+        cdef uint32_t words[4]
+        ptypes[0] = W_P0[idx]; ptypes[1] = W_P1[idx]; ptypes[2] = W_P2[idx]
+        if imm == 2 or imm == 3:                    # memarg, memarg + lane
+            offset = self.memarg(W_WIDTH[idx])
+        if imm == 1 or imm == 3:                    # lane index
+            lane = self.byte()
+            if lane >= W_LANES[idx]:
+                self.invalid("invalid lane index")
+        if imm == 4 or imm == 5:                    # 16 bytes: v128.const, i8x16.shuffle
+            if self.end - self.pos < 16:
+                self.malformed("unexpected end of section or function")
+            memcpy(words, self.p + self.pos, 16)
+            if imm == 5:
+                for k in range(16):
+                    if self.p[self.pos + k] >= 32:
+                        self.invalid("invalid lane index")
+            self.pos += 16
+        for k in range(np_ - 1, -1, -1):
+            ent[k] = self.pop(ptypes[k])
+        if not self.emitting:
+            if W_R[idx]:
+                self.push(W_R[idx], K_SLOT, 0)
+            return 0
+        for k in range(np_):
+            slots[k] = self.operand(ent[k])
+        if W_R[idx]:
+            self.produce(W_OP[idx], W_R[idx])
+        else:
+            self.start(W_OP[idx])
+        for k in range(np_):
+            self.emit(slots[k])
+        if imm == 2 or imm == 3:
+            self.emit(<uint32_t>offset)
+        if imm == 1 or imm == 3:
+            self.emit(<uint32_t>lane)
+        if imm == 4 or imm == 5:
+            for k in range(4):
+                self.emit(words[k])
+        if W_R[idx]:
+            self.end_producer()
+        return 0
 
     cdef int local_index(self) except -1:
         cdef int64_t x = self.u32()

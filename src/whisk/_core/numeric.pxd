@@ -9,7 +9,7 @@
 # NAME is the instruction's mnemonic with '.' replaced by '_'.
 
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t
-from libc.math cimport sqrt, sqrtf, ceil, ceilf, floor, floorf, trunc, truncf, nearbyint, nearbyintf
+from libc.math cimport sqrt, sqrtf
 from whisk._core.code cimport TRAP_NONE, TRAP_DIV_ZERO, TRAP_INT_OVERFLOW, TRAP_INVALID_CONVERSION
 
 cdef extern from "portable.h":
@@ -26,6 +26,24 @@ cdef extern from "portable.h":
     double whisk_f64(uint64_t b) noexcept nogil
     uint64_t whisk_f32_bits(float f) noexcept nogil
     uint64_t whisk_f64_bits(double d) noexcept nogil
+
+cdef extern from "fsem.h":
+    uint32_t whisk_f32_min(uint32_t a, uint32_t b) noexcept nogil
+    uint32_t whisk_f32_max(uint32_t a, uint32_t b) noexcept nogil
+    uint64_t whisk_f64_min(uint64_t a, uint64_t b) noexcept nogil
+    uint64_t whisk_f64_max(uint64_t a, uint64_t b) noexcept nogil
+    uint32_t whisk_f32_ceil(uint32_t a) noexcept nogil
+    uint32_t whisk_f32_floor(uint32_t a) noexcept nogil
+    uint32_t whisk_f32_trunc(uint32_t a) noexcept nogil
+    uint32_t whisk_f32_nearest(uint32_t a) noexcept nogil
+    uint64_t whisk_f64_ceil(uint64_t a) noexcept nogil
+    uint64_t whisk_f64_floor(uint64_t a) noexcept nogil
+    uint64_t whisk_f64_trunc(uint64_t a) noexcept nogil
+    uint64_t whisk_f64_nearest(uint64_t a) noexcept nogil
+    uint32_t whisk_sat_s32(double x) noexcept nogil
+    uint32_t whisk_sat_u32(double x) noexcept nogil
+    uint64_t whisk_sat_s64(double x) noexcept nogil
+    uint64_t whisk_sat_u64(double x) noexcept nogil
 
 ctypedef uint64_t u64
 ctypedef uint32_t u32
@@ -161,56 +179,34 @@ cdef inline u64 f32_abs(u64 a) noexcept nogil: return <u32>a & 0x7FFFFFFFu
 cdef inline u64 f32_neg(u64 a) noexcept nogil: return (<u32>a) ^ 0x80000000u
 cdef inline u64 f32_copysign(u64 a, u64 b) noexcept nogil:
     return (<u32>a & 0x7FFFFFFFu) | (<u32>b & 0x80000000u)
-# Rounding keeps a NaN's payload but must return it quiet (an arithmetic NaN, spec 4.3.3).
-cdef inline u64 f32_round(u64 a, float r) noexcept nogil:
-    if r != r: return (<u32>a) | 0x00400000u
-    return whisk_f32_bits(r)
-cdef inline u64 f64_round(u64 a, double r) noexcept nogil:
-    if r != r: return a | 0x0008000000000000u
-    return whisk_f64_bits(r)
-cdef inline u64 f32_ceil(u64 a) noexcept nogil: return f32_round(a, ceilf(whisk_f32(a)))
-cdef inline u64 f32_floor(u64 a) noexcept nogil: return f32_round(a, floorf(whisk_f32(a)))
-cdef inline u64 f32_trunc(u64 a) noexcept nogil: return f32_round(a, truncf(whisk_f32(a)))
-cdef inline u64 f32_nearest(u64 a) noexcept nogil: return f32_round(a, nearbyintf(whisk_f32(a)))
+# min/max and rounding follow the wasm rules in fsem.h (NaN handling, signed zeros).
+cdef inline u64 f32_ceil(u64 a) noexcept nogil: return whisk_f32_ceil(<u32>a)
+cdef inline u64 f32_floor(u64 a) noexcept nogil: return whisk_f32_floor(<u32>a)
+cdef inline u64 f32_trunc(u64 a) noexcept nogil: return whisk_f32_trunc(<u32>a)
+cdef inline u64 f32_nearest(u64 a) noexcept nogil: return whisk_f32_nearest(<u32>a)
 cdef inline u64 f32_sqrt(u64 a) noexcept nogil: return whisk_f32_bits(sqrtf(whisk_f32(a)))
 cdef inline u64 f32_add(u64 a, u64 b) noexcept nogil: return whisk_f32_bits(whisk_f32(a) + whisk_f32(b))
 cdef inline u64 f32_sub(u64 a, u64 b) noexcept nogil: return whisk_f32_bits(whisk_f32(a) - whisk_f32(b))
 cdef inline u64 f32_mul(u64 a, u64 b) noexcept nogil: return whisk_f32_bits(whisk_f32(a) * whisk_f32(b))
 cdef inline u64 f32_div(u64 a, u64 b) noexcept nogil: return whisk_f32_bits(whisk_f32(a) / whisk_f32(b))
-cdef inline u64 f32_min(u64 a, u64 b) noexcept nogil:
-    cdef float x = whisk_f32(a), y = whisk_f32(b)
-    if x != x or y != y: return whisk_f32_bits(x + y)   # a quiet (arithmetic) NaN
-    if x == y: return <u32>(a | b)                      # min(-0, +0) = -0
-    return a if x < y else b
-cdef inline u64 f32_max(u64 a, u64 b) noexcept nogil:
-    cdef float x = whisk_f32(a), y = whisk_f32(b)
-    if x != x or y != y: return whisk_f32_bits(x + y)
-    if x == y: return <u32>(a & b)                      # max(-0, +0) = +0
-    return a if x > y else b
+cdef inline u64 f32_min(u64 a, u64 b) noexcept nogil: return whisk_f32_min(<u32>a, <u32>b)
+cdef inline u64 f32_max(u64 a, u64 b) noexcept nogil: return whisk_f32_max(<u32>a, <u32>b)
 
 cdef inline u64 f64_abs(u64 a) noexcept nogil: return a & 0x7FFFFFFFFFFFFFFFu
 cdef inline u64 f64_neg(u64 a) noexcept nogil: return a ^ 0x8000000000000000u
 cdef inline u64 f64_copysign(u64 a, u64 b) noexcept nogil:
     return (a & 0x7FFFFFFFFFFFFFFFu) | (b & 0x8000000000000000u)
-cdef inline u64 f64_ceil(u64 a) noexcept nogil: return f64_round(a, ceil(whisk_f64(a)))
-cdef inline u64 f64_floor(u64 a) noexcept nogil: return f64_round(a, floor(whisk_f64(a)))
-cdef inline u64 f64_trunc(u64 a) noexcept nogil: return f64_round(a, trunc(whisk_f64(a)))
-cdef inline u64 f64_nearest(u64 a) noexcept nogil: return f64_round(a, nearbyint(whisk_f64(a)))
+cdef inline u64 f64_ceil(u64 a) noexcept nogil: return whisk_f64_ceil(a)
+cdef inline u64 f64_floor(u64 a) noexcept nogil: return whisk_f64_floor(a)
+cdef inline u64 f64_trunc(u64 a) noexcept nogil: return whisk_f64_trunc(a)
+cdef inline u64 f64_nearest(u64 a) noexcept nogil: return whisk_f64_nearest(a)
 cdef inline u64 f64_sqrt(u64 a) noexcept nogil: return whisk_f64_bits(sqrt(whisk_f64(a)))
 cdef inline u64 f64_add(u64 a, u64 b) noexcept nogil: return whisk_f64_bits(whisk_f64(a) + whisk_f64(b))
 cdef inline u64 f64_sub(u64 a, u64 b) noexcept nogil: return whisk_f64_bits(whisk_f64(a) - whisk_f64(b))
 cdef inline u64 f64_mul(u64 a, u64 b) noexcept nogil: return whisk_f64_bits(whisk_f64(a) * whisk_f64(b))
 cdef inline u64 f64_div(u64 a, u64 b) noexcept nogil: return whisk_f64_bits(whisk_f64(a) / whisk_f64(b))
-cdef inline u64 f64_min(u64 a, u64 b) noexcept nogil:
-    cdef double x = whisk_f64(a), y = whisk_f64(b)
-    if x != x or y != y: return whisk_f64_bits(x + y)
-    if x == y: return a | b
-    return a if x < y else b
-cdef inline u64 f64_max(u64 a, u64 b) noexcept nogil:
-    cdef double x = whisk_f64(a), y = whisk_f64(b)
-    if x != x or y != y: return whisk_f64_bits(x + y)
-    if x == y: return a & b
-    return a if x > y else b
+cdef inline u64 f64_min(u64 a, u64 b) noexcept nogil: return whisk_f64_min(a, b)
+cdef inline u64 f64_max(u64 a, u64 b) noexcept nogil: return whisk_f64_max(a, b)
 
 # ---- conversions (spec 4.3.4) ----
 cdef inline u64 i32_wrap_i64(u64 a) noexcept nogil: return <u32>a
@@ -272,33 +268,15 @@ cdef inline int i64_trunc_f64_u(u64* r, u64 a) noexcept nogil:
     if t == TRAP_NONE: r[0] = <u64>x
     return t
 
-# Saturating truncation (spec 4.3.4, trunc_sat): NaN -> 0, out of range -> the nearest bound.
-cdef inline u64 sat_s32(double x) noexcept nogil:
-    if x != x: return 0
-    if x <= -2147483648.0: return 0x80000000u
-    if x >= 2147483647.0: return 0x7FFFFFFFu
-    return <u32><int32_t>x
-cdef inline u64 sat_u32(double x) noexcept nogil:
-    if x != x or x <= 0.0: return 0
-    if x >= 4294967295.0: return 0xFFFFFFFFu
-    return <u32>x
-cdef inline u64 sat_s64(double x) noexcept nogil:
-    if x != x: return 0
-    if x <= -9223372036854775808.0: return 0x8000000000000000u
-    if x >= 9223372036854775808.0: return 0x7FFFFFFFFFFFFFFFu
-    return <u64><int64_t>x
-cdef inline u64 sat_u64(double x) noexcept nogil:
-    if x != x or x <= 0.0: return 0
-    if x >= 18446744073709551616.0: return 0xFFFFFFFFFFFFFFFFu
-    return <u64>x
-cdef inline u64 i32_trunc_sat_f32_s(u64 a) noexcept nogil: return sat_s32(whisk_f32(a))
-cdef inline u64 i32_trunc_sat_f32_u(u64 a) noexcept nogil: return sat_u32(whisk_f32(a))
-cdef inline u64 i32_trunc_sat_f64_s(u64 a) noexcept nogil: return sat_s32(whisk_f64(a))
-cdef inline u64 i32_trunc_sat_f64_u(u64 a) noexcept nogil: return sat_u32(whisk_f64(a))
-cdef inline u64 i64_trunc_sat_f32_s(u64 a) noexcept nogil: return sat_s64(whisk_f32(a))
-cdef inline u64 i64_trunc_sat_f32_u(u64 a) noexcept nogil: return sat_u64(whisk_f32(a))
-cdef inline u64 i64_trunc_sat_f64_s(u64 a) noexcept nogil: return sat_s64(whisk_f64(a))
-cdef inline u64 i64_trunc_sat_f64_u(u64 a) noexcept nogil: return sat_u64(whisk_f64(a))
+# Saturating truncation (spec 4.3.4, trunc_sat): the rules are in fsem.h.
+cdef inline u64 i32_trunc_sat_f32_s(u64 a) noexcept nogil: return whisk_sat_s32(whisk_f32(a))
+cdef inline u64 i32_trunc_sat_f32_u(u64 a) noexcept nogil: return whisk_sat_u32(whisk_f32(a))
+cdef inline u64 i32_trunc_sat_f64_s(u64 a) noexcept nogil: return whisk_sat_s32(whisk_f64(a))
+cdef inline u64 i32_trunc_sat_f64_u(u64 a) noexcept nogil: return whisk_sat_u32(whisk_f64(a))
+cdef inline u64 i64_trunc_sat_f32_s(u64 a) noexcept nogil: return whisk_sat_s64(whisk_f32(a))
+cdef inline u64 i64_trunc_sat_f32_u(u64 a) noexcept nogil: return whisk_sat_u64(whisk_f32(a))
+cdef inline u64 i64_trunc_sat_f64_s(u64 a) noexcept nogil: return whisk_sat_s64(whisk_f64(a))
+cdef inline u64 i64_trunc_sat_f64_u(u64 a) noexcept nogil: return whisk_sat_u64(whisk_f64(a))
 
 cdef inline u64 f32_convert_i32_s(u64 a) noexcept nogil: return whisk_f32_bits(<float><int32_t>a)
 cdef inline u64 f32_convert_i32_u(u64 a) noexcept nogil: return whisk_f32_bits(<float><u32>a)

@@ -9,15 +9,22 @@
 # Per internal op: I_BR / I_BRNEG the fused compare-and-branch op taken when the compare
 #   holds / fails (rr and ri variants map to their own forms), 0 if none.
 
-cdef uint8_t W_KIND[288]
-cdef uint16_t W_OP[288]
-cdef uint16_t W_RI[288]
-cdef uint8_t W_P0[288]
-cdef uint8_t W_P1[288]
-cdef uint8_t W_R[288]
-cdef uint8_t W_WIDTH[288]
-cdef uint8_t W_COMM[288]
-cdef uint8_t W_KNOWN[288]
+# SIMD ops (kind 5): W_NP operand count, W_P2 third operand type, W_IMM immediate kind
+#   {'': 0, 'lane': 1, 'memarg': 2, 'memarg_lane': 3, 'v128': 4, 'shuffle': 5}, W_LANES the bound on a lane index.
+
+cdef uint8_t W_KIND[544]
+cdef uint16_t W_OP[544]
+cdef uint16_t W_RI[544]
+cdef uint8_t W_P0[544]
+cdef uint8_t W_P1[544]
+cdef uint8_t W_R[544]
+cdef uint8_t W_WIDTH[544]
+cdef uint8_t W_COMM[544]
+cdef uint8_t W_KNOWN[544]
+cdef uint8_t W_NP[544]
+cdef uint8_t W_P2[544]
+cdef uint8_t W_IMM[544]
+cdef uint8_t W_LANES[544]
 cdef uint16_t I_BR[OP_COUNT]
 cdef uint16_t I_BRNEG[OP_COUNT]
 
@@ -25,6 +32,8 @@ cdef void fill_optable() noexcept:
     memset(W_KIND, 0, sizeof(W_KIND)); memset(W_OP, 0, sizeof(W_OP)); memset(W_RI, 0, sizeof(W_RI))
     memset(W_P0, 0, sizeof(W_P0)); memset(W_P1, 0, sizeof(W_P1)); memset(W_R, 0, sizeof(W_R))
     memset(W_WIDTH, 0, sizeof(W_WIDTH)); memset(W_COMM, 0, sizeof(W_COMM)); memset(W_KNOWN, 0, sizeof(W_KNOWN))
+    memset(W_NP, 0, sizeof(W_NP)); memset(W_P2, 0, sizeof(W_P2)); memset(W_IMM, 0, sizeof(W_IMM))
+    memset(W_LANES, 0, sizeof(W_LANES))
     memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG))
     W_KNOWN[0] = 1  # unreachable
     W_KNOWN[1] = 1  # nop
@@ -227,6 +236,242 @@ cdef void fill_optable() noexcept:
     W_KNOWN[271] = 1  # table.grow
     W_KNOWN[272] = 1  # table.size
     W_KNOWN[273] = 1  # table.fill
+    W_KNOWN[288] = 1  # v128.load
+    W_KNOWN[289] = 1  # v128.load8x8_s
+    W_KNOWN[290] = 1  # v128.load8x8_u
+    W_KNOWN[291] = 1  # v128.load16x4_s
+    W_KNOWN[292] = 1  # v128.load16x4_u
+    W_KNOWN[293] = 1  # v128.load32x2_s
+    W_KNOWN[294] = 1  # v128.load32x2_u
+    W_KNOWN[295] = 1  # v128.load8_splat
+    W_KNOWN[296] = 1  # v128.load16_splat
+    W_KNOWN[297] = 1  # v128.load32_splat
+    W_KNOWN[298] = 1  # v128.load64_splat
+    W_KNOWN[299] = 1  # v128.store
+    W_KNOWN[300] = 1  # v128.const
+    W_KNOWN[301] = 1  # i8x16.shuffle
+    W_KNOWN[302] = 1  # i8x16.swizzle
+    W_KNOWN[303] = 1  # i8x16.splat
+    W_KNOWN[304] = 1  # i16x8.splat
+    W_KNOWN[305] = 1  # i32x4.splat
+    W_KNOWN[306] = 1  # i64x2.splat
+    W_KNOWN[307] = 1  # f32x4.splat
+    W_KNOWN[308] = 1  # f64x2.splat
+    W_KNOWN[309] = 1  # i8x16.extract_lane_s
+    W_KNOWN[310] = 1  # i8x16.extract_lane_u
+    W_KNOWN[311] = 1  # i8x16.replace_lane
+    W_KNOWN[312] = 1  # i16x8.extract_lane_s
+    W_KNOWN[313] = 1  # i16x8.extract_lane_u
+    W_KNOWN[314] = 1  # i16x8.replace_lane
+    W_KNOWN[315] = 1  # i32x4.extract_lane
+    W_KNOWN[316] = 1  # i32x4.replace_lane
+    W_KNOWN[317] = 1  # i64x2.extract_lane
+    W_KNOWN[318] = 1  # i64x2.replace_lane
+    W_KNOWN[319] = 1  # f32x4.extract_lane
+    W_KNOWN[320] = 1  # f32x4.replace_lane
+    W_KNOWN[321] = 1  # f64x2.extract_lane
+    W_KNOWN[322] = 1  # f64x2.replace_lane
+    W_KNOWN[323] = 1  # i8x16.eq
+    W_KNOWN[324] = 1  # i8x16.ne
+    W_KNOWN[325] = 1  # i8x16.lt_s
+    W_KNOWN[326] = 1  # i8x16.lt_u
+    W_KNOWN[327] = 1  # i8x16.gt_s
+    W_KNOWN[328] = 1  # i8x16.gt_u
+    W_KNOWN[329] = 1  # i8x16.le_s
+    W_KNOWN[330] = 1  # i8x16.le_u
+    W_KNOWN[331] = 1  # i8x16.ge_s
+    W_KNOWN[332] = 1  # i8x16.ge_u
+    W_KNOWN[333] = 1  # i16x8.eq
+    W_KNOWN[334] = 1  # i16x8.ne
+    W_KNOWN[335] = 1  # i16x8.lt_s
+    W_KNOWN[336] = 1  # i16x8.lt_u
+    W_KNOWN[337] = 1  # i16x8.gt_s
+    W_KNOWN[338] = 1  # i16x8.gt_u
+    W_KNOWN[339] = 1  # i16x8.le_s
+    W_KNOWN[340] = 1  # i16x8.le_u
+    W_KNOWN[341] = 1  # i16x8.ge_s
+    W_KNOWN[342] = 1  # i16x8.ge_u
+    W_KNOWN[343] = 1  # i32x4.eq
+    W_KNOWN[344] = 1  # i32x4.ne
+    W_KNOWN[345] = 1  # i32x4.lt_s
+    W_KNOWN[346] = 1  # i32x4.lt_u
+    W_KNOWN[347] = 1  # i32x4.gt_s
+    W_KNOWN[348] = 1  # i32x4.gt_u
+    W_KNOWN[349] = 1  # i32x4.le_s
+    W_KNOWN[350] = 1  # i32x4.le_u
+    W_KNOWN[351] = 1  # i32x4.ge_s
+    W_KNOWN[352] = 1  # i32x4.ge_u
+    W_KNOWN[353] = 1  # f32x4.eq
+    W_KNOWN[354] = 1  # f32x4.ne
+    W_KNOWN[355] = 1  # f32x4.lt
+    W_KNOWN[356] = 1  # f32x4.gt
+    W_KNOWN[357] = 1  # f32x4.le
+    W_KNOWN[358] = 1  # f32x4.ge
+    W_KNOWN[359] = 1  # f64x2.eq
+    W_KNOWN[360] = 1  # f64x2.ne
+    W_KNOWN[361] = 1  # f64x2.lt
+    W_KNOWN[362] = 1  # f64x2.gt
+    W_KNOWN[363] = 1  # f64x2.le
+    W_KNOWN[364] = 1  # f64x2.ge
+    W_KNOWN[365] = 1  # v128.not
+    W_KNOWN[366] = 1  # v128.and
+    W_KNOWN[367] = 1  # v128.andnot
+    W_KNOWN[368] = 1  # v128.or
+    W_KNOWN[369] = 1  # v128.xor
+    W_KNOWN[370] = 1  # v128.bitselect
+    W_KNOWN[371] = 1  # v128.any_true
+    W_KNOWN[372] = 1  # v128.load8_lane
+    W_KNOWN[373] = 1  # v128.load16_lane
+    W_KNOWN[374] = 1  # v128.load32_lane
+    W_KNOWN[375] = 1  # v128.load64_lane
+    W_KNOWN[376] = 1  # v128.store8_lane
+    W_KNOWN[377] = 1  # v128.store16_lane
+    W_KNOWN[378] = 1  # v128.store32_lane
+    W_KNOWN[379] = 1  # v128.store64_lane
+    W_KNOWN[380] = 1  # v128.load32_zero
+    W_KNOWN[381] = 1  # v128.load64_zero
+    W_KNOWN[382] = 1  # f32x4.demote_f64x2_zero
+    W_KNOWN[383] = 1  # f64x2.promote_low_f32x4
+    W_KNOWN[384] = 1  # i8x16.abs
+    W_KNOWN[385] = 1  # i8x16.neg
+    W_KNOWN[386] = 1  # i8x16.popcnt
+    W_KNOWN[387] = 1  # i8x16.all_true
+    W_KNOWN[388] = 1  # i8x16.bitmask
+    W_KNOWN[389] = 1  # i8x16.narrow_i16x8_s
+    W_KNOWN[390] = 1  # i8x16.narrow_i16x8_u
+    W_KNOWN[391] = 1  # f32x4.ceil
+    W_KNOWN[392] = 1  # f32x4.floor
+    W_KNOWN[393] = 1  # f32x4.trunc
+    W_KNOWN[394] = 1  # f32x4.nearest
+    W_KNOWN[395] = 1  # i8x16.shl
+    W_KNOWN[396] = 1  # i8x16.shr_s
+    W_KNOWN[397] = 1  # i8x16.shr_u
+    W_KNOWN[398] = 1  # i8x16.add
+    W_KNOWN[399] = 1  # i8x16.add_sat_s
+    W_KNOWN[400] = 1  # i8x16.add_sat_u
+    W_KNOWN[401] = 1  # i8x16.sub
+    W_KNOWN[402] = 1  # i8x16.sub_sat_s
+    W_KNOWN[403] = 1  # i8x16.sub_sat_u
+    W_KNOWN[404] = 1  # f64x2.ceil
+    W_KNOWN[405] = 1  # f64x2.floor
+    W_KNOWN[406] = 1  # i8x16.min_s
+    W_KNOWN[407] = 1  # i8x16.min_u
+    W_KNOWN[408] = 1  # i8x16.max_s
+    W_KNOWN[409] = 1  # i8x16.max_u
+    W_KNOWN[410] = 1  # f64x2.trunc
+    W_KNOWN[411] = 1  # i8x16.avgr_u
+    W_KNOWN[412] = 1  # i16x8.extadd_pairwise_i8x16_s
+    W_KNOWN[413] = 1  # i16x8.extadd_pairwise_i8x16_u
+    W_KNOWN[414] = 1  # i32x4.extadd_pairwise_i16x8_s
+    W_KNOWN[415] = 1  # i32x4.extadd_pairwise_i16x8_u
+    W_KNOWN[416] = 1  # i16x8.abs
+    W_KNOWN[417] = 1  # i16x8.neg
+    W_KNOWN[418] = 1  # i16x8.q15mulr_sat_s
+    W_KNOWN[419] = 1  # i16x8.all_true
+    W_KNOWN[420] = 1  # i16x8.bitmask
+    W_KNOWN[421] = 1  # i16x8.narrow_i32x4_s
+    W_KNOWN[422] = 1  # i16x8.narrow_i32x4_u
+    W_KNOWN[423] = 1  # i16x8.extend_low_i8x16_s
+    W_KNOWN[424] = 1  # i16x8.extend_high_i8x16_s
+    W_KNOWN[425] = 1  # i16x8.extend_low_i8x16_u
+    W_KNOWN[426] = 1  # i16x8.extend_high_i8x16_u
+    W_KNOWN[427] = 1  # i16x8.shl
+    W_KNOWN[428] = 1  # i16x8.shr_s
+    W_KNOWN[429] = 1  # i16x8.shr_u
+    W_KNOWN[430] = 1  # i16x8.add
+    W_KNOWN[431] = 1  # i16x8.add_sat_s
+    W_KNOWN[432] = 1  # i16x8.add_sat_u
+    W_KNOWN[433] = 1  # i16x8.sub
+    W_KNOWN[434] = 1  # i16x8.sub_sat_s
+    W_KNOWN[435] = 1  # i16x8.sub_sat_u
+    W_KNOWN[436] = 1  # f64x2.nearest
+    W_KNOWN[437] = 1  # i16x8.mul
+    W_KNOWN[438] = 1  # i16x8.min_s
+    W_KNOWN[439] = 1  # i16x8.min_u
+    W_KNOWN[440] = 1  # i16x8.max_s
+    W_KNOWN[441] = 1  # i16x8.max_u
+    W_KNOWN[443] = 1  # i16x8.avgr_u
+    W_KNOWN[444] = 1  # i16x8.extmul_low_i8x16_s
+    W_KNOWN[445] = 1  # i16x8.extmul_high_i8x16_s
+    W_KNOWN[446] = 1  # i16x8.extmul_low_i8x16_u
+    W_KNOWN[447] = 1  # i16x8.extmul_high_i8x16_u
+    W_KNOWN[448] = 1  # i32x4.abs
+    W_KNOWN[449] = 1  # i32x4.neg
+    W_KNOWN[451] = 1  # i32x4.all_true
+    W_KNOWN[452] = 1  # i32x4.bitmask
+    W_KNOWN[455] = 1  # i32x4.extend_low_i16x8_s
+    W_KNOWN[456] = 1  # i32x4.extend_high_i16x8_s
+    W_KNOWN[457] = 1  # i32x4.extend_low_i16x8_u
+    W_KNOWN[458] = 1  # i32x4.extend_high_i16x8_u
+    W_KNOWN[459] = 1  # i32x4.shl
+    W_KNOWN[460] = 1  # i32x4.shr_s
+    W_KNOWN[461] = 1  # i32x4.shr_u
+    W_KNOWN[462] = 1  # i32x4.add
+    W_KNOWN[465] = 1  # i32x4.sub
+    W_KNOWN[469] = 1  # i32x4.mul
+    W_KNOWN[470] = 1  # i32x4.min_s
+    W_KNOWN[471] = 1  # i32x4.min_u
+    W_KNOWN[472] = 1  # i32x4.max_s
+    W_KNOWN[473] = 1  # i32x4.max_u
+    W_KNOWN[474] = 1  # i32x4.dot_i16x8_s
+    W_KNOWN[476] = 1  # i32x4.extmul_low_i16x8_s
+    W_KNOWN[477] = 1  # i32x4.extmul_high_i16x8_s
+    W_KNOWN[478] = 1  # i32x4.extmul_low_i16x8_u
+    W_KNOWN[479] = 1  # i32x4.extmul_high_i16x8_u
+    W_KNOWN[480] = 1  # i64x2.abs
+    W_KNOWN[481] = 1  # i64x2.neg
+    W_KNOWN[483] = 1  # i64x2.all_true
+    W_KNOWN[484] = 1  # i64x2.bitmask
+    W_KNOWN[487] = 1  # i64x2.extend_low_i32x4_s
+    W_KNOWN[488] = 1  # i64x2.extend_high_i32x4_s
+    W_KNOWN[489] = 1  # i64x2.extend_low_i32x4_u
+    W_KNOWN[490] = 1  # i64x2.extend_high_i32x4_u
+    W_KNOWN[491] = 1  # i64x2.shl
+    W_KNOWN[492] = 1  # i64x2.shr_s
+    W_KNOWN[493] = 1  # i64x2.shr_u
+    W_KNOWN[494] = 1  # i64x2.add
+    W_KNOWN[497] = 1  # i64x2.sub
+    W_KNOWN[501] = 1  # i64x2.mul
+    W_KNOWN[502] = 1  # i64x2.eq
+    W_KNOWN[503] = 1  # i64x2.ne
+    W_KNOWN[504] = 1  # i64x2.lt_s
+    W_KNOWN[505] = 1  # i64x2.gt_s
+    W_KNOWN[506] = 1  # i64x2.le_s
+    W_KNOWN[507] = 1  # i64x2.ge_s
+    W_KNOWN[508] = 1  # i64x2.extmul_low_i32x4_s
+    W_KNOWN[509] = 1  # i64x2.extmul_high_i32x4_s
+    W_KNOWN[510] = 1  # i64x2.extmul_low_i32x4_u
+    W_KNOWN[511] = 1  # i64x2.extmul_high_i32x4_u
+    W_KNOWN[512] = 1  # f32x4.abs
+    W_KNOWN[513] = 1  # f32x4.neg
+    W_KNOWN[515] = 1  # f32x4.sqrt
+    W_KNOWN[516] = 1  # f32x4.add
+    W_KNOWN[517] = 1  # f32x4.sub
+    W_KNOWN[518] = 1  # f32x4.mul
+    W_KNOWN[519] = 1  # f32x4.div
+    W_KNOWN[520] = 1  # f32x4.min
+    W_KNOWN[521] = 1  # f32x4.max
+    W_KNOWN[522] = 1  # f32x4.pmin
+    W_KNOWN[523] = 1  # f32x4.pmax
+    W_KNOWN[524] = 1  # f64x2.abs
+    W_KNOWN[525] = 1  # f64x2.neg
+    W_KNOWN[527] = 1  # f64x2.sqrt
+    W_KNOWN[528] = 1  # f64x2.add
+    W_KNOWN[529] = 1  # f64x2.sub
+    W_KNOWN[530] = 1  # f64x2.mul
+    W_KNOWN[531] = 1  # f64x2.div
+    W_KNOWN[532] = 1  # f64x2.min
+    W_KNOWN[533] = 1  # f64x2.max
+    W_KNOWN[534] = 1  # f64x2.pmin
+    W_KNOWN[535] = 1  # f64x2.pmax
+    W_KNOWN[536] = 1  # i32x4.trunc_sat_f32x4_s
+    W_KNOWN[537] = 1  # i32x4.trunc_sat_f32x4_u
+    W_KNOWN[538] = 1  # f32x4.convert_i32x4_s
+    W_KNOWN[539] = 1  # f32x4.convert_i32x4_u
+    W_KNOWN[540] = 1  # i32x4.trunc_sat_f64x2_s_zero
+    W_KNOWN[541] = 1  # i32x4.trunc_sat_f64x2_u_zero
+    W_KNOWN[542] = 1  # f64x2.convert_low_i32x4_s
+    W_KNOWN[543] = 1  # f64x2.convert_low_i32x4_u
     W_KIND[40] = 3; W_OP[40] = OP_i32_load; W_P0[40] = 127; W_P1[40] = 0; W_R[40] = 127; W_WIDTH[40] = 4
     W_KIND[41] = 3; W_OP[41] = OP_i64_load; W_P0[41] = 127; W_P1[41] = 0; W_R[41] = 126; W_WIDTH[41] = 8
     W_KIND[42] = 3; W_OP[42] = OP_f32_load; W_P0[42] = 127; W_P1[42] = 0; W_R[42] = 125; W_WIDTH[42] = 4
@@ -516,3 +761,475 @@ cdef void fill_optable() noexcept:
     W_KIND[261] = 1; W_OP[261] = OP_i64_trunc_sat_f32_u; W_P0[261] = 125; W_P1[261] = 0; W_R[261] = 126; W_WIDTH[261] = 0
     W_KIND[262] = 1; W_OP[262] = OP_i64_trunc_sat_f64_s; W_P0[262] = 124; W_P1[262] = 0; W_R[262] = 126; W_WIDTH[262] = 0
     W_KIND[263] = 1; W_OP[263] = OP_i64_trunc_sat_f64_u; W_P0[263] = 124; W_P1[263] = 0; W_R[263] = 126; W_WIDTH[263] = 0
+    W_KIND[288] = 5; W_OP[288] = OP_v128_load; W_NP[288] = 1; W_P0[288] = 127; W_P1[288] = 0; W_P2[288] = 0; W_R[288] = 123
+    W_WIDTH[288] = 16; W_IMM[288] = 2; W_LANES[288] = 0
+    W_KIND[289] = 5; W_OP[289] = OP_v128_load8x8_s; W_NP[289] = 1; W_P0[289] = 127; W_P1[289] = 0; W_P2[289] = 0; W_R[289] = 123
+    W_WIDTH[289] = 8; W_IMM[289] = 2; W_LANES[289] = 0
+    W_KIND[290] = 5; W_OP[290] = OP_v128_load8x8_u; W_NP[290] = 1; W_P0[290] = 127; W_P1[290] = 0; W_P2[290] = 0; W_R[290] = 123
+    W_WIDTH[290] = 8; W_IMM[290] = 2; W_LANES[290] = 0
+    W_KIND[291] = 5; W_OP[291] = OP_v128_load16x4_s; W_NP[291] = 1; W_P0[291] = 127; W_P1[291] = 0; W_P2[291] = 0; W_R[291] = 123
+    W_WIDTH[291] = 8; W_IMM[291] = 2; W_LANES[291] = 0
+    W_KIND[292] = 5; W_OP[292] = OP_v128_load16x4_u; W_NP[292] = 1; W_P0[292] = 127; W_P1[292] = 0; W_P2[292] = 0; W_R[292] = 123
+    W_WIDTH[292] = 8; W_IMM[292] = 2; W_LANES[292] = 0
+    W_KIND[293] = 5; W_OP[293] = OP_v128_load32x2_s; W_NP[293] = 1; W_P0[293] = 127; W_P1[293] = 0; W_P2[293] = 0; W_R[293] = 123
+    W_WIDTH[293] = 8; W_IMM[293] = 2; W_LANES[293] = 0
+    W_KIND[294] = 5; W_OP[294] = OP_v128_load32x2_u; W_NP[294] = 1; W_P0[294] = 127; W_P1[294] = 0; W_P2[294] = 0; W_R[294] = 123
+    W_WIDTH[294] = 8; W_IMM[294] = 2; W_LANES[294] = 0
+    W_KIND[295] = 5; W_OP[295] = OP_v128_load8_splat; W_NP[295] = 1; W_P0[295] = 127; W_P1[295] = 0; W_P2[295] = 0; W_R[295] = 123
+    W_WIDTH[295] = 1; W_IMM[295] = 2; W_LANES[295] = 0
+    W_KIND[296] = 5; W_OP[296] = OP_v128_load16_splat; W_NP[296] = 1; W_P0[296] = 127; W_P1[296] = 0; W_P2[296] = 0; W_R[296] = 123
+    W_WIDTH[296] = 2; W_IMM[296] = 2; W_LANES[296] = 0
+    W_KIND[297] = 5; W_OP[297] = OP_v128_load32_splat; W_NP[297] = 1; W_P0[297] = 127; W_P1[297] = 0; W_P2[297] = 0; W_R[297] = 123
+    W_WIDTH[297] = 4; W_IMM[297] = 2; W_LANES[297] = 0
+    W_KIND[298] = 5; W_OP[298] = OP_v128_load64_splat; W_NP[298] = 1; W_P0[298] = 127; W_P1[298] = 0; W_P2[298] = 0; W_R[298] = 123
+    W_WIDTH[298] = 8; W_IMM[298] = 2; W_LANES[298] = 0
+    W_KIND[299] = 5; W_OP[299] = OP_v128_store; W_NP[299] = 2; W_P0[299] = 127; W_P1[299] = 123; W_P2[299] = 0; W_R[299] = 0
+    W_WIDTH[299] = 16; W_IMM[299] = 2; W_LANES[299] = 0
+    W_KIND[300] = 5; W_OP[300] = OP_v128_const; W_NP[300] = 0; W_P0[300] = 0; W_P1[300] = 0; W_P2[300] = 0; W_R[300] = 123
+    W_WIDTH[300] = 0; W_IMM[300] = 4; W_LANES[300] = 0
+    W_KIND[301] = 5; W_OP[301] = OP_i8x16_shuffle; W_NP[301] = 2; W_P0[301] = 123; W_P1[301] = 123; W_P2[301] = 0; W_R[301] = 123
+    W_WIDTH[301] = 0; W_IMM[301] = 5; W_LANES[301] = 32
+    W_KIND[302] = 5; W_OP[302] = OP_i8x16_swizzle; W_NP[302] = 2; W_P0[302] = 123; W_P1[302] = 123; W_P2[302] = 0; W_R[302] = 123
+    W_WIDTH[302] = 0; W_IMM[302] = 0; W_LANES[302] = 0
+    W_KIND[303] = 5; W_OP[303] = OP_i8x16_splat; W_NP[303] = 1; W_P0[303] = 127; W_P1[303] = 0; W_P2[303] = 0; W_R[303] = 123
+    W_WIDTH[303] = 0; W_IMM[303] = 0; W_LANES[303] = 0
+    W_KIND[304] = 5; W_OP[304] = OP_i16x8_splat; W_NP[304] = 1; W_P0[304] = 127; W_P1[304] = 0; W_P2[304] = 0; W_R[304] = 123
+    W_WIDTH[304] = 0; W_IMM[304] = 0; W_LANES[304] = 0
+    W_KIND[305] = 5; W_OP[305] = OP_i32x4_splat; W_NP[305] = 1; W_P0[305] = 127; W_P1[305] = 0; W_P2[305] = 0; W_R[305] = 123
+    W_WIDTH[305] = 0; W_IMM[305] = 0; W_LANES[305] = 0
+    W_KIND[306] = 5; W_OP[306] = OP_i64x2_splat; W_NP[306] = 1; W_P0[306] = 126; W_P1[306] = 0; W_P2[306] = 0; W_R[306] = 123
+    W_WIDTH[306] = 0; W_IMM[306] = 0; W_LANES[306] = 0
+    W_KIND[307] = 5; W_OP[307] = OP_f32x4_splat; W_NP[307] = 1; W_P0[307] = 125; W_P1[307] = 0; W_P2[307] = 0; W_R[307] = 123
+    W_WIDTH[307] = 0; W_IMM[307] = 0; W_LANES[307] = 0
+    W_KIND[308] = 5; W_OP[308] = OP_f64x2_splat; W_NP[308] = 1; W_P0[308] = 124; W_P1[308] = 0; W_P2[308] = 0; W_R[308] = 123
+    W_WIDTH[308] = 0; W_IMM[308] = 0; W_LANES[308] = 0
+    W_KIND[309] = 5; W_OP[309] = OP_i8x16_extract_lane_s; W_NP[309] = 1; W_P0[309] = 123; W_P1[309] = 0; W_P2[309] = 0; W_R[309] = 127
+    W_WIDTH[309] = 0; W_IMM[309] = 1; W_LANES[309] = 16
+    W_KIND[310] = 5; W_OP[310] = OP_i8x16_extract_lane_u; W_NP[310] = 1; W_P0[310] = 123; W_P1[310] = 0; W_P2[310] = 0; W_R[310] = 127
+    W_WIDTH[310] = 0; W_IMM[310] = 1; W_LANES[310] = 16
+    W_KIND[311] = 5; W_OP[311] = OP_i8x16_replace_lane; W_NP[311] = 2; W_P0[311] = 123; W_P1[311] = 127; W_P2[311] = 0; W_R[311] = 123
+    W_WIDTH[311] = 0; W_IMM[311] = 1; W_LANES[311] = 16
+    W_KIND[312] = 5; W_OP[312] = OP_i16x8_extract_lane_s; W_NP[312] = 1; W_P0[312] = 123; W_P1[312] = 0; W_P2[312] = 0; W_R[312] = 127
+    W_WIDTH[312] = 0; W_IMM[312] = 1; W_LANES[312] = 8
+    W_KIND[313] = 5; W_OP[313] = OP_i16x8_extract_lane_u; W_NP[313] = 1; W_P0[313] = 123; W_P1[313] = 0; W_P2[313] = 0; W_R[313] = 127
+    W_WIDTH[313] = 0; W_IMM[313] = 1; W_LANES[313] = 8
+    W_KIND[314] = 5; W_OP[314] = OP_i16x8_replace_lane; W_NP[314] = 2; W_P0[314] = 123; W_P1[314] = 127; W_P2[314] = 0; W_R[314] = 123
+    W_WIDTH[314] = 0; W_IMM[314] = 1; W_LANES[314] = 8
+    W_KIND[315] = 5; W_OP[315] = OP_i32x4_extract_lane; W_NP[315] = 1; W_P0[315] = 123; W_P1[315] = 0; W_P2[315] = 0; W_R[315] = 127
+    W_WIDTH[315] = 0; W_IMM[315] = 1; W_LANES[315] = 4
+    W_KIND[316] = 5; W_OP[316] = OP_i32x4_replace_lane; W_NP[316] = 2; W_P0[316] = 123; W_P1[316] = 127; W_P2[316] = 0; W_R[316] = 123
+    W_WIDTH[316] = 0; W_IMM[316] = 1; W_LANES[316] = 4
+    W_KIND[317] = 5; W_OP[317] = OP_i64x2_extract_lane; W_NP[317] = 1; W_P0[317] = 123; W_P1[317] = 0; W_P2[317] = 0; W_R[317] = 126
+    W_WIDTH[317] = 0; W_IMM[317] = 1; W_LANES[317] = 2
+    W_KIND[318] = 5; W_OP[318] = OP_i64x2_replace_lane; W_NP[318] = 2; W_P0[318] = 123; W_P1[318] = 126; W_P2[318] = 0; W_R[318] = 123
+    W_WIDTH[318] = 0; W_IMM[318] = 1; W_LANES[318] = 2
+    W_KIND[319] = 5; W_OP[319] = OP_f32x4_extract_lane; W_NP[319] = 1; W_P0[319] = 123; W_P1[319] = 0; W_P2[319] = 0; W_R[319] = 125
+    W_WIDTH[319] = 0; W_IMM[319] = 1; W_LANES[319] = 4
+    W_KIND[320] = 5; W_OP[320] = OP_f32x4_replace_lane; W_NP[320] = 2; W_P0[320] = 123; W_P1[320] = 125; W_P2[320] = 0; W_R[320] = 123
+    W_WIDTH[320] = 0; W_IMM[320] = 1; W_LANES[320] = 4
+    W_KIND[321] = 5; W_OP[321] = OP_f64x2_extract_lane; W_NP[321] = 1; W_P0[321] = 123; W_P1[321] = 0; W_P2[321] = 0; W_R[321] = 124
+    W_WIDTH[321] = 0; W_IMM[321] = 1; W_LANES[321] = 2
+    W_KIND[322] = 5; W_OP[322] = OP_f64x2_replace_lane; W_NP[322] = 2; W_P0[322] = 123; W_P1[322] = 124; W_P2[322] = 0; W_R[322] = 123
+    W_WIDTH[322] = 0; W_IMM[322] = 1; W_LANES[322] = 2
+    W_KIND[323] = 5; W_OP[323] = OP_i8x16_eq; W_NP[323] = 2; W_P0[323] = 123; W_P1[323] = 123; W_P2[323] = 0; W_R[323] = 123
+    W_WIDTH[323] = 0; W_IMM[323] = 0; W_LANES[323] = 0
+    W_KIND[324] = 5; W_OP[324] = OP_i8x16_ne; W_NP[324] = 2; W_P0[324] = 123; W_P1[324] = 123; W_P2[324] = 0; W_R[324] = 123
+    W_WIDTH[324] = 0; W_IMM[324] = 0; W_LANES[324] = 0
+    W_KIND[325] = 5; W_OP[325] = OP_i8x16_lt_s; W_NP[325] = 2; W_P0[325] = 123; W_P1[325] = 123; W_P2[325] = 0; W_R[325] = 123
+    W_WIDTH[325] = 0; W_IMM[325] = 0; W_LANES[325] = 0
+    W_KIND[326] = 5; W_OP[326] = OP_i8x16_lt_u; W_NP[326] = 2; W_P0[326] = 123; W_P1[326] = 123; W_P2[326] = 0; W_R[326] = 123
+    W_WIDTH[326] = 0; W_IMM[326] = 0; W_LANES[326] = 0
+    W_KIND[327] = 5; W_OP[327] = OP_i8x16_gt_s; W_NP[327] = 2; W_P0[327] = 123; W_P1[327] = 123; W_P2[327] = 0; W_R[327] = 123
+    W_WIDTH[327] = 0; W_IMM[327] = 0; W_LANES[327] = 0
+    W_KIND[328] = 5; W_OP[328] = OP_i8x16_gt_u; W_NP[328] = 2; W_P0[328] = 123; W_P1[328] = 123; W_P2[328] = 0; W_R[328] = 123
+    W_WIDTH[328] = 0; W_IMM[328] = 0; W_LANES[328] = 0
+    W_KIND[329] = 5; W_OP[329] = OP_i8x16_le_s; W_NP[329] = 2; W_P0[329] = 123; W_P1[329] = 123; W_P2[329] = 0; W_R[329] = 123
+    W_WIDTH[329] = 0; W_IMM[329] = 0; W_LANES[329] = 0
+    W_KIND[330] = 5; W_OP[330] = OP_i8x16_le_u; W_NP[330] = 2; W_P0[330] = 123; W_P1[330] = 123; W_P2[330] = 0; W_R[330] = 123
+    W_WIDTH[330] = 0; W_IMM[330] = 0; W_LANES[330] = 0
+    W_KIND[331] = 5; W_OP[331] = OP_i8x16_ge_s; W_NP[331] = 2; W_P0[331] = 123; W_P1[331] = 123; W_P2[331] = 0; W_R[331] = 123
+    W_WIDTH[331] = 0; W_IMM[331] = 0; W_LANES[331] = 0
+    W_KIND[332] = 5; W_OP[332] = OP_i8x16_ge_u; W_NP[332] = 2; W_P0[332] = 123; W_P1[332] = 123; W_P2[332] = 0; W_R[332] = 123
+    W_WIDTH[332] = 0; W_IMM[332] = 0; W_LANES[332] = 0
+    W_KIND[333] = 5; W_OP[333] = OP_i16x8_eq; W_NP[333] = 2; W_P0[333] = 123; W_P1[333] = 123; W_P2[333] = 0; W_R[333] = 123
+    W_WIDTH[333] = 0; W_IMM[333] = 0; W_LANES[333] = 0
+    W_KIND[334] = 5; W_OP[334] = OP_i16x8_ne; W_NP[334] = 2; W_P0[334] = 123; W_P1[334] = 123; W_P2[334] = 0; W_R[334] = 123
+    W_WIDTH[334] = 0; W_IMM[334] = 0; W_LANES[334] = 0
+    W_KIND[335] = 5; W_OP[335] = OP_i16x8_lt_s; W_NP[335] = 2; W_P0[335] = 123; W_P1[335] = 123; W_P2[335] = 0; W_R[335] = 123
+    W_WIDTH[335] = 0; W_IMM[335] = 0; W_LANES[335] = 0
+    W_KIND[336] = 5; W_OP[336] = OP_i16x8_lt_u; W_NP[336] = 2; W_P0[336] = 123; W_P1[336] = 123; W_P2[336] = 0; W_R[336] = 123
+    W_WIDTH[336] = 0; W_IMM[336] = 0; W_LANES[336] = 0
+    W_KIND[337] = 5; W_OP[337] = OP_i16x8_gt_s; W_NP[337] = 2; W_P0[337] = 123; W_P1[337] = 123; W_P2[337] = 0; W_R[337] = 123
+    W_WIDTH[337] = 0; W_IMM[337] = 0; W_LANES[337] = 0
+    W_KIND[338] = 5; W_OP[338] = OP_i16x8_gt_u; W_NP[338] = 2; W_P0[338] = 123; W_P1[338] = 123; W_P2[338] = 0; W_R[338] = 123
+    W_WIDTH[338] = 0; W_IMM[338] = 0; W_LANES[338] = 0
+    W_KIND[339] = 5; W_OP[339] = OP_i16x8_le_s; W_NP[339] = 2; W_P0[339] = 123; W_P1[339] = 123; W_P2[339] = 0; W_R[339] = 123
+    W_WIDTH[339] = 0; W_IMM[339] = 0; W_LANES[339] = 0
+    W_KIND[340] = 5; W_OP[340] = OP_i16x8_le_u; W_NP[340] = 2; W_P0[340] = 123; W_P1[340] = 123; W_P2[340] = 0; W_R[340] = 123
+    W_WIDTH[340] = 0; W_IMM[340] = 0; W_LANES[340] = 0
+    W_KIND[341] = 5; W_OP[341] = OP_i16x8_ge_s; W_NP[341] = 2; W_P0[341] = 123; W_P1[341] = 123; W_P2[341] = 0; W_R[341] = 123
+    W_WIDTH[341] = 0; W_IMM[341] = 0; W_LANES[341] = 0
+    W_KIND[342] = 5; W_OP[342] = OP_i16x8_ge_u; W_NP[342] = 2; W_P0[342] = 123; W_P1[342] = 123; W_P2[342] = 0; W_R[342] = 123
+    W_WIDTH[342] = 0; W_IMM[342] = 0; W_LANES[342] = 0
+    W_KIND[343] = 5; W_OP[343] = OP_i32x4_eq; W_NP[343] = 2; W_P0[343] = 123; W_P1[343] = 123; W_P2[343] = 0; W_R[343] = 123
+    W_WIDTH[343] = 0; W_IMM[343] = 0; W_LANES[343] = 0
+    W_KIND[344] = 5; W_OP[344] = OP_i32x4_ne; W_NP[344] = 2; W_P0[344] = 123; W_P1[344] = 123; W_P2[344] = 0; W_R[344] = 123
+    W_WIDTH[344] = 0; W_IMM[344] = 0; W_LANES[344] = 0
+    W_KIND[345] = 5; W_OP[345] = OP_i32x4_lt_s; W_NP[345] = 2; W_P0[345] = 123; W_P1[345] = 123; W_P2[345] = 0; W_R[345] = 123
+    W_WIDTH[345] = 0; W_IMM[345] = 0; W_LANES[345] = 0
+    W_KIND[346] = 5; W_OP[346] = OP_i32x4_lt_u; W_NP[346] = 2; W_P0[346] = 123; W_P1[346] = 123; W_P2[346] = 0; W_R[346] = 123
+    W_WIDTH[346] = 0; W_IMM[346] = 0; W_LANES[346] = 0
+    W_KIND[347] = 5; W_OP[347] = OP_i32x4_gt_s; W_NP[347] = 2; W_P0[347] = 123; W_P1[347] = 123; W_P2[347] = 0; W_R[347] = 123
+    W_WIDTH[347] = 0; W_IMM[347] = 0; W_LANES[347] = 0
+    W_KIND[348] = 5; W_OP[348] = OP_i32x4_gt_u; W_NP[348] = 2; W_P0[348] = 123; W_P1[348] = 123; W_P2[348] = 0; W_R[348] = 123
+    W_WIDTH[348] = 0; W_IMM[348] = 0; W_LANES[348] = 0
+    W_KIND[349] = 5; W_OP[349] = OP_i32x4_le_s; W_NP[349] = 2; W_P0[349] = 123; W_P1[349] = 123; W_P2[349] = 0; W_R[349] = 123
+    W_WIDTH[349] = 0; W_IMM[349] = 0; W_LANES[349] = 0
+    W_KIND[350] = 5; W_OP[350] = OP_i32x4_le_u; W_NP[350] = 2; W_P0[350] = 123; W_P1[350] = 123; W_P2[350] = 0; W_R[350] = 123
+    W_WIDTH[350] = 0; W_IMM[350] = 0; W_LANES[350] = 0
+    W_KIND[351] = 5; W_OP[351] = OP_i32x4_ge_s; W_NP[351] = 2; W_P0[351] = 123; W_P1[351] = 123; W_P2[351] = 0; W_R[351] = 123
+    W_WIDTH[351] = 0; W_IMM[351] = 0; W_LANES[351] = 0
+    W_KIND[352] = 5; W_OP[352] = OP_i32x4_ge_u; W_NP[352] = 2; W_P0[352] = 123; W_P1[352] = 123; W_P2[352] = 0; W_R[352] = 123
+    W_WIDTH[352] = 0; W_IMM[352] = 0; W_LANES[352] = 0
+    W_KIND[353] = 5; W_OP[353] = OP_f32x4_eq; W_NP[353] = 2; W_P0[353] = 123; W_P1[353] = 123; W_P2[353] = 0; W_R[353] = 123
+    W_WIDTH[353] = 0; W_IMM[353] = 0; W_LANES[353] = 0
+    W_KIND[354] = 5; W_OP[354] = OP_f32x4_ne; W_NP[354] = 2; W_P0[354] = 123; W_P1[354] = 123; W_P2[354] = 0; W_R[354] = 123
+    W_WIDTH[354] = 0; W_IMM[354] = 0; W_LANES[354] = 0
+    W_KIND[355] = 5; W_OP[355] = OP_f32x4_lt; W_NP[355] = 2; W_P0[355] = 123; W_P1[355] = 123; W_P2[355] = 0; W_R[355] = 123
+    W_WIDTH[355] = 0; W_IMM[355] = 0; W_LANES[355] = 0
+    W_KIND[356] = 5; W_OP[356] = OP_f32x4_gt; W_NP[356] = 2; W_P0[356] = 123; W_P1[356] = 123; W_P2[356] = 0; W_R[356] = 123
+    W_WIDTH[356] = 0; W_IMM[356] = 0; W_LANES[356] = 0
+    W_KIND[357] = 5; W_OP[357] = OP_f32x4_le; W_NP[357] = 2; W_P0[357] = 123; W_P1[357] = 123; W_P2[357] = 0; W_R[357] = 123
+    W_WIDTH[357] = 0; W_IMM[357] = 0; W_LANES[357] = 0
+    W_KIND[358] = 5; W_OP[358] = OP_f32x4_ge; W_NP[358] = 2; W_P0[358] = 123; W_P1[358] = 123; W_P2[358] = 0; W_R[358] = 123
+    W_WIDTH[358] = 0; W_IMM[358] = 0; W_LANES[358] = 0
+    W_KIND[359] = 5; W_OP[359] = OP_f64x2_eq; W_NP[359] = 2; W_P0[359] = 123; W_P1[359] = 123; W_P2[359] = 0; W_R[359] = 123
+    W_WIDTH[359] = 0; W_IMM[359] = 0; W_LANES[359] = 0
+    W_KIND[360] = 5; W_OP[360] = OP_f64x2_ne; W_NP[360] = 2; W_P0[360] = 123; W_P1[360] = 123; W_P2[360] = 0; W_R[360] = 123
+    W_WIDTH[360] = 0; W_IMM[360] = 0; W_LANES[360] = 0
+    W_KIND[361] = 5; W_OP[361] = OP_f64x2_lt; W_NP[361] = 2; W_P0[361] = 123; W_P1[361] = 123; W_P2[361] = 0; W_R[361] = 123
+    W_WIDTH[361] = 0; W_IMM[361] = 0; W_LANES[361] = 0
+    W_KIND[362] = 5; W_OP[362] = OP_f64x2_gt; W_NP[362] = 2; W_P0[362] = 123; W_P1[362] = 123; W_P2[362] = 0; W_R[362] = 123
+    W_WIDTH[362] = 0; W_IMM[362] = 0; W_LANES[362] = 0
+    W_KIND[363] = 5; W_OP[363] = OP_f64x2_le; W_NP[363] = 2; W_P0[363] = 123; W_P1[363] = 123; W_P2[363] = 0; W_R[363] = 123
+    W_WIDTH[363] = 0; W_IMM[363] = 0; W_LANES[363] = 0
+    W_KIND[364] = 5; W_OP[364] = OP_f64x2_ge; W_NP[364] = 2; W_P0[364] = 123; W_P1[364] = 123; W_P2[364] = 0; W_R[364] = 123
+    W_WIDTH[364] = 0; W_IMM[364] = 0; W_LANES[364] = 0
+    W_KIND[365] = 5; W_OP[365] = OP_v128_not; W_NP[365] = 1; W_P0[365] = 123; W_P1[365] = 0; W_P2[365] = 0; W_R[365] = 123
+    W_WIDTH[365] = 0; W_IMM[365] = 0; W_LANES[365] = 0
+    W_KIND[366] = 5; W_OP[366] = OP_v128_and; W_NP[366] = 2; W_P0[366] = 123; W_P1[366] = 123; W_P2[366] = 0; W_R[366] = 123
+    W_WIDTH[366] = 0; W_IMM[366] = 0; W_LANES[366] = 0
+    W_KIND[367] = 5; W_OP[367] = OP_v128_andnot; W_NP[367] = 2; W_P0[367] = 123; W_P1[367] = 123; W_P2[367] = 0; W_R[367] = 123
+    W_WIDTH[367] = 0; W_IMM[367] = 0; W_LANES[367] = 0
+    W_KIND[368] = 5; W_OP[368] = OP_v128_or; W_NP[368] = 2; W_P0[368] = 123; W_P1[368] = 123; W_P2[368] = 0; W_R[368] = 123
+    W_WIDTH[368] = 0; W_IMM[368] = 0; W_LANES[368] = 0
+    W_KIND[369] = 5; W_OP[369] = OP_v128_xor; W_NP[369] = 2; W_P0[369] = 123; W_P1[369] = 123; W_P2[369] = 0; W_R[369] = 123
+    W_WIDTH[369] = 0; W_IMM[369] = 0; W_LANES[369] = 0
+    W_KIND[370] = 5; W_OP[370] = OP_v128_bitselect; W_NP[370] = 3; W_P0[370] = 123; W_P1[370] = 123; W_P2[370] = 123; W_R[370] = 123
+    W_WIDTH[370] = 0; W_IMM[370] = 0; W_LANES[370] = 0
+    W_KIND[371] = 5; W_OP[371] = OP_v128_any_true; W_NP[371] = 1; W_P0[371] = 123; W_P1[371] = 0; W_P2[371] = 0; W_R[371] = 127
+    W_WIDTH[371] = 0; W_IMM[371] = 0; W_LANES[371] = 0
+    W_KIND[372] = 5; W_OP[372] = OP_v128_load8_lane; W_NP[372] = 2; W_P0[372] = 127; W_P1[372] = 123; W_P2[372] = 0; W_R[372] = 123
+    W_WIDTH[372] = 1; W_IMM[372] = 3; W_LANES[372] = 16
+    W_KIND[373] = 5; W_OP[373] = OP_v128_load16_lane; W_NP[373] = 2; W_P0[373] = 127; W_P1[373] = 123; W_P2[373] = 0; W_R[373] = 123
+    W_WIDTH[373] = 2; W_IMM[373] = 3; W_LANES[373] = 8
+    W_KIND[374] = 5; W_OP[374] = OP_v128_load32_lane; W_NP[374] = 2; W_P0[374] = 127; W_P1[374] = 123; W_P2[374] = 0; W_R[374] = 123
+    W_WIDTH[374] = 4; W_IMM[374] = 3; W_LANES[374] = 4
+    W_KIND[375] = 5; W_OP[375] = OP_v128_load64_lane; W_NP[375] = 2; W_P0[375] = 127; W_P1[375] = 123; W_P2[375] = 0; W_R[375] = 123
+    W_WIDTH[375] = 8; W_IMM[375] = 3; W_LANES[375] = 2
+    W_KIND[376] = 5; W_OP[376] = OP_v128_store8_lane; W_NP[376] = 2; W_P0[376] = 127; W_P1[376] = 123; W_P2[376] = 0; W_R[376] = 0
+    W_WIDTH[376] = 1; W_IMM[376] = 3; W_LANES[376] = 16
+    W_KIND[377] = 5; W_OP[377] = OP_v128_store16_lane; W_NP[377] = 2; W_P0[377] = 127; W_P1[377] = 123; W_P2[377] = 0; W_R[377] = 0
+    W_WIDTH[377] = 2; W_IMM[377] = 3; W_LANES[377] = 8
+    W_KIND[378] = 5; W_OP[378] = OP_v128_store32_lane; W_NP[378] = 2; W_P0[378] = 127; W_P1[378] = 123; W_P2[378] = 0; W_R[378] = 0
+    W_WIDTH[378] = 4; W_IMM[378] = 3; W_LANES[378] = 4
+    W_KIND[379] = 5; W_OP[379] = OP_v128_store64_lane; W_NP[379] = 2; W_P0[379] = 127; W_P1[379] = 123; W_P2[379] = 0; W_R[379] = 0
+    W_WIDTH[379] = 8; W_IMM[379] = 3; W_LANES[379] = 2
+    W_KIND[380] = 5; W_OP[380] = OP_v128_load32_zero; W_NP[380] = 1; W_P0[380] = 127; W_P1[380] = 0; W_P2[380] = 0; W_R[380] = 123
+    W_WIDTH[380] = 4; W_IMM[380] = 2; W_LANES[380] = 0
+    W_KIND[381] = 5; W_OP[381] = OP_v128_load64_zero; W_NP[381] = 1; W_P0[381] = 127; W_P1[381] = 0; W_P2[381] = 0; W_R[381] = 123
+    W_WIDTH[381] = 8; W_IMM[381] = 2; W_LANES[381] = 0
+    W_KIND[382] = 5; W_OP[382] = OP_f32x4_demote_f64x2_zero; W_NP[382] = 1; W_P0[382] = 123; W_P1[382] = 0; W_P2[382] = 0; W_R[382] = 123
+    W_WIDTH[382] = 0; W_IMM[382] = 0; W_LANES[382] = 0
+    W_KIND[383] = 5; W_OP[383] = OP_f64x2_promote_low_f32x4; W_NP[383] = 1; W_P0[383] = 123; W_P1[383] = 0; W_P2[383] = 0; W_R[383] = 123
+    W_WIDTH[383] = 0; W_IMM[383] = 0; W_LANES[383] = 0
+    W_KIND[384] = 5; W_OP[384] = OP_i8x16_abs; W_NP[384] = 1; W_P0[384] = 123; W_P1[384] = 0; W_P2[384] = 0; W_R[384] = 123
+    W_WIDTH[384] = 0; W_IMM[384] = 0; W_LANES[384] = 0
+    W_KIND[385] = 5; W_OP[385] = OP_i8x16_neg; W_NP[385] = 1; W_P0[385] = 123; W_P1[385] = 0; W_P2[385] = 0; W_R[385] = 123
+    W_WIDTH[385] = 0; W_IMM[385] = 0; W_LANES[385] = 0
+    W_KIND[386] = 5; W_OP[386] = OP_i8x16_popcnt; W_NP[386] = 1; W_P0[386] = 123; W_P1[386] = 0; W_P2[386] = 0; W_R[386] = 123
+    W_WIDTH[386] = 0; W_IMM[386] = 0; W_LANES[386] = 0
+    W_KIND[387] = 5; W_OP[387] = OP_i8x16_all_true; W_NP[387] = 1; W_P0[387] = 123; W_P1[387] = 0; W_P2[387] = 0; W_R[387] = 127
+    W_WIDTH[387] = 0; W_IMM[387] = 0; W_LANES[387] = 0
+    W_KIND[388] = 5; W_OP[388] = OP_i8x16_bitmask; W_NP[388] = 1; W_P0[388] = 123; W_P1[388] = 0; W_P2[388] = 0; W_R[388] = 127
+    W_WIDTH[388] = 0; W_IMM[388] = 0; W_LANES[388] = 0
+    W_KIND[389] = 5; W_OP[389] = OP_i8x16_narrow_i16x8_s; W_NP[389] = 2; W_P0[389] = 123; W_P1[389] = 123; W_P2[389] = 0; W_R[389] = 123
+    W_WIDTH[389] = 0; W_IMM[389] = 0; W_LANES[389] = 0
+    W_KIND[390] = 5; W_OP[390] = OP_i8x16_narrow_i16x8_u; W_NP[390] = 2; W_P0[390] = 123; W_P1[390] = 123; W_P2[390] = 0; W_R[390] = 123
+    W_WIDTH[390] = 0; W_IMM[390] = 0; W_LANES[390] = 0
+    W_KIND[391] = 5; W_OP[391] = OP_f32x4_ceil; W_NP[391] = 1; W_P0[391] = 123; W_P1[391] = 0; W_P2[391] = 0; W_R[391] = 123
+    W_WIDTH[391] = 0; W_IMM[391] = 0; W_LANES[391] = 0
+    W_KIND[392] = 5; W_OP[392] = OP_f32x4_floor; W_NP[392] = 1; W_P0[392] = 123; W_P1[392] = 0; W_P2[392] = 0; W_R[392] = 123
+    W_WIDTH[392] = 0; W_IMM[392] = 0; W_LANES[392] = 0
+    W_KIND[393] = 5; W_OP[393] = OP_f32x4_trunc; W_NP[393] = 1; W_P0[393] = 123; W_P1[393] = 0; W_P2[393] = 0; W_R[393] = 123
+    W_WIDTH[393] = 0; W_IMM[393] = 0; W_LANES[393] = 0
+    W_KIND[394] = 5; W_OP[394] = OP_f32x4_nearest; W_NP[394] = 1; W_P0[394] = 123; W_P1[394] = 0; W_P2[394] = 0; W_R[394] = 123
+    W_WIDTH[394] = 0; W_IMM[394] = 0; W_LANES[394] = 0
+    W_KIND[395] = 5; W_OP[395] = OP_i8x16_shl; W_NP[395] = 2; W_P0[395] = 123; W_P1[395] = 127; W_P2[395] = 0; W_R[395] = 123
+    W_WIDTH[395] = 0; W_IMM[395] = 0; W_LANES[395] = 0
+    W_KIND[396] = 5; W_OP[396] = OP_i8x16_shr_s; W_NP[396] = 2; W_P0[396] = 123; W_P1[396] = 127; W_P2[396] = 0; W_R[396] = 123
+    W_WIDTH[396] = 0; W_IMM[396] = 0; W_LANES[396] = 0
+    W_KIND[397] = 5; W_OP[397] = OP_i8x16_shr_u; W_NP[397] = 2; W_P0[397] = 123; W_P1[397] = 127; W_P2[397] = 0; W_R[397] = 123
+    W_WIDTH[397] = 0; W_IMM[397] = 0; W_LANES[397] = 0
+    W_KIND[398] = 5; W_OP[398] = OP_i8x16_add; W_NP[398] = 2; W_P0[398] = 123; W_P1[398] = 123; W_P2[398] = 0; W_R[398] = 123
+    W_WIDTH[398] = 0; W_IMM[398] = 0; W_LANES[398] = 0
+    W_KIND[399] = 5; W_OP[399] = OP_i8x16_add_sat_s; W_NP[399] = 2; W_P0[399] = 123; W_P1[399] = 123; W_P2[399] = 0; W_R[399] = 123
+    W_WIDTH[399] = 0; W_IMM[399] = 0; W_LANES[399] = 0
+    W_KIND[400] = 5; W_OP[400] = OP_i8x16_add_sat_u; W_NP[400] = 2; W_P0[400] = 123; W_P1[400] = 123; W_P2[400] = 0; W_R[400] = 123
+    W_WIDTH[400] = 0; W_IMM[400] = 0; W_LANES[400] = 0
+    W_KIND[401] = 5; W_OP[401] = OP_i8x16_sub; W_NP[401] = 2; W_P0[401] = 123; W_P1[401] = 123; W_P2[401] = 0; W_R[401] = 123
+    W_WIDTH[401] = 0; W_IMM[401] = 0; W_LANES[401] = 0
+    W_KIND[402] = 5; W_OP[402] = OP_i8x16_sub_sat_s; W_NP[402] = 2; W_P0[402] = 123; W_P1[402] = 123; W_P2[402] = 0; W_R[402] = 123
+    W_WIDTH[402] = 0; W_IMM[402] = 0; W_LANES[402] = 0
+    W_KIND[403] = 5; W_OP[403] = OP_i8x16_sub_sat_u; W_NP[403] = 2; W_P0[403] = 123; W_P1[403] = 123; W_P2[403] = 0; W_R[403] = 123
+    W_WIDTH[403] = 0; W_IMM[403] = 0; W_LANES[403] = 0
+    W_KIND[404] = 5; W_OP[404] = OP_f64x2_ceil; W_NP[404] = 1; W_P0[404] = 123; W_P1[404] = 0; W_P2[404] = 0; W_R[404] = 123
+    W_WIDTH[404] = 0; W_IMM[404] = 0; W_LANES[404] = 0
+    W_KIND[405] = 5; W_OP[405] = OP_f64x2_floor; W_NP[405] = 1; W_P0[405] = 123; W_P1[405] = 0; W_P2[405] = 0; W_R[405] = 123
+    W_WIDTH[405] = 0; W_IMM[405] = 0; W_LANES[405] = 0
+    W_KIND[406] = 5; W_OP[406] = OP_i8x16_min_s; W_NP[406] = 2; W_P0[406] = 123; W_P1[406] = 123; W_P2[406] = 0; W_R[406] = 123
+    W_WIDTH[406] = 0; W_IMM[406] = 0; W_LANES[406] = 0
+    W_KIND[407] = 5; W_OP[407] = OP_i8x16_min_u; W_NP[407] = 2; W_P0[407] = 123; W_P1[407] = 123; W_P2[407] = 0; W_R[407] = 123
+    W_WIDTH[407] = 0; W_IMM[407] = 0; W_LANES[407] = 0
+    W_KIND[408] = 5; W_OP[408] = OP_i8x16_max_s; W_NP[408] = 2; W_P0[408] = 123; W_P1[408] = 123; W_P2[408] = 0; W_R[408] = 123
+    W_WIDTH[408] = 0; W_IMM[408] = 0; W_LANES[408] = 0
+    W_KIND[409] = 5; W_OP[409] = OP_i8x16_max_u; W_NP[409] = 2; W_P0[409] = 123; W_P1[409] = 123; W_P2[409] = 0; W_R[409] = 123
+    W_WIDTH[409] = 0; W_IMM[409] = 0; W_LANES[409] = 0
+    W_KIND[410] = 5; W_OP[410] = OP_f64x2_trunc; W_NP[410] = 1; W_P0[410] = 123; W_P1[410] = 0; W_P2[410] = 0; W_R[410] = 123
+    W_WIDTH[410] = 0; W_IMM[410] = 0; W_LANES[410] = 0
+    W_KIND[411] = 5; W_OP[411] = OP_i8x16_avgr_u; W_NP[411] = 2; W_P0[411] = 123; W_P1[411] = 123; W_P2[411] = 0; W_R[411] = 123
+    W_WIDTH[411] = 0; W_IMM[411] = 0; W_LANES[411] = 0
+    W_KIND[412] = 5; W_OP[412] = OP_i16x8_extadd_pairwise_i8x16_s; W_NP[412] = 1; W_P0[412] = 123; W_P1[412] = 0; W_P2[412] = 0; W_R[412] = 123
+    W_WIDTH[412] = 0; W_IMM[412] = 0; W_LANES[412] = 0
+    W_KIND[413] = 5; W_OP[413] = OP_i16x8_extadd_pairwise_i8x16_u; W_NP[413] = 1; W_P0[413] = 123; W_P1[413] = 0; W_P2[413] = 0; W_R[413] = 123
+    W_WIDTH[413] = 0; W_IMM[413] = 0; W_LANES[413] = 0
+    W_KIND[414] = 5; W_OP[414] = OP_i32x4_extadd_pairwise_i16x8_s; W_NP[414] = 1; W_P0[414] = 123; W_P1[414] = 0; W_P2[414] = 0; W_R[414] = 123
+    W_WIDTH[414] = 0; W_IMM[414] = 0; W_LANES[414] = 0
+    W_KIND[415] = 5; W_OP[415] = OP_i32x4_extadd_pairwise_i16x8_u; W_NP[415] = 1; W_P0[415] = 123; W_P1[415] = 0; W_P2[415] = 0; W_R[415] = 123
+    W_WIDTH[415] = 0; W_IMM[415] = 0; W_LANES[415] = 0
+    W_KIND[416] = 5; W_OP[416] = OP_i16x8_abs; W_NP[416] = 1; W_P0[416] = 123; W_P1[416] = 0; W_P2[416] = 0; W_R[416] = 123
+    W_WIDTH[416] = 0; W_IMM[416] = 0; W_LANES[416] = 0
+    W_KIND[417] = 5; W_OP[417] = OP_i16x8_neg; W_NP[417] = 1; W_P0[417] = 123; W_P1[417] = 0; W_P2[417] = 0; W_R[417] = 123
+    W_WIDTH[417] = 0; W_IMM[417] = 0; W_LANES[417] = 0
+    W_KIND[418] = 5; W_OP[418] = OP_i16x8_q15mulr_sat_s; W_NP[418] = 2; W_P0[418] = 123; W_P1[418] = 123; W_P2[418] = 0; W_R[418] = 123
+    W_WIDTH[418] = 0; W_IMM[418] = 0; W_LANES[418] = 0
+    W_KIND[419] = 5; W_OP[419] = OP_i16x8_all_true; W_NP[419] = 1; W_P0[419] = 123; W_P1[419] = 0; W_P2[419] = 0; W_R[419] = 127
+    W_WIDTH[419] = 0; W_IMM[419] = 0; W_LANES[419] = 0
+    W_KIND[420] = 5; W_OP[420] = OP_i16x8_bitmask; W_NP[420] = 1; W_P0[420] = 123; W_P1[420] = 0; W_P2[420] = 0; W_R[420] = 127
+    W_WIDTH[420] = 0; W_IMM[420] = 0; W_LANES[420] = 0
+    W_KIND[421] = 5; W_OP[421] = OP_i16x8_narrow_i32x4_s; W_NP[421] = 2; W_P0[421] = 123; W_P1[421] = 123; W_P2[421] = 0; W_R[421] = 123
+    W_WIDTH[421] = 0; W_IMM[421] = 0; W_LANES[421] = 0
+    W_KIND[422] = 5; W_OP[422] = OP_i16x8_narrow_i32x4_u; W_NP[422] = 2; W_P0[422] = 123; W_P1[422] = 123; W_P2[422] = 0; W_R[422] = 123
+    W_WIDTH[422] = 0; W_IMM[422] = 0; W_LANES[422] = 0
+    W_KIND[423] = 5; W_OP[423] = OP_i16x8_extend_low_i8x16_s; W_NP[423] = 1; W_P0[423] = 123; W_P1[423] = 0; W_P2[423] = 0; W_R[423] = 123
+    W_WIDTH[423] = 0; W_IMM[423] = 0; W_LANES[423] = 0
+    W_KIND[424] = 5; W_OP[424] = OP_i16x8_extend_high_i8x16_s; W_NP[424] = 1; W_P0[424] = 123; W_P1[424] = 0; W_P2[424] = 0; W_R[424] = 123
+    W_WIDTH[424] = 0; W_IMM[424] = 0; W_LANES[424] = 0
+    W_KIND[425] = 5; W_OP[425] = OP_i16x8_extend_low_i8x16_u; W_NP[425] = 1; W_P0[425] = 123; W_P1[425] = 0; W_P2[425] = 0; W_R[425] = 123
+    W_WIDTH[425] = 0; W_IMM[425] = 0; W_LANES[425] = 0
+    W_KIND[426] = 5; W_OP[426] = OP_i16x8_extend_high_i8x16_u; W_NP[426] = 1; W_P0[426] = 123; W_P1[426] = 0; W_P2[426] = 0; W_R[426] = 123
+    W_WIDTH[426] = 0; W_IMM[426] = 0; W_LANES[426] = 0
+    W_KIND[427] = 5; W_OP[427] = OP_i16x8_shl; W_NP[427] = 2; W_P0[427] = 123; W_P1[427] = 127; W_P2[427] = 0; W_R[427] = 123
+    W_WIDTH[427] = 0; W_IMM[427] = 0; W_LANES[427] = 0
+    W_KIND[428] = 5; W_OP[428] = OP_i16x8_shr_s; W_NP[428] = 2; W_P0[428] = 123; W_P1[428] = 127; W_P2[428] = 0; W_R[428] = 123
+    W_WIDTH[428] = 0; W_IMM[428] = 0; W_LANES[428] = 0
+    W_KIND[429] = 5; W_OP[429] = OP_i16x8_shr_u; W_NP[429] = 2; W_P0[429] = 123; W_P1[429] = 127; W_P2[429] = 0; W_R[429] = 123
+    W_WIDTH[429] = 0; W_IMM[429] = 0; W_LANES[429] = 0
+    W_KIND[430] = 5; W_OP[430] = OP_i16x8_add; W_NP[430] = 2; W_P0[430] = 123; W_P1[430] = 123; W_P2[430] = 0; W_R[430] = 123
+    W_WIDTH[430] = 0; W_IMM[430] = 0; W_LANES[430] = 0
+    W_KIND[431] = 5; W_OP[431] = OP_i16x8_add_sat_s; W_NP[431] = 2; W_P0[431] = 123; W_P1[431] = 123; W_P2[431] = 0; W_R[431] = 123
+    W_WIDTH[431] = 0; W_IMM[431] = 0; W_LANES[431] = 0
+    W_KIND[432] = 5; W_OP[432] = OP_i16x8_add_sat_u; W_NP[432] = 2; W_P0[432] = 123; W_P1[432] = 123; W_P2[432] = 0; W_R[432] = 123
+    W_WIDTH[432] = 0; W_IMM[432] = 0; W_LANES[432] = 0
+    W_KIND[433] = 5; W_OP[433] = OP_i16x8_sub; W_NP[433] = 2; W_P0[433] = 123; W_P1[433] = 123; W_P2[433] = 0; W_R[433] = 123
+    W_WIDTH[433] = 0; W_IMM[433] = 0; W_LANES[433] = 0
+    W_KIND[434] = 5; W_OP[434] = OP_i16x8_sub_sat_s; W_NP[434] = 2; W_P0[434] = 123; W_P1[434] = 123; W_P2[434] = 0; W_R[434] = 123
+    W_WIDTH[434] = 0; W_IMM[434] = 0; W_LANES[434] = 0
+    W_KIND[435] = 5; W_OP[435] = OP_i16x8_sub_sat_u; W_NP[435] = 2; W_P0[435] = 123; W_P1[435] = 123; W_P2[435] = 0; W_R[435] = 123
+    W_WIDTH[435] = 0; W_IMM[435] = 0; W_LANES[435] = 0
+    W_KIND[436] = 5; W_OP[436] = OP_f64x2_nearest; W_NP[436] = 1; W_P0[436] = 123; W_P1[436] = 0; W_P2[436] = 0; W_R[436] = 123
+    W_WIDTH[436] = 0; W_IMM[436] = 0; W_LANES[436] = 0
+    W_KIND[437] = 5; W_OP[437] = OP_i16x8_mul; W_NP[437] = 2; W_P0[437] = 123; W_P1[437] = 123; W_P2[437] = 0; W_R[437] = 123
+    W_WIDTH[437] = 0; W_IMM[437] = 0; W_LANES[437] = 0
+    W_KIND[438] = 5; W_OP[438] = OP_i16x8_min_s; W_NP[438] = 2; W_P0[438] = 123; W_P1[438] = 123; W_P2[438] = 0; W_R[438] = 123
+    W_WIDTH[438] = 0; W_IMM[438] = 0; W_LANES[438] = 0
+    W_KIND[439] = 5; W_OP[439] = OP_i16x8_min_u; W_NP[439] = 2; W_P0[439] = 123; W_P1[439] = 123; W_P2[439] = 0; W_R[439] = 123
+    W_WIDTH[439] = 0; W_IMM[439] = 0; W_LANES[439] = 0
+    W_KIND[440] = 5; W_OP[440] = OP_i16x8_max_s; W_NP[440] = 2; W_P0[440] = 123; W_P1[440] = 123; W_P2[440] = 0; W_R[440] = 123
+    W_WIDTH[440] = 0; W_IMM[440] = 0; W_LANES[440] = 0
+    W_KIND[441] = 5; W_OP[441] = OP_i16x8_max_u; W_NP[441] = 2; W_P0[441] = 123; W_P1[441] = 123; W_P2[441] = 0; W_R[441] = 123
+    W_WIDTH[441] = 0; W_IMM[441] = 0; W_LANES[441] = 0
+    W_KIND[443] = 5; W_OP[443] = OP_i16x8_avgr_u; W_NP[443] = 2; W_P0[443] = 123; W_P1[443] = 123; W_P2[443] = 0; W_R[443] = 123
+    W_WIDTH[443] = 0; W_IMM[443] = 0; W_LANES[443] = 0
+    W_KIND[444] = 5; W_OP[444] = OP_i16x8_extmul_low_i8x16_s; W_NP[444] = 2; W_P0[444] = 123; W_P1[444] = 123; W_P2[444] = 0; W_R[444] = 123
+    W_WIDTH[444] = 0; W_IMM[444] = 0; W_LANES[444] = 0
+    W_KIND[445] = 5; W_OP[445] = OP_i16x8_extmul_high_i8x16_s; W_NP[445] = 2; W_P0[445] = 123; W_P1[445] = 123; W_P2[445] = 0; W_R[445] = 123
+    W_WIDTH[445] = 0; W_IMM[445] = 0; W_LANES[445] = 0
+    W_KIND[446] = 5; W_OP[446] = OP_i16x8_extmul_low_i8x16_u; W_NP[446] = 2; W_P0[446] = 123; W_P1[446] = 123; W_P2[446] = 0; W_R[446] = 123
+    W_WIDTH[446] = 0; W_IMM[446] = 0; W_LANES[446] = 0
+    W_KIND[447] = 5; W_OP[447] = OP_i16x8_extmul_high_i8x16_u; W_NP[447] = 2; W_P0[447] = 123; W_P1[447] = 123; W_P2[447] = 0; W_R[447] = 123
+    W_WIDTH[447] = 0; W_IMM[447] = 0; W_LANES[447] = 0
+    W_KIND[448] = 5; W_OP[448] = OP_i32x4_abs; W_NP[448] = 1; W_P0[448] = 123; W_P1[448] = 0; W_P2[448] = 0; W_R[448] = 123
+    W_WIDTH[448] = 0; W_IMM[448] = 0; W_LANES[448] = 0
+    W_KIND[449] = 5; W_OP[449] = OP_i32x4_neg; W_NP[449] = 1; W_P0[449] = 123; W_P1[449] = 0; W_P2[449] = 0; W_R[449] = 123
+    W_WIDTH[449] = 0; W_IMM[449] = 0; W_LANES[449] = 0
+    W_KIND[451] = 5; W_OP[451] = OP_i32x4_all_true; W_NP[451] = 1; W_P0[451] = 123; W_P1[451] = 0; W_P2[451] = 0; W_R[451] = 127
+    W_WIDTH[451] = 0; W_IMM[451] = 0; W_LANES[451] = 0
+    W_KIND[452] = 5; W_OP[452] = OP_i32x4_bitmask; W_NP[452] = 1; W_P0[452] = 123; W_P1[452] = 0; W_P2[452] = 0; W_R[452] = 127
+    W_WIDTH[452] = 0; W_IMM[452] = 0; W_LANES[452] = 0
+    W_KIND[455] = 5; W_OP[455] = OP_i32x4_extend_low_i16x8_s; W_NP[455] = 1; W_P0[455] = 123; W_P1[455] = 0; W_P2[455] = 0; W_R[455] = 123
+    W_WIDTH[455] = 0; W_IMM[455] = 0; W_LANES[455] = 0
+    W_KIND[456] = 5; W_OP[456] = OP_i32x4_extend_high_i16x8_s; W_NP[456] = 1; W_P0[456] = 123; W_P1[456] = 0; W_P2[456] = 0; W_R[456] = 123
+    W_WIDTH[456] = 0; W_IMM[456] = 0; W_LANES[456] = 0
+    W_KIND[457] = 5; W_OP[457] = OP_i32x4_extend_low_i16x8_u; W_NP[457] = 1; W_P0[457] = 123; W_P1[457] = 0; W_P2[457] = 0; W_R[457] = 123
+    W_WIDTH[457] = 0; W_IMM[457] = 0; W_LANES[457] = 0
+    W_KIND[458] = 5; W_OP[458] = OP_i32x4_extend_high_i16x8_u; W_NP[458] = 1; W_P0[458] = 123; W_P1[458] = 0; W_P2[458] = 0; W_R[458] = 123
+    W_WIDTH[458] = 0; W_IMM[458] = 0; W_LANES[458] = 0
+    W_KIND[459] = 5; W_OP[459] = OP_i32x4_shl; W_NP[459] = 2; W_P0[459] = 123; W_P1[459] = 127; W_P2[459] = 0; W_R[459] = 123
+    W_WIDTH[459] = 0; W_IMM[459] = 0; W_LANES[459] = 0
+    W_KIND[460] = 5; W_OP[460] = OP_i32x4_shr_s; W_NP[460] = 2; W_P0[460] = 123; W_P1[460] = 127; W_P2[460] = 0; W_R[460] = 123
+    W_WIDTH[460] = 0; W_IMM[460] = 0; W_LANES[460] = 0
+    W_KIND[461] = 5; W_OP[461] = OP_i32x4_shr_u; W_NP[461] = 2; W_P0[461] = 123; W_P1[461] = 127; W_P2[461] = 0; W_R[461] = 123
+    W_WIDTH[461] = 0; W_IMM[461] = 0; W_LANES[461] = 0
+    W_KIND[462] = 5; W_OP[462] = OP_i32x4_add; W_NP[462] = 2; W_P0[462] = 123; W_P1[462] = 123; W_P2[462] = 0; W_R[462] = 123
+    W_WIDTH[462] = 0; W_IMM[462] = 0; W_LANES[462] = 0
+    W_KIND[465] = 5; W_OP[465] = OP_i32x4_sub; W_NP[465] = 2; W_P0[465] = 123; W_P1[465] = 123; W_P2[465] = 0; W_R[465] = 123
+    W_WIDTH[465] = 0; W_IMM[465] = 0; W_LANES[465] = 0
+    W_KIND[469] = 5; W_OP[469] = OP_i32x4_mul; W_NP[469] = 2; W_P0[469] = 123; W_P1[469] = 123; W_P2[469] = 0; W_R[469] = 123
+    W_WIDTH[469] = 0; W_IMM[469] = 0; W_LANES[469] = 0
+    W_KIND[470] = 5; W_OP[470] = OP_i32x4_min_s; W_NP[470] = 2; W_P0[470] = 123; W_P1[470] = 123; W_P2[470] = 0; W_R[470] = 123
+    W_WIDTH[470] = 0; W_IMM[470] = 0; W_LANES[470] = 0
+    W_KIND[471] = 5; W_OP[471] = OP_i32x4_min_u; W_NP[471] = 2; W_P0[471] = 123; W_P1[471] = 123; W_P2[471] = 0; W_R[471] = 123
+    W_WIDTH[471] = 0; W_IMM[471] = 0; W_LANES[471] = 0
+    W_KIND[472] = 5; W_OP[472] = OP_i32x4_max_s; W_NP[472] = 2; W_P0[472] = 123; W_P1[472] = 123; W_P2[472] = 0; W_R[472] = 123
+    W_WIDTH[472] = 0; W_IMM[472] = 0; W_LANES[472] = 0
+    W_KIND[473] = 5; W_OP[473] = OP_i32x4_max_u; W_NP[473] = 2; W_P0[473] = 123; W_P1[473] = 123; W_P2[473] = 0; W_R[473] = 123
+    W_WIDTH[473] = 0; W_IMM[473] = 0; W_LANES[473] = 0
+    W_KIND[474] = 5; W_OP[474] = OP_i32x4_dot_i16x8_s; W_NP[474] = 2; W_P0[474] = 123; W_P1[474] = 123; W_P2[474] = 0; W_R[474] = 123
+    W_WIDTH[474] = 0; W_IMM[474] = 0; W_LANES[474] = 0
+    W_KIND[476] = 5; W_OP[476] = OP_i32x4_extmul_low_i16x8_s; W_NP[476] = 2; W_P0[476] = 123; W_P1[476] = 123; W_P2[476] = 0; W_R[476] = 123
+    W_WIDTH[476] = 0; W_IMM[476] = 0; W_LANES[476] = 0
+    W_KIND[477] = 5; W_OP[477] = OP_i32x4_extmul_high_i16x8_s; W_NP[477] = 2; W_P0[477] = 123; W_P1[477] = 123; W_P2[477] = 0; W_R[477] = 123
+    W_WIDTH[477] = 0; W_IMM[477] = 0; W_LANES[477] = 0
+    W_KIND[478] = 5; W_OP[478] = OP_i32x4_extmul_low_i16x8_u; W_NP[478] = 2; W_P0[478] = 123; W_P1[478] = 123; W_P2[478] = 0; W_R[478] = 123
+    W_WIDTH[478] = 0; W_IMM[478] = 0; W_LANES[478] = 0
+    W_KIND[479] = 5; W_OP[479] = OP_i32x4_extmul_high_i16x8_u; W_NP[479] = 2; W_P0[479] = 123; W_P1[479] = 123; W_P2[479] = 0; W_R[479] = 123
+    W_WIDTH[479] = 0; W_IMM[479] = 0; W_LANES[479] = 0
+    W_KIND[480] = 5; W_OP[480] = OP_i64x2_abs; W_NP[480] = 1; W_P0[480] = 123; W_P1[480] = 0; W_P2[480] = 0; W_R[480] = 123
+    W_WIDTH[480] = 0; W_IMM[480] = 0; W_LANES[480] = 0
+    W_KIND[481] = 5; W_OP[481] = OP_i64x2_neg; W_NP[481] = 1; W_P0[481] = 123; W_P1[481] = 0; W_P2[481] = 0; W_R[481] = 123
+    W_WIDTH[481] = 0; W_IMM[481] = 0; W_LANES[481] = 0
+    W_KIND[483] = 5; W_OP[483] = OP_i64x2_all_true; W_NP[483] = 1; W_P0[483] = 123; W_P1[483] = 0; W_P2[483] = 0; W_R[483] = 127
+    W_WIDTH[483] = 0; W_IMM[483] = 0; W_LANES[483] = 0
+    W_KIND[484] = 5; W_OP[484] = OP_i64x2_bitmask; W_NP[484] = 1; W_P0[484] = 123; W_P1[484] = 0; W_P2[484] = 0; W_R[484] = 127
+    W_WIDTH[484] = 0; W_IMM[484] = 0; W_LANES[484] = 0
+    W_KIND[487] = 5; W_OP[487] = OP_i64x2_extend_low_i32x4_s; W_NP[487] = 1; W_P0[487] = 123; W_P1[487] = 0; W_P2[487] = 0; W_R[487] = 123
+    W_WIDTH[487] = 0; W_IMM[487] = 0; W_LANES[487] = 0
+    W_KIND[488] = 5; W_OP[488] = OP_i64x2_extend_high_i32x4_s; W_NP[488] = 1; W_P0[488] = 123; W_P1[488] = 0; W_P2[488] = 0; W_R[488] = 123
+    W_WIDTH[488] = 0; W_IMM[488] = 0; W_LANES[488] = 0
+    W_KIND[489] = 5; W_OP[489] = OP_i64x2_extend_low_i32x4_u; W_NP[489] = 1; W_P0[489] = 123; W_P1[489] = 0; W_P2[489] = 0; W_R[489] = 123
+    W_WIDTH[489] = 0; W_IMM[489] = 0; W_LANES[489] = 0
+    W_KIND[490] = 5; W_OP[490] = OP_i64x2_extend_high_i32x4_u; W_NP[490] = 1; W_P0[490] = 123; W_P1[490] = 0; W_P2[490] = 0; W_R[490] = 123
+    W_WIDTH[490] = 0; W_IMM[490] = 0; W_LANES[490] = 0
+    W_KIND[491] = 5; W_OP[491] = OP_i64x2_shl; W_NP[491] = 2; W_P0[491] = 123; W_P1[491] = 127; W_P2[491] = 0; W_R[491] = 123
+    W_WIDTH[491] = 0; W_IMM[491] = 0; W_LANES[491] = 0
+    W_KIND[492] = 5; W_OP[492] = OP_i64x2_shr_s; W_NP[492] = 2; W_P0[492] = 123; W_P1[492] = 127; W_P2[492] = 0; W_R[492] = 123
+    W_WIDTH[492] = 0; W_IMM[492] = 0; W_LANES[492] = 0
+    W_KIND[493] = 5; W_OP[493] = OP_i64x2_shr_u; W_NP[493] = 2; W_P0[493] = 123; W_P1[493] = 127; W_P2[493] = 0; W_R[493] = 123
+    W_WIDTH[493] = 0; W_IMM[493] = 0; W_LANES[493] = 0
+    W_KIND[494] = 5; W_OP[494] = OP_i64x2_add; W_NP[494] = 2; W_P0[494] = 123; W_P1[494] = 123; W_P2[494] = 0; W_R[494] = 123
+    W_WIDTH[494] = 0; W_IMM[494] = 0; W_LANES[494] = 0
+    W_KIND[497] = 5; W_OP[497] = OP_i64x2_sub; W_NP[497] = 2; W_P0[497] = 123; W_P1[497] = 123; W_P2[497] = 0; W_R[497] = 123
+    W_WIDTH[497] = 0; W_IMM[497] = 0; W_LANES[497] = 0
+    W_KIND[501] = 5; W_OP[501] = OP_i64x2_mul; W_NP[501] = 2; W_P0[501] = 123; W_P1[501] = 123; W_P2[501] = 0; W_R[501] = 123
+    W_WIDTH[501] = 0; W_IMM[501] = 0; W_LANES[501] = 0
+    W_KIND[502] = 5; W_OP[502] = OP_i64x2_eq; W_NP[502] = 2; W_P0[502] = 123; W_P1[502] = 123; W_P2[502] = 0; W_R[502] = 123
+    W_WIDTH[502] = 0; W_IMM[502] = 0; W_LANES[502] = 0
+    W_KIND[503] = 5; W_OP[503] = OP_i64x2_ne; W_NP[503] = 2; W_P0[503] = 123; W_P1[503] = 123; W_P2[503] = 0; W_R[503] = 123
+    W_WIDTH[503] = 0; W_IMM[503] = 0; W_LANES[503] = 0
+    W_KIND[504] = 5; W_OP[504] = OP_i64x2_lt_s; W_NP[504] = 2; W_P0[504] = 123; W_P1[504] = 123; W_P2[504] = 0; W_R[504] = 123
+    W_WIDTH[504] = 0; W_IMM[504] = 0; W_LANES[504] = 0
+    W_KIND[505] = 5; W_OP[505] = OP_i64x2_gt_s; W_NP[505] = 2; W_P0[505] = 123; W_P1[505] = 123; W_P2[505] = 0; W_R[505] = 123
+    W_WIDTH[505] = 0; W_IMM[505] = 0; W_LANES[505] = 0
+    W_KIND[506] = 5; W_OP[506] = OP_i64x2_le_s; W_NP[506] = 2; W_P0[506] = 123; W_P1[506] = 123; W_P2[506] = 0; W_R[506] = 123
+    W_WIDTH[506] = 0; W_IMM[506] = 0; W_LANES[506] = 0
+    W_KIND[507] = 5; W_OP[507] = OP_i64x2_ge_s; W_NP[507] = 2; W_P0[507] = 123; W_P1[507] = 123; W_P2[507] = 0; W_R[507] = 123
+    W_WIDTH[507] = 0; W_IMM[507] = 0; W_LANES[507] = 0
+    W_KIND[508] = 5; W_OP[508] = OP_i64x2_extmul_low_i32x4_s; W_NP[508] = 2; W_P0[508] = 123; W_P1[508] = 123; W_P2[508] = 0; W_R[508] = 123
+    W_WIDTH[508] = 0; W_IMM[508] = 0; W_LANES[508] = 0
+    W_KIND[509] = 5; W_OP[509] = OP_i64x2_extmul_high_i32x4_s; W_NP[509] = 2; W_P0[509] = 123; W_P1[509] = 123; W_P2[509] = 0; W_R[509] = 123
+    W_WIDTH[509] = 0; W_IMM[509] = 0; W_LANES[509] = 0
+    W_KIND[510] = 5; W_OP[510] = OP_i64x2_extmul_low_i32x4_u; W_NP[510] = 2; W_P0[510] = 123; W_P1[510] = 123; W_P2[510] = 0; W_R[510] = 123
+    W_WIDTH[510] = 0; W_IMM[510] = 0; W_LANES[510] = 0
+    W_KIND[511] = 5; W_OP[511] = OP_i64x2_extmul_high_i32x4_u; W_NP[511] = 2; W_P0[511] = 123; W_P1[511] = 123; W_P2[511] = 0; W_R[511] = 123
+    W_WIDTH[511] = 0; W_IMM[511] = 0; W_LANES[511] = 0
+    W_KIND[512] = 5; W_OP[512] = OP_f32x4_abs; W_NP[512] = 1; W_P0[512] = 123; W_P1[512] = 0; W_P2[512] = 0; W_R[512] = 123
+    W_WIDTH[512] = 0; W_IMM[512] = 0; W_LANES[512] = 0
+    W_KIND[513] = 5; W_OP[513] = OP_f32x4_neg; W_NP[513] = 1; W_P0[513] = 123; W_P1[513] = 0; W_P2[513] = 0; W_R[513] = 123
+    W_WIDTH[513] = 0; W_IMM[513] = 0; W_LANES[513] = 0
+    W_KIND[515] = 5; W_OP[515] = OP_f32x4_sqrt; W_NP[515] = 1; W_P0[515] = 123; W_P1[515] = 0; W_P2[515] = 0; W_R[515] = 123
+    W_WIDTH[515] = 0; W_IMM[515] = 0; W_LANES[515] = 0
+    W_KIND[516] = 5; W_OP[516] = OP_f32x4_add; W_NP[516] = 2; W_P0[516] = 123; W_P1[516] = 123; W_P2[516] = 0; W_R[516] = 123
+    W_WIDTH[516] = 0; W_IMM[516] = 0; W_LANES[516] = 0
+    W_KIND[517] = 5; W_OP[517] = OP_f32x4_sub; W_NP[517] = 2; W_P0[517] = 123; W_P1[517] = 123; W_P2[517] = 0; W_R[517] = 123
+    W_WIDTH[517] = 0; W_IMM[517] = 0; W_LANES[517] = 0
+    W_KIND[518] = 5; W_OP[518] = OP_f32x4_mul; W_NP[518] = 2; W_P0[518] = 123; W_P1[518] = 123; W_P2[518] = 0; W_R[518] = 123
+    W_WIDTH[518] = 0; W_IMM[518] = 0; W_LANES[518] = 0
+    W_KIND[519] = 5; W_OP[519] = OP_f32x4_div; W_NP[519] = 2; W_P0[519] = 123; W_P1[519] = 123; W_P2[519] = 0; W_R[519] = 123
+    W_WIDTH[519] = 0; W_IMM[519] = 0; W_LANES[519] = 0
+    W_KIND[520] = 5; W_OP[520] = OP_f32x4_min; W_NP[520] = 2; W_P0[520] = 123; W_P1[520] = 123; W_P2[520] = 0; W_R[520] = 123
+    W_WIDTH[520] = 0; W_IMM[520] = 0; W_LANES[520] = 0
+    W_KIND[521] = 5; W_OP[521] = OP_f32x4_max; W_NP[521] = 2; W_P0[521] = 123; W_P1[521] = 123; W_P2[521] = 0; W_R[521] = 123
+    W_WIDTH[521] = 0; W_IMM[521] = 0; W_LANES[521] = 0
+    W_KIND[522] = 5; W_OP[522] = OP_f32x4_pmin; W_NP[522] = 2; W_P0[522] = 123; W_P1[522] = 123; W_P2[522] = 0; W_R[522] = 123
+    W_WIDTH[522] = 0; W_IMM[522] = 0; W_LANES[522] = 0
+    W_KIND[523] = 5; W_OP[523] = OP_f32x4_pmax; W_NP[523] = 2; W_P0[523] = 123; W_P1[523] = 123; W_P2[523] = 0; W_R[523] = 123
+    W_WIDTH[523] = 0; W_IMM[523] = 0; W_LANES[523] = 0
+    W_KIND[524] = 5; W_OP[524] = OP_f64x2_abs; W_NP[524] = 1; W_P0[524] = 123; W_P1[524] = 0; W_P2[524] = 0; W_R[524] = 123
+    W_WIDTH[524] = 0; W_IMM[524] = 0; W_LANES[524] = 0
+    W_KIND[525] = 5; W_OP[525] = OP_f64x2_neg; W_NP[525] = 1; W_P0[525] = 123; W_P1[525] = 0; W_P2[525] = 0; W_R[525] = 123
+    W_WIDTH[525] = 0; W_IMM[525] = 0; W_LANES[525] = 0
+    W_KIND[527] = 5; W_OP[527] = OP_f64x2_sqrt; W_NP[527] = 1; W_P0[527] = 123; W_P1[527] = 0; W_P2[527] = 0; W_R[527] = 123
+    W_WIDTH[527] = 0; W_IMM[527] = 0; W_LANES[527] = 0
+    W_KIND[528] = 5; W_OP[528] = OP_f64x2_add; W_NP[528] = 2; W_P0[528] = 123; W_P1[528] = 123; W_P2[528] = 0; W_R[528] = 123
+    W_WIDTH[528] = 0; W_IMM[528] = 0; W_LANES[528] = 0
+    W_KIND[529] = 5; W_OP[529] = OP_f64x2_sub; W_NP[529] = 2; W_P0[529] = 123; W_P1[529] = 123; W_P2[529] = 0; W_R[529] = 123
+    W_WIDTH[529] = 0; W_IMM[529] = 0; W_LANES[529] = 0
+    W_KIND[530] = 5; W_OP[530] = OP_f64x2_mul; W_NP[530] = 2; W_P0[530] = 123; W_P1[530] = 123; W_P2[530] = 0; W_R[530] = 123
+    W_WIDTH[530] = 0; W_IMM[530] = 0; W_LANES[530] = 0
+    W_KIND[531] = 5; W_OP[531] = OP_f64x2_div; W_NP[531] = 2; W_P0[531] = 123; W_P1[531] = 123; W_P2[531] = 0; W_R[531] = 123
+    W_WIDTH[531] = 0; W_IMM[531] = 0; W_LANES[531] = 0
+    W_KIND[532] = 5; W_OP[532] = OP_f64x2_min; W_NP[532] = 2; W_P0[532] = 123; W_P1[532] = 123; W_P2[532] = 0; W_R[532] = 123
+    W_WIDTH[532] = 0; W_IMM[532] = 0; W_LANES[532] = 0
+    W_KIND[533] = 5; W_OP[533] = OP_f64x2_max; W_NP[533] = 2; W_P0[533] = 123; W_P1[533] = 123; W_P2[533] = 0; W_R[533] = 123
+    W_WIDTH[533] = 0; W_IMM[533] = 0; W_LANES[533] = 0
+    W_KIND[534] = 5; W_OP[534] = OP_f64x2_pmin; W_NP[534] = 2; W_P0[534] = 123; W_P1[534] = 123; W_P2[534] = 0; W_R[534] = 123
+    W_WIDTH[534] = 0; W_IMM[534] = 0; W_LANES[534] = 0
+    W_KIND[535] = 5; W_OP[535] = OP_f64x2_pmax; W_NP[535] = 2; W_P0[535] = 123; W_P1[535] = 123; W_P2[535] = 0; W_R[535] = 123
+    W_WIDTH[535] = 0; W_IMM[535] = 0; W_LANES[535] = 0
+    W_KIND[536] = 5; W_OP[536] = OP_i32x4_trunc_sat_f32x4_s; W_NP[536] = 1; W_P0[536] = 123; W_P1[536] = 0; W_P2[536] = 0; W_R[536] = 123
+    W_WIDTH[536] = 0; W_IMM[536] = 0; W_LANES[536] = 0
+    W_KIND[537] = 5; W_OP[537] = OP_i32x4_trunc_sat_f32x4_u; W_NP[537] = 1; W_P0[537] = 123; W_P1[537] = 0; W_P2[537] = 0; W_R[537] = 123
+    W_WIDTH[537] = 0; W_IMM[537] = 0; W_LANES[537] = 0
+    W_KIND[538] = 5; W_OP[538] = OP_f32x4_convert_i32x4_s; W_NP[538] = 1; W_P0[538] = 123; W_P1[538] = 0; W_P2[538] = 0; W_R[538] = 123
+    W_WIDTH[538] = 0; W_IMM[538] = 0; W_LANES[538] = 0
+    W_KIND[539] = 5; W_OP[539] = OP_f32x4_convert_i32x4_u; W_NP[539] = 1; W_P0[539] = 123; W_P1[539] = 0; W_P2[539] = 0; W_R[539] = 123
+    W_WIDTH[539] = 0; W_IMM[539] = 0; W_LANES[539] = 0
+    W_KIND[540] = 5; W_OP[540] = OP_i32x4_trunc_sat_f64x2_s_zero; W_NP[540] = 1; W_P0[540] = 123; W_P1[540] = 0; W_P2[540] = 0; W_R[540] = 123
+    W_WIDTH[540] = 0; W_IMM[540] = 0; W_LANES[540] = 0
+    W_KIND[541] = 5; W_OP[541] = OP_i32x4_trunc_sat_f64x2_u_zero; W_NP[541] = 1; W_P0[541] = 123; W_P1[541] = 0; W_P2[541] = 0; W_R[541] = 123
+    W_WIDTH[541] = 0; W_IMM[541] = 0; W_LANES[541] = 0
+    W_KIND[542] = 5; W_OP[542] = OP_f64x2_convert_low_i32x4_s; W_NP[542] = 1; W_P0[542] = 123; W_P1[542] = 0; W_P2[542] = 0; W_R[542] = 123
+    W_WIDTH[542] = 0; W_IMM[542] = 0; W_LANES[542] = 0
+    W_KIND[543] = 5; W_OP[543] = OP_f64x2_convert_low_i32x4_u; W_NP[543] = 1; W_P0[543] = 123; W_P1[543] = 0; W_P2[543] = 0; W_R[543] = 123
+    W_WIDTH[543] = 0; W_IMM[543] = 0; W_LANES[543] = 0

@@ -778,4 +778,5 @@ cdef class InstanceCore:
         self.ctx.datas[seg].n = 0
 
 
+include "simd.pxi"
 include "loop.pxi"

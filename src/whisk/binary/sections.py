@@ -22,7 +22,7 @@ from ..errors import DecodeError
 from ..module import (
     Code, DataSegment, ElemSegment, Export, GlobalDef, Import, Instr, ModuleStruct,
 )
-from ..opcodes import BY_CODE, PREFIX_FC
+from ..opcodes import BY_CODE, PREFIX_FC, PREFIX_FD
 from ..types import VALTYPE_BY_CODE, FuncType, GlobalType, Limits, MemoryType, TableType
 from .reader import EOF_MESSAGE, Reader
 
@@ -198,6 +198,25 @@ def _imm_memarg(r: Reader) -> tuple[int, int]:
     return (align, r.u32())
 
 
+def _imm_v128(r: Reader) -> int:
+    # v128.const: 16 bytes, little-endian (spec 5.4.8); the value as an unsigned 128-bit int.
+    return int.from_bytes(r.bytes(16), "little")
+
+
+def _imm_shuffle(r: Reader) -> tuple[int, ...]:
+    # i8x16.shuffle: 16 lane index bytes (their range is checked by validation).
+    return tuple(r.bytes(16))
+
+
+def _imm_lane(r: Reader) -> int:
+    return r.byte()
+
+
+def _imm_memarg_lane(r: Reader) -> tuple[int, int, int]:
+    align, offset = _imm_memarg(r)
+    return (align, offset, r.byte())
+
+
 def _imm_br_table(r: Reader) -> tuple[tuple[int, ...], int]:
     labels = tuple(r.vec(r.u32))
     return (labels, r.u32())
@@ -253,6 +272,10 @@ _IMM_READERS = {
     "table_init": _imm_two_u32,
     "elem": _imm_u32,
     "table_copy": _imm_two_u32,
+    "v128": _imm_v128,
+    "shuffle": _imm_shuffle,
+    "lane": _imm_lane,
+    "memarg_lane": _imm_memarg_lane,
 }
 
 #: opcode key -> (name, immediate reader, opens a block?)
@@ -288,9 +311,9 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
             stack[-1] = "else"
             out.append(Instr("else"))
             continue
-        if b == PREFIX_FC:
+        if b == PREFIX_FC or b == PREFIX_FD:
             sub = r.u32()
-            entry = ops.get((PREFIX_FC << 16) | sub)
+            entry = ops.get((b << 16) | sub)
             if entry is None:
                 raise DecodeError(f"illegal opcode {b:02x} {sub:02x}", pos)
         else:

@@ -231,7 +231,7 @@ class Instance:
             # constant expressions (spec 4.4.10) in raw-bit form
             value = None
             for ins in expr:
-                if ins.name in ("i32.const", "i64.const"):
+                if ins.name in ("i32.const", "i64.const", "v128.const"):
                     value = ins.imm
                 elif ins.name in ("f32.const", "f64.const"):
                     value = ins.imm

@@ -13,7 +13,8 @@ from ..types import MAX_PAGES, Limits
 
 __all__ = ["validate_module", "declared_refs"]
 
-_CONST_RESULT = {"i32.const": "i32", "i64.const": "i64", "f32.const": "f32", "f64.const": "f64"}
+_CONST_RESULT = {"i32.const": "i32", "i64.const": "i64", "f32.const": "f32", "f64.const": "f64",
+                 "v128.const": "v128"}
 
 
 def _limits(lim: Limits, bound: int, what: str) -> None:
