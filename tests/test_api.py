@@ -222,3 +222,31 @@ def test_two_threads_call_instances_concurrently():
     for t in threads:
         t.join()
     assert results == {0: 17711, 1: 17711}
+
+
+def test_v128_crosses_as_unsigned_int_or_16_bytes():
+    m = load("""(module
+      (func (import "env" "h") (param v128) (result v128))
+      (global (export "g") (mut v128) (v128.const i32x4 1 2 3 4))
+      (func (export "add") (param v128 v128) (result v128) (i32x4.add (local.get 0) (local.get 1)))
+      (func (export "via_host") (param v128) (result v128) (call 0 (local.get 0))))""")
+    seen = []
+
+    def h(v):
+        seen.append(v)
+        return v ^ (1 << 127)
+
+    e = whisk.Instance(m, imports={"env": {"h": h}}).exports
+    one = int.from_bytes(struct.pack("<4I", 1, 2, 3, 4), "little")
+    assert e.g.value == one
+    two = e.add(one, one)
+    assert two == int.from_bytes(struct.pack("<4I", 2, 4, 6, 8), "little")
+    # 16 little-endian bytes are accepted as input; lanes wrap modulo 2**32
+    assert e.add(struct.pack("<4I", 0xFFFFFFFF, 0, 0, 0), struct.pack("<4I", 1, 0, 0, 0)) == 0
+    assert e.via_host(5) == 5 | (1 << 127) and seen == [5]
+    e.g.value = 2**128 - 1
+    assert e.g.value == 2**128 - 1
+    with pytest.raises(ValueError):
+        e.add(2**128, 0)
+    with pytest.raises(ValueError):
+        e.add(-1, 0)

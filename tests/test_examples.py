@@ -214,3 +214,55 @@ def test_fs(tmp_path):
 
 def test_fs_usage():
     assert run_example("fs.wasm") == (2, "", "usage: fs DIR\n")
+
+
+def simd_image_expected(w: int, h: int) -> str:
+    """examples/simd_image.c's output, computed here (f32 arithmetic emulated with struct)."""
+    import struct
+
+    def f32(x: float) -> float:
+        return struct.unpack("<f", struct.pack("<f", x))[0]
+
+    x, img = 0x9E3779B9, bytearray()                  # xorshift32, the low byte of each step
+    while len(img) < w * h:
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        img.append(x & 0xFF)
+    bright = [min(p + 40, 255) for p in img]
+    avgr = lambda a, b: (a + b + 1) >> 1              # noqa: E731
+    out = bytearray()
+    for y in range(h):
+        row = bright[y * w:(y + 1) * w]
+        padded = [row[0]] + row + [row[-1]]
+        out += bytes(avgr(avgr(padded[i], padded[i + 2]), padded[i + 1]) for i in range(w))
+    hsh = 2166136261
+    for p in out:
+        hsh = ((hsh ^ p) * 16777619) & 0xFFFFFFFF
+    e = [0.0] * 4
+    scale = f32(1.0 / 255.0)
+    for i, p in enumerate(out):
+        f = f32(p * scale)
+        e[i % 4] = f32(e[i % 4] + f32(f * f))
+    energy = f32(f32(e[0] + e[1]) + f32(e[2] + e[3]))
+    return (f"image {w}x{h}\nfnv1a {hsh:08x}\nsum {sum(out) & 0xFFFFFFFF}\n"
+            f"min {min(out)} max {max(out)}\nenergy {energy:.3f}\n")
+
+
+def test_simd_example_uses_simd_and_matches_its_scalar_build():
+    # the -msimd128 build really holds SIMD instructions (v128 locals and 0xFD opcodes)
+    from whisk.binary import decode_expr
+    from whisk.binary.reader import Reader
+    from whisk.opcodes import BY_NAME, PREFIX_FD
+
+    def simd_ops(name):
+        codes = whisk.Module.from_file(EXAMPLES / name)._struct.codes
+        return {ins.name for code in codes for ins in decode_expr(Reader(code.body + b"\x0b"))
+                if ins.name in BY_NAME and BY_NAME[ins.name].prefix == PREFIX_FD}
+
+    assert {"i8x16.avgr_u", "i8x16.add_sat_u", "v128.load", "f32x4.mul"} <= simd_ops("simd_image.wasm")
+    assert simd_ops("simd_image_scalar.wasm") == set()
+    expected = simd_image_expected(48, 5)
+    for name in ("simd_image.wasm", "simd_image_scalar.wasm"):
+        assert run_example(name, ["40", "5"]) == (0, expected, "")     # width rounds up to 48
+    assert run_example("simd_image.wasm") == run_example("simd_image_scalar.wasm")
