@@ -101,8 +101,10 @@ def machine(engines: list[str]) -> list[tuple[str, str]]:
         ("OS", platform.platform()),
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
     ]
-    rows += [(name, ENGINES[name].version()) for name in engines]
-    rows.append(("whisk checkout", git_revision()))
+    for name in engines:
+        rows.append((name, ENGINES[name].version()))
+        if name == "whisk":
+            rows.append(("whisk checkout", git_revision()))
     rows.append(("Date", datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")))
     return rows
 
