@@ -104,9 +104,9 @@ def _configure_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--env", action="append", default=[], metavar="NAME[=VALUE]",
                    help="set an environment variable for the guest; NAME alone copies it from "
                         "the host environment (repeatable)")
-    p.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]",
-                   help="preopen the host directory HOST as GUEST (default: the same path) "
-                        "(repeatable)")
+    p.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST[::ro]]",
+                   help="preopen the host directory HOST as GUEST (default: the same path); "
+                        "with ::ro the guest cannot change anything under it (repeatable)")
     p.add_argument("module", metavar="MODULE", help="the .wasm file")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                    help="arguments for the guest (or for --invoke)")
@@ -128,15 +128,19 @@ def parse_env(items: Sequence[str], host: Any = None) -> dict[str, str]:
     return env
 
 
-def parse_dirs(items: Sequence[str]) -> dict[str, str]:
+def parse_dirs(items: Sequence[str]) -> dict[str, Any]:
     """``--dir`` values to a ``{guest: host}`` preopen mapping: ``HOST::GUEST`` or ``HOST``
-    (preopened under the same name)."""
-    preopens: dict[str, str] = {}
+    (preopened under the same name); ``HOST::GUEST::ro`` preopens it read-only (the value is
+    then a ``whisk.wasi.Preopen``)."""
+    from .wasi import Preopen
+
+    preopens: dict[str, Any] = {}
     for item in items:
         host, sep, guest = item.partition("::")
-        if not host or (sep and not guest):
-            raise CliError(f"invalid --dir {item!r}: expected HOST[::GUEST]")
-        preopens[guest if sep else host] = host
+        guest, ro_sep, mode = guest.partition("::")
+        if not host or (sep and not guest) or (ro_sep and mode != "ro"):
+            raise CliError(f"invalid --dir {item!r}: expected HOST[::GUEST[::ro]]")
+        preopens[guest if sep else host] = Preopen(host, read_only=True) if ro_sep else host
     return preopens
 
 

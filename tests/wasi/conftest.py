@@ -4,6 +4,7 @@ the WASI functions are tested without the engine."""
 from __future__ import annotations
 
 import io
+import os
 import struct
 
 import pytest
@@ -133,3 +134,14 @@ def make_guest():
 @pytest.fixture
 def guest(make_guest):
     return make_guest()
+
+
+@pytest.fixture(scope="session")
+def symlinks_ok(tmp_path_factory) -> bool:
+    """Whether this user may create symbolic links here (Windows needs developer mode)."""
+    probe = tmp_path_factory.mktemp("symlink-probe")
+    try:
+        os.symlink("x", probe / "link")
+    except (OSError, NotImplementedError):
+        return False
+    return True

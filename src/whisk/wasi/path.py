@@ -80,7 +80,7 @@ def path_open(env: WasiEnv, fd: int, dirflags: int, path_ptr: int, path_len: int
     inheriting = fs_rights_inheriting & desc.rights_inheriting
     read = bool(granted & E.RIGHTS_FD_READ)
     write = bool(granted & _WRITING) or bool(fdflags & E.FDFLAGS_APPEND)
-    if desc.read_only and (write or oflags & (E.OFLAGS_CREAT | E.OFLAGS_TRUNC)):
+    if desc.read_only and oflags & (E.OFLAGS_CREAT | E.OFLAGS_TRUNC):
         return E.ERRNO_PERM
     if r.exists:
         if oflags & E.OFLAGS_CREAT and oflags & E.OFLAGS_EXCL:
@@ -107,6 +107,8 @@ def path_open(env: WasiEnv, fd: int, dirflags: int, path_ptr: int, path_len: int
             return E.ERRNO_INVAL
         if r.must_be_dir:
             return E.ERRNO_ISDIR
+    if desc.read_only and write:
+        return E.ERRNO_PERM
 
     flags = getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
     flags |= os.O_RDWR if read and write else (os.O_WRONLY if write else os.O_RDONLY)
