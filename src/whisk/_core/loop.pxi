@@ -1211,16 +1211,18 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
         elif op == OP_i64_trunc_sat_f64_u:
             fp[pc[1]] = i64_trunc_sat_f64_u(fp[pc[2]])
             pc += 3
-        elif op >= OP_SIMD_FIRST:
+        else:
             # The SIMD ops run out of line (simd.pxi), so they do not crowd this loop's registers.
+            # (This test sits in the else: Cython makes the elif chain a C switch only while every
+            # test is `op == constant`.)
+            if op < OP_SIMD_FIRST:
+                trap = TRAP_UNREACHABLE
+                break
             next_pc = simd_step(pc, fp, mem, memsize)
             if next_pc == NULL:
                 trap = TRAP_OOB_MEMORY
                 break
             pc = next_pc
-        else:
-            trap = TRAP_UNREACHABLE
-            break
     if trap:
         ctx.trap_func = cur
         ctx.trap_depth = depth
