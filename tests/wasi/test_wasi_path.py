@@ -10,7 +10,9 @@ import pytest
 
 from whisk.wasi import errno as E
 from whisk.wasi.env import WasiErrno
+from whisk.wasi import resolve as resolve_module
 from whisk.wasi.path import resolve
+from whisk.wasi.resolve import check_component, check_symlink_target
 
 FOLLOW = E.LOOKUPFLAGS_SYMLINK_FOLLOW
 
@@ -106,6 +108,25 @@ def test_resolve_symlinks(links):
     assert not dangling.exists and dangling.parts == ("nowhere",)
     # a link that is not followed is harmless even when it points outside
     assert resolve(str(root), "escape", follow=False).exists
+
+
+def test_symlink_target_check():
+    check_symlink_target("..", 1)
+    check_symlink_target("a/b/../../..", 1)
+    check_symlink_target("./x//y", 0)
+    for target, depth in (("..", 0), ("a/../..", 0), ("../../x", 1), ("/x", 3)):
+        assert errno_of(check_symlink_target, target, depth) == E.ERRNO_NOTCAPABLE
+
+
+def test_windows_names_are_refused(monkeypatch):
+    """What check_component refuses on Windows (tested on every host by pretending)."""
+    monkeypatch.setattr(resolve_module, "WINDOWS", True)
+    for name in ("a\\..", "C:", "file.txt:stream", "..\u0020", "...", "x.", "CON", "nul.txt",
+                 "com1", "LPT9.log"):
+        assert errno_of(check_component, name) == E.ERRNO_NOTCAPABLE, name
+    for name in ("file.txt", ".hidden", "console", "a b", "com10"):
+        check_component(name)
+    assert errno_of(check_symlink_target, "sub\\..\\..", 5) == E.ERRNO_NOTCAPABLE
 
 
 # --- path_open ----------------------------------------------------------------------------------------
