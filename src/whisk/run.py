@@ -88,7 +88,8 @@ def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | b
     ``module_or_path``: a ``whisk.Module``, a path to a ``.wasm`` file, or the binary's bytes.
     ``args`` are the guest's arguments after ``argv[0]``, which is ``argv0`` or else the file's
     base name (``"main.wasm"`` for a module object). ``env``: the guest's environment variables
-    (nothing is inherited from the host). ``preopens``: ``{"/guest/dir": "host/dir"}``.
+    (nothing is inherited from the host). ``preopens``: ``{"/guest/dir": "host/dir"}``; a
+    value ``whisk.wasi.Preopen("host/dir", read_only=True)`` preopens it read-only.
     ``stdin``: bytes or a binary file object; ``stdout``/``stderr``: binary file objects; None
     means the process's own streams.
 

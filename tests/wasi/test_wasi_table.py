@@ -73,7 +73,7 @@ def test_implementation_arity_and_doc(name, sig, impl):
     params = list(inspect.signature(impl).parameters)
     assert params[0] == "env"
     assert len(params) - 1 == len(sig[0])
-    assert impl.__doc__ and name in impl.__doc__
+    assert impl.__doc__ and impl.__doc__.startswith(f"witx ``{name}(")
 
 
 def test_imports_give_one_callable_per_function():

@@ -22,6 +22,7 @@ __all__ = ["sock_accept", "sock_recv", "sock_send", "sock_shutdown", "recv_into"
 _SHUTDOWN = {E.SDFLAGS_RD: socket.SHUT_RD, E.SDFLAGS_WR: socket.SHUT_WR,
              E.SDFLAGS_RD | E.SDFLAGS_WR: socket.SHUT_RDWR}
 _MSG_TRUNC = getattr(socket, "MSG_TRUNC", 0)
+_MSG_WAITALL = getattr(socket, "MSG_WAITALL", 0)
 
 
 def _socket(env: WasiEnv, fd: int, rights: int) -> Descriptor:
@@ -89,7 +90,7 @@ def sock_recv(env: WasiEnv, fd: int, ri_data: int, ri_data_len: int, ri_flags: i
     if ri_flags & E.RIFLAGS_RECV_PEEK:
         msg_flags |= socket.MSG_PEEK
     if ri_flags & E.RIFLAGS_RECV_WAITALL:
-        msg_flags |= socket.MSG_WAITALL
+        msg_flags |= _MSG_WAITALL
     n, truncated = recv_into(desc.file, iovec_views(m, ri_data, ri_data_len), msg_flags)
     struct.pack_into("<I", m, ro_datalen_ptr, n)
     struct.pack_into("<H", m, ro_flags_ptr, E.ROFLAGS_RECV_DATA_TRUNCATED if truncated else 0)
