@@ -118,6 +118,8 @@ def gen_arms(regular, shapes) -> list[str]:
 
         <unary>          d a              <binary>     d a b        <binary>_ri  d a imm
         br_<icompare>    a b target       br_<icompare>_ri  a imm target
+        br_<icompare>_back, br_<icompare>_ri_back: the same, then the fuel cost of the backward
+                         branch (charged to the budget when taken; a negative budget polls)
         <load>           d a off          <store>      a b off  (a address, b value)
 
     Trapping semantics (numeric.pxd functions returning a trap code) break out of the loop.
@@ -150,6 +152,15 @@ def gen_arms(regular, shapes) -> list[str]:
                 arm("br_" + f, [f"if {f}(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]", "else: pc += 4"])
                 arm("br_" + f + "_ri", [f"if {f}(fp[pc[1]], {bimm}): pc = code + pc[{2 + n}]",
                                         f"else: pc += {3 + n}"])
+                for sfx, cond, t in (("", f"{f}(fp[pc[1]], fp[pc[2]])", 3),
+                                     ("_ri", f"{f}(fp[pc[1]], {bimm})", 2 + n)):
+                    arm(f"br_{f}{sfx}_back", [f"if {cond}:",
+                                              f"    budget -= pc[{t + 1}]",
+                                              f"    pc = code + pc[{t}]",
+                                              "    if budget < 0:",
+                                              "        trap = TRAP_POLL",
+                                              "        break",
+                                              f"else: pc += {t + 2}"])
         elif kind == K_LOAD:
             arm(f, [f"ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]",
                     f"if ea + {op.width} > memsize:",
@@ -172,7 +183,8 @@ def generated_names(regular) -> list[str]:
         if kind == K_BINARY:
             names.append(op.ident + "_ri")
             if is_int_compare(op):
-                names += ["br_" + op.ident, "br_" + op.ident + "_ri"]
+                names += ["br_" + op.ident, "br_" + op.ident + "_ri",
+                          "br_" + op.ident + "_back", "br_" + op.ident + "_ri_back"]
     return names
 
 
@@ -293,7 +305,8 @@ def gen_optable(regular) -> str:
              "#   W_WIDTH  bytes accessed (loads/stores); W_COMM 1 if the operands may be swapped",
              "#   W_KNOWN  1 for every opcode in the table (0 = illegal opcode)",
              "# Per internal op: I_BR / I_BRNEG the fused compare-and-branch op taken when the compare",
-             "#   holds / fails (rr and ri variants map to their own forms), 0 if none.",
+             "#   holds / fails (rr and ri variants map to their own forms), 0 if none; I_BACK the",
+             "#   polling variant of a conditional branch, for backward branches.",
              "",
              "# SIMD ops (kind 5): W_NP operand count, W_P2 third operand type, W_IMM immediate kind",
              f"#   {SIMD_IMM}, W_LANES the bound on a lane index.",
@@ -303,14 +316,15 @@ def gen_optable(regular) -> str:
              f"cdef uint8_t W_WIDTH[{NWASM}]", f"cdef uint8_t W_COMM[{NWASM}]", f"cdef uint8_t W_KNOWN[{NWASM}]",
              f"cdef uint8_t W_NP[{NWASM}]", f"cdef uint8_t W_P2[{NWASM}]", f"cdef uint8_t W_IMM[{NWASM}]",
              f"cdef uint8_t W_LANES[{NWASM}]",
-             "cdef uint16_t I_BR[OP_COUNT]", "cdef uint16_t I_BRNEG[OP_COUNT]",
+             "cdef uint16_t I_BR[OP_COUNT]", "cdef uint16_t I_BRNEG[OP_COUNT]", "cdef uint16_t I_BACK[OP_COUNT]",
              "", "cdef void fill_optable() noexcept:",
              "    memset(W_KIND, 0, sizeof(W_KIND)); memset(W_OP, 0, sizeof(W_OP)); memset(W_RI, 0, sizeof(W_RI))",
              "    memset(W_P0, 0, sizeof(W_P0)); memset(W_P1, 0, sizeof(W_P1)); memset(W_R, 0, sizeof(W_R))",
              "    memset(W_WIDTH, 0, sizeof(W_WIDTH)); memset(W_COMM, 0, sizeof(W_COMM)); memset(W_KNOWN, 0, sizeof(W_KNOWN))",
              "    memset(W_NP, 0, sizeof(W_NP)); memset(W_P2, 0, sizeof(W_P2)); memset(W_IMM, 0, sizeof(W_IMM))",
              "    memset(W_LANES, 0, sizeof(W_LANES))",
-             "    memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG))"]
+             "    memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG)); memset(I_BACK, 0, sizeof(I_BACK))",
+             "    I_BACK[OP_br_nez] = OP_br_nez_back; I_BACK[OP_br_eqz] = OP_br_eqz_back"]
     for op in OPS:
         lines.append(f"    W_KNOWN[{wasm_index(op)}] = 1  # {op.name}")
     for op, kind in regular:
@@ -330,7 +344,8 @@ def gen_optable(regular) -> str:
                 neg = by_name[op.name.split(".")[0] + "." + NEGATE[base]]
                 for sfx in ("", "_ri"):
                     lines.append(f"    I_BR[OP_{op.ident}{sfx}] = OP_br_{op.ident}{sfx}; "
-                                 f"I_BRNEG[OP_{op.ident}{sfx}] = OP_br_{neg.ident}{sfx}")
+                                 f"I_BRNEG[OP_{op.ident}{sfx}] = OP_br_{neg.ident}{sfx}; "
+                                 f"I_BACK[OP_br_{op.ident}{sfx}] = OP_br_{op.ident}{sfx}_back")
     vt = CODE_BY_VALTYPE.__getitem__
     for op in simd_ops():
         i = wasm_index(op)

@@ -3,15 +3,17 @@
 The public API (everything else is internal)::
 
     Module(source) / Module.from_file(path)      decode + validate (+ pre-decode) a .wasm binary
-    Instance(module, imports=None)               instantiate; .exports maps names to externs
+    Instance(module, imports=None, store=None)   instantiate; .exports maps names to externs
+    Store(fuel=, max_memory_bytes=, max_call_depth=)  limits shared by instances; interrupt()
     Func, Memory, Table, Global                  runtime objects (spec 4.2)
     run(module_or_path, args=(), ...)            run a WASI command, return its exit status
     WasiConfig                                   WASI settings for run() and embedding
-    WasmError > DecodeError | ValidationError | LinkError | Trap > Exhaustion; Exit
+    WasmError > DecodeError | ValidationError | LinkError | Trap > Exhaustion | Interrupted; Exit
 """
 
-from ._core.runtime import Func, Global, Memory, Table
-from .errors import DecodeError, Exhaustion, Exit, LinkError, Trap, ValidationError, WasmError
+from ._core.runtime import Func, Global, Memory, Store, Table
+from .errors import (DecodeError, Exhaustion, Exit, Interrupted, LinkError, Trap, ValidationError,
+                     WasmError)
 from .runtime.instance import ExportType, Exports, ImportType, Instance, Module
 from .types import FuncType, GlobalType, Limits, MemoryType, TableType
 from .run import run  # noqa: E402  (the function; binds over the submodule attribute)
@@ -20,9 +22,9 @@ from .wasi.config import WasiConfig
 __version__ = "0.1.0"
 
 __all__ = [
-    "Module", "Instance", "Func", "Memory", "Table", "Global", "Exports", "ImportType", "ExportType",
+    "Module", "Instance", "Store", "Func", "Memory", "Table", "Global", "Exports", "ImportType", "ExportType",
     "FuncType", "TableType", "MemoryType", "GlobalType", "Limits",
-    "WasmError", "DecodeError", "ValidationError", "LinkError", "Trap", "Exhaustion", "Exit",
+    "WasmError", "DecodeError", "ValidationError", "LinkError", "Trap", "Exhaustion", "Interrupted", "Exit",
     "run", "WasiConfig",
 ]
 

@@ -7,7 +7,8 @@ Hierarchy (one class per assertion kind of the spec test suite)::
       ValidationError   invalid module (spec 3: "assert_invalid")
       LinkError         imports do not match (spec 4.5.4: "assert_unlinkable")
       Trap              execution trapped (spec 4.4: "assert_trap")
-        Exhaustion      call stack or resource exhausted ("assert_exhaustion")
+        Exhaustion      call stack or fuel exhausted ("assert_exhaustion"; "all fuel consumed")
+        Interrupted     stopped from outside: Store.interrupt() or a call's timeout
     Exit                a WASI guest called ``proc_exit`` (not an error: ``.code`` holds the status)
 
 Messages start with the spec test suite's wording (for example ``"unexpected end"`` or
@@ -16,7 +17,8 @@ Messages start with the spec test suite's wording (for example ``"unexpected end
 
 from __future__ import annotations
 
-__all__ = ["WasmError", "DecodeError", "ValidationError", "LinkError", "Trap", "Exhaustion", "Exit"]
+__all__ = ["WasmError", "DecodeError", "ValidationError", "LinkError", "Trap", "Exhaustion",
+           "Interrupted", "Exit"]
 
 
 class WasmError(Exception):
@@ -74,6 +76,12 @@ class Trap(WasmError):
 
 class Exhaustion(Trap):
     """A resource ran out: the call stack ("call stack exhausted") or fuel."""
+
+
+class Interrupted(Trap):
+    """Guest code was stopped from outside: by ``Store.interrupt()`` (message ``"interrupted"``)
+    or because a call's ``timeout`` passed (message ``"timeout"``). Guest code is checked at
+    backward branches and calls, so it stops within about a million instructions."""
 
 
 class Exit(Exception):

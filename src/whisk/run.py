@@ -62,15 +62,16 @@ def _memory_export(instance: Any) -> Any:
     return memory
 
 
-def instantiate_wasi(module: Any, config: WasiConfig) -> tuple[Any, WasiEnv]:
-    """Instantiate ``module`` with the WASI imports of a new ``WasiEnv(config)`` bound to the
-    instance's exported ``memory``. Returns ``(instance, env)``; the caller closes ``env``."""
+def instantiate_wasi(module: Any, config: WasiConfig, store: Any = None) -> tuple[Any, WasiEnv]:
+    """Instantiate ``module`` (in ``store``, a ``whisk.Store`` or None for a new one) with the
+    WASI imports of a new ``WasiEnv(config)`` bound to the instance's exported ``memory``.
+    Returns ``(instance, env)``; the caller closes ``env``."""
     import whisk
 
     check_wasi_imports(module)
     env = WasiEnv(config)
     try:
-        instance = whisk.Instance(module, imports={WASI_MODULE: env.imports()})
+        instance = whisk.Instance(module, imports={WASI_MODULE: env.imports()}, store=store)
         memory = _memory_export(instance)
         if memory is not None:
             env.bind(memory)
@@ -82,7 +83,8 @@ def instantiate_wasi(module: Any, config: WasiConfig) -> tuple[Any, WasiEnv]:
 
 def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | bytes | None = None,
         env: Mapping[str, str] | None = None, preopens: Mapping[str, Any] | None = None,
-        stdin: Any = None, stdout: Any = None, stderr: Any = None) -> int:
+        stdin: Any = None, stdout: Any = None, stderr: Any = None, store: Any = None,
+        fuel: int | None = None, timeout: float | None = None) -> int:
     """Run a WASI (preview 1) command module and return its exit status.
 
     ``module_or_path``: a ``whisk.Module``, a path to a ``.wasm`` file, or the binary's bytes.
@@ -91,11 +93,14 @@ def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | b
     (nothing is inherited from the host). ``preopens``: ``{"/guest/dir": "host/dir"}``; a
     value ``whisk.wasi.Preopen("host/dir", read_only=True)`` preopens it read-only.
     ``stdin``: bytes or a binary file object; ``stdout``/``stderr``: binary file objects; None
-    means the process's own streams.
+    means the process's own streams. ``store``: a ``whisk.Store`` to run in (its limits
+    apply); ``fuel``: an instruction budget (a new store's fuel, or the given store's);
+    ``timeout``: seconds before the run stops with ``whisk.Interrupted("timeout")``.
 
     The module is instantiated with the ``wasi_snapshot_preview1`` imports, its ``memory``
     export bound, and its ``_start`` export called. Returns 0 if ``_start`` returns, or the code
-    the guest passed to ``proc_exit``. A trap propagates as ``whisk.errors.Trap``; a module that
+    the guest passed to ``proc_exit``. A trap propagates as ``whisk.errors.Trap`` (running out
+    of fuel as ``whisk.Exhaustion``); a module that
     imports something else than WASI, or exports no ``_start``, raises
     ``whisk.errors.LinkError``.
     """
@@ -104,14 +109,19 @@ def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | b
         argv0 = filename or DEFAULT_ARGV0
     config = WasiConfig(argv=(argv0, *args), env=env, preopens=preopens,
                         stdin=stdin, stdout=stdout, stderr=stderr)
-    instance, wasi = instantiate_wasi(module, config)
+    if store is None:
+        import whisk
+        store = whisk.Store()
+    if fuel is not None:
+        store.fuel = fuel
+    instance, wasi = instantiate_wasi(module, config, store)
     with wasi:
         try:
             start = instance.exports["_start"]
         except (KeyError, LookupError):
             raise LinkError("module exports no '_start' function (not a WASI command)") from None
         try:
-            start()
+            start(timeout=timeout)
         except Exit as exc:
             return exc.code
     return 0

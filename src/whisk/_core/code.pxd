@@ -41,6 +41,13 @@ cdef enum TrapCode:
     TRAP_FUEL = 12
     TRAP_INTERRUPT = 13
     TRAP_STACK_OVERFLOW = 14 # value stack exhausted (reported like TRAP_CALL_STACK)
+    TRAP_TIMEOUT = 15        # the deadline of a call passed
+    TRAP_POLL = 16           # internal: the fuel budget ran out, poll() decides (never raised)
+
+cdef struct StoreRec:
+    # What a Store shares with the loop: interruption and fuel (spec-external, like wasmtime's).
+    volatile int interrupt # set by Store.interrupt() from any thread; cleared when raised
+    int64_t fuel           # remaining fuel, or -1 for unlimited
 
 cdef struct MemRec:
     # A linear memory. `base` never moves: the address space for `reserved` bytes is reserved
@@ -74,6 +81,7 @@ cdef struct FuncRec:
     uint32_t nslots        # frame size in slots (locals + temporaries)
     uint32_t type_id       # canonical (process-wide) id of the function type
     uint32_t index         # function index within its instance, for backtraces
+    uint32_t cost          # fuel charged per call: the body's instructions outside loops (>= 1)
     PyObject* host         # the Func object of a host function (borrowed), else NULL
     PyObject* obj          # the Func object that holds this record (borrowed)
 
@@ -86,6 +94,7 @@ cdef struct InstCtx:
     uint32_t* type_ids     # canonical id per type index (for call_indirect)
     SegRec* elems          # element segments
     SegRec* datas          # data segments
+    StoreRec* store        # the store the instance belongs to
 
 cdef struct Frame:
     # A saved caller frame on the call stack.
@@ -103,7 +112,13 @@ cdef struct ExecCtx:
     FuncRec* trap_func     # the function that trapped (for the backtrace)
     uint32_t trap_depth    # depth at the trap
     uint64_t trap_arg      # detail for the message (the element index of an uninitialized element)
-    int64_t fuel           # remaining fuel when fuel_enabled
-    int fuel_enabled
-    volatile int interrupt # set from another thread to stop guest code
-    PyObject* owner        # the Store object (borrowed)
+    # Polling (spec-external: fuel, interruption, timeouts). Backward branches and calls charge
+    # their static instruction count to `budget`; when it goes negative the loop calls poll(),
+    # which settles fuel with the store, checks interrupt/deadline/signals and grants a new budget.
+    StoreRec* store        # the store of the outermost call on this stack
+    int64_t budget         # remaining budget of the current grant
+    int64_t granted        # size of the current grant
+    int64_t deadline       # monotonic deadline in ns, 0 = none
+    int check_signals      # 1 on the main thread: poll() runs Python's signal handlers (Ctrl-C)
+    int64_t next_signal_check
+    PyObject* owner        # the ExecStack object (borrowed)

@@ -11,6 +11,8 @@
 #   unreachable                         copy d a            copy2 d a (two slots, v128)
 #   const32 d imm                       const64 d lo hi
 #   br target                           br_nez a target     br_eqz a target
+#   br_back target cost                 br_nez_back a target cost           br_eqz_back a target cost
+#     (backward branches: `cost` fuel units are charged to the budget; a negative budget polls)
 #   br_table a n t0 .. t(n-1) tdefault  return (results already copied to fp[0..])
 #   call f base                         call_indirect typeidx table a base
 #     (the callee's frame starts at fp + base, where the arguments were written)
@@ -46,77 +48,126 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
     cdef int64_t r
     cdef int trap = TRAP_NONE
     cdef uint32_t op
+    cdef int64_t budget = ctx.budget
     if inst.mem != NULL:
         mem = inst.mem.base
         memsize = inst.mem.size
     while True:
-        op = pc[0]
-        if op == OP_copy:
-            fp[pc[1]] = fp[pc[2]]
-            pc += 3
-        elif op == OP_const32:
-            fp[pc[1]] = pc[2]
-            pc += 3
-        elif op == OP_const64:
-            fp[pc[1]] = <uint64_t>pc[2] | (<uint64_t>pc[3] << 32)
-            pc += 4
-        elif op == OP_br:
-            pc = code + pc[1]
-        elif op == OP_br_nez:
-            if <uint32_t>fp[pc[1]] != 0: pc = code + pc[2]
-            else: pc += 3
-        elif op == OP_br_eqz:
-            if <uint32_t>fp[pc[1]] == 0: pc = code + pc[2]
-            else: pc += 3
-        elif op == OP_br_table:
-            i = <uint32_t>fp[pc[1]]
-            if i > pc[2]: i = pc[2]
-            pc = code + pc[3 + i]
-        elif op == OP_call or op == OP_call_indirect:
-            if op == OP_call:
-                callee = inst.funcs[pc[1]]
-                newfp = fp + pc[2]
-                next_pc = pc + 3
-            else:
-                tab = inst.tables[pc[2]]
-                i = <uint32_t>fp[pc[3]]
-                if i >= tab.size:
-                    trap = TRAP_UNDEFINED_ELEMENT
+        while True:
+            op = pc[0]
+            if op == OP_copy:
+                fp[pc[1]] = fp[pc[2]]
+                pc += 3
+            elif op == OP_const32:
+                fp[pc[1]] = pc[2]
+                pc += 3
+            elif op == OP_const64:
+                fp[pc[1]] = <uint64_t>pc[2] | (<uint64_t>pc[3] << 32)
+                pc += 4
+            elif op == OP_br:
+                pc = code + pc[1]
+            elif op == OP_br_back:
+                budget -= pc[2]
+                pc = code + pc[1]
+                if budget < 0:
+                    trap = TRAP_POLL
                     break
-                callee = <FuncRec*>tab.elems[i]
-                if callee == NULL:
-                    ctx.trap_arg = i
-                    trap = TRAP_UNINITIALIZED_ELEMENT
+            elif op == OP_br_nez_back:
+                if <uint32_t>fp[pc[1]] != 0:
+                    budget -= pc[3]
+                    pc = code + pc[2]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else:
+                    pc += 4
+            elif op == OP_br_eqz_back:
+                if <uint32_t>fp[pc[1]] == 0:
+                    budget -= pc[3]
+                    pc = code + pc[2]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else:
+                    pc += 4
+            elif op == OP_br_nez:
+                if <uint32_t>fp[pc[1]] != 0: pc = code + pc[2]
+                else: pc += 3
+            elif op == OP_br_eqz:
+                if <uint32_t>fp[pc[1]] == 0: pc = code + pc[2]
+                else: pc += 3
+            elif op == OP_br_table:
+                i = <uint32_t>fp[pc[1]]
+                if i > pc[2]: i = pc[2]
+                pc = code + pc[3 + i]
+            elif op == OP_call or op == OP_call_indirect:
+                if op == OP_call:
+                    callee = inst.funcs[pc[1]]
+                    newfp = fp + pc[2]
+                    next_pc = pc + 3
+                else:
+                    tab = inst.tables[pc[2]]
+                    i = <uint32_t>fp[pc[3]]
+                    if i >= tab.size:
+                        trap = TRAP_UNDEFINED_ELEMENT
+                        break
+                    callee = <FuncRec*>tab.elems[i]
+                    if callee == NULL:
+                        ctx.trap_arg = i
+                        trap = TRAP_UNINITIALIZED_ELEMENT
+                        break
+                    if callee.type_id != inst.type_ids[pc[1]]:
+                        trap = TRAP_INDIRECT_TYPE
+                        break
+                    newfp = fp + pc[4]
+                    next_pc = pc + 5
+                if depth >= ctx.max_depth or newfp + callee.nslots > ctx.stack_end:
+                    trap = TRAP_CALL_STACK
                     break
-                if callee.type_id != inst.type_ids[pc[1]]:
-                    trap = TRAP_INDIRECT_TYPE
+                if callee.host != NULL:
+                    ctx.depth = depth
+                    ctx.free = newfp + callee.nslots
+                    ctx.budget = budget             # the host may call back into wasm
+                    trap = call_host(ctx, callee, newfp)
+                    budget = ctx.budget
+                    if trap: break
+                    if inst.mem != NULL:
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
+                    pc = next_pc
+                    continue
+                frame = &ctx.frames[depth]
+                frame.ret_pc = next_pc
+                frame.fp = fp
+                frame.func = cur
+                depth += 1
+                fp = newfp
+                cur = callee
+                if callee.nlocals > callee.nparams:
+                    memset(fp + callee.nparams, 0, (callee.nlocals - callee.nparams) * sizeof(uint64_t))
+                if callee.inst != inst:
+                    inst = callee.inst
+                    code = inst.code
+                    if inst.mem != NULL:
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
+                    else:
+                        mem = NULL
+                        memsize = 0
+                pc = code + callee.entry
+                budget -= callee.cost
+                if budget < 0:
+                    trap = TRAP_POLL
                     break
-                newfp = fp + pc[4]
-                next_pc = pc + 5
-            if depth >= ctx.max_depth or newfp + callee.nslots > ctx.stack_end:
-                trap = TRAP_CALL_STACK
-                break
-            if callee.host != NULL:
-                ctx.depth = depth
-                ctx.free = newfp + callee.nslots
-                trap = call_host(ctx, callee, newfp)
-                if trap: break
-                if inst.mem != NULL:
-                    mem = inst.mem.base
-                    memsize = inst.mem.size
-                pc = next_pc
-                continue
-            frame = &ctx.frames[depth]
-            frame.ret_pc = next_pc
-            frame.fp = fp
-            frame.func = cur
-            depth += 1
-            fp = newfp
-            cur = callee
-            if callee.nlocals > callee.nparams:
-                memset(fp + callee.nparams, 0, (callee.nlocals - callee.nparams) * sizeof(uint64_t))
-            if callee.inst != inst:
-                inst = callee.inst
+            elif op == OP_return:
+                if depth == entry_depth:
+                    break
+                depth -= 1
+                frame = &ctx.frames[depth]
+                pc = frame.ret_pc
+                fp = frame.fp
+                cur = frame.func
+                inst = cur.inst
                 code = inst.code
                 if inst.mem != NULL:
                     mem = inst.mem.base
@@ -124,1105 +175,1418 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 else:
                     mem = NULL
                     memsize = 0
-            pc = code + callee.entry
-        elif op == OP_return:
-            if depth == entry_depth:
-                break
-            depth -= 1
-            frame = &ctx.frames[depth]
-            pc = frame.ret_pc
-            fp = frame.fp
-            cur = frame.func
-            inst = cur.inst
-            code = inst.code
-            if inst.mem != NULL:
-                mem = inst.mem.base
-                memsize = inst.mem.size
-            else:
-                mem = NULL
-                memsize = 0
-        elif op == OP_select:
-            fp[pc[1]] = fp[pc[3]] if <uint32_t>fp[pc[2]] != 0 else fp[pc[4]]
-            pc += 5
-        elif op == OP_select2:
-            if <uint32_t>fp[pc[2]] != 0:
-                memcpy(&fp[pc[1]], &fp[pc[3]], 16)
-            else:
-                memcpy(&fp[pc[1]], &fp[pc[4]], 16)
-            pc += 5
-        elif op == OP_copy2:
-            memcpy(&fp[pc[1]], &fp[pc[2]], 16)
-            pc += 3
-        elif op == OP_global_get:
-            fp[pc[1]] = inst.globals[pc[2]][0]
-            pc += 3
-        elif op == OP_global_set:
-            inst.globals[pc[1]][0] = fp[pc[2]]
-            pc += 3
-        elif op == OP_global_get2:
-            memcpy(&fp[pc[1]], inst.globals[pc[2]], 16)
-            pc += 3
-        elif op == OP_global_set2:
-            memcpy(inst.globals[pc[1]], &fp[pc[2]], 16)
-            pc += 3
-        elif op == OP_unreachable:
-            trap = TRAP_UNREACHABLE
-            break
-        elif op == OP_memory_size:
-            fp[pc[1]] = memsize >> 16
-            pc += 2
-        elif op == OP_memory_grow:
-            r = mem_grow(inst.mem, <uint32_t>fp[pc[2]])
-            fp[pc[1]] = <uint32_t>r
-            mem = inst.mem.base
-            memsize = inst.mem.size
-            pc += 3
-        elif op == OP_memory_fill:
-            ea = <uint32_t>fp[pc[1]]
-            n = <uint32_t>fp[pc[3]]
-            if ea + n > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            memset(mem + ea, <uint8_t>fp[pc[2]], n)
-            pc += 4
-        elif op == OP_memory_copy:
-            ea = <uint32_t>fp[pc[1]]
-            eb = <uint32_t>fp[pc[2]]
-            n = <uint32_t>fp[pc[3]]
-            if ea + n > memsize or eb + n > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            memmove(mem + ea, mem + eb, n)
-            pc += 4
-        elif op == OP_memory_init:
-            seg = &inst.datas[pc[1]]
-            ea = <uint32_t>fp[pc[2]]
-            eb = <uint32_t>fp[pc[3]]
-            n = <uint32_t>fp[pc[4]]
-            if ea + n > memsize or eb + n > seg.n:
-                trap = TRAP_OOB_MEMORY
-                break
-            memcpy(mem + ea, seg.bytes + eb, n)
-            pc += 5
-        elif op == OP_data_drop:
-            inst.datas[pc[1]].n = 0
-            pc += 2
-        elif op == OP_table_get:
-            tab = inst.tables[pc[2]]
-            i = <uint32_t>fp[pc[3]]
-            if i >= tab.size:
-                trap = TRAP_OOB_TABLE
-                break
-            fp[pc[1]] = tab.elems[i]
-            pc += 4
-        elif op == OP_table_set:
-            tab = inst.tables[pc[1]]
-            i = <uint32_t>fp[pc[2]]
-            if i >= tab.size:
-                trap = TRAP_OOB_TABLE
-                break
-            tab.elems[i] = fp[pc[3]]
-            pc += 4
-        elif op == OP_table_size:
-            fp[pc[1]] = inst.tables[pc[2]].size
-            pc += 3
-        elif op == OP_table_grow:
-            fp[pc[1]] = <uint32_t>table_grow(inst.tables[pc[2]], <uint32_t>fp[pc[4]], fp[pc[3]])
-            pc += 5
-        elif op == OP_table_fill:
-            tab = inst.tables[pc[1]]
-            ea = <uint32_t>fp[pc[2]]
-            n = <uint32_t>fp[pc[4]]
-            if ea + n > tab.size:
-                trap = TRAP_OOB_TABLE
-                break
-            for i in range(<uint32_t>n):
-                tab.elems[ea + i] = fp[pc[3]]
-            pc += 5
-        elif op == OP_table_copy:
-            tab = inst.tables[pc[1]]
-            tab2 = inst.tables[pc[2]]
-            ea = <uint32_t>fp[pc[3]]
-            eb = <uint32_t>fp[pc[4]]
-            n = <uint32_t>fp[pc[5]]
-            if ea + n > tab.size or eb + n > tab2.size:
-                trap = TRAP_OOB_TABLE
-                break
-            memmove(tab.elems + ea, tab2.elems + eb, n * sizeof(uint64_t))
-            pc += 6
-        elif op == OP_table_init:
-            tab = inst.tables[pc[1]]
-            seg = &inst.elems[pc[2]]
-            ea = <uint32_t>fp[pc[3]]
-            eb = <uint32_t>fp[pc[4]]
-            n = <uint32_t>fp[pc[5]]
-            if ea + n > tab.size or eb + n > seg.n:
-                trap = TRAP_OOB_TABLE
-                break
-            memcpy(tab.elems + ea, seg.items + eb, n * sizeof(uint64_t))
-            pc += 6
-        elif op == OP_elem_drop:
-            inst.elems[pc[1]].n = 0
-            pc += 2
-        elif op == OP_ref_is_null:
-            fp[pc[1]] = 1 if fp[pc[2]] == 0 else 0
-            pc += 3
-        elif op == OP_ref_func:
-            fp[pc[1]] = <uint64_t>inst.funcs[pc[2]]
-            pc += 3
-        elif op == OP_i32_load:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 4 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i32_load(mem + ea)
-            pc += 4
-        elif op == OP_i64_load:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 8 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i64_load(mem + ea)
-            pc += 4
-        elif op == OP_f32_load:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 4 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = f32_load(mem + ea)
-            pc += 4
-        elif op == OP_f64_load:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 8 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = f64_load(mem + ea)
-            pc += 4
-        elif op == OP_i32_load8_s:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 1 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i32_load8_s(mem + ea)
-            pc += 4
-        elif op == OP_i32_load8_u:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 1 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i32_load8_u(mem + ea)
-            pc += 4
-        elif op == OP_i32_load16_s:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 2 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i32_load16_s(mem + ea)
-            pc += 4
-        elif op == OP_i32_load16_u:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 2 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i32_load16_u(mem + ea)
-            pc += 4
-        elif op == OP_i64_load8_s:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 1 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i64_load8_s(mem + ea)
-            pc += 4
-        elif op == OP_i64_load8_u:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 1 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i64_load8_u(mem + ea)
-            pc += 4
-        elif op == OP_i64_load16_s:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 2 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i64_load16_s(mem + ea)
-            pc += 4
-        elif op == OP_i64_load16_u:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 2 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i64_load16_u(mem + ea)
-            pc += 4
-        elif op == OP_i64_load32_s:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 4 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i64_load32_s(mem + ea)
-            pc += 4
-        elif op == OP_i64_load32_u:
-            ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
-            if ea + 4 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            fp[pc[1]] = i64_load32_u(mem + ea)
-            pc += 4
-        elif op == OP_i32_store:
-            ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
-            if ea + 4 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            i32_store(mem + ea, fp[pc[2]])
-            pc += 4
-        elif op == OP_i64_store:
-            ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
-            if ea + 8 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            i64_store(mem + ea, fp[pc[2]])
-            pc += 4
-        elif op == OP_f32_store:
-            ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
-            if ea + 4 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            f32_store(mem + ea, fp[pc[2]])
-            pc += 4
-        elif op == OP_f64_store:
-            ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
-            if ea + 8 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            f64_store(mem + ea, fp[pc[2]])
-            pc += 4
-        elif op == OP_i32_store8:
-            ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
-            if ea + 1 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            i32_store8(mem + ea, fp[pc[2]])
-            pc += 4
-        elif op == OP_i32_store16:
-            ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
-            if ea + 2 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            i32_store16(mem + ea, fp[pc[2]])
-            pc += 4
-        elif op == OP_i64_store8:
-            ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
-            if ea + 1 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            i64_store8(mem + ea, fp[pc[2]])
-            pc += 4
-        elif op == OP_i64_store16:
-            ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
-            if ea + 2 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            i64_store16(mem + ea, fp[pc[2]])
-            pc += 4
-        elif op == OP_i64_store32:
-            ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
-            if ea + 4 > memsize:
-                trap = TRAP_OOB_MEMORY
-                break
-            i64_store32(mem + ea, fp[pc[2]])
-            pc += 4
-        elif op == OP_i32_eqz:
-            fp[pc[1]] = i32_eqz(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_eq:
-            fp[pc[1]] = i32_eq(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_eq_ri:
-            fp[pc[1]] = i32_eq(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_br_i32_eq:
-            if i32_eq(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i32_eq_ri:
-            if i32_eq(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_i32_ne:
-            fp[pc[1]] = i32_ne(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_ne_ri:
-            fp[pc[1]] = i32_ne(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_br_i32_ne:
-            if i32_ne(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i32_ne_ri:
-            if i32_ne(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_i32_lt_s:
-            fp[pc[1]] = i32_lt_s(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_lt_s_ri:
-            fp[pc[1]] = i32_lt_s(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_br_i32_lt_s:
-            if i32_lt_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i32_lt_s_ri:
-            if i32_lt_s(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_i32_lt_u:
-            fp[pc[1]] = i32_lt_u(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_lt_u_ri:
-            fp[pc[1]] = i32_lt_u(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_br_i32_lt_u:
-            if i32_lt_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i32_lt_u_ri:
-            if i32_lt_u(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_i32_gt_s:
-            fp[pc[1]] = i32_gt_s(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_gt_s_ri:
-            fp[pc[1]] = i32_gt_s(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_br_i32_gt_s:
-            if i32_gt_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i32_gt_s_ri:
-            if i32_gt_s(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_i32_gt_u:
-            fp[pc[1]] = i32_gt_u(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_gt_u_ri:
-            fp[pc[1]] = i32_gt_u(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_br_i32_gt_u:
-            if i32_gt_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i32_gt_u_ri:
-            if i32_gt_u(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_i32_le_s:
-            fp[pc[1]] = i32_le_s(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_le_s_ri:
-            fp[pc[1]] = i32_le_s(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_br_i32_le_s:
-            if i32_le_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i32_le_s_ri:
-            if i32_le_s(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_i32_le_u:
-            fp[pc[1]] = i32_le_u(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_le_u_ri:
-            fp[pc[1]] = i32_le_u(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_br_i32_le_u:
-            if i32_le_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i32_le_u_ri:
-            if i32_le_u(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_i32_ge_s:
-            fp[pc[1]] = i32_ge_s(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_ge_s_ri:
-            fp[pc[1]] = i32_ge_s(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_br_i32_ge_s:
-            if i32_ge_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i32_ge_s_ri:
-            if i32_ge_s(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_i32_ge_u:
-            fp[pc[1]] = i32_ge_u(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_ge_u_ri:
-            fp[pc[1]] = i32_ge_u(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_br_i32_ge_u:
-            if i32_ge_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i32_ge_u_ri:
-            if i32_ge_u(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_i64_eqz:
-            fp[pc[1]] = i64_eqz(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_eq:
-            fp[pc[1]] = i64_eq(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_eq_ri:
-            fp[pc[1]] = i64_eq(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_br_i64_eq:
-            if i64_eq(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i64_eq_ri:
-            if i64_eq(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
-            else: pc += 5
-        elif op == OP_i64_ne:
-            fp[pc[1]] = i64_ne(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_ne_ri:
-            fp[pc[1]] = i64_ne(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_br_i64_ne:
-            if i64_ne(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i64_ne_ri:
-            if i64_ne(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
-            else: pc += 5
-        elif op == OP_i64_lt_s:
-            fp[pc[1]] = i64_lt_s(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_lt_s_ri:
-            fp[pc[1]] = i64_lt_s(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_br_i64_lt_s:
-            if i64_lt_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i64_lt_s_ri:
-            if i64_lt_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
-            else: pc += 5
-        elif op == OP_i64_lt_u:
-            fp[pc[1]] = i64_lt_u(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_lt_u_ri:
-            fp[pc[1]] = i64_lt_u(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_br_i64_lt_u:
-            if i64_lt_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i64_lt_u_ri:
-            if i64_lt_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
-            else: pc += 5
-        elif op == OP_i64_gt_s:
-            fp[pc[1]] = i64_gt_s(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_gt_s_ri:
-            fp[pc[1]] = i64_gt_s(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_br_i64_gt_s:
-            if i64_gt_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i64_gt_s_ri:
-            if i64_gt_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
-            else: pc += 5
-        elif op == OP_i64_gt_u:
-            fp[pc[1]] = i64_gt_u(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_gt_u_ri:
-            fp[pc[1]] = i64_gt_u(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_br_i64_gt_u:
-            if i64_gt_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i64_gt_u_ri:
-            if i64_gt_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
-            else: pc += 5
-        elif op == OP_i64_le_s:
-            fp[pc[1]] = i64_le_s(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_le_s_ri:
-            fp[pc[1]] = i64_le_s(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_br_i64_le_s:
-            if i64_le_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i64_le_s_ri:
-            if i64_le_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
-            else: pc += 5
-        elif op == OP_i64_le_u:
-            fp[pc[1]] = i64_le_u(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_le_u_ri:
-            fp[pc[1]] = i64_le_u(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_br_i64_le_u:
-            if i64_le_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i64_le_u_ri:
-            if i64_le_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
-            else: pc += 5
-        elif op == OP_i64_ge_s:
-            fp[pc[1]] = i64_ge_s(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_ge_s_ri:
-            fp[pc[1]] = i64_ge_s(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_br_i64_ge_s:
-            if i64_ge_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i64_ge_s_ri:
-            if i64_ge_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
-            else: pc += 5
-        elif op == OP_i64_ge_u:
-            fp[pc[1]] = i64_ge_u(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_ge_u_ri:
-            fp[pc[1]] = i64_ge_u(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_br_i64_ge_u:
-            if i64_ge_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
-            else: pc += 4
-        elif op == OP_br_i64_ge_u_ri:
-            if i64_ge_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
-            else: pc += 5
-        elif op == OP_f32_eq:
-            fp[pc[1]] = f32_eq(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_eq_ri:
-            fp[pc[1]] = f32_eq(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f32_ne:
-            fp[pc[1]] = f32_ne(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_ne_ri:
-            fp[pc[1]] = f32_ne(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f32_lt:
-            fp[pc[1]] = f32_lt(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_lt_ri:
-            fp[pc[1]] = f32_lt(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f32_gt:
-            fp[pc[1]] = f32_gt(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_gt_ri:
-            fp[pc[1]] = f32_gt(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f32_le:
-            fp[pc[1]] = f32_le(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_le_ri:
-            fp[pc[1]] = f32_le(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f32_ge:
-            fp[pc[1]] = f32_ge(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_ge_ri:
-            fp[pc[1]] = f32_ge(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f64_eq:
-            fp[pc[1]] = f64_eq(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_eq_ri:
-            fp[pc[1]] = f64_eq(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f64_ne:
-            fp[pc[1]] = f64_ne(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_ne_ri:
-            fp[pc[1]] = f64_ne(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f64_lt:
-            fp[pc[1]] = f64_lt(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_lt_ri:
-            fp[pc[1]] = f64_lt(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f64_gt:
-            fp[pc[1]] = f64_gt(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_gt_ri:
-            fp[pc[1]] = f64_gt(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f64_le:
-            fp[pc[1]] = f64_le(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_le_ri:
-            fp[pc[1]] = f64_le(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f64_ge:
-            fp[pc[1]] = f64_ge(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_ge_ri:
-            fp[pc[1]] = f64_ge(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i32_clz:
-            fp[pc[1]] = i32_clz(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_ctz:
-            fp[pc[1]] = i32_ctz(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_popcnt:
-            fp[pc[1]] = i32_popcnt(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_add:
-            fp[pc[1]] = i32_add(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_add_ri:
-            fp[pc[1]] = i32_add(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_i32_sub:
-            fp[pc[1]] = i32_sub(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_sub_ri:
-            fp[pc[1]] = i32_sub(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_i32_mul:
-            fp[pc[1]] = i32_mul(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_mul_ri:
-            fp[pc[1]] = i32_mul(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_i32_div_s:
-            trap = i32_div_s(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
-            if trap: break
-            pc += 4
-        elif op == OP_i32_div_s_ri:
-            trap = i32_div_s(&fp[pc[1]], fp[pc[2]], <uint64_t>pc[3])
-            if trap: break
-            pc += 4
-        elif op == OP_i32_div_u:
-            trap = i32_div_u(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
-            if trap: break
-            pc += 4
-        elif op == OP_i32_div_u_ri:
-            trap = i32_div_u(&fp[pc[1]], fp[pc[2]], <uint64_t>pc[3])
-            if trap: break
-            pc += 4
-        elif op == OP_i32_rem_s:
-            trap = i32_rem_s(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
-            if trap: break
-            pc += 4
-        elif op == OP_i32_rem_s_ri:
-            trap = i32_rem_s(&fp[pc[1]], fp[pc[2]], <uint64_t>pc[3])
-            if trap: break
-            pc += 4
-        elif op == OP_i32_rem_u:
-            trap = i32_rem_u(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
-            if trap: break
-            pc += 4
-        elif op == OP_i32_rem_u_ri:
-            trap = i32_rem_u(&fp[pc[1]], fp[pc[2]], <uint64_t>pc[3])
-            if trap: break
-            pc += 4
-        elif op == OP_i32_and:
-            fp[pc[1]] = i32_and(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_and_ri:
-            fp[pc[1]] = i32_and(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_i32_or:
-            fp[pc[1]] = i32_or(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_or_ri:
-            fp[pc[1]] = i32_or(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_i32_xor:
-            fp[pc[1]] = i32_xor(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_xor_ri:
-            fp[pc[1]] = i32_xor(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_i32_shl:
-            fp[pc[1]] = i32_shl(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_shl_ri:
-            fp[pc[1]] = i32_shl(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_i32_shr_s:
-            fp[pc[1]] = i32_shr_s(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_shr_s_ri:
-            fp[pc[1]] = i32_shr_s(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_i32_shr_u:
-            fp[pc[1]] = i32_shr_u(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_shr_u_ri:
-            fp[pc[1]] = i32_shr_u(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_i32_rotl:
-            fp[pc[1]] = i32_rotl(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_rotl_ri:
-            fp[pc[1]] = i32_rotl(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_i32_rotr:
-            fp[pc[1]] = i32_rotr(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i32_rotr_ri:
-            fp[pc[1]] = i32_rotr(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_i64_clz:
-            fp[pc[1]] = i64_clz(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_ctz:
-            fp[pc[1]] = i64_ctz(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_popcnt:
-            fp[pc[1]] = i64_popcnt(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_add:
-            fp[pc[1]] = i64_add(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_add_ri:
-            fp[pc[1]] = i64_add(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i64_sub:
-            fp[pc[1]] = i64_sub(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_sub_ri:
-            fp[pc[1]] = i64_sub(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i64_mul:
-            fp[pc[1]] = i64_mul(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_mul_ri:
-            fp[pc[1]] = i64_mul(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i64_div_s:
-            trap = i64_div_s(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
-            if trap: break
-            pc += 4
-        elif op == OP_i64_div_s_ri:
-            trap = i64_div_s(&fp[pc[1]], fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            if trap: break
-            pc += 5
-        elif op == OP_i64_div_u:
-            trap = i64_div_u(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
-            if trap: break
-            pc += 4
-        elif op == OP_i64_div_u_ri:
-            trap = i64_div_u(&fp[pc[1]], fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            if trap: break
-            pc += 5
-        elif op == OP_i64_rem_s:
-            trap = i64_rem_s(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
-            if trap: break
-            pc += 4
-        elif op == OP_i64_rem_s_ri:
-            trap = i64_rem_s(&fp[pc[1]], fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            if trap: break
-            pc += 5
-        elif op == OP_i64_rem_u:
-            trap = i64_rem_u(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
-            if trap: break
-            pc += 4
-        elif op == OP_i64_rem_u_ri:
-            trap = i64_rem_u(&fp[pc[1]], fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            if trap: break
-            pc += 5
-        elif op == OP_i64_and:
-            fp[pc[1]] = i64_and(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_and_ri:
-            fp[pc[1]] = i64_and(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i64_or:
-            fp[pc[1]] = i64_or(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_or_ri:
-            fp[pc[1]] = i64_or(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i64_xor:
-            fp[pc[1]] = i64_xor(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_xor_ri:
-            fp[pc[1]] = i64_xor(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i64_shl:
-            fp[pc[1]] = i64_shl(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_shl_ri:
-            fp[pc[1]] = i64_shl(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i64_shr_s:
-            fp[pc[1]] = i64_shr_s(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_shr_s_ri:
-            fp[pc[1]] = i64_shr_s(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i64_shr_u:
-            fp[pc[1]] = i64_shr_u(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_shr_u_ri:
-            fp[pc[1]] = i64_shr_u(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i64_rotl:
-            fp[pc[1]] = i64_rotl(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_rotl_ri:
-            fp[pc[1]] = i64_rotl(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i64_rotr:
-            fp[pc[1]] = i64_rotr(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_i64_rotr_ri:
-            fp[pc[1]] = i64_rotr(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f32_abs:
-            fp[pc[1]] = f32_abs(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_neg:
-            fp[pc[1]] = f32_neg(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_ceil:
-            fp[pc[1]] = f32_ceil(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_floor:
-            fp[pc[1]] = f32_floor(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_trunc:
-            fp[pc[1]] = f32_trunc(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_nearest:
-            fp[pc[1]] = f32_nearest(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_sqrt:
-            fp[pc[1]] = f32_sqrt(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_add:
-            fp[pc[1]] = f32_add(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_add_ri:
-            fp[pc[1]] = f32_add(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f32_sub:
-            fp[pc[1]] = f32_sub(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_sub_ri:
-            fp[pc[1]] = f32_sub(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f32_mul:
-            fp[pc[1]] = f32_mul(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_mul_ri:
-            fp[pc[1]] = f32_mul(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f32_div:
-            fp[pc[1]] = f32_div(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_div_ri:
-            fp[pc[1]] = f32_div(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f32_min:
-            fp[pc[1]] = f32_min(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_min_ri:
-            fp[pc[1]] = f32_min(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f32_max:
-            fp[pc[1]] = f32_max(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_max_ri:
-            fp[pc[1]] = f32_max(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f32_copysign:
-            fp[pc[1]] = f32_copysign(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f32_copysign_ri:
-            fp[pc[1]] = f32_copysign(fp[pc[2]], <uint64_t>pc[3])
-            pc += 4
-        elif op == OP_f64_abs:
-            fp[pc[1]] = f64_abs(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_neg:
-            fp[pc[1]] = f64_neg(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_ceil:
-            fp[pc[1]] = f64_ceil(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_floor:
-            fp[pc[1]] = f64_floor(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_trunc:
-            fp[pc[1]] = f64_trunc(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_nearest:
-            fp[pc[1]] = f64_nearest(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_sqrt:
-            fp[pc[1]] = f64_sqrt(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_add:
-            fp[pc[1]] = f64_add(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_add_ri:
-            fp[pc[1]] = f64_add(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f64_sub:
-            fp[pc[1]] = f64_sub(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_sub_ri:
-            fp[pc[1]] = f64_sub(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f64_mul:
-            fp[pc[1]] = f64_mul(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_mul_ri:
-            fp[pc[1]] = f64_mul(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f64_div:
-            fp[pc[1]] = f64_div(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_div_ri:
-            fp[pc[1]] = f64_div(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f64_min:
-            fp[pc[1]] = f64_min(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_min_ri:
-            fp[pc[1]] = f64_min(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f64_max:
-            fp[pc[1]] = f64_max(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_max_ri:
-            fp[pc[1]] = f64_max(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_f64_copysign:
-            fp[pc[1]] = f64_copysign(fp[pc[2]], fp[pc[3]])
-            pc += 4
-        elif op == OP_f64_copysign_ri:
-            fp[pc[1]] = f64_copysign(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
-            pc += 5
-        elif op == OP_i32_wrap_i64:
-            fp[pc[1]] = i32_wrap_i64(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_trunc_f32_s:
-            trap = i32_trunc_f32_s(&fp[pc[1]], fp[pc[2]])
-            if trap: break
-            pc += 3
-        elif op == OP_i32_trunc_f32_u:
-            trap = i32_trunc_f32_u(&fp[pc[1]], fp[pc[2]])
-            if trap: break
-            pc += 3
-        elif op == OP_i32_trunc_f64_s:
-            trap = i32_trunc_f64_s(&fp[pc[1]], fp[pc[2]])
-            if trap: break
-            pc += 3
-        elif op == OP_i32_trunc_f64_u:
-            trap = i32_trunc_f64_u(&fp[pc[1]], fp[pc[2]])
-            if trap: break
-            pc += 3
-        elif op == OP_i64_extend_i32_s:
-            fp[pc[1]] = i64_extend_i32_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_extend_i32_u:
-            fp[pc[1]] = i64_extend_i32_u(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_trunc_f32_s:
-            trap = i64_trunc_f32_s(&fp[pc[1]], fp[pc[2]])
-            if trap: break
-            pc += 3
-        elif op == OP_i64_trunc_f32_u:
-            trap = i64_trunc_f32_u(&fp[pc[1]], fp[pc[2]])
-            if trap: break
-            pc += 3
-        elif op == OP_i64_trunc_f64_s:
-            trap = i64_trunc_f64_s(&fp[pc[1]], fp[pc[2]])
-            if trap: break
-            pc += 3
-        elif op == OP_i64_trunc_f64_u:
-            trap = i64_trunc_f64_u(&fp[pc[1]], fp[pc[2]])
-            if trap: break
-            pc += 3
-        elif op == OP_f32_convert_i32_s:
-            fp[pc[1]] = f32_convert_i32_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_convert_i32_u:
-            fp[pc[1]] = f32_convert_i32_u(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_convert_i64_s:
-            fp[pc[1]] = f32_convert_i64_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_convert_i64_u:
-            fp[pc[1]] = f32_convert_i64_u(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_demote_f64:
-            fp[pc[1]] = f32_demote_f64(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_convert_i32_s:
-            fp[pc[1]] = f64_convert_i32_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_convert_i32_u:
-            fp[pc[1]] = f64_convert_i32_u(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_convert_i64_s:
-            fp[pc[1]] = f64_convert_i64_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_convert_i64_u:
-            fp[pc[1]] = f64_convert_i64_u(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_promote_f32:
-            fp[pc[1]] = f64_promote_f32(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_reinterpret_f32:
-            fp[pc[1]] = i32_reinterpret_f32(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_reinterpret_f64:
-            fp[pc[1]] = i64_reinterpret_f64(fp[pc[2]])
-            pc += 3
-        elif op == OP_f32_reinterpret_i32:
-            fp[pc[1]] = f32_reinterpret_i32(fp[pc[2]])
-            pc += 3
-        elif op == OP_f64_reinterpret_i64:
-            fp[pc[1]] = f64_reinterpret_i64(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_extend8_s:
-            fp[pc[1]] = i32_extend8_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_extend16_s:
-            fp[pc[1]] = i32_extend16_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_extend8_s:
-            fp[pc[1]] = i64_extend8_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_extend16_s:
-            fp[pc[1]] = i64_extend16_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_extend32_s:
-            fp[pc[1]] = i64_extend32_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_trunc_sat_f32_s:
-            fp[pc[1]] = i32_trunc_sat_f32_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_trunc_sat_f32_u:
-            fp[pc[1]] = i32_trunc_sat_f32_u(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_trunc_sat_f64_s:
-            fp[pc[1]] = i32_trunc_sat_f64_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_i32_trunc_sat_f64_u:
-            fp[pc[1]] = i32_trunc_sat_f64_u(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_trunc_sat_f32_s:
-            fp[pc[1]] = i64_trunc_sat_f32_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_trunc_sat_f32_u:
-            fp[pc[1]] = i64_trunc_sat_f32_u(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_trunc_sat_f64_s:
-            fp[pc[1]] = i64_trunc_sat_f64_s(fp[pc[2]])
-            pc += 3
-        elif op == OP_i64_trunc_sat_f64_u:
-            fp[pc[1]] = i64_trunc_sat_f64_u(fp[pc[2]])
-            pc += 3
-        else:
-            # The SIMD ops run out of line (simd.pxi), so they do not crowd this loop's registers.
-            # (This test sits in the else: Cython makes the elif chain a C switch only while every
-            # test is `op == constant`.)
-            if op < OP_SIMD_FIRST:
+            elif op == OP_select:
+                fp[pc[1]] = fp[pc[3]] if <uint32_t>fp[pc[2]] != 0 else fp[pc[4]]
+                pc += 5
+            elif op == OP_select2:
+                if <uint32_t>fp[pc[2]] != 0:
+                    memcpy(&fp[pc[1]], &fp[pc[3]], 16)
+                else:
+                    memcpy(&fp[pc[1]], &fp[pc[4]], 16)
+                pc += 5
+            elif op == OP_copy2:
+                memcpy(&fp[pc[1]], &fp[pc[2]], 16)
+                pc += 3
+            elif op == OP_global_get:
+                fp[pc[1]] = inst.globals[pc[2]][0]
+                pc += 3
+            elif op == OP_global_set:
+                inst.globals[pc[1]][0] = fp[pc[2]]
+                pc += 3
+            elif op == OP_global_get2:
+                memcpy(&fp[pc[1]], inst.globals[pc[2]], 16)
+                pc += 3
+            elif op == OP_global_set2:
+                memcpy(inst.globals[pc[1]], &fp[pc[2]], 16)
+                pc += 3
+            elif op == OP_unreachable:
                 trap = TRAP_UNREACHABLE
                 break
-            next_pc = simd_step(pc, fp, mem, memsize)
-            if next_pc == NULL:
-                trap = TRAP_OOB_MEMORY
-                break
-            pc = next_pc
+            elif op == OP_memory_size:
+                fp[pc[1]] = memsize >> 16
+                pc += 2
+            elif op == OP_memory_grow:
+                r = mem_grow(inst.mem, <uint32_t>fp[pc[2]])
+                fp[pc[1]] = <uint32_t>r
+                mem = inst.mem.base
+                memsize = inst.mem.size
+                pc += 3
+            elif op == OP_memory_fill:
+                ea = <uint32_t>fp[pc[1]]
+                n = <uint32_t>fp[pc[3]]
+                if ea + n > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                memset(mem + ea, <uint8_t>fp[pc[2]], n)
+                pc += 4
+            elif op == OP_memory_copy:
+                ea = <uint32_t>fp[pc[1]]
+                eb = <uint32_t>fp[pc[2]]
+                n = <uint32_t>fp[pc[3]]
+                if ea + n > memsize or eb + n > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                memmove(mem + ea, mem + eb, n)
+                pc += 4
+            elif op == OP_memory_init:
+                seg = &inst.datas[pc[1]]
+                ea = <uint32_t>fp[pc[2]]
+                eb = <uint32_t>fp[pc[3]]
+                n = <uint32_t>fp[pc[4]]
+                if ea + n > memsize or eb + n > seg.n:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                memcpy(mem + ea, seg.bytes + eb, n)
+                pc += 5
+            elif op == OP_data_drop:
+                inst.datas[pc[1]].n = 0
+                pc += 2
+            elif op == OP_table_get:
+                tab = inst.tables[pc[2]]
+                i = <uint32_t>fp[pc[3]]
+                if i >= tab.size:
+                    trap = TRAP_OOB_TABLE
+                    break
+                fp[pc[1]] = tab.elems[i]
+                pc += 4
+            elif op == OP_table_set:
+                tab = inst.tables[pc[1]]
+                i = <uint32_t>fp[pc[2]]
+                if i >= tab.size:
+                    trap = TRAP_OOB_TABLE
+                    break
+                tab.elems[i] = fp[pc[3]]
+                pc += 4
+            elif op == OP_table_size:
+                fp[pc[1]] = inst.tables[pc[2]].size
+                pc += 3
+            elif op == OP_table_grow:
+                fp[pc[1]] = <uint32_t>table_grow(inst.tables[pc[2]], <uint32_t>fp[pc[4]], fp[pc[3]])
+                pc += 5
+            elif op == OP_table_fill:
+                tab = inst.tables[pc[1]]
+                ea = <uint32_t>fp[pc[2]]
+                n = <uint32_t>fp[pc[4]]
+                if ea + n > tab.size:
+                    trap = TRAP_OOB_TABLE
+                    break
+                for i in range(<uint32_t>n):
+                    tab.elems[ea + i] = fp[pc[3]]
+                pc += 5
+            elif op == OP_table_copy:
+                tab = inst.tables[pc[1]]
+                tab2 = inst.tables[pc[2]]
+                ea = <uint32_t>fp[pc[3]]
+                eb = <uint32_t>fp[pc[4]]
+                n = <uint32_t>fp[pc[5]]
+                if ea + n > tab.size or eb + n > tab2.size:
+                    trap = TRAP_OOB_TABLE
+                    break
+                memmove(tab.elems + ea, tab2.elems + eb, n * sizeof(uint64_t))
+                pc += 6
+            elif op == OP_table_init:
+                tab = inst.tables[pc[1]]
+                seg = &inst.elems[pc[2]]
+                ea = <uint32_t>fp[pc[3]]
+                eb = <uint32_t>fp[pc[4]]
+                n = <uint32_t>fp[pc[5]]
+                if ea + n > tab.size or eb + n > seg.n:
+                    trap = TRAP_OOB_TABLE
+                    break
+                memcpy(tab.elems + ea, seg.items + eb, n * sizeof(uint64_t))
+                pc += 6
+            elif op == OP_elem_drop:
+                inst.elems[pc[1]].n = 0
+                pc += 2
+            elif op == OP_ref_is_null:
+                fp[pc[1]] = 1 if fp[pc[2]] == 0 else 0
+                pc += 3
+            elif op == OP_ref_func:
+                fp[pc[1]] = <uint64_t>inst.funcs[pc[2]]
+                pc += 3
+            elif op == OP_i32_load:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load(mem + ea)
+                pc += 4
+            elif op == OP_i64_load:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load(mem + ea)
+                pc += 4
+            elif op == OP_f32_load:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = f32_load(mem + ea)
+                pc += 4
+            elif op == OP_f64_load:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = f64_load(mem + ea)
+                pc += 4
+            elif op == OP_i32_load8_s:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load8_s(mem + ea)
+                pc += 4
+            elif op == OP_i32_load8_u:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load8_u(mem + ea)
+                pc += 4
+            elif op == OP_i32_load16_s:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load16_s(mem + ea)
+                pc += 4
+            elif op == OP_i32_load16_u:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load16_u(mem + ea)
+                pc += 4
+            elif op == OP_i64_load8_s:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load8_s(mem + ea)
+                pc += 4
+            elif op == OP_i64_load8_u:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load8_u(mem + ea)
+                pc += 4
+            elif op == OP_i64_load16_s:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load16_s(mem + ea)
+                pc += 4
+            elif op == OP_i64_load16_u:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load16_u(mem + ea)
+                pc += 4
+            elif op == OP_i64_load32_s:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load32_s(mem + ea)
+                pc += 4
+            elif op == OP_i64_load32_u:
+                ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load32_u(mem + ea)
+                pc += 4
+            elif op == OP_i32_store:
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i64_store:
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_f32_store:
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                f32_store(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_f64_store:
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                f64_store(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i32_store8:
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store8(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i32_store16:
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store16(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i64_store8:
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store8(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i64_store16:
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store16(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i64_store32:
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store32(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i32_eqz:
+                fp[pc[1]] = i32_eqz(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_eq:
+                fp[pc[1]] = i32_eq(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_eq_ri:
+                fp[pc[1]] = i32_eq(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_br_i32_eq:
+                if i32_eq(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_eq_ri:
+                if i32_eq(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_eq_back:
+                if i32_eq(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i32_eq_ri_back:
+                if i32_eq(fp[pc[1]], <uint64_t>pc[2]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_i32_ne:
+                fp[pc[1]] = i32_ne(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_ne_ri:
+                fp[pc[1]] = i32_ne(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_br_i32_ne:
+                if i32_ne(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_ne_ri:
+                if i32_ne(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_ne_back:
+                if i32_ne(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i32_ne_ri_back:
+                if i32_ne(fp[pc[1]], <uint64_t>pc[2]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_i32_lt_s:
+                fp[pc[1]] = i32_lt_s(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_lt_s_ri:
+                fp[pc[1]] = i32_lt_s(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_br_i32_lt_s:
+                if i32_lt_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_lt_s_ri:
+                if i32_lt_s(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_lt_s_back:
+                if i32_lt_s(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i32_lt_s_ri_back:
+                if i32_lt_s(fp[pc[1]], <uint64_t>pc[2]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_i32_lt_u:
+                fp[pc[1]] = i32_lt_u(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_lt_u_ri:
+                fp[pc[1]] = i32_lt_u(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_br_i32_lt_u:
+                if i32_lt_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_lt_u_ri:
+                if i32_lt_u(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_lt_u_back:
+                if i32_lt_u(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i32_lt_u_ri_back:
+                if i32_lt_u(fp[pc[1]], <uint64_t>pc[2]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_i32_gt_s:
+                fp[pc[1]] = i32_gt_s(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_gt_s_ri:
+                fp[pc[1]] = i32_gt_s(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_br_i32_gt_s:
+                if i32_gt_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_gt_s_ri:
+                if i32_gt_s(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_gt_s_back:
+                if i32_gt_s(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i32_gt_s_ri_back:
+                if i32_gt_s(fp[pc[1]], <uint64_t>pc[2]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_i32_gt_u:
+                fp[pc[1]] = i32_gt_u(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_gt_u_ri:
+                fp[pc[1]] = i32_gt_u(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_br_i32_gt_u:
+                if i32_gt_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_gt_u_ri:
+                if i32_gt_u(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_gt_u_back:
+                if i32_gt_u(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i32_gt_u_ri_back:
+                if i32_gt_u(fp[pc[1]], <uint64_t>pc[2]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_i32_le_s:
+                fp[pc[1]] = i32_le_s(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_le_s_ri:
+                fp[pc[1]] = i32_le_s(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_br_i32_le_s:
+                if i32_le_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_le_s_ri:
+                if i32_le_s(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_le_s_back:
+                if i32_le_s(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i32_le_s_ri_back:
+                if i32_le_s(fp[pc[1]], <uint64_t>pc[2]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_i32_le_u:
+                fp[pc[1]] = i32_le_u(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_le_u_ri:
+                fp[pc[1]] = i32_le_u(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_br_i32_le_u:
+                if i32_le_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_le_u_ri:
+                if i32_le_u(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_le_u_back:
+                if i32_le_u(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i32_le_u_ri_back:
+                if i32_le_u(fp[pc[1]], <uint64_t>pc[2]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_i32_ge_s:
+                fp[pc[1]] = i32_ge_s(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_ge_s_ri:
+                fp[pc[1]] = i32_ge_s(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_br_i32_ge_s:
+                if i32_ge_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_ge_s_ri:
+                if i32_ge_s(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_ge_s_back:
+                if i32_ge_s(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i32_ge_s_ri_back:
+                if i32_ge_s(fp[pc[1]], <uint64_t>pc[2]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_i32_ge_u:
+                fp[pc[1]] = i32_ge_u(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_ge_u_ri:
+                fp[pc[1]] = i32_ge_u(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_br_i32_ge_u:
+                if i32_ge_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_ge_u_ri:
+                if i32_ge_u(fp[pc[1]], <uint64_t>pc[2]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i32_ge_u_back:
+                if i32_ge_u(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i32_ge_u_ri_back:
+                if i32_ge_u(fp[pc[1]], <uint64_t>pc[2]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_i64_eqz:
+                fp[pc[1]] = i64_eqz(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_eq:
+                fp[pc[1]] = i64_eq(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_eq_ri:
+                fp[pc[1]] = i64_eq(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_br_i64_eq:
+                if i64_eq(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i64_eq_ri:
+                if i64_eq(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
+                else: pc += 5
+            elif op == OP_br_i64_eq_back:
+                if i64_eq(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i64_eq_ri_back:
+                if i64_eq(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))):
+                    budget -= pc[5]
+                    pc = code + pc[4]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 6
+            elif op == OP_i64_ne:
+                fp[pc[1]] = i64_ne(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_ne_ri:
+                fp[pc[1]] = i64_ne(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_br_i64_ne:
+                if i64_ne(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i64_ne_ri:
+                if i64_ne(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
+                else: pc += 5
+            elif op == OP_br_i64_ne_back:
+                if i64_ne(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i64_ne_ri_back:
+                if i64_ne(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))):
+                    budget -= pc[5]
+                    pc = code + pc[4]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 6
+            elif op == OP_i64_lt_s:
+                fp[pc[1]] = i64_lt_s(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_lt_s_ri:
+                fp[pc[1]] = i64_lt_s(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_br_i64_lt_s:
+                if i64_lt_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i64_lt_s_ri:
+                if i64_lt_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
+                else: pc += 5
+            elif op == OP_br_i64_lt_s_back:
+                if i64_lt_s(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i64_lt_s_ri_back:
+                if i64_lt_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))):
+                    budget -= pc[5]
+                    pc = code + pc[4]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 6
+            elif op == OP_i64_lt_u:
+                fp[pc[1]] = i64_lt_u(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_lt_u_ri:
+                fp[pc[1]] = i64_lt_u(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_br_i64_lt_u:
+                if i64_lt_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i64_lt_u_ri:
+                if i64_lt_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
+                else: pc += 5
+            elif op == OP_br_i64_lt_u_back:
+                if i64_lt_u(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i64_lt_u_ri_back:
+                if i64_lt_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))):
+                    budget -= pc[5]
+                    pc = code + pc[4]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 6
+            elif op == OP_i64_gt_s:
+                fp[pc[1]] = i64_gt_s(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_gt_s_ri:
+                fp[pc[1]] = i64_gt_s(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_br_i64_gt_s:
+                if i64_gt_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i64_gt_s_ri:
+                if i64_gt_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
+                else: pc += 5
+            elif op == OP_br_i64_gt_s_back:
+                if i64_gt_s(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i64_gt_s_ri_back:
+                if i64_gt_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))):
+                    budget -= pc[5]
+                    pc = code + pc[4]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 6
+            elif op == OP_i64_gt_u:
+                fp[pc[1]] = i64_gt_u(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_gt_u_ri:
+                fp[pc[1]] = i64_gt_u(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_br_i64_gt_u:
+                if i64_gt_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i64_gt_u_ri:
+                if i64_gt_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
+                else: pc += 5
+            elif op == OP_br_i64_gt_u_back:
+                if i64_gt_u(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i64_gt_u_ri_back:
+                if i64_gt_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))):
+                    budget -= pc[5]
+                    pc = code + pc[4]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 6
+            elif op == OP_i64_le_s:
+                fp[pc[1]] = i64_le_s(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_le_s_ri:
+                fp[pc[1]] = i64_le_s(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_br_i64_le_s:
+                if i64_le_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i64_le_s_ri:
+                if i64_le_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
+                else: pc += 5
+            elif op == OP_br_i64_le_s_back:
+                if i64_le_s(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i64_le_s_ri_back:
+                if i64_le_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))):
+                    budget -= pc[5]
+                    pc = code + pc[4]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 6
+            elif op == OP_i64_le_u:
+                fp[pc[1]] = i64_le_u(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_le_u_ri:
+                fp[pc[1]] = i64_le_u(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_br_i64_le_u:
+                if i64_le_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i64_le_u_ri:
+                if i64_le_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
+                else: pc += 5
+            elif op == OP_br_i64_le_u_back:
+                if i64_le_u(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i64_le_u_ri_back:
+                if i64_le_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))):
+                    budget -= pc[5]
+                    pc = code + pc[4]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 6
+            elif op == OP_i64_ge_s:
+                fp[pc[1]] = i64_ge_s(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_ge_s_ri:
+                fp[pc[1]] = i64_ge_s(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_br_i64_ge_s:
+                if i64_ge_s(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i64_ge_s_ri:
+                if i64_ge_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
+                else: pc += 5
+            elif op == OP_br_i64_ge_s_back:
+                if i64_ge_s(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i64_ge_s_ri_back:
+                if i64_ge_s(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))):
+                    budget -= pc[5]
+                    pc = code + pc[4]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 6
+            elif op == OP_i64_ge_u:
+                fp[pc[1]] = i64_ge_u(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_ge_u_ri:
+                fp[pc[1]] = i64_ge_u(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_br_i64_ge_u:
+                if i64_ge_u(fp[pc[1]], fp[pc[2]]): pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_i64_ge_u_ri:
+                if i64_ge_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))): pc = code + pc[4]
+                else: pc += 5
+            elif op == OP_br_i64_ge_u_back:
+                if i64_ge_u(fp[pc[1]], fp[pc[2]]):
+                    budget -= pc[4]
+                    pc = code + pc[3]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 5
+            elif op == OP_br_i64_ge_u_ri_back:
+                if i64_ge_u(fp[pc[1]], (<uint64_t>pc[2] | (<uint64_t>pc[3] << 32))):
+                    budget -= pc[5]
+                    pc = code + pc[4]
+                    if budget < 0:
+                        trap = TRAP_POLL
+                        break
+                else: pc += 6
+            elif op == OP_f32_eq:
+                fp[pc[1]] = f32_eq(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_eq_ri:
+                fp[pc[1]] = f32_eq(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_ne:
+                fp[pc[1]] = f32_ne(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_ne_ri:
+                fp[pc[1]] = f32_ne(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_lt:
+                fp[pc[1]] = f32_lt(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_lt_ri:
+                fp[pc[1]] = f32_lt(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_gt:
+                fp[pc[1]] = f32_gt(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_gt_ri:
+                fp[pc[1]] = f32_gt(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_le:
+                fp[pc[1]] = f32_le(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_le_ri:
+                fp[pc[1]] = f32_le(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_ge:
+                fp[pc[1]] = f32_ge(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_ge_ri:
+                fp[pc[1]] = f32_ge(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f64_eq:
+                fp[pc[1]] = f64_eq(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_eq_ri:
+                fp[pc[1]] = f64_eq(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_ne:
+                fp[pc[1]] = f64_ne(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_ne_ri:
+                fp[pc[1]] = f64_ne(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_lt:
+                fp[pc[1]] = f64_lt(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_lt_ri:
+                fp[pc[1]] = f64_lt(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_gt:
+                fp[pc[1]] = f64_gt(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_gt_ri:
+                fp[pc[1]] = f64_gt(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_le:
+                fp[pc[1]] = f64_le(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_le_ri:
+                fp[pc[1]] = f64_le(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_ge:
+                fp[pc[1]] = f64_ge(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_ge_ri:
+                fp[pc[1]] = f64_ge(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i32_clz:
+                fp[pc[1]] = i32_clz(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_ctz:
+                fp[pc[1]] = i32_ctz(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_popcnt:
+                fp[pc[1]] = i32_popcnt(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_add:
+                fp[pc[1]] = i32_add(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_add_ri:
+                fp[pc[1]] = i32_add(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_sub:
+                fp[pc[1]] = i32_sub(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_sub_ri:
+                fp[pc[1]] = i32_sub(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_mul:
+                fp[pc[1]] = i32_mul(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_mul_ri:
+                fp[pc[1]] = i32_mul(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_div_s:
+                trap = i32_div_s(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
+                if trap: break
+                pc += 4
+            elif op == OP_i32_div_s_ri:
+                trap = i32_div_s(&fp[pc[1]], fp[pc[2]], <uint64_t>pc[3])
+                if trap: break
+                pc += 4
+            elif op == OP_i32_div_u:
+                trap = i32_div_u(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
+                if trap: break
+                pc += 4
+            elif op == OP_i32_div_u_ri:
+                trap = i32_div_u(&fp[pc[1]], fp[pc[2]], <uint64_t>pc[3])
+                if trap: break
+                pc += 4
+            elif op == OP_i32_rem_s:
+                trap = i32_rem_s(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
+                if trap: break
+                pc += 4
+            elif op == OP_i32_rem_s_ri:
+                trap = i32_rem_s(&fp[pc[1]], fp[pc[2]], <uint64_t>pc[3])
+                if trap: break
+                pc += 4
+            elif op == OP_i32_rem_u:
+                trap = i32_rem_u(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
+                if trap: break
+                pc += 4
+            elif op == OP_i32_rem_u_ri:
+                trap = i32_rem_u(&fp[pc[1]], fp[pc[2]], <uint64_t>pc[3])
+                if trap: break
+                pc += 4
+            elif op == OP_i32_and:
+                fp[pc[1]] = i32_and(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_and_ri:
+                fp[pc[1]] = i32_and(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_or:
+                fp[pc[1]] = i32_or(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_or_ri:
+                fp[pc[1]] = i32_or(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_xor:
+                fp[pc[1]] = i32_xor(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_xor_ri:
+                fp[pc[1]] = i32_xor(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_shl:
+                fp[pc[1]] = i32_shl(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_shl_ri:
+                fp[pc[1]] = i32_shl(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_shr_s:
+                fp[pc[1]] = i32_shr_s(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_shr_s_ri:
+                fp[pc[1]] = i32_shr_s(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_shr_u:
+                fp[pc[1]] = i32_shr_u(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_shr_u_ri:
+                fp[pc[1]] = i32_shr_u(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_rotl:
+                fp[pc[1]] = i32_rotl(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_rotl_ri:
+                fp[pc[1]] = i32_rotl(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_rotr:
+                fp[pc[1]] = i32_rotr(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i32_rotr_ri:
+                fp[pc[1]] = i32_rotr(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i64_clz:
+                fp[pc[1]] = i64_clz(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_ctz:
+                fp[pc[1]] = i64_ctz(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_popcnt:
+                fp[pc[1]] = i64_popcnt(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_add:
+                fp[pc[1]] = i64_add(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_add_ri:
+                fp[pc[1]] = i64_add(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_sub:
+                fp[pc[1]] = i64_sub(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_sub_ri:
+                fp[pc[1]] = i64_sub(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_mul:
+                fp[pc[1]] = i64_mul(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_mul_ri:
+                fp[pc[1]] = i64_mul(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_div_s:
+                trap = i64_div_s(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
+                if trap: break
+                pc += 4
+            elif op == OP_i64_div_s_ri:
+                trap = i64_div_s(&fp[pc[1]], fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                if trap: break
+                pc += 5
+            elif op == OP_i64_div_u:
+                trap = i64_div_u(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
+                if trap: break
+                pc += 4
+            elif op == OP_i64_div_u_ri:
+                trap = i64_div_u(&fp[pc[1]], fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                if trap: break
+                pc += 5
+            elif op == OP_i64_rem_s:
+                trap = i64_rem_s(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
+                if trap: break
+                pc += 4
+            elif op == OP_i64_rem_s_ri:
+                trap = i64_rem_s(&fp[pc[1]], fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                if trap: break
+                pc += 5
+            elif op == OP_i64_rem_u:
+                trap = i64_rem_u(&fp[pc[1]], fp[pc[2]], fp[pc[3]])
+                if trap: break
+                pc += 4
+            elif op == OP_i64_rem_u_ri:
+                trap = i64_rem_u(&fp[pc[1]], fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                if trap: break
+                pc += 5
+            elif op == OP_i64_and:
+                fp[pc[1]] = i64_and(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_and_ri:
+                fp[pc[1]] = i64_and(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_or:
+                fp[pc[1]] = i64_or(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_or_ri:
+                fp[pc[1]] = i64_or(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_xor:
+                fp[pc[1]] = i64_xor(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_xor_ri:
+                fp[pc[1]] = i64_xor(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_shl:
+                fp[pc[1]] = i64_shl(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_shl_ri:
+                fp[pc[1]] = i64_shl(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_shr_s:
+                fp[pc[1]] = i64_shr_s(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_shr_s_ri:
+                fp[pc[1]] = i64_shr_s(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_shr_u:
+                fp[pc[1]] = i64_shr_u(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_shr_u_ri:
+                fp[pc[1]] = i64_shr_u(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_rotl:
+                fp[pc[1]] = i64_rotl(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_rotl_ri:
+                fp[pc[1]] = i64_rotl(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_rotr:
+                fp[pc[1]] = i64_rotr(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_i64_rotr_ri:
+                fp[pc[1]] = i64_rotr(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f32_abs:
+                fp[pc[1]] = f32_abs(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_neg:
+                fp[pc[1]] = f32_neg(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_ceil:
+                fp[pc[1]] = f32_ceil(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_floor:
+                fp[pc[1]] = f32_floor(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_trunc:
+                fp[pc[1]] = f32_trunc(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_nearest:
+                fp[pc[1]] = f32_nearest(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_sqrt:
+                fp[pc[1]] = f32_sqrt(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_add:
+                fp[pc[1]] = f32_add(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_add_ri:
+                fp[pc[1]] = f32_add(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_sub:
+                fp[pc[1]] = f32_sub(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_sub_ri:
+                fp[pc[1]] = f32_sub(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_mul:
+                fp[pc[1]] = f32_mul(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_mul_ri:
+                fp[pc[1]] = f32_mul(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_div:
+                fp[pc[1]] = f32_div(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_div_ri:
+                fp[pc[1]] = f32_div(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_min:
+                fp[pc[1]] = f32_min(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_min_ri:
+                fp[pc[1]] = f32_min(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_max:
+                fp[pc[1]] = f32_max(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_max_ri:
+                fp[pc[1]] = f32_max(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_copysign:
+                fp[pc[1]] = f32_copysign(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f32_copysign_ri:
+                fp[pc[1]] = f32_copysign(fp[pc[2]], <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f64_abs:
+                fp[pc[1]] = f64_abs(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_neg:
+                fp[pc[1]] = f64_neg(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_ceil:
+                fp[pc[1]] = f64_ceil(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_floor:
+                fp[pc[1]] = f64_floor(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_trunc:
+                fp[pc[1]] = f64_trunc(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_nearest:
+                fp[pc[1]] = f64_nearest(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_sqrt:
+                fp[pc[1]] = f64_sqrt(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_add:
+                fp[pc[1]] = f64_add(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_add_ri:
+                fp[pc[1]] = f64_add(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_sub:
+                fp[pc[1]] = f64_sub(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_sub_ri:
+                fp[pc[1]] = f64_sub(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_mul:
+                fp[pc[1]] = f64_mul(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_mul_ri:
+                fp[pc[1]] = f64_mul(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_div:
+                fp[pc[1]] = f64_div(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_div_ri:
+                fp[pc[1]] = f64_div(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_min:
+                fp[pc[1]] = f64_min(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_min_ri:
+                fp[pc[1]] = f64_min(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_max:
+                fp[pc[1]] = f64_max(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_max_ri:
+                fp[pc[1]] = f64_max(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_copysign:
+                fp[pc[1]] = f64_copysign(fp[pc[2]], fp[pc[3]])
+                pc += 4
+            elif op == OP_f64_copysign_ri:
+                fp[pc[1]] = f64_copysign(fp[pc[2]], (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i32_wrap_i64:
+                fp[pc[1]] = i32_wrap_i64(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_trunc_f32_s:
+                trap = i32_trunc_f32_s(&fp[pc[1]], fp[pc[2]])
+                if trap: break
+                pc += 3
+            elif op == OP_i32_trunc_f32_u:
+                trap = i32_trunc_f32_u(&fp[pc[1]], fp[pc[2]])
+                if trap: break
+                pc += 3
+            elif op == OP_i32_trunc_f64_s:
+                trap = i32_trunc_f64_s(&fp[pc[1]], fp[pc[2]])
+                if trap: break
+                pc += 3
+            elif op == OP_i32_trunc_f64_u:
+                trap = i32_trunc_f64_u(&fp[pc[1]], fp[pc[2]])
+                if trap: break
+                pc += 3
+            elif op == OP_i64_extend_i32_s:
+                fp[pc[1]] = i64_extend_i32_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_extend_i32_u:
+                fp[pc[1]] = i64_extend_i32_u(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_trunc_f32_s:
+                trap = i64_trunc_f32_s(&fp[pc[1]], fp[pc[2]])
+                if trap: break
+                pc += 3
+            elif op == OP_i64_trunc_f32_u:
+                trap = i64_trunc_f32_u(&fp[pc[1]], fp[pc[2]])
+                if trap: break
+                pc += 3
+            elif op == OP_i64_trunc_f64_s:
+                trap = i64_trunc_f64_s(&fp[pc[1]], fp[pc[2]])
+                if trap: break
+                pc += 3
+            elif op == OP_i64_trunc_f64_u:
+                trap = i64_trunc_f64_u(&fp[pc[1]], fp[pc[2]])
+                if trap: break
+                pc += 3
+            elif op == OP_f32_convert_i32_s:
+                fp[pc[1]] = f32_convert_i32_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_convert_i32_u:
+                fp[pc[1]] = f32_convert_i32_u(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_convert_i64_s:
+                fp[pc[1]] = f32_convert_i64_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_convert_i64_u:
+                fp[pc[1]] = f32_convert_i64_u(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_demote_f64:
+                fp[pc[1]] = f32_demote_f64(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_convert_i32_s:
+                fp[pc[1]] = f64_convert_i32_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_convert_i32_u:
+                fp[pc[1]] = f64_convert_i32_u(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_convert_i64_s:
+                fp[pc[1]] = f64_convert_i64_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_convert_i64_u:
+                fp[pc[1]] = f64_convert_i64_u(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_promote_f32:
+                fp[pc[1]] = f64_promote_f32(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_reinterpret_f32:
+                fp[pc[1]] = i32_reinterpret_f32(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_reinterpret_f64:
+                fp[pc[1]] = i64_reinterpret_f64(fp[pc[2]])
+                pc += 3
+            elif op == OP_f32_reinterpret_i32:
+                fp[pc[1]] = f32_reinterpret_i32(fp[pc[2]])
+                pc += 3
+            elif op == OP_f64_reinterpret_i64:
+                fp[pc[1]] = f64_reinterpret_i64(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_extend8_s:
+                fp[pc[1]] = i32_extend8_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_extend16_s:
+                fp[pc[1]] = i32_extend16_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_extend8_s:
+                fp[pc[1]] = i64_extend8_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_extend16_s:
+                fp[pc[1]] = i64_extend16_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_extend32_s:
+                fp[pc[1]] = i64_extend32_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_trunc_sat_f32_s:
+                fp[pc[1]] = i32_trunc_sat_f32_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_trunc_sat_f32_u:
+                fp[pc[1]] = i32_trunc_sat_f32_u(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_trunc_sat_f64_s:
+                fp[pc[1]] = i32_trunc_sat_f64_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_i32_trunc_sat_f64_u:
+                fp[pc[1]] = i32_trunc_sat_f64_u(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_trunc_sat_f32_s:
+                fp[pc[1]] = i64_trunc_sat_f32_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_trunc_sat_f32_u:
+                fp[pc[1]] = i64_trunc_sat_f32_u(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_trunc_sat_f64_s:
+                fp[pc[1]] = i64_trunc_sat_f64_s(fp[pc[2]])
+                pc += 3
+            elif op == OP_i64_trunc_sat_f64_u:
+                fp[pc[1]] = i64_trunc_sat_f64_u(fp[pc[2]])
+                pc += 3
+            else:
+                # The SIMD ops run out of line (simd.pxi), so they do not crowd this loop's registers.
+                # (This test sits in the else: Cython makes the elif chain a C switch only while every
+                # test is `op == constant`.)
+                if op < OP_SIMD_FIRST:
+                    trap = TRAP_UNREACHABLE
+                    break
+                next_pc = simd_step(pc, fp, mem, memsize)
+                if next_pc == NULL:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                pc = next_pc
+        if trap != TRAP_POLL:
+            break
+        # The budget ran out at a backward branch or a call: settle fuel, check for interruption,
+        # the deadline and signals, then resume at pc (or stop with the trap poll() returns).
+        ctx.budget = budget
+        trap = poll(ctx)
+        budget = ctx.budget
+        if trap:
+            break
+    ctx.budget = budget
     if trap:
         ctx.trap_func = cur
         ctx.trap_depth = depth

@@ -68,6 +68,7 @@ cdef struct Ctrl:
     uint32_t target         # loop: code index of its start
     uint32_t fixups         # head of the chain of target words that want the end address
     uint32_t else_fixup     # if: the target word that wants the else address
+    uint32_t icount         # loop: instructions decoded before its start (for fuel costs)
 
 cdef inline int slot_size(uint8_t t) noexcept nogil:
     return 2 if t == T_V128 else 1
@@ -142,6 +143,9 @@ cdef class Lowerer:
     # ---- control stack ----
     cdef Ctrl* cs
     cdef int cn, ccap
+    cdef uint32_t icount         # instructions decoded in this body so far
+    cdef uint32_t flat           # ... of which outside every loop: the fuel cost of a call
+    cdef int loops               # loops open
     cdef bint emitting
     # br_table scratch
     cdef uint32_t* labels
@@ -536,11 +540,17 @@ cdef class Lowerer:
             dst += slot_size(self.vt[first + k])
         return False
 
+    cdef inline bint is_back(self, int l):
+        # A branch to a loop goes backward: the loop polls there (fuel, interruption).
+        return self.cs[self.cn - 1 - l].kind == C_LOOP
+
     cdef int emit_target(self, int l) except -1:
-        # The target word of a branch to label l.
+        # The target word of a branch to label l; for a backward branch also its fuel cost, the
+        # instructions from the loop's start to here.
         cdef Ctrl* c = &self.cs[self.cn - 1 - l]
         if c.kind == C_LOOP:
-            return self.emit(c.target)
+            self.emit(c.target)
+            return self.emit(self.icount - c.icount)
         self.emit(c.fixups)
         c.fixups = <uint32_t>(self.n - 1)
         return 0
@@ -585,7 +595,7 @@ cdef class Lowerer:
         for k in range(cnt):
             self.move_to(first + k, dst)
             dst += slot_size(self.vt[first + k])
-        self.start(OP_br)
+        self.start(OP_br_back if c.kind == C_LOOP else OP_br)
         return self.emit_target(l)
 
     cdef bint fusable(self, int i):
@@ -593,9 +603,10 @@ cdef class Lowerer:
         return (i >= 0 and self.vk[i] == K_SLOT and self.last_dst >= 0 and self.last_end == self.n
                 and self.code[self.last_dst] == self.canon(i))
 
-    cdef int emit_cond(self, int cond, bint negate) except -1:
+    cdef int emit_cond(self, int cond, bint negate, bint back) except -1:
         # Emit a conditional branch on entry `cond` (taken when cond != 0, or == 0 if negate),
-        # fusing a just-emitted compare or i32.eqz. The caller emits the target word.
+        # fusing a just-emitted compare or i32.eqz; `back` picks the polling variant of a
+        # backward branch. The caller emits the target word(s) (emit_target).
         cdef uint32_t op = self.last_op
         cdef Py_ssize_t k, s = self.last_start, e = self.last_end
         cdef uint32_t words[4]
@@ -606,14 +617,16 @@ cdef class Lowerer:
                 nw += 1
             self.n = s
             if op == OP_i32_eqz:
-                self.start(OP_br_nez if negate else OP_br_eqz)
+                op = OP_br_nez if negate else OP_br_eqz
             else:
-                self.start(I_BRNEG[op] if negate else I_BR[op])
+                op = I_BRNEG[op] if negate else I_BR[op]
+            self.start(I_BACK[op] if back else op)
             for k in range(nw):
                 self.emit(words[k])
             return 0
         cdef uint32_t sc = self.operand(cond)        # may emit: before the branch's words
-        self.start(OP_br_eqz if negate else OP_br_nez)
+        op = OP_br_eqz if negate else OP_br_nez
+        self.start(I_BACK[op] if back else op)
         return self.emit(sc)
 
     # ------------------------------------------------------------------ producers
@@ -634,7 +647,8 @@ cdef class Lowerer:
     def lower_function(self, int func_index, int type_index, list local_runs, bytes body,
                        Py_ssize_t offset):
         """Validate and lower one function body; returns (entry, nparams, nresults, nlocals,
-        nslots) in words/slots. Raises DecodeError or ValidationError (spec 3.3.10, 5.5.13)."""
+        nslots, cost) in words/slots, cost being the fuel a call charges (instructions outside
+        loops, at least 1). Raises DecodeError or ValidationError (spec 3.3.10, 5.5.13)."""
         cdef int i, k, total, np_, nr
         cdef uint32_t s
         cdef Py_ssize_t entry = self.n
@@ -669,6 +683,9 @@ cdef class Lowerer:
         self.vn = 0
         self.cn = 0
         self.max_pos = 0
+        self.icount = 0
+        self.flat = 0
+        self.loops = 0
         self.emitting = True
         self.last_dst = -1
         self.last_end = -1
@@ -680,7 +697,7 @@ cdef class Lowerer:
         cdef uint32_t nslots = self.nloc + self.max_pos
         if nslots < res_slots:
             nslots = res_slots
-        return (entry, param_slots, res_slots, self.nloc, nslots)
+        return (entry, param_slots, res_slots, self.nloc, nslots, max(self.flat, 1))
 
     def finish(self):
         """Hand the code over as a LoweredModule (the Lowerer is spent)."""
@@ -703,6 +720,9 @@ cdef class Lowerer:
                 self.malformed("unexpected end of section or function")
             b = self.p[self.pos]
             self.pos += 1
+            self.icount += 1
+            if self.loops == 0:
+                self.flat += 1
             if b == 0xFC:
                 x = self.u32()
                 if x >= 32:
@@ -831,6 +851,8 @@ cdef class Lowerer:
                     if self.pos != self.end:
                         self.malformed("section size mismatch")
                     return 0
+                if fr.kind == C_LOOP:
+                    self.loops -= 1
                 here = self.n
                 self.patch_chain(fr.fixups, <uint32_t>here)
                 if fr.else_fixup != NO_CHAIN:
@@ -1112,6 +1134,9 @@ cdef class Lowerer:
         self.push_ctrl(kind, ti)
         fr = &self.cs[self.cn - 1]
         fr.target = <uint32_t>self.n
+        if kind == C_LOOP:
+            fr.icount = self.icount
+            self.loops += 1
         if kind == C_IF and self.emitting:
             self.start(bop)
             for k in range(nw):
@@ -1150,10 +1175,10 @@ cdef class Lowerer:
         if self.cs[self.cn - 1 - l].kind == C_FUNC:
             self.prep_return(first, cnt)
         if not self.needs_copies(l, first, cnt):
-            self.emit_cond(c, False)
+            self.emit_cond(c, False, self.is_back(l))
             return self.emit_target(l)
         # not taken: skip the copies; taken: copy the values, then branch
-        self.emit_cond(c, True)
+        self.emit_cond(c, True, False)
         self.emit(NO_CHAIN)
         skip = self.n - 1
         self.emit_branch(l, first, cnt)
@@ -1199,7 +1224,7 @@ cdef class Lowerer:
                 self.emit(0)
             for k in range(nl + 1):
                 l = self.labels[k]
-                if self.needs_copies(l, first, arity):
+                if self.needs_copies(l, first, arity) or self.is_back(l):
                     self.code[table_at + k] = <uint32_t>self.n
                     self.place_label()
                     self.emit_branch(l, first, arity)

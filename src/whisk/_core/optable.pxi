@@ -7,7 +7,8 @@
 #   W_WIDTH  bytes accessed (loads/stores); W_COMM 1 if the operands may be swapped
 #   W_KNOWN  1 for every opcode in the table (0 = illegal opcode)
 # Per internal op: I_BR / I_BRNEG the fused compare-and-branch op taken when the compare
-#   holds / fails (rr and ri variants map to their own forms), 0 if none.
+#   holds / fails (rr and ri variants map to their own forms), 0 if none; I_BACK the
+#   polling variant of a conditional branch, for backward branches.
 
 # SIMD ops (kind 5): W_NP operand count, W_P2 third operand type, W_IMM immediate kind
 #   {'': 0, 'lane': 1, 'memarg': 2, 'memarg_lane': 3, 'v128': 4, 'shuffle': 5}, W_LANES the bound on a lane index.
@@ -27,6 +28,7 @@ cdef uint8_t W_IMM[544]
 cdef uint8_t W_LANES[544]
 cdef uint16_t I_BR[OP_COUNT]
 cdef uint16_t I_BRNEG[OP_COUNT]
+cdef uint16_t I_BACK[OP_COUNT]
 
 cdef void fill_optable() noexcept:
     memset(W_KIND, 0, sizeof(W_KIND)); memset(W_OP, 0, sizeof(W_OP)); memset(W_RI, 0, sizeof(W_RI))
@@ -34,7 +36,8 @@ cdef void fill_optable() noexcept:
     memset(W_WIDTH, 0, sizeof(W_WIDTH)); memset(W_COMM, 0, sizeof(W_COMM)); memset(W_KNOWN, 0, sizeof(W_KNOWN))
     memset(W_NP, 0, sizeof(W_NP)); memset(W_P2, 0, sizeof(W_P2)); memset(W_IMM, 0, sizeof(W_IMM))
     memset(W_LANES, 0, sizeof(W_LANES))
-    memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG))
+    memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG)); memset(I_BACK, 0, sizeof(I_BACK))
+    I_BACK[OP_br_nez] = OP_br_nez_back; I_BACK[OP_br_eqz] = OP_br_eqz_back
     W_KNOWN[0] = 1  # unreachable
     W_KNOWN[1] = 1  # nop
     W_KNOWN[2] = 1  # block
@@ -499,88 +502,88 @@ cdef void fill_optable() noexcept:
     W_KIND[70] = 2; W_OP[70] = OP_i32_eq; W_P0[70] = 127; W_P1[70] = 127; W_R[70] = 127; W_WIDTH[70] = 0
     W_RI[70] = OP_i32_eq_ri
     W_COMM[70] = 1
-    I_BR[OP_i32_eq] = OP_br_i32_eq; I_BRNEG[OP_i32_eq] = OP_br_i32_ne
-    I_BR[OP_i32_eq_ri] = OP_br_i32_eq_ri; I_BRNEG[OP_i32_eq_ri] = OP_br_i32_ne_ri
+    I_BR[OP_i32_eq] = OP_br_i32_eq; I_BRNEG[OP_i32_eq] = OP_br_i32_ne; I_BACK[OP_br_i32_eq] = OP_br_i32_eq_back
+    I_BR[OP_i32_eq_ri] = OP_br_i32_eq_ri; I_BRNEG[OP_i32_eq_ri] = OP_br_i32_ne_ri; I_BACK[OP_br_i32_eq_ri] = OP_br_i32_eq_ri_back
     W_KIND[71] = 2; W_OP[71] = OP_i32_ne; W_P0[71] = 127; W_P1[71] = 127; W_R[71] = 127; W_WIDTH[71] = 0
     W_RI[71] = OP_i32_ne_ri
     W_COMM[71] = 1
-    I_BR[OP_i32_ne] = OP_br_i32_ne; I_BRNEG[OP_i32_ne] = OP_br_i32_eq
-    I_BR[OP_i32_ne_ri] = OP_br_i32_ne_ri; I_BRNEG[OP_i32_ne_ri] = OP_br_i32_eq_ri
+    I_BR[OP_i32_ne] = OP_br_i32_ne; I_BRNEG[OP_i32_ne] = OP_br_i32_eq; I_BACK[OP_br_i32_ne] = OP_br_i32_ne_back
+    I_BR[OP_i32_ne_ri] = OP_br_i32_ne_ri; I_BRNEG[OP_i32_ne_ri] = OP_br_i32_eq_ri; I_BACK[OP_br_i32_ne_ri] = OP_br_i32_ne_ri_back
     W_KIND[72] = 2; W_OP[72] = OP_i32_lt_s; W_P0[72] = 127; W_P1[72] = 127; W_R[72] = 127; W_WIDTH[72] = 0
     W_RI[72] = OP_i32_lt_s_ri
-    I_BR[OP_i32_lt_s] = OP_br_i32_lt_s; I_BRNEG[OP_i32_lt_s] = OP_br_i32_ge_s
-    I_BR[OP_i32_lt_s_ri] = OP_br_i32_lt_s_ri; I_BRNEG[OP_i32_lt_s_ri] = OP_br_i32_ge_s_ri
+    I_BR[OP_i32_lt_s] = OP_br_i32_lt_s; I_BRNEG[OP_i32_lt_s] = OP_br_i32_ge_s; I_BACK[OP_br_i32_lt_s] = OP_br_i32_lt_s_back
+    I_BR[OP_i32_lt_s_ri] = OP_br_i32_lt_s_ri; I_BRNEG[OP_i32_lt_s_ri] = OP_br_i32_ge_s_ri; I_BACK[OP_br_i32_lt_s_ri] = OP_br_i32_lt_s_ri_back
     W_KIND[73] = 2; W_OP[73] = OP_i32_lt_u; W_P0[73] = 127; W_P1[73] = 127; W_R[73] = 127; W_WIDTH[73] = 0
     W_RI[73] = OP_i32_lt_u_ri
-    I_BR[OP_i32_lt_u] = OP_br_i32_lt_u; I_BRNEG[OP_i32_lt_u] = OP_br_i32_ge_u
-    I_BR[OP_i32_lt_u_ri] = OP_br_i32_lt_u_ri; I_BRNEG[OP_i32_lt_u_ri] = OP_br_i32_ge_u_ri
+    I_BR[OP_i32_lt_u] = OP_br_i32_lt_u; I_BRNEG[OP_i32_lt_u] = OP_br_i32_ge_u; I_BACK[OP_br_i32_lt_u] = OP_br_i32_lt_u_back
+    I_BR[OP_i32_lt_u_ri] = OP_br_i32_lt_u_ri; I_BRNEG[OP_i32_lt_u_ri] = OP_br_i32_ge_u_ri; I_BACK[OP_br_i32_lt_u_ri] = OP_br_i32_lt_u_ri_back
     W_KIND[74] = 2; W_OP[74] = OP_i32_gt_s; W_P0[74] = 127; W_P1[74] = 127; W_R[74] = 127; W_WIDTH[74] = 0
     W_RI[74] = OP_i32_gt_s_ri
-    I_BR[OP_i32_gt_s] = OP_br_i32_gt_s; I_BRNEG[OP_i32_gt_s] = OP_br_i32_le_s
-    I_BR[OP_i32_gt_s_ri] = OP_br_i32_gt_s_ri; I_BRNEG[OP_i32_gt_s_ri] = OP_br_i32_le_s_ri
+    I_BR[OP_i32_gt_s] = OP_br_i32_gt_s; I_BRNEG[OP_i32_gt_s] = OP_br_i32_le_s; I_BACK[OP_br_i32_gt_s] = OP_br_i32_gt_s_back
+    I_BR[OP_i32_gt_s_ri] = OP_br_i32_gt_s_ri; I_BRNEG[OP_i32_gt_s_ri] = OP_br_i32_le_s_ri; I_BACK[OP_br_i32_gt_s_ri] = OP_br_i32_gt_s_ri_back
     W_KIND[75] = 2; W_OP[75] = OP_i32_gt_u; W_P0[75] = 127; W_P1[75] = 127; W_R[75] = 127; W_WIDTH[75] = 0
     W_RI[75] = OP_i32_gt_u_ri
-    I_BR[OP_i32_gt_u] = OP_br_i32_gt_u; I_BRNEG[OP_i32_gt_u] = OP_br_i32_le_u
-    I_BR[OP_i32_gt_u_ri] = OP_br_i32_gt_u_ri; I_BRNEG[OP_i32_gt_u_ri] = OP_br_i32_le_u_ri
+    I_BR[OP_i32_gt_u] = OP_br_i32_gt_u; I_BRNEG[OP_i32_gt_u] = OP_br_i32_le_u; I_BACK[OP_br_i32_gt_u] = OP_br_i32_gt_u_back
+    I_BR[OP_i32_gt_u_ri] = OP_br_i32_gt_u_ri; I_BRNEG[OP_i32_gt_u_ri] = OP_br_i32_le_u_ri; I_BACK[OP_br_i32_gt_u_ri] = OP_br_i32_gt_u_ri_back
     W_KIND[76] = 2; W_OP[76] = OP_i32_le_s; W_P0[76] = 127; W_P1[76] = 127; W_R[76] = 127; W_WIDTH[76] = 0
     W_RI[76] = OP_i32_le_s_ri
-    I_BR[OP_i32_le_s] = OP_br_i32_le_s; I_BRNEG[OP_i32_le_s] = OP_br_i32_gt_s
-    I_BR[OP_i32_le_s_ri] = OP_br_i32_le_s_ri; I_BRNEG[OP_i32_le_s_ri] = OP_br_i32_gt_s_ri
+    I_BR[OP_i32_le_s] = OP_br_i32_le_s; I_BRNEG[OP_i32_le_s] = OP_br_i32_gt_s; I_BACK[OP_br_i32_le_s] = OP_br_i32_le_s_back
+    I_BR[OP_i32_le_s_ri] = OP_br_i32_le_s_ri; I_BRNEG[OP_i32_le_s_ri] = OP_br_i32_gt_s_ri; I_BACK[OP_br_i32_le_s_ri] = OP_br_i32_le_s_ri_back
     W_KIND[77] = 2; W_OP[77] = OP_i32_le_u; W_P0[77] = 127; W_P1[77] = 127; W_R[77] = 127; W_WIDTH[77] = 0
     W_RI[77] = OP_i32_le_u_ri
-    I_BR[OP_i32_le_u] = OP_br_i32_le_u; I_BRNEG[OP_i32_le_u] = OP_br_i32_gt_u
-    I_BR[OP_i32_le_u_ri] = OP_br_i32_le_u_ri; I_BRNEG[OP_i32_le_u_ri] = OP_br_i32_gt_u_ri
+    I_BR[OP_i32_le_u] = OP_br_i32_le_u; I_BRNEG[OP_i32_le_u] = OP_br_i32_gt_u; I_BACK[OP_br_i32_le_u] = OP_br_i32_le_u_back
+    I_BR[OP_i32_le_u_ri] = OP_br_i32_le_u_ri; I_BRNEG[OP_i32_le_u_ri] = OP_br_i32_gt_u_ri; I_BACK[OP_br_i32_le_u_ri] = OP_br_i32_le_u_ri_back
     W_KIND[78] = 2; W_OP[78] = OP_i32_ge_s; W_P0[78] = 127; W_P1[78] = 127; W_R[78] = 127; W_WIDTH[78] = 0
     W_RI[78] = OP_i32_ge_s_ri
-    I_BR[OP_i32_ge_s] = OP_br_i32_ge_s; I_BRNEG[OP_i32_ge_s] = OP_br_i32_lt_s
-    I_BR[OP_i32_ge_s_ri] = OP_br_i32_ge_s_ri; I_BRNEG[OP_i32_ge_s_ri] = OP_br_i32_lt_s_ri
+    I_BR[OP_i32_ge_s] = OP_br_i32_ge_s; I_BRNEG[OP_i32_ge_s] = OP_br_i32_lt_s; I_BACK[OP_br_i32_ge_s] = OP_br_i32_ge_s_back
+    I_BR[OP_i32_ge_s_ri] = OP_br_i32_ge_s_ri; I_BRNEG[OP_i32_ge_s_ri] = OP_br_i32_lt_s_ri; I_BACK[OP_br_i32_ge_s_ri] = OP_br_i32_ge_s_ri_back
     W_KIND[79] = 2; W_OP[79] = OP_i32_ge_u; W_P0[79] = 127; W_P1[79] = 127; W_R[79] = 127; W_WIDTH[79] = 0
     W_RI[79] = OP_i32_ge_u_ri
-    I_BR[OP_i32_ge_u] = OP_br_i32_ge_u; I_BRNEG[OP_i32_ge_u] = OP_br_i32_lt_u
-    I_BR[OP_i32_ge_u_ri] = OP_br_i32_ge_u_ri; I_BRNEG[OP_i32_ge_u_ri] = OP_br_i32_lt_u_ri
+    I_BR[OP_i32_ge_u] = OP_br_i32_ge_u; I_BRNEG[OP_i32_ge_u] = OP_br_i32_lt_u; I_BACK[OP_br_i32_ge_u] = OP_br_i32_ge_u_back
+    I_BR[OP_i32_ge_u_ri] = OP_br_i32_ge_u_ri; I_BRNEG[OP_i32_ge_u_ri] = OP_br_i32_lt_u_ri; I_BACK[OP_br_i32_ge_u_ri] = OP_br_i32_ge_u_ri_back
     W_KIND[80] = 1; W_OP[80] = OP_i64_eqz; W_P0[80] = 126; W_P1[80] = 0; W_R[80] = 127; W_WIDTH[80] = 0
     W_KIND[81] = 2; W_OP[81] = OP_i64_eq; W_P0[81] = 126; W_P1[81] = 126; W_R[81] = 127; W_WIDTH[81] = 0
     W_RI[81] = OP_i64_eq_ri
     W_COMM[81] = 1
-    I_BR[OP_i64_eq] = OP_br_i64_eq; I_BRNEG[OP_i64_eq] = OP_br_i64_ne
-    I_BR[OP_i64_eq_ri] = OP_br_i64_eq_ri; I_BRNEG[OP_i64_eq_ri] = OP_br_i64_ne_ri
+    I_BR[OP_i64_eq] = OP_br_i64_eq; I_BRNEG[OP_i64_eq] = OP_br_i64_ne; I_BACK[OP_br_i64_eq] = OP_br_i64_eq_back
+    I_BR[OP_i64_eq_ri] = OP_br_i64_eq_ri; I_BRNEG[OP_i64_eq_ri] = OP_br_i64_ne_ri; I_BACK[OP_br_i64_eq_ri] = OP_br_i64_eq_ri_back
     W_KIND[82] = 2; W_OP[82] = OP_i64_ne; W_P0[82] = 126; W_P1[82] = 126; W_R[82] = 127; W_WIDTH[82] = 0
     W_RI[82] = OP_i64_ne_ri
     W_COMM[82] = 1
-    I_BR[OP_i64_ne] = OP_br_i64_ne; I_BRNEG[OP_i64_ne] = OP_br_i64_eq
-    I_BR[OP_i64_ne_ri] = OP_br_i64_ne_ri; I_BRNEG[OP_i64_ne_ri] = OP_br_i64_eq_ri
+    I_BR[OP_i64_ne] = OP_br_i64_ne; I_BRNEG[OP_i64_ne] = OP_br_i64_eq; I_BACK[OP_br_i64_ne] = OP_br_i64_ne_back
+    I_BR[OP_i64_ne_ri] = OP_br_i64_ne_ri; I_BRNEG[OP_i64_ne_ri] = OP_br_i64_eq_ri; I_BACK[OP_br_i64_ne_ri] = OP_br_i64_ne_ri_back
     W_KIND[83] = 2; W_OP[83] = OP_i64_lt_s; W_P0[83] = 126; W_P1[83] = 126; W_R[83] = 127; W_WIDTH[83] = 0
     W_RI[83] = OP_i64_lt_s_ri
-    I_BR[OP_i64_lt_s] = OP_br_i64_lt_s; I_BRNEG[OP_i64_lt_s] = OP_br_i64_ge_s
-    I_BR[OP_i64_lt_s_ri] = OP_br_i64_lt_s_ri; I_BRNEG[OP_i64_lt_s_ri] = OP_br_i64_ge_s_ri
+    I_BR[OP_i64_lt_s] = OP_br_i64_lt_s; I_BRNEG[OP_i64_lt_s] = OP_br_i64_ge_s; I_BACK[OP_br_i64_lt_s] = OP_br_i64_lt_s_back
+    I_BR[OP_i64_lt_s_ri] = OP_br_i64_lt_s_ri; I_BRNEG[OP_i64_lt_s_ri] = OP_br_i64_ge_s_ri; I_BACK[OP_br_i64_lt_s_ri] = OP_br_i64_lt_s_ri_back
     W_KIND[84] = 2; W_OP[84] = OP_i64_lt_u; W_P0[84] = 126; W_P1[84] = 126; W_R[84] = 127; W_WIDTH[84] = 0
     W_RI[84] = OP_i64_lt_u_ri
-    I_BR[OP_i64_lt_u] = OP_br_i64_lt_u; I_BRNEG[OP_i64_lt_u] = OP_br_i64_ge_u
-    I_BR[OP_i64_lt_u_ri] = OP_br_i64_lt_u_ri; I_BRNEG[OP_i64_lt_u_ri] = OP_br_i64_ge_u_ri
+    I_BR[OP_i64_lt_u] = OP_br_i64_lt_u; I_BRNEG[OP_i64_lt_u] = OP_br_i64_ge_u; I_BACK[OP_br_i64_lt_u] = OP_br_i64_lt_u_back
+    I_BR[OP_i64_lt_u_ri] = OP_br_i64_lt_u_ri; I_BRNEG[OP_i64_lt_u_ri] = OP_br_i64_ge_u_ri; I_BACK[OP_br_i64_lt_u_ri] = OP_br_i64_lt_u_ri_back
     W_KIND[85] = 2; W_OP[85] = OP_i64_gt_s; W_P0[85] = 126; W_P1[85] = 126; W_R[85] = 127; W_WIDTH[85] = 0
     W_RI[85] = OP_i64_gt_s_ri
-    I_BR[OP_i64_gt_s] = OP_br_i64_gt_s; I_BRNEG[OP_i64_gt_s] = OP_br_i64_le_s
-    I_BR[OP_i64_gt_s_ri] = OP_br_i64_gt_s_ri; I_BRNEG[OP_i64_gt_s_ri] = OP_br_i64_le_s_ri
+    I_BR[OP_i64_gt_s] = OP_br_i64_gt_s; I_BRNEG[OP_i64_gt_s] = OP_br_i64_le_s; I_BACK[OP_br_i64_gt_s] = OP_br_i64_gt_s_back
+    I_BR[OP_i64_gt_s_ri] = OP_br_i64_gt_s_ri; I_BRNEG[OP_i64_gt_s_ri] = OP_br_i64_le_s_ri; I_BACK[OP_br_i64_gt_s_ri] = OP_br_i64_gt_s_ri_back
     W_KIND[86] = 2; W_OP[86] = OP_i64_gt_u; W_P0[86] = 126; W_P1[86] = 126; W_R[86] = 127; W_WIDTH[86] = 0
     W_RI[86] = OP_i64_gt_u_ri
-    I_BR[OP_i64_gt_u] = OP_br_i64_gt_u; I_BRNEG[OP_i64_gt_u] = OP_br_i64_le_u
-    I_BR[OP_i64_gt_u_ri] = OP_br_i64_gt_u_ri; I_BRNEG[OP_i64_gt_u_ri] = OP_br_i64_le_u_ri
+    I_BR[OP_i64_gt_u] = OP_br_i64_gt_u; I_BRNEG[OP_i64_gt_u] = OP_br_i64_le_u; I_BACK[OP_br_i64_gt_u] = OP_br_i64_gt_u_back
+    I_BR[OP_i64_gt_u_ri] = OP_br_i64_gt_u_ri; I_BRNEG[OP_i64_gt_u_ri] = OP_br_i64_le_u_ri; I_BACK[OP_br_i64_gt_u_ri] = OP_br_i64_gt_u_ri_back
     W_KIND[87] = 2; W_OP[87] = OP_i64_le_s; W_P0[87] = 126; W_P1[87] = 126; W_R[87] = 127; W_WIDTH[87] = 0
     W_RI[87] = OP_i64_le_s_ri
-    I_BR[OP_i64_le_s] = OP_br_i64_le_s; I_BRNEG[OP_i64_le_s] = OP_br_i64_gt_s
-    I_BR[OP_i64_le_s_ri] = OP_br_i64_le_s_ri; I_BRNEG[OP_i64_le_s_ri] = OP_br_i64_gt_s_ri
+    I_BR[OP_i64_le_s] = OP_br_i64_le_s; I_BRNEG[OP_i64_le_s] = OP_br_i64_gt_s; I_BACK[OP_br_i64_le_s] = OP_br_i64_le_s_back
+    I_BR[OP_i64_le_s_ri] = OP_br_i64_le_s_ri; I_BRNEG[OP_i64_le_s_ri] = OP_br_i64_gt_s_ri; I_BACK[OP_br_i64_le_s_ri] = OP_br_i64_le_s_ri_back
     W_KIND[88] = 2; W_OP[88] = OP_i64_le_u; W_P0[88] = 126; W_P1[88] = 126; W_R[88] = 127; W_WIDTH[88] = 0
     W_RI[88] = OP_i64_le_u_ri
-    I_BR[OP_i64_le_u] = OP_br_i64_le_u; I_BRNEG[OP_i64_le_u] = OP_br_i64_gt_u
-    I_BR[OP_i64_le_u_ri] = OP_br_i64_le_u_ri; I_BRNEG[OP_i64_le_u_ri] = OP_br_i64_gt_u_ri
+    I_BR[OP_i64_le_u] = OP_br_i64_le_u; I_BRNEG[OP_i64_le_u] = OP_br_i64_gt_u; I_BACK[OP_br_i64_le_u] = OP_br_i64_le_u_back
+    I_BR[OP_i64_le_u_ri] = OP_br_i64_le_u_ri; I_BRNEG[OP_i64_le_u_ri] = OP_br_i64_gt_u_ri; I_BACK[OP_br_i64_le_u_ri] = OP_br_i64_le_u_ri_back
     W_KIND[89] = 2; W_OP[89] = OP_i64_ge_s; W_P0[89] = 126; W_P1[89] = 126; W_R[89] = 127; W_WIDTH[89] = 0
     W_RI[89] = OP_i64_ge_s_ri
-    I_BR[OP_i64_ge_s] = OP_br_i64_ge_s; I_BRNEG[OP_i64_ge_s] = OP_br_i64_lt_s
-    I_BR[OP_i64_ge_s_ri] = OP_br_i64_ge_s_ri; I_BRNEG[OP_i64_ge_s_ri] = OP_br_i64_lt_s_ri
+    I_BR[OP_i64_ge_s] = OP_br_i64_ge_s; I_BRNEG[OP_i64_ge_s] = OP_br_i64_lt_s; I_BACK[OP_br_i64_ge_s] = OP_br_i64_ge_s_back
+    I_BR[OP_i64_ge_s_ri] = OP_br_i64_ge_s_ri; I_BRNEG[OP_i64_ge_s_ri] = OP_br_i64_lt_s_ri; I_BACK[OP_br_i64_ge_s_ri] = OP_br_i64_ge_s_ri_back
     W_KIND[90] = 2; W_OP[90] = OP_i64_ge_u; W_P0[90] = 126; W_P1[90] = 126; W_R[90] = 127; W_WIDTH[90] = 0
     W_RI[90] = OP_i64_ge_u_ri
-    I_BR[OP_i64_ge_u] = OP_br_i64_ge_u; I_BRNEG[OP_i64_ge_u] = OP_br_i64_lt_u
-    I_BR[OP_i64_ge_u_ri] = OP_br_i64_ge_u_ri; I_BRNEG[OP_i64_ge_u_ri] = OP_br_i64_lt_u_ri
+    I_BR[OP_i64_ge_u] = OP_br_i64_ge_u; I_BRNEG[OP_i64_ge_u] = OP_br_i64_lt_u; I_BACK[OP_br_i64_ge_u] = OP_br_i64_ge_u_back
+    I_BR[OP_i64_ge_u_ri] = OP_br_i64_ge_u_ri; I_BRNEG[OP_i64_ge_u_ri] = OP_br_i64_lt_u_ri; I_BACK[OP_br_i64_ge_u_ri] = OP_br_i64_ge_u_ri_back
     W_KIND[91] = 2; W_OP[91] = OP_f32_eq; W_P0[91] = 125; W_P1[91] = 125; W_R[91] = 127; W_WIDTH[91] = 0
     W_RI[91] = OP_f32_eq_ri
     W_KIND[92] = 2; W_OP[92] = OP_f32_ne; W_P0[92] = 125; W_P1[92] = 125; W_R[92] = 127; W_WIDTH[92] = 0

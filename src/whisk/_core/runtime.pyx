@@ -7,18 +7,29 @@ from libc.string cimport memset, memcpy, memmove
 from cpython.ref cimport PyObject
 from cpython.buffer cimport PyBUF_WRITABLE
 from cpython.pythread cimport PyThread_get_thread_ident
+from cpython.exc cimport PyErr_CheckSignals
 
 from whisk._core.code cimport *
 from whisk._core.ops cimport *
 from whisk._core.numeric cimport *
 from whisk._core.lower cimport LoweredModule
 
-from whisk.errors import Trap, Exhaustion
+import threading
+
+from whisk.errors import Trap, Exhaustion, Interrupted
 
 cdef extern from "vmem.h":
     void* whisk_reserve(uint64_t n) noexcept nogil
     int whisk_commit(void* base, uint64_t start, uint64_t stop) noexcept nogil
     void whisk_release(void* base, uint64_t n) noexcept nogil
+
+cdef extern from "mclock.h":
+    int64_t whisk_monotonic_ns() noexcept nogil
+
+cdef enum:
+    POLL_CHUNK = 1 << 20            # fuel units per grant (see Store below)
+    DEFAULT_MAX_DEPTH = 10000       # call depth limit without a Store's max_call_depth
+    SIGNAL_CHECK_NS = 20000000      # run Python's signal handlers at most every 20 ms
 
 cdef uint64_t PAGE = 65536
 cdef uint64_t MAX_PAGES = 65536
@@ -49,6 +60,7 @@ TRAP_MESSAGES = {
     TRAP_CALL_STACK: "call stack exhausted",
     TRAP_FUEL: "all fuel consumed",
     TRAP_INTERRUPT: "interrupted",
+    TRAP_TIMEOUT: "timeout",
 }
 
 # ---------------------------------------------------------------------------------- externref
@@ -159,8 +171,9 @@ cdef int64_t mem_grow(MemRec* m, uint32_t delta) noexcept nogil:
 
 
 cdef class Memory:
-    """A linear memory (spec 4.2.8): ``Memory(min_pages, max_pages=None)``, sizes in pages of
-    64 KiB.
+    """A linear memory (spec 4.2.8): ``Memory(min_pages, max_pages=None, limit_bytes=None)``,
+    sizes in pages of 64 KiB; ``limit_bytes`` (a Store's max_memory_bytes) caps growth below
+    the declared maximum (memory.grow past it returns -1).
 
     Supports the writable buffer protocol: ``memoryview(mem)`` is a zero-copy view of the
     current size in bytes, and ``numpy.frombuffer(mem, ...)`` works too. The memory never moves:
@@ -174,13 +187,18 @@ cdef class Memory:
     cdef Py_ssize_t _shape
     cdef Py_ssize_t _stride
 
-    def __cinit__(self, min_pages, max_pages=None):
+    def __cinit__(self, min_pages, max_pages=None, limit_bytes=None):
         if min_pages < 0 or min_pages > MAX_PAGES or (max_pages is not None and not 0 <= max_pages <= MAX_PAGES):
             raise ValueError("memory size must be at most 65536 pages (4GiB)")
         if max_pages is not None and max_pages < min_pages:
             raise ValueError("size minimum must not be greater than maximum")
         self.declared_max = max_pages
         self.rec.max_pages = MAX_PAGES if max_pages is None else max_pages
+        if limit_bytes is not None:
+            if min_pages * PAGE > limit_bytes:
+                raise MemoryError(f"memory minimum of {min_pages} pages exceeds the limit of "
+                                  f"{limit_bytes} bytes")
+            self.rec.max_pages = min(self.rec.max_pages, limit_bytes // PAGE)
         self.rec.reserved = max(self.rec.max_pages, 1) * PAGE
         self.rec.base = <uint8_t*>whisk_reserve(self.rec.reserved)
         if self.rec.base == NULL:
@@ -432,6 +450,19 @@ cdef class ExecStack:
     cdef object pending              # the exception a host function raised
     cdef long owner_thread
     cdef int active                  # nesting level of calls running on this stack
+    cdef uint32_t frames_cap         # frames allocated
+
+    cdef int set_depth_limit(self, uint32_t limit) except -1:
+        # The call depth limit of the next outermost call (a Store's max_call_depth).
+        cdef Frame* f
+        if limit > self.frames_cap:
+            f = <Frame*>realloc(self.ctx.frames, (limit + 1) * sizeof(Frame))
+            if f == NULL:
+                raise MemoryError()
+            self.ctx.frames = f
+            self.frames_cap = limit
+        self.ctx.max_depth = limit
+        return 0
 
     def __cinit__(self, size_t slots=1 << 20, uint32_t max_depth=10000):
         self.ctx.stack = <uint64_t*>malloc(slots * sizeof(uint64_t))
@@ -442,9 +473,12 @@ cdef class ExecStack:
         self.ctx.free = self.ctx.stack
         self.ctx.depth = 0
         self.ctx.max_depth = max_depth
-        self.ctx.fuel_enabled = 0
-        self.ctx.interrupt = 0
+        self.ctx.store = NULL
+        self.ctx.budget = self.ctx.granted = POLL_CHUNK
+        self.ctx.deadline = 0
+        self.ctx.check_signals = 0
         self.ctx.owner = <PyObject*>self
+        self.frames_cap = max_depth
         self.pending = None
         self.active = 0
 
@@ -466,6 +500,140 @@ cdef ExecStack current_stack():
         s = ExecStack()
         _thread_stacks[me] = s
     return s
+
+
+# ---------------------------------------------------------------------------------- store
+# Fuel units: one per wasm instruction, charged in advance per loop iteration (the instructions
+# from the loop's start to its backward branch) and per call (the callee's instructions outside
+# loops). The loop spends grants of at most POLL_CHUNK units; poll() runs between grants, so
+# interruption, timeouts and Ctrl-C are seen within about POLL_CHUNK instructions.
+
+cdef class Store:
+    """A store (spec 4.2.2): the instances, memories and functions that belong together, and the
+    limits they run under. ``whisk.Store(fuel=None, max_memory_bytes=None, max_call_depth=None)``
+
+    - ``fuel``: an instruction budget (int, or None for unlimited). Running guest code consumes
+      about one unit per wasm instruction; when it runs out, the call raises
+      ``whisk.Exhaustion("all fuel consumed")``. Read or assign ``store.fuel`` to refuel.
+    - ``max_memory_bytes``: no linear memory created in this store may grow past this many bytes
+      (a memory.grow beyond it returns -1; instantiating a larger minimum fails with LinkError).
+    - ``max_call_depth``: the wasm call depth limit (default 10,000 frames); deeper recursion
+      raises ``whisk.Exhaustion("call stack exhausted")``.
+
+    ``store.interrupt()`` (from any thread) stops guest code running in this store with
+    ``whisk.Interrupted("interrupted")``. Pass a store to ``whisk.Instance(..., store=...)``;
+    an instance made without one gets a store of its own (``instance.store``).
+    """
+    cdef StoreRec rec
+    cdef readonly object max_memory_bytes
+    cdef readonly object max_call_depth
+
+    def __cinit__(self, fuel=None, max_memory_bytes=None, max_call_depth=None):
+        self.rec.interrupt = 0
+        self.rec.fuel = -1
+        self.fuel = fuel
+        if max_memory_bytes is not None and max_memory_bytes < 0:
+            raise ValueError("max_memory_bytes must be >= 0")
+        if max_call_depth is not None and not 1 <= max_call_depth <= 1000000:
+            raise ValueError("max_call_depth must be in 1..1000000")
+        self.max_memory_bytes = max_memory_bytes
+        self.max_call_depth = max_call_depth
+
+    cdef StoreRec* ptr(self):
+        return &self.rec
+
+    @property
+    def fuel(self):
+        """Remaining fuel (int), or None when fuel is not metered."""
+        return None if self.rec.fuel < 0 else self.rec.fuel
+
+    @fuel.setter
+    def fuel(self, value):
+        if value is None:
+            self.rec.fuel = -1
+        elif value < 0:
+            raise ValueError("fuel must be >= 0 (or None for unlimited)")
+        else:
+            self.rec.fuel = min(int(value), (1 << 62))
+
+    def interrupt(self):
+        """Stop guest code running in this store (thread-safe; takes effect within about a
+        million instructions). If nothing runs, the next call is interrupted."""
+        self.rec.interrupt = 1
+
+    def __repr__(self):
+        return f"<whisk.Store fuel={self.fuel}>"
+
+
+cdef object _main_ident = threading.main_thread().ident
+
+
+cdef inline void settle(ExecCtx* ctx) noexcept nogil:
+    # Charge the store for the budget spent since the last grant.
+    cdef int64_t used = ctx.granted - ctx.budget
+    if ctx.store != NULL and ctx.store.fuel >= 0:
+        ctx.store.fuel = ctx.store.fuel - used if ctx.store.fuel > used else 0
+    ctx.granted = ctx.budget
+
+
+cdef inline void grant(ExecCtx* ctx) noexcept nogil:
+    cdef int64_t g = POLL_CHUNK
+    if ctx.store != NULL and 0 <= ctx.store.fuel < g:
+        g = ctx.store.fuel
+    ctx.budget = ctx.granted = g
+
+
+cdef int check_signals(ExecCtx* ctx) noexcept with gil:
+    # Run Python's signal handlers (the main thread only): Ctrl-C raises KeyboardInterrupt,
+    # which the call re-raises as the host-exception trap does.
+    cdef ExecStack st = <ExecStack>ctx.owner
+    try:
+        PyErr_CheckSignals()
+    except BaseException as e:
+        st.pending = e
+        return TRAP_HOST
+    return TRAP_NONE
+
+
+cdef int poll(ExecCtx* ctx) noexcept nogil:
+    """Between grants (the budget went negative): settle fuel, then stop for exhausted fuel,
+    an interrupt, a passed deadline or a Python signal, else grant a new budget."""
+    cdef int64_t now = 0
+    settle(ctx)
+    if ctx.store != NULL:
+        if ctx.store.fuel == 0:
+            return TRAP_FUEL
+        if ctx.store.interrupt:
+            ctx.store.interrupt = 0
+            return TRAP_INTERRUPT
+    if ctx.deadline != 0 or ctx.check_signals:
+        now = whisk_monotonic_ns()
+        if ctx.deadline != 0 and now >= ctx.deadline:
+            return TRAP_TIMEOUT
+        if ctx.check_signals and now >= ctx.next_signal_check:
+            ctx.next_signal_check = now + SIGNAL_CHECK_NS
+            if check_signals(ctx) != TRAP_NONE:
+                return TRAP_HOST
+    grant(ctx)
+    return TRAP_NONE
+
+
+cdef int begin_outermost(ExecStack st, StoreRec* store, object store_obj, object timeout) except -1:
+    # Set up polling for a call from Python that is not nested in guest code.
+    cdef ExecCtx* ctx = &st.ctx
+    cdef object depth = store_obj.max_call_depth if store_obj is not None else None
+    st.set_depth_limit(DEFAULT_MAX_DEPTH if depth is None else depth)
+    ctx.store = store
+    grant(ctx)
+    ctx.deadline = 0
+    if timeout is not None:
+        if timeout < 0:
+            raise ValueError("timeout must be >= 0 seconds")
+        ctx.deadline = whisk_monotonic_ns() + <int64_t>(timeout * 1e9) + 1
+        ctx.budget = ctx.granted = min(ctx.budget, 1 << 14)    # notice short deadlines soon
+    ctx.check_signals = 1 if PyThread_get_thread_ident() == _main_ident else 0
+    ctx.next_signal_check = 0
+    return 0
 
 
 # ---------------------------------------------------------------------------------- func
@@ -506,20 +674,20 @@ cdef class Func:
     cdef FuncRec* ptr(self):
         return &self.rec
 
-    def __call__(self, *args):
-        res = self.invoke(args, False)
+    def __call__(self, *args, timeout=None):
+        res = self.invoke(args, False, timeout)
         if len(res) == 0:
             return None
         if len(res) == 1:
             return res[0]
         return res
 
-    def call_bits(self, *args):
+    def call_bits(self, *args, timeout=None):
         """Call with numbers as unsigned ints holding their raw bits (exact NaN payloads);
         returns a tuple in the same form."""
-        return self.invoke(args, True)
+        return self.invoke(args, True, timeout)
 
-    cdef tuple invoke(self, tuple args, bint raw):
+    cdef tuple invoke(self, tuple args, bint raw, object timeout=None):
         cdef ExecStack st
         cdef ExecCtx* ctx
         cdef uint64_t* fp
@@ -540,8 +708,14 @@ cdef class Func:
         if self.rec.nlocals > self.rec.nparams:
             memset(fp + self.rec.nparams, 0, (self.rec.nlocals - self.rec.nparams) * sizeof(uint64_t))
         cdef uint32_t entry_depth = ctx.depth
+        cdef bint outermost = st.active == 0
+        cdef InstanceCore owner
+        if outermost:
+            owner = <InstanceCore>self.instance
+            begin_outermost(st, owner.ctx.store, owner.store, timeout)
         st.active += 1
         ctx.free = base + self.rec.nslots
+        ctx.budget -= self.rec.cost             # the call's own fuel, as a call from wasm pays it
         try:
             with nogil:
                 trap = execute(ctx, &self.rec, fp)
@@ -551,6 +725,9 @@ cdef class Func:
             st.active -= 1
             ctx.free = base
             ctx.depth = entry_depth
+            if outermost:
+                settle(ctx)
+                ctx.deadline = 0
         return read_results(self.rtypes, fp, raw)
 
     cdef tuple call_python(self, tuple args, bint raw):
@@ -649,6 +826,8 @@ cdef int raise_trap(ExecStack st, int trap, uint32_t entry_depth) except -1:
 
     if trap == TRAP_CALL_STACK or trap == TRAP_FUEL:
         raise Exhaustion(msg, frames)
+    if trap == TRAP_INTERRUPT or trap == TRAP_TIMEOUT:
+        raise Interrupted(msg, frames)
     raise Trap(msg, frames)
 
 
@@ -675,6 +854,7 @@ cdef class InstanceCore:
     cdef public list tables
     cdef public list globals
     cdef public object memory
+    cdef public object store
     cdef list data_keep
     cdef Py_ssize_t nelems, ndatas
 
@@ -694,13 +874,16 @@ cdef class InstanceCore:
         free(self.ctx.datas)
 
     def build(self, LoweredModule code, list types, list imported_funcs, list defined,
-              list tables, memory, list globals, list datas):
+              list tables, memory, list globals, list datas, Store store=None):
         """``types``: the module's FuncTypes; ``imported_funcs``: Func objects; ``defined``:
-        [(FuncType, (entry, nparams, nresults, nlocals, nslots))] per defined function;
+        [(FuncType, (entry, nparams, nresults, nlocals, nslots, cost))] per defined function;
         ``tables``/``globals``: Table/Global objects of the index spaces; ``memory``: Memory or
-        None; ``datas``: the bytes of each data segment. Returns the list of all Func objects."""
+        None; ``datas``: the bytes of each data segment; ``store``: the Store (None: a new one).
+        Returns the list of all Func objects."""
         cdef Py_ssize_t i, n
         cdef Func f
+        self.store = store if store is not None else Store()
+        self.ctx.store = (<Store>self.store).ptr()
         self.code = code
         self.ctx.code = code.code_ptr()
         self.funcs = list(imported_funcs)
@@ -708,7 +891,7 @@ cdef class InstanceCore:
             f = Func(ft)
             f.instance = self
             f.rec.inst = &self.ctx
-            f.rec.entry, f.rec.nparams, f.rec.nresults, f.rec.nlocals, f.rec.nslots = info
+            f.rec.entry, f.rec.nparams, f.rec.nresults, f.rec.nlocals, f.rec.nslots, f.rec.cost = info
             f.rec.index = len(imported_funcs) + i
             self.funcs.append(f)
         for i, f in enumerate(self.funcs):

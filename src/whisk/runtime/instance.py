@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from .._core.runtime import Func, Global, InstanceCore, Memory, Table
+from .._core.runtime import Func, Global, InstanceCore, Memory, Store, Table
 from ..binary import decode_module
 from ..binary.bodies import first_decode_error
 from ..errors import DecodeError, LinkError, ValidationError
@@ -177,17 +177,22 @@ def _match(imp, want: object, given: object) -> Extern:
 
 
 class Instance:
-    """A module instance (spec 4.5.4): ``Instance(module, imports=None)``.
+    """A module instance (spec 4.5.4): ``Instance(module, imports=None, *, store=None)``.
 
     ``imports`` maps module names to mappings of field names to Func, Table, Memory, Global or
     a plain Python callable (typed from the import declaration); an Instance's ``exports`` can
     be given as one such mapping. Raises LinkError listing every missing import, or naming the
     first import whose type does not match; Trap if a segment initialisation or the start
-    function traps.
+    function traps. ``store`` (a ``whisk.Store``) sets fuel, memory and call depth limits and is
+    what ``interrupt()`` stops; without one the instance gets a store of its own
+    (``instance.store``). A memory whose minimum exceeds the store's ``max_memory_bytes`` fails
+    with LinkError.
     """
 
-    def __init__(self, module: Module, imports: Mapping[str, Mapping[str, object]] | None = None):
+    def __init__(self, module: Module, imports: Mapping[str, Mapping[str, object]] | None = None,
+                 *, store: Store | None = None):
         m = module._struct
+        store = store if store is not None else Store()
         imports = imports or {}
         missing = []
         resolved: list[Extern] = []
@@ -210,7 +215,10 @@ class Instance:
             t.type = tt
             tables.append(t)
         for mt in m.mems:
-            mem = Memory(mt.limits.min, mt.limits.max)
+            try:
+                mem = Memory(mt.limits.min, mt.limits.max, store.max_memory_bytes)
+            except MemoryError as e:
+                raise LinkError(str(e)) from None
             mem.type = mt
             mems.append(mem)
         for g in m.globals:
@@ -220,7 +228,8 @@ class Instance:
         core = InstanceCore()
         defined = [(m.types[t], info) for t, info in zip(m.funcs, module._lowered.funcs)]
         all_funcs = core.build(module._lowered, m.types, funcs, defined, tables,
-                               mems[0] if mems else None, globals_, [d.data for d in m.datas])
+                               mems[0] if mems else None, globals_, [d.data for d in m.datas],
+                               store)
         for i, f in enumerate(all_funcs):
             if f.name is None and i in m.func_names:
                 f.name = m.func_names[i]
@@ -267,6 +276,15 @@ class Instance:
                 core.data_drop(i)
         if m.start is not None:
             all_funcs[m.start]()
+
+    @property
+    def store(self) -> Store:
+        """The Store this instance belongs to."""
+        return self._core.store
+
+    def interrupt(self) -> None:
+        """Stop guest code running in this instance's store (``Store.interrupt()``)."""
+        self._core.store.interrupt()
 
     def __repr__(self) -> str:
         return f"<whisk.Instance exports={list(self.exports)}>"
