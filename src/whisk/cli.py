@@ -71,8 +71,10 @@ def command(name: str, help: str, configure: Callable[[argparse.ArgumentParser],
     return register
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one subparser per registered command."""
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per registered command. With ``selected``, only
+    that command's arguments are configured (``wast`` imports the spec test runner, which
+    ``python -m whisk prog.wasm`` should not pay for at startup)."""
     parser = argparse.ArgumentParser(
         prog="whisk", description="whisk: a WebAssembly runtime for Python.",
         epilog="Without a COMMAND, 'run' is assumed: 'whisk prog.wasm' is 'whisk run prog.wasm'.")
@@ -80,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in COMMANDS.values():
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
-        cmd.configure(p)
+        if selected is None or selected == cmd.name:
+            cmd.configure(p)
         _add_verbose(p)
         p.set_defaults(handler=cmd.handler)
     return parser
@@ -107,9 +110,31 @@ def _configure_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST[::ro]]",
                    help="preopen the host directory HOST as GUEST (default: the same path); "
                         "with ::ro the guest cannot change anything under it (repeatable)")
+    p.add_argument("--fuel", type=int, metavar="N",
+                   help="stop the guest with a trap after about N wasm instructions")
+    p.add_argument("--timeout", type=parse_duration, metavar="DURATION",
+                   help="stop the guest after DURATION (e.g. 2s, 500ms, 1.5; seconds by default)")
     p.add_argument("module", metavar="MODULE", help="the .wasm file")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                    help="arguments for the guest (or for --invoke)")
+
+
+def parse_duration(text: str) -> float:
+    """``--timeout`` values in seconds: ``2``, ``1.5s``, ``500ms``, ``1m``."""
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0}
+    for suffix in ("ms", "s", "m"):
+        if text.endswith(suffix):
+            number, scale = text[:-len(suffix)], units[suffix]
+            break
+    else:
+        number, scale = text, 1.0
+    try:
+        value = float(number) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (e.g. 2s, 500ms)") from None
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: must be positive")
+    return value
 
 
 def parse_env(items: Sequence[str], host: Any = None) -> dict[str, str]:
@@ -197,13 +222,15 @@ def _exit_status(code: int) -> int:
 
 
 def _invoke(module_path: str, name: str, args: Sequence[str], env: dict[str, str],
-            preopens: dict[str, str]) -> int:
+            preopens: dict[str, str], fuel: int | None = None, timeout: float | None = None) -> int:
+    from ._core.runtime import Store
     from .run import instantiate_wasi, load_module
     from .wasi import WasiConfig
 
     module, filename = load_module(module_path)
     instance, wasi = instantiate_wasi(
-        module, WasiConfig(argv=(filename or module_path, *args), env=env, preopens=preopens))
+        module, WasiConfig(argv=(filename or module_path, *args), env=env, preopens=preopens),
+        Store(fuel=fuel))
     with wasi:
         exports = instance.exports
         try:
@@ -221,7 +248,7 @@ def _invoke(module_path: str, name: str, args: Sequence[str], env: dict[str, str
         try:
             if name != "_initialize" and "_initialize" in exports:
                 exports["_initialize"]()     # a WASI reactor's constructor
-            out = func(*values)
+            out = func(*values, timeout=timeout)
         except Exit as exc:
             return exc.code
         if out is None:
@@ -258,10 +285,12 @@ def cmd_run(ns: argparse.Namespace) -> int:
     env = parse_env(ns.env)
     preopens = parse_dirs(ns.dir)
     args = list(ns.args)
+    if ns.fuel is not None and ns.fuel < 0:
+        raise CliError("--fuel must be >= 0")
     if ns.invoke is not None:
-        code = _invoke(ns.module, ns.invoke, args, env, preopens)
+        code = _invoke(ns.module, ns.invoke, args, env, preopens, ns.fuel, ns.timeout)
     else:
-        code = run(ns.module, args, env=env, preopens=preopens)
+        code = run(ns.module, args, env=env, preopens=preopens, fuel=ns.fuel, timeout=ns.timeout)
     return _exit_status(code)
 
 
@@ -356,7 +385,7 @@ def _report(exc: BaseException, verbose: bool, internal: bool = False) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser("run")
     lead = 0                                 # leading -v/--verbose go before the command name
     while lead < len(argv) and argv[lead] in ("-v", "--verbose"):
         lead += 1
@@ -366,6 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if argv[lead] not in COMMANDS and argv[lead] not in ("-h", "--help"):
         argv.insert(lead, "run")
+    if argv[lead] in COMMANDS:
+        parser = build_parser(argv[lead])
     try:
         ns = parser.parse_args(argv)
     except SystemExit as exc:               # argparse: --help (0) or a usage error (2)
