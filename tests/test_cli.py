@@ -299,3 +299,24 @@ def test_wast_subcommand_runs_a_spec_script(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1
     assert "1 failed" in r.stdout
+
+
+def test_fuel_and_timeout_stop_the_guest():
+    code, _, err = whisk_cmd("--fuel", "1000", str(EXAMPLES / "hello.wasm"))
+    assert code == 134 and "all fuel consumed" in err
+    code, _, err = whisk_cmd("--timeout", "50ms", str(EXAMPLES / "sha256.wasm"), "100000000")
+    assert code == 134 and "timeout" in err
+    code, out, _ = whisk_cmd("--fuel", "100000000", "--timeout", "60s", str(EXAMPLES / "hello.wasm"))
+    assert code == 0 and out == "Hello, world!\n"
+
+
+@pytest.mark.parametrize("text, seconds", [("2", 2.0), ("1.5s", 1.5), ("500ms", 0.5), ("1m", 60.0)])
+def test_parse_duration(text, seconds):
+    assert cli.parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "fast", "-1s", "0", "infs"])
+def test_parse_duration_rejects(text):
+    import argparse
+    with pytest.raises(argparse.ArgumentTypeError):
+        cli.parse_duration(text)
