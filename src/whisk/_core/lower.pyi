@@ -2,8 +2,9 @@
 
 from collections.abc import Collection, Sequence
 
-#: One defined function's layout: (entry, nparams, nresults, nlocals, nslots) in words/slots.
-FuncLayout = tuple[int, int, int, int, int]
+#: One defined function's layout: (entry, nparams, nresults, nlocals, nslots, cost), in
+#: words/slots; cost is the fuel a call charges.
+FuncLayout = tuple[int, int, int, int, int, int]
 #: A function type as the lowerer takes it: (params, results), value type names.
 TypeSig = tuple[tuple[str, ...], tuple[str, ...]]
 

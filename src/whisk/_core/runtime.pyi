@@ -4,7 +4,7 @@ boundary between Python and wasm, and the dispatch loop."""
 from collections.abc import Callable
 from typing import Any, overload
 
-from whisk._core.lower import LoweredModule
+from whisk._core.lower import FuncLayout, LoweredModule
 from whisk.types import FuncType, GlobalType, MemoryType, TableType
 
 #: Trap code -> the spec's trap message.
@@ -17,7 +17,8 @@ class Memory:
     """A linear memory; supports the writable buffer protocol (``memoryview(mem)``)."""
 
     type: MemoryType | None
-    def __init__(self, min_pages: int, max_pages: int | None = None) -> None: ...
+    def __init__(self, min_pages: int, max_pages: int | None = None,
+                 limit_bytes: int | None = None) -> None: ...
     def __len__(self) -> int: ...
     @property
     def pages(self) -> int: ...
@@ -61,6 +62,19 @@ class Global:
     @property
     def value_bits(self) -> Any: ...
 
+class Store:
+    """Instances that belong together and their limits: fuel, memory size, call depth."""
+
+    max_memory_bytes: int | None
+    max_call_depth: int | None
+    def __init__(self, fuel: int | None = None, max_memory_bytes: int | None = None,
+                 max_call_depth: int | None = None) -> None: ...
+    @property
+    def fuel(self) -> int | None: ...
+    @fuel.setter
+    def fuel(self, value: int | None) -> None: ...
+    def interrupt(self) -> None: ...
+
 class ExecStack:
     """The value stack and call stack that guest code runs on."""
 
@@ -74,8 +88,8 @@ class Func:
     instance: InstanceCore | None
     name: str | None
     def __init__(self, functype: FuncType, callable: Callable[..., Any] | None = None) -> None: ...
-    def __call__(self, *args: Any) -> Any: ...
-    def call_bits(self, *args: Any) -> tuple[Any, ...]: ...
+    def __call__(self, *args: Any, timeout: float | None = None) -> Any: ...
+    def call_bits(self, *args: Any, timeout: float | None = None) -> tuple[Any, ...]: ...
 
 class InstanceCore:
     """The core's view of a module instance (built by ``whisk.runtime.instance``)."""
@@ -84,10 +98,11 @@ class InstanceCore:
     tables: list[Table]
     globals: list[Global]
     memory: Memory | None
+    store: Store
     def build(self, code: LoweredModule, types: list[FuncType], imported_funcs: list[Func],
-              defined: list[tuple[FuncType, tuple[int, int, int, int, int]]],
+              defined: list[tuple[FuncType, FuncLayout]],
               tables: list[Table], memory: Memory | None, globals: list[Global],
-              datas: list[bytes]) -> list[Func]: ...
+              datas: list[bytes], store: Store | None = None) -> list[Func]: ...
     def set_elems(self, segments: list[tuple[str, list[Any]]]) -> None: ...
     def table_init(self, table: int, seg: int, dst: int, src: int, n: int) -> None: ...
     def memory_init(self, seg: int, dst: int, src: int, n: int) -> None: ...
