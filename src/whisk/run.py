@@ -47,34 +47,17 @@ def check_wasi_imports(module: Any) -> None:
                 f"expected {FuncType(*sig)}, module declares {imp.type}")
 
 
-def _memory_export(instance: Any) -> Any:
-    exports = instance.exports
-    try:
-        memory = exports["memory"]
-    except (KeyError, LookupError):
-        return None
-    try:                                   # anything with a writable buffer will do
-        with memoryview(memory) as view:
-            if view.readonly:
-                return None
-    except TypeError:
-        return None
-    return memory
-
-
 def instantiate_wasi(module: Any, config: WasiConfig, store: Any = None) -> tuple[Any, WasiEnv]:
     """Instantiate ``module`` (in ``store``, a ``whisk.Store`` or None for a new one) with the
-    WASI imports of a new ``WasiEnv(config)`` bound to the instance's exported ``memory``.
-    Returns ``(instance, env)``; the caller closes ``env``."""
-    import whisk
+    WASI imports of a new ``WasiEnv(config)`` bound to the instance's exported ``memory``
+    (``whisk.Linker.define_wasi``). Returns ``(instance, env)``; the caller closes ``env``."""
+    from .runtime.linker import Linker
 
     check_wasi_imports(module)
-    env = WasiEnv(config)
+    linker = Linker(store)
+    env = linker.define_wasi(config)
     try:
-        instance = whisk.Instance(module, imports={WASI_MODULE: env.imports()}, store=store)
-        memory = _memory_export(instance)
-        if memory is not None:
-            env.bind(memory)
+        instance = linker.instantiate(module)
     except BaseException:
         env.close()
         raise

@@ -8,16 +8,17 @@ element and data segments in order, drops declarative ones, and runs the start f
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .._core.runtime import Func, Global, InstanceCore, Memory, Store, Table
 from ..binary import decode_module
 from ..binary.bodies import first_decode_error
 from ..errors import DecodeError, LinkError, ValidationError
-from ..module import Instr, ModuleStruct
+from ..module import Import, Instr, ModuleStruct
 from ..types import FuncType, GlobalType, MemoryType, TableType
 from ..validate.module import validate_module
+from .caller import Caller, host_func
 
 __all__ = ["Module", "Instance", "ImportType", "ExportType", "Exports"]
 
@@ -137,8 +138,10 @@ def _extern_desc(v: object) -> str:
     return type(v).__name__
 
 
-def _match(imp, want: object, given: object) -> Extern:
-    """Import matching (spec 4.5.2): the given extern against the declared type."""
+def _match(imp: Import, want: object, given: object, callers: list[Caller]) -> Extern:
+    """Import matching (spec 4.5.2): the given extern against the declared type. A Python
+    callable becomes a Func of the declared type (checked against its annotations, if any);
+    the Caller it takes, if any, is added to ``callers``."""
     where = f"{imp.module}.{imp.name}"
 
     def fail() -> LinkError:
@@ -151,8 +154,10 @@ def _match(imp, want: object, given: object) -> Extern:
                 raise fail()
             return given
         if callable(given) and not isinstance(given, (Table, Memory, Global)):
-            f = Func(want, given)
-            return f
+            func, caller = host_func(given, want, where)
+            if caller is not None:
+                callers.append(caller)
+            return func
         raise fail()
     if imp.kind == "table":
         if not isinstance(given, Table) or given.elem != want.elem:
@@ -180,9 +185,12 @@ class Instance:
     """A module instance (spec 4.5.4): ``Instance(module, imports=None, *, store=None)``.
 
     ``imports`` maps module names to mappings of field names to Func, Table, Memory, Global or
-    a plain Python callable (typed from the import declaration); an Instance's ``exports`` can
-    be given as one such mapping. Raises LinkError listing every missing import, or naming the
-    first import whose type does not match; Trap if a segment initialisation or the start
+    a Python callable: typed from the import declaration, or from its annotations
+    (``whisk.i32``, ...; checked against the declaration); one whose first parameter is
+    annotated ``whisk.Caller`` gets the calling instance's Caller. An Instance's ``exports``
+    can be given as one such mapping. ``whisk.Linker`` builds imports by name. Raises
+    LinkError listing every missing import, or naming the first import whose type does not
+    match; Trap if a segment initialisation or the start
     function traps. ``store`` (a ``whisk.Store``) sets fuel, memory and call depth limits and is
     what ``interrupt()`` stops; without one the instance gets a store of its own
     (``instance.store``). A memory whose minimum exceeds the store's ``max_memory_bytes`` fails
@@ -191,18 +199,24 @@ class Instance:
 
     def __init__(self, module: Module, imports: Mapping[str, Mapping[str, object]] | None = None,
                  *, store: Store | None = None):
+        self._init(module, imports, store, None)
+
+    def _init(self, module: Module, imports: Mapping[str, Mapping[str, object]] | None,
+              store: Store | None, ready: Callable[[Instance], None] | None) -> None:
+        # ``ready(self)`` runs once the exports exist, before segments and the start function
         m = module._struct
         store = store if store is not None else Store()
         imports = imports or {}
         missing = []
         resolved: list[Extern] = []
+        callers: list[Caller] = []
         for imp in m.imports:
             ns = imports.get(imp.module)
             if ns is None or imp.name not in ns:
                 missing.append(f"{imp.module}.{imp.name}")
                 continue
             want = m.types[imp.desc] if imp.kind == "func" else imp.desc
-            resolved.append(_match(imp, want, ns[imp.name]))
+            resolved.append(_match(imp, want, ns[imp.name], callers))
         if missing:
             raise LinkError("unknown import: " + ", ".join(missing))
         kinds = [imp.kind for imp in m.imports]
@@ -261,6 +275,10 @@ class Instance:
             exports[e.name] = spaces[e.kind][e.index]
         self.exports = Exports(exports)
         self.module = module
+        for caller in callers:
+            caller._bind(self)
+        if ready is not None:
+            ready(self)
         # segment initialisation (spec 4.5.4 steps 14-15), in order; a trap aborts
         for i, e in enumerate(m.elems):
             if e.mode == "active":
