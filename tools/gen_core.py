@@ -121,6 +121,8 @@ def gen_arms(regular, shapes) -> list[str]:
         br_<icompare>_back, br_<icompare>_ri_back: the same, then the fuel cost of the backward
                          branch (charged to the budget when taken; a negative budget polls)
         <load>           d a off          <store>      a b off  (a address, b value)
+        <load>_add       d a c off        <store>_add  a b c off  (the address is the i32 sum
+                         a + c, wrapping, as the i32.add_ri it replaces computed it)
 
     Trapping semantics (numeric.pxd functions returning a trap code) break out of the loop.
     """
@@ -161,18 +163,16 @@ def gen_arms(regular, shapes) -> list[str]:
                                               "        trap = TRAP_POLL",
                                               "        break",
                                               f"else: pc += {t + 2}"])
-        elif kind == K_LOAD:
-            arm(f, [f"ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]",
-                    f"if ea + {op.width} > memsize:",
-                    "    trap = TRAP_OOB_MEMORY",
-                    "    break",
-                    f"fp[pc[1]] = {f}(mem + ea)", "pc += 4"])
-        elif kind == K_STORE:
-            arm(f, [f"ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]",
-                    f"if ea + {op.width} > memsize:",
-                    "    trap = TRAP_OOB_MEMORY",
-                    "    break",
-                    f"{f}(mem + ea, fp[pc[2]])", "pc += 4"])
+        elif kind in (K_LOAD, K_STORE):
+            a, v = (2, 1) if kind == K_LOAD else (1, 2)
+            access = f"fp[pc[1]] = {f}(mem + ea)" if kind == K_LOAD else f"{f}(mem + ea, fp[pc[2]])"
+            for sfx, addr, size in (("", f"<uint32_t>fp[pc[{a}]]", 4),
+                                    ("_add", f"<uint32_t>(<uint32_t>fp[pc[{a}]] + pc[3])", 5)):
+                arm(f + sfx, [f"ea = <uint64_t>{addr} + pc[{size - 1}]",
+                              f"if ea + {op.width} > memsize:",
+                              "    trap = TRAP_OOB_MEMORY",
+                              "    break",
+                              access, f"pc += {size}"])
     return arms
 
 
@@ -180,6 +180,8 @@ def generated_names(regular) -> list[str]:
     names = []
     for op, kind in regular:
         names.append(op.ident)
+        if kind in (K_LOAD, K_STORE):
+            names.append(op.ident + "_add")
         if kind == K_BINARY:
             names.append(op.ident + "_ri")
             if is_int_compare(op):
@@ -303,6 +305,7 @@ def gen_optable(regular) -> str:
              "#   W_OP     internal op (operands in slots); W_RI: variant with an immediate right operand",
              "#   W_P0/W_P1/W_R  operand and result value types (binary codes, 0 = none)",
              "#   W_WIDTH  bytes accessed (loads/stores); W_COMM 1 if the operands may be swapped",
+             "#   W_ADD    loads/stores: the variant whose address is an i32.add_ri folded in",
              "#   W_KNOWN  1 for every opcode in the table (0 = illegal opcode)",
              "# Per internal op: I_BR / I_BRNEG the fused compare-and-branch op taken when the compare",
              "#   holds / fails (rr and ri variants map to their own forms), 0 if none; I_BACK the",
@@ -315,14 +318,14 @@ def gen_optable(regular) -> str:
              f"cdef uint8_t W_P0[{NWASM}]", f"cdef uint8_t W_P1[{NWASM}]", f"cdef uint8_t W_R[{NWASM}]",
              f"cdef uint8_t W_WIDTH[{NWASM}]", f"cdef uint8_t W_COMM[{NWASM}]", f"cdef uint8_t W_KNOWN[{NWASM}]",
              f"cdef uint8_t W_NP[{NWASM}]", f"cdef uint8_t W_P2[{NWASM}]", f"cdef uint8_t W_IMM[{NWASM}]",
-             f"cdef uint8_t W_LANES[{NWASM}]",
+             f"cdef uint8_t W_LANES[{NWASM}]", f"cdef uint16_t W_ADD[{NWASM}]",
              "cdef uint16_t I_BR[OP_COUNT]", "cdef uint16_t I_BRNEG[OP_COUNT]", "cdef uint16_t I_BACK[OP_COUNT]",
              "", "cdef void fill_optable() noexcept:",
              "    memset(W_KIND, 0, sizeof(W_KIND)); memset(W_OP, 0, sizeof(W_OP)); memset(W_RI, 0, sizeof(W_RI))",
              "    memset(W_P0, 0, sizeof(W_P0)); memset(W_P1, 0, sizeof(W_P1)); memset(W_R, 0, sizeof(W_R))",
              "    memset(W_WIDTH, 0, sizeof(W_WIDTH)); memset(W_COMM, 0, sizeof(W_COMM)); memset(W_KNOWN, 0, sizeof(W_KNOWN))",
              "    memset(W_NP, 0, sizeof(W_NP)); memset(W_P2, 0, sizeof(W_P2)); memset(W_IMM, 0, sizeof(W_IMM))",
-             "    memset(W_LANES, 0, sizeof(W_LANES))",
+             "    memset(W_LANES, 0, sizeof(W_LANES)); memset(W_ADD, 0, sizeof(W_ADD))",
              "    memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG)); memset(I_BACK, 0, sizeof(I_BACK))",
              "    I_BACK[OP_br_nez] = OP_br_nez_back; I_BACK[OP_br_eqz] = OP_br_eqz_back"]
     for op in OPS:
@@ -335,6 +338,8 @@ def gen_optable(regular) -> str:
         r = vt(op.results[0]) if op.results else 0
         lines.append(f"    W_KIND[{i}] = {kind}; W_OP[{i}] = OP_{op.ident}; W_P0[{i}] = {p0}; "
                      f"W_P1[{i}] = {p1}; W_R[{i}] = {r}; W_WIDTH[{i}] = {op.width}")
+        if kind in (K_LOAD, K_STORE):
+            lines.append(f"    W_ADD[{i}] = OP_{op.ident}_add")
         if kind == K_BINARY:
             lines.append(f"    W_RI[{i}] = OP_{op.ident}_ri")
             base = op.name.split(".")[1]

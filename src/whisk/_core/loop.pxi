@@ -311,6 +311,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load(mem + ea)
                 pc += 4
+            elif op == OP_i32_load_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load(mem + ea)
+                pc += 5
             elif op == OP_i64_load:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 8 > memsize:
@@ -318,6 +325,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load(mem + ea)
                 pc += 4
+            elif op == OP_i64_load_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load(mem + ea)
+                pc += 5
             elif op == OP_f32_load:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 4 > memsize:
@@ -325,6 +339,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = f32_load(mem + ea)
                 pc += 4
+            elif op == OP_f32_load_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = f32_load(mem + ea)
+                pc += 5
             elif op == OP_f64_load:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 8 > memsize:
@@ -332,6 +353,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = f64_load(mem + ea)
                 pc += 4
+            elif op == OP_f64_load_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = f64_load(mem + ea)
+                pc += 5
             elif op == OP_i32_load8_s:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 1 > memsize:
@@ -339,6 +367,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load8_s(mem + ea)
                 pc += 4
+            elif op == OP_i32_load8_s_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load8_s(mem + ea)
+                pc += 5
             elif op == OP_i32_load8_u:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 1 > memsize:
@@ -346,6 +381,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load8_u(mem + ea)
                 pc += 4
+            elif op == OP_i32_load8_u_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load8_u(mem + ea)
+                pc += 5
             elif op == OP_i32_load16_s:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 2 > memsize:
@@ -353,6 +395,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load16_s(mem + ea)
                 pc += 4
+            elif op == OP_i32_load16_s_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load16_s(mem + ea)
+                pc += 5
             elif op == OP_i32_load16_u:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 2 > memsize:
@@ -360,6 +409,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load16_u(mem + ea)
                 pc += 4
+            elif op == OP_i32_load16_u_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load16_u(mem + ea)
+                pc += 5
             elif op == OP_i64_load8_s:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 1 > memsize:
@@ -367,6 +423,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load8_s(mem + ea)
                 pc += 4
+            elif op == OP_i64_load8_s_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load8_s(mem + ea)
+                pc += 5
             elif op == OP_i64_load8_u:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 1 > memsize:
@@ -374,6 +437,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load8_u(mem + ea)
                 pc += 4
+            elif op == OP_i64_load8_u_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load8_u(mem + ea)
+                pc += 5
             elif op == OP_i64_load16_s:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 2 > memsize:
@@ -381,6 +451,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load16_s(mem + ea)
                 pc += 4
+            elif op == OP_i64_load16_s_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load16_s(mem + ea)
+                pc += 5
             elif op == OP_i64_load16_u:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 2 > memsize:
@@ -388,6 +465,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load16_u(mem + ea)
                 pc += 4
+            elif op == OP_i64_load16_u_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load16_u(mem + ea)
+                pc += 5
             elif op == OP_i64_load32_s:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 4 > memsize:
@@ -395,6 +479,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load32_s(mem + ea)
                 pc += 4
+            elif op == OP_i64_load32_s_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load32_s(mem + ea)
+                pc += 5
             elif op == OP_i64_load32_u:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 4 > memsize:
@@ -402,6 +493,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load32_u(mem + ea)
                 pc += 4
+            elif op == OP_i64_load32_u_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[2]] + pc[3]) + pc[4]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load32_u(mem + ea)
+                pc += 5
             elif op == OP_i32_store:
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
                 if ea + 4 > memsize:
@@ -409,6 +507,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i32_store(mem + ea, fp[pc[2]])
                 pc += 4
+            elif op == OP_i32_store_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[3]) + pc[4]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store(mem + ea, fp[pc[2]])
+                pc += 5
             elif op == OP_i64_store:
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
                 if ea + 8 > memsize:
@@ -416,6 +521,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i64_store(mem + ea, fp[pc[2]])
                 pc += 4
+            elif op == OP_i64_store_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[3]) + pc[4]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store(mem + ea, fp[pc[2]])
+                pc += 5
             elif op == OP_f32_store:
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
                 if ea + 4 > memsize:
@@ -423,6 +535,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 f32_store(mem + ea, fp[pc[2]])
                 pc += 4
+            elif op == OP_f32_store_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[3]) + pc[4]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                f32_store(mem + ea, fp[pc[2]])
+                pc += 5
             elif op == OP_f64_store:
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
                 if ea + 8 > memsize:
@@ -430,6 +549,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 f64_store(mem + ea, fp[pc[2]])
                 pc += 4
+            elif op == OP_f64_store_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[3]) + pc[4]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                f64_store(mem + ea, fp[pc[2]])
+                pc += 5
             elif op == OP_i32_store8:
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
                 if ea + 1 > memsize:
@@ -437,6 +563,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i32_store8(mem + ea, fp[pc[2]])
                 pc += 4
+            elif op == OP_i32_store8_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[3]) + pc[4]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store8(mem + ea, fp[pc[2]])
+                pc += 5
             elif op == OP_i32_store16:
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
                 if ea + 2 > memsize:
@@ -444,6 +577,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i32_store16(mem + ea, fp[pc[2]])
                 pc += 4
+            elif op == OP_i32_store16_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[3]) + pc[4]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store16(mem + ea, fp[pc[2]])
+                pc += 5
             elif op == OP_i64_store8:
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
                 if ea + 1 > memsize:
@@ -451,6 +591,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i64_store8(mem + ea, fp[pc[2]])
                 pc += 4
+            elif op == OP_i64_store8_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[3]) + pc[4]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store8(mem + ea, fp[pc[2]])
+                pc += 5
             elif op == OP_i64_store16:
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
                 if ea + 2 > memsize:
@@ -458,6 +605,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i64_store16(mem + ea, fp[pc[2]])
                 pc += 4
+            elif op == OP_i64_store16_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[3]) + pc[4]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store16(mem + ea, fp[pc[2]])
+                pc += 5
             elif op == OP_i64_store32:
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
                 if ea + 4 > memsize:
@@ -465,6 +619,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i64_store32(mem + ea, fp[pc[2]])
                 pc += 4
+            elif op == OP_i64_store32_add:
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[3]) + pc[4]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store32(mem + ea, fp[pc[2]])
+                pc += 5
             elif op == OP_i32_eqz:
                 fp[pc[1]] = i32_eqz(fp[pc[2]])
                 pc += 3

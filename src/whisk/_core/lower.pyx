@@ -603,6 +603,19 @@ cdef class Lowerer:
         return (i >= 0 and self.vk[i] == K_SLOT and self.last_dst >= 0 and self.last_end == self.n
                 and self.code[self.last_dst] == self.canon(i))
 
+    cdef bint take_add(self, int i, uint32_t* a, uint32_t* c):
+        # If entry i (a memory address about to be consumed) was produced by the i32.add_ri just
+        # emitted, remove that add and give its operand slot and constant: the access computes
+        # the wrapped sum itself, one dispatch instead of two.
+        cdef Py_ssize_t s = self.last_start
+        if not (self.fusable(i) and self.last_op == OP_i32_add_ri):
+            return False
+        a[0] = self.code[s + 2]
+        c[0] = self.code[s + 3]
+        self.n = s
+        self.last_dst = -1
+        return True
+
     cdef int emit_cond(self, int cond, bint negate, bint back) except -1:
         # Emit a conditional branch on entry `cond` (taken when cond != 0, or == 0 if negate),
         # fusing a just-emitted compare or i32.eqz; `back` picks the polling variant of a
@@ -779,9 +792,13 @@ cdef class Lowerer:
                 if kind == 3:
                     i = self.pop(T_I32)
                     if self.emitting:
-                        sa = self.operand(i)
-                        self.produce(W_OP[idx], W_R[idx])
-                        self.emit(sa)
+                        if self.take_add(i, &sa, &sc):          # address = a + c (i32.add_ri)
+                            self.produce(W_ADD[idx], W_R[idx])
+                            self.emit(sa); self.emit(sc)
+                        else:
+                            sa = self.operand(i)
+                            self.produce(W_OP[idx], W_R[idx])
+                            self.emit(sa)
                         self.emit(<uint32_t>y)
                         self.end_producer()
                     else:
@@ -790,9 +807,14 @@ cdef class Lowerer:
                     j = self.pop(W_P1[idx])
                     i = self.pop(T_I32)
                     if self.emitting:
-                        sa = self.operand(i)
-                        sb = self.operand(j)
-                        self.start(W_OP[idx]); self.emit(sa); self.emit(sb); self.emit(<uint32_t>y)
+                        if self.take_add(i, &sa, &sc):
+                            sb = self.operand(j)
+                            self.start(W_ADD[idx]); self.emit(sa); self.emit(sb); self.emit(sc)
+                        else:
+                            sa = self.operand(i)
+                            sb = self.operand(j)
+                            self.start(W_OP[idx]); self.emit(sa); self.emit(sb)
+                        self.emit(<uint32_t>y)
             elif b == 0x20:                                 # local.get
                 l = self.local_index()
                 self.push(self.ltype[l], K_LOCAL, self.lslot[l])
