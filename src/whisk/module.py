@@ -8,8 +8,9 @@ expressions (global initialisers, segment offsets, element items) are decoded in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from .types import FuncType, GlobalType, MemoryType, TableType
+from .types import ExternType, FuncType, GlobalType, MemoryType, TableType
 
 __all__ = [
     "Instr", "Import", "Export", "GlobalDef", "ElemSegment", "DataSegment", "Code", "ModuleStruct",
@@ -22,7 +23,9 @@ class Instr:
     ``imm``, its immediate (an int, float bits as int, tuple, or None)."""
 
     name: str
-    imm: object = None
+    # which kind of value depends on ``name`` (an index or constant bits: int; ref.null: the
+    # reftype name; ...), so the readers, which dispatch on ``name``, take it as they need it
+    imm: Any = None
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class Import:
     module: str
     name: str
     kind: str
-    desc: object
+    desc: int | TableType | MemoryType | GlobalType
 
 
 @dataclass(frozen=True)
@@ -118,16 +121,24 @@ class ModuleStruct:
 
     def func_types(self) -> list[FuncType]:
         """The type of every function in the function index space (imports first)."""
-        return [self.types[i.desc] for i in self.imported("func")] + [self.types[t] for t in self.funcs]
+        return [self.types[i] for i in self.imported_type_indices()] + [self.types[t] for t in self.funcs]
+
+    def import_type(self, imp: Import) -> ExternType:
+        """The type an import declares (a function import's type index resolved)."""
+        return self.types[imp.desc] if isinstance(imp.desc, int) else imp.desc
+
+    def imported_type_indices(self) -> list[int]:
+        """The type index of each imported function, in order."""
+        return [i.desc for i in self.imported("func") if isinstance(i.desc, int)]
 
     def table_types(self) -> list[TableType]:
         """The type of every table in the table index space (imports first)."""
-        return [i.desc for i in self.imported("table")] + list(self.tables)
+        return [i.desc for i in self.imports if isinstance(i.desc, TableType)] + list(self.tables)
 
     def memory_types(self) -> list[MemoryType]:
         """The type of every memory in the memory index space (imports first)."""
-        return [i.desc for i in self.imported("memory")] + list(self.mems)
+        return [i.desc for i in self.imports if isinstance(i.desc, MemoryType)] + list(self.mems)
 
     def global_types(self) -> list[GlobalType]:
         """The type of every global in the global index space (imports first)."""
-        return [i.desc for i in self.imported("global")] + [g.type for g in self.globals]
+        return [i.desc for i in self.imports if isinstance(i.desc, GlobalType)] + [g.type for g in self.globals]

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 __all__ = [
     "VALTYPES", "NUMTYPES", "REFTYPES", "VALTYPE_BY_CODE", "CODE_BY_VALTYPE",
-    "FuncType", "Limits", "TableType", "MemoryType", "GlobalType", "PAGE_SIZE", "MAX_PAGES",
+    "FuncType", "Limits", "TableType", "MemoryType", "GlobalType", "ExternType", "PAGE_SIZE",
+    "MAX_PAGES",
 ]
 
 #: Binary codes of value types (spec 5.3.1-5.3.4).
@@ -93,3 +94,7 @@ class GlobalType:
 
     def __repr__(self) -> str:
         return f"GlobalType({'mut ' if self.mutable else ''}{self.valtype})"
+
+
+#: The type of an import or export (spec 2.3.11, external types).
+ExternType = FuncType | TableType | MemoryType | GlobalType

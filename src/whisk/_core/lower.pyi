@@ -1,6 +1,6 @@
 """Type stubs for the compiled ``whisk._core.lower``: the fused validator and pre-decoder."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 #: One defined function's layout: (entry, nparams, nresults, nlocals, nslots, cost), in
 #: words/slots; cost is the fuel a call charges.
@@ -26,7 +26,7 @@ class Lowerer:
     def finish(self) -> LoweredModule: ...
 
 def lower_module(types: list[TypeSig], func_types: list[int], nimported: int,
-                 codes: list[tuple[Sequence[tuple[int, str]], bytes, int]],
+                 codes: list[tuple[list[tuple[int, str]], bytes, int]],
                  globals: list[tuple[str, bool]], tables: list[str], nmems: int,
                  elem_types: list[str], ndatas: int | None,
                  refs: Collection[int]) -> LoweredModule: ...

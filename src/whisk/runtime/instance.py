@@ -8,21 +8,21 @@ element and data segments in order, drops declarative ones, and runs the start f
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .._core.runtime import Func, Global, InstanceCore, Memory, Store, Table
 from ..binary import decode_module
 from ..binary.bodies import first_decode_error
 from ..errors import DecodeError, LinkError, ValidationError
-from ..module import Import, Instr, ModuleStruct
-from ..types import FuncType, GlobalType, MemoryType, TableType
+from ..module import Instr, ModuleStruct
+from ..types import ExternType
 from ..validate.module import validate_module
-from .caller import Caller, host_func
+from .caller import Caller
+from .matching import Extern, match_import
 
-__all__ = ["Module", "Instance", "ImportType", "ExportType", "Exports"]
-
-Extern = Func | Table | Memory | Global
+__all__ = ["Module", "Instance", "ImportType", "ExportType", "Exports", "Extern"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class ImportType:
 
     module: str
     name: str
-    type: object
+    type: ExternType
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class ExportType:
     """An export of a module: ``name`` and the ``type`` of the exported item."""
 
     name: str
-    type: object
+    type: ExternType
 
 
 class Module:
@@ -64,7 +64,7 @@ class Module:
             raise e
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike) -> "Module":
+    def from_file(cls, path: str | os.PathLike[str]) -> "Module":
         """Read and load a ``.wasm`` file. Raises OSError, DecodeError, ValidationError."""
         with open(path, "rb") as f:
             return cls(f.read())
@@ -73,18 +73,15 @@ class Module:
     def imports(self) -> tuple[ImportType, ...]:
         """The module's imports in order, each with its expected type."""
         m = self._struct
-        out = []
-        for imp in m.imports:
-            t = m.types[imp.desc] if imp.kind == "func" else imp.desc
-            out.append(ImportType(imp.module, imp.name, t))
-        return tuple(out)
+        return tuple(ImportType(imp.module, imp.name, m.import_type(imp)) for imp in m.imports)
 
     @property
     def exports(self) -> tuple[ExportType, ...]:
         """The module's exports in order, each with its type."""
         m = self._struct
-        spaces = {"func": m.func_types(), "table": m.table_types(), "memory": m.memory_types(),
-                  "global": m.global_types()}
+        spaces: dict[str, Sequence[ExternType]] = {
+            "func": m.func_types(), "table": m.table_types(), "memory": m.memory_types(),
+            "global": m.global_types()}
         return tuple(ExportType(e.name, spaces[e.kind][e.index]) for e in m.exports)
 
     def custom_sections(self, name: str) -> list[bytes]:
@@ -95,12 +92,14 @@ class Module:
         return f"<whisk.Module imports={len(self._struct.imports)} exports={len(self._struct.exports)}>"
 
 
-class Exports(Mapping):
+class Exports(Mapping[str, Extern]):
     """An instance's exports: a read-only mapping name -> Func | Table | Memory | Global, also
     readable as attributes (``instance.exports.fib``)."""
 
     def __init__(self, items: dict[str, Extern]):
         object.__setattr__(self, "_items", items)
+
+    _items: dict[str, Extern]
 
     def __getitem__(self, name: str) -> Extern:
         return self._items[name]
@@ -111,7 +110,7 @@ class Exports(Mapping):
     def __len__(self) -> int:
         return len(self._items)
 
-    def __getattribute__(self, name: str):
+    def __getattribute__(self, name: str) -> Any:
         # exports win over the Mapping methods: `exports.get` is the export named "get" if any
         if name[:1] != "_":
             items = object.__getattribute__(self, "_items")
@@ -119,66 +118,36 @@ class Exports(Mapping):
                 return items[name]
         return object.__getattribute__(self, name)
 
-    def __getattr__(self, name: str) -> Extern:
+    # Any, not Extern: ``exports.fib(3)`` and ``memoryview(exports.memory)`` are what attribute
+    # access is for; ``exports["fib"]`` gives the precise union to narrow with isinstance
+    def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"no export named {name!r}")
 
     def __repr__(self) -> str:
         return f"<whisk.Exports {list(self._items)}>"
 
 
-def _extern_desc(v: object) -> str:
-    if isinstance(v, Func):
-        return f"func {v.type}"
-    if isinstance(v, Table):
-        return f"table {v.elem} {len(v)}..{v.max}"
-    if isinstance(v, Memory):
-        return f"memory {v.pages}..{v.max_pages}"
-    if isinstance(v, Global):
-        return f"global {'mut ' if v.mutable else ''}{v.valtype}"
-    return type(v).__name__
+@dataclass
+class _Imports:
+    externs: list[Extern]           # one per import, in order
+    callers: list[Caller]           # to bind once the instance exists
 
 
-def _match(imp: Import, want: object, given: object, callers: list[Caller]) -> Extern:
-    """Import matching (spec 4.5.2): the given extern against the declared type. A Python
-    callable becomes a Func of the declared type (checked against its annotations, if any);
-    the Caller it takes, if any, is added to ``callers``."""
-    where = f"{imp.module}.{imp.name}"
-
-    def fail() -> LinkError:
-        return LinkError(f"incompatible import type for {where}: expected {want!r}, "
-                         f"given {_extern_desc(given)}")
-
-    if imp.kind == "func":
-        if isinstance(given, Func):
-            if given.type != want:
-                raise fail()
-            return given
-        if callable(given) and not isinstance(given, (Table, Memory, Global)):
-            func, caller = host_func(given, want, where)
-            if caller is not None:
-                callers.append(caller)
-            return func
-        raise fail()
-    if imp.kind == "table":
-        if not isinstance(given, Table) or given.elem != want.elem:
-            raise fail()
-        if len(given) < want.limits.min:
-            raise fail()
-        if want.limits.max is not None and (given.max is None or given.max > want.limits.max):
-            raise fail()
-        return given
-    if imp.kind == "memory":
-        if not isinstance(given, Memory):
-            raise fail()
-        if given.pages < want.limits.min:
-            raise fail()
-        gmax = given.max_pages
-        if want.limits.max is not None and (gmax is None or gmax > want.limits.max):
-            raise fail()
-        return given
-    if not isinstance(given, Global) or given.valtype != want.valtype or given.mutable != want.mutable:
-        raise fail()
-    return given
+def _resolve(m: ModuleStruct, imports: Mapping[str, Mapping[str, object]]) -> _Imports:
+    """Resolve and match every import (spec 4.5.4 steps 3-4); LinkError names every missing
+    one at once."""
+    out = _Imports([], [])
+    missing = []
+    for imp in m.imports:
+        ns = imports.get(imp.module)
+        if ns is None or imp.name not in ns:
+            missing.append(f"{imp.module}.{imp.name}")
+            continue
+        where = f"{imp.module}.{imp.name}"
+        out.externs.append(match_import(where, m.import_type(imp), ns[imp.name], out.callers))
+    if missing:
+        raise LinkError("unknown import: " + ", ".join(missing))
+    return out
 
 
 class Instance:
@@ -206,24 +175,11 @@ class Instance:
         # ``ready(self)`` runs once the exports exist, before segments and the start function
         m = module._struct
         store = store if store is not None else Store()
-        imports = imports or {}
-        missing = []
-        resolved: list[Extern] = []
-        callers: list[Caller] = []
-        for imp in m.imports:
-            ns = imports.get(imp.module)
-            if ns is None or imp.name not in ns:
-                missing.append(f"{imp.module}.{imp.name}")
-                continue
-            want = m.types[imp.desc] if imp.kind == "func" else imp.desc
-            resolved.append(_match(imp, want, ns[imp.name], callers))
-        if missing:
-            raise LinkError("unknown import: " + ", ".join(missing))
-        kinds = [imp.kind for imp in m.imports]
-        funcs = [x for k, x in zip(kinds, resolved) if k == "func"]
-        tables = [x for k, x in zip(kinds, resolved) if k == "table"]
-        mems = [x for k, x in zip(kinds, resolved) if k == "memory"]
-        globals_ = [x for k, x in zip(kinds, resolved) if k == "global"]
+        imported = _resolve(m, imports or {})
+        funcs = [x for x in imported.externs if isinstance(x, Func)]
+        tables = [x for x in imported.externs if isinstance(x, Table)]
+        mems = [x for x in imported.externs if isinstance(x, Memory)]
+        globals_ = [x for x in imported.externs if isinstance(x, Global)]
         for tt in m.tables:
             t = Table(tt.elem, tt.limits.min, tt.limits.max)
             t.type = tt
@@ -231,8 +187,8 @@ class Instance:
         for mt in m.mems:
             try:
                 mem = Memory(mt.limits.min, mt.limits.max, store.max_memory_bytes)
-            except MemoryError as e:
-                raise LinkError(str(e)) from None
+            except MemoryError as exc:
+                raise LinkError(str(exc)) from None
             mem.type = mt
             mems.append(mem)
         for g in m.globals:
@@ -250,13 +206,11 @@ class Instance:
         self._core = core
         nimported_globals = len(m.imported("global"))
 
-        def const(expr: tuple[Instr, ...]):
-            # constant expressions (spec 4.4.10) in raw-bit form
-            value = None
-            for ins in expr:
-                if ins.name in ("i32.const", "i64.const", "v128.const"):
-                    value = ins.imm
-                elif ins.name in ("f32.const", "f64.const"):
+        def const(expr: tuple[Instr, ...] | None) -> int | Func | None:
+            # constant expressions (spec 4.4.10) in raw-bit form: numbers as int bits
+            value: int | Func | None = None
+            for ins in expr or ():
+                if ins.name in ("i32.const", "i64.const", "v128.const", "f32.const", "f64.const"):
                     value = ins.imm
                 elif ins.name == "ref.null":
                     value = None
@@ -266,31 +220,32 @@ class Instance:
                     value = globals_[ins.imm].value_bits
             return value
 
+        def offset(expr: tuple[Instr, ...] | None) -> int:
+            value = const(expr)
+            assert isinstance(value, int)       # validation typed the offset i32
+            return value & 0xFFFFFFFF
+
         for g, glob in zip(m.globals, globals_[nimported_globals:]):
             glob.set_initial(const(g.init), raw=True)
         core.set_elems([(e.reftype, [const(item) for item in e.init]) for e in m.elems])
-        exports: dict[str, Extern] = {}
-        spaces = {"func": all_funcs, "table": tables, "memory": mems, "global": globals_}
-        for e in m.exports:
-            exports[e.name] = spaces[e.kind][e.index]
-        self.exports = Exports(exports)
+        spaces: dict[str, Sequence[Extern]] = {
+            "func": all_funcs, "table": tables, "memory": mems, "global": globals_}
+        self.exports = Exports({x.name: spaces[x.kind][x.index] for x in m.exports})
         self.module = module
-        for caller in callers:
+        for caller in imported.callers:
             caller._bind(self)
         if ready is not None:
             ready(self)
         # segment initialisation (spec 4.5.4 steps 14-15), in order; a trap aborts
         for i, e in enumerate(m.elems):
             if e.mode == "active":
-                offset = const(e.offset) & 0xFFFFFFFF
-                core.table_init(e.table, i, offset, 0, len(e.init))
+                core.table_init(e.table, i, offset(e.offset), 0, len(e.init))
                 core.elem_drop(i)
             elif e.mode == "declarative":
                 core.elem_drop(i)
         for i, d in enumerate(m.datas):
             if d.mode == "active":
-                offset = const(d.offset) & 0xFFFFFFFF
-                core.memory_init(i, offset, 0, len(d.data))
+                core.memory_init(i, offset(d.offset), 0, len(d.data))
                 core.data_drop(i)
         if m.start is not None:
             all_funcs[m.start]()

@@ -7,6 +7,7 @@ lowered code of every function body.
 
 from __future__ import annotations
 
+from .._core.lower import LoweredModule
 from ..errors import ValidationError
 from ..module import Instr, ModuleStruct
 from ..types import MAX_PAGES, Limits
@@ -56,8 +57,9 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
     return stack[0]
 
 
-def _expect_const(m, expr, want: str, nglobals: int, nfuncs: int) -> None:
-    if const_type(m, expr, nglobals, nfuncs) != want:
+def _expect_const(m: ModuleStruct, expr: tuple[Instr, ...] | None, want: str, nglobals: int,
+                  nfuncs: int) -> None:
+    if const_type(m, expr or (), nglobals, nfuncs) != want:
         raise ValidationError("type mismatch")
 
 
@@ -78,7 +80,7 @@ def declared_refs(m: ModuleStruct) -> set[int]:
     return refs
 
 
-def validate_module(m: ModuleStruct):
+def validate_module(m: ModuleStruct) -> LoweredModule:
     """Validate a decoded module (spec 3.4) and pre-decode its function bodies.
 
     Returns the core's LoweredModule. Raises ValidationError (or DecodeError for a malformed
@@ -86,9 +88,9 @@ def validate_module(m: ModuleStruct):
     from .._core.lower import lower_module
 
     ntypes = len(m.types)
-    for imp in m.imports:
-        if imp.kind == "func" and imp.desc >= ntypes:
-            raise ValidationError(f"unknown type {imp.desc}")
+    for t in m.imported_type_indices():
+        if t >= ntypes:
+            raise ValidationError(f"unknown type {t}")
     for t in m.funcs:
         if t >= ntypes:
             raise ValidationError(f"unknown type {t}")
@@ -97,8 +99,8 @@ def validate_module(m: ModuleStruct):
     gtypes = m.global_types()
     nfuncs = len(m.imported("func")) + len(m.funcs)
     nimported_globals = len(m.imported("global"))
-    for t in tables:
-        _limits(t.limits, 0xFFFFFFFF, "table")
+    for tt in tables:
+        _limits(tt.limits, 0xFFFFFFFF, "table")
     for mt in mems:
         _limits(mt.limits, MAX_PAGES, "memory")
     if len(mems) > 1:
@@ -127,15 +129,15 @@ def validate_module(m: ModuleStruct):
             raise ValidationError("start function must have type [] -> []")
     names = set()
     limits = {"func": nfuncs, "table": len(tables), "memory": len(mems), "global": len(gtypes)}
-    for e in m.exports:
-        if e.name in names:
-            raise ValidationError(f"duplicate export name {e.name!r}")
-        names.add(e.name)
-        if e.index >= limits[e.kind]:
-            kind = "function" if e.kind == "func" else e.kind
-            raise ValidationError(f"unknown {kind} {e.index}")
+    for x in m.exports:
+        if x.name in names:
+            raise ValidationError(f"duplicate export name {x.name!r}")
+        names.add(x.name)
+        if x.index >= limits[x.kind]:
+            kind = "function" if x.kind == "func" else x.kind
+            raise ValidationError(f"unknown {kind} {x.index}")
     types = [(t.params, t.results) for t in m.types]
-    func_types = [imp.desc for imp in m.imported("func")] + list(m.funcs)
+    func_types = m.imported_type_indices() + list(m.funcs)
     codes = [(list(c.locals), c.body, c.offset) for c in m.codes]
     return lower_module(
         types, func_types, len(m.imported("func")), codes,
