@@ -8,10 +8,14 @@ with their sizes. ``format_text(summary)`` renders it for people.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from .module import Instr
-from .types import FuncType, GlobalType, Limits, MemoryType, TableType
+from .module import Instr, ModuleStruct
+from .types import ExternType, FuncType, GlobalType, Limits, MemoryType, TableType
+
+if TYPE_CHECKING:
+    from .runtime.instance import Module
 
 __all__ = ["describe", "format_text", "type_json", "type_text"]
 
@@ -55,7 +59,8 @@ def _const_text(expr: tuple[Instr, ...]) -> str:
     return "; ".join(ins.name if ins.imm is None else f"{ins.name} {ins.imm}" for ins in expr)
 
 
-def _space(m: Any, kind: str, types: list, extra=None) -> list[dict[str, Any]]:
+def _space(m: ModuleStruct, kind: str, types: Sequence[ExternType],
+           extra: Callable[[int], dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One index space (``types``, imports first), each entry with its index and type;
     ``extra(j)`` adds fields to the j-th defined entry."""
     nimported = len(m.imported(kind))
@@ -68,7 +73,7 @@ def _space(m: Any, kind: str, types: list, extra=None) -> list[dict[str, Any]]:
     return out
 
 
-def describe(module: Any) -> dict[str, Any]:
+def describe(module: Module) -> dict[str, Any]:
     """The interface of a ``whisk.Module`` as JSON-ready data (see the module docstring)."""
     m = module._struct
     return {

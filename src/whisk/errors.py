@@ -17,6 +17,8 @@ Messages start with the spec test suite's wording (for example ``"unexpected end
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 __all__ = ["WasmError", "DecodeError", "ValidationError", "LinkError", "Trap", "Exhaustion",
            "Interrupted", "Exit"]
 
@@ -59,7 +61,7 @@ class Trap(WasmError):
     ``(func_index, func_name_or_None)`` tuples when known.
     """
 
-    def __init__(self, message: str, frames: tuple = ()):
+    def __init__(self, message: str, frames: Iterable[tuple[int, str | None]] = ()):
         self.message = message
         self.frames = tuple(frames)
         super().__init__(message)

@@ -81,8 +81,10 @@ def _sig(text: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
 
 
 # name, prefix, code, immediate, signature ("special" = hand-written typing rule), width, feature.
+Row = (tuple[str, int | None, int, str, str] | tuple[str, int | None, int, str, str, int]
+       | tuple[str, int | None, int, str, str, int, str])
 # fmt: off
-_ROWS: list[tuple] = [
+_ROWS: list[Row] = [
     # --- control (spec 5.4.1) ---
     ("unreachable",    None, 0x00, "",          "special"),
     ("nop",            None, 0x01, "",          " -> "),
@@ -159,9 +161,9 @@ _ROWS: list[tuple] = [
 # fmt: on
 
 
-def _numeric_rows() -> list[tuple]:
+def _numeric_rows() -> list[Row]:
     """The regular numeric opcodes 0x45..0xC4 and 0xFC 0..7, in opcode order."""
-    rows: list[tuple] = []
+    rows: list[Row] = []
 
     def run(start: int, prefix: int | None, names: str, sig: str, feature: str = "mvp") -> None:
         for i, name in enumerate(names.split()):
@@ -226,7 +228,7 @@ PREFIX_FD = 0xFD
 # The fixed-width SIMD instructions (spec 5.4.8): 0xFD, then the opcode as a u32 LEB128. In
 # opcode order; codes that the proposal left unassigned are skipped by giving the next code.
 # fmt: off
-_SIMD: list[tuple] = [
+_SIMD: list[tuple[int, str, str, str] | tuple[int, str, str, str, int]] = [
     # code  name                          immediate      signature                 width
     (0x00, "v128.load",                   "memarg",      "i32 -> v128",            16),
     (0x01, "v128.load8x8_s",              "memarg",      "i32 -> v128",            8),
@@ -344,11 +346,11 @@ _SIMD_RUNS: list[tuple[int, str, str]] = [
 ]
 
 
-def _simd_rows() -> list[tuple]:
+def _simd_rows() -> list[Row]:
     """Every 0xFD row: the table above, then the runs expanded, as (name, prefix, code, imm,
     signature, width, feature)."""
-    rows = [(name, PREFIX_FD, code, imm, sig, (rest or (0,))[0], "simd")
-            for code, name, imm, sig, *rest in _SIMD]
+    rows: list[Row] = [(name, PREFIX_FD, code, imm, sig, (rest or [0])[0], "simd")
+                       for code, name, imm, sig, *rest in _SIMD]
     for start, names, sig in _SIMD_RUNS:
         shape, ops = names.split(":")
         for i, op in enumerate(ops.split()):
@@ -360,8 +362,8 @@ def _build() -> tuple[Op, ...]:
     ops = []
     for row in _ROWS + _numeric_rows() + _simd_rows():
         name, prefix, code, imm, sig = row[:5]
-        width = row[5] if len(row) > 5 else 0
-        feature = row[6] if len(row) > 6 else "mvp"
+        width = row[5] if len(row) >= 6 else 0
+        feature = row[6] if len(row) == 7 else "mvp"
         params, results = _sig(sig)
         ops.append(Op(name, prefix, code, imm, params, results, width, feature))
     return tuple(sorted(ops, key=lambda op: op.key))

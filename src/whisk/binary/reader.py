@@ -17,6 +17,7 @@ Integers use the LEB128 rules of spec 5.2.2 exactly as the reference interpreter
 
 from __future__ import annotations
 
+import builtins
 from typing import Callable, TypeVar
 
 from ..errors import DecodeError
@@ -222,7 +223,7 @@ class Reader:
         """Read a vector (spec 5.1.3): a ``u32`` count, then that many ``item()`` results."""
         return [item() for _ in range(self.len32())]
 
-    def byte_vec(self) -> bytes:
+    def byte_vec(self) -> builtins.bytes:   # ``bytes`` here would be the method
         """Read a ``vec(byte)`` (spec 5.1.3), e.g. a data segment's initial contents."""
         n = self.len32()
         return self.bytes(n)

@@ -38,6 +38,8 @@ __all__ = [
 
 #: ``on_body(data, code)``: called for each function body as it is sliced (see decode_module).
 BodyHook = Callable[[bytes, Code], None]
+#: A function's local declarations as ``(count, valtype)`` runs.
+LocalRuns = tuple[tuple[int, str], ...]
 
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
@@ -386,8 +388,9 @@ def _import(r: Reader) -> Import:
     name = r.name()
     pos = r.pos
     kind = r.byte()
+    desc: int | TableType | MemoryType | GlobalType
     if kind == 0:
-        desc: object = r.u32()
+        desc = r.u32()
     elif kind == 1:
         desc = read_tabletype(r)
     elif kind == 2:
@@ -509,7 +512,7 @@ def decode_datacount_section(r: Reader) -> int:
 
 
 def _read_locals(r: Reader, data: bytes, start: int, entry_end: int,
-                 cache: dict[bytes, tuple]) -> tuple[tuple, int]:
+                 cache: dict[bytes, LocalRuns]) -> tuple[LocalRuns, int]:
     """Read a code entry's locals (spec 5.5.13) within ``[start, entry_end)``; return the
     ``(count, valtype)`` runs and the offset of the body. ``cache`` maps the raw bytes of
     single-byte-encoded local declarations to their (shared) runs."""
@@ -567,7 +570,7 @@ def decode_code_section(r: Reader, on_body: BodyHook | None = None) -> list[Code
     codes: list[Code] = []
     append = codes.append
     fast = _FAST_CODE
-    cache: dict[bytes, tuple] = {}
+    cache: dict[bytes, LocalRuns] = {}
     new = object.__new__
     pos = r.pos
     try:
@@ -588,7 +591,7 @@ def decode_code_section(r: Reader, on_body: BodyHook | None = None) -> list[Code
             # locals (fast path: no local runs), read within the entry
             if start < entry_end and data[start] == 0:
                 body_start = start + 1
-                local_runs: tuple = ()
+                local_runs: LocalRuns = ()
             else:
                 local_runs, body_start = _read_locals(r, data, start, entry_end, cache)
             if fast:
@@ -637,7 +640,8 @@ def decode_data_section(r: Reader) -> list[DataSegment]:
 
 # --- modules (spec 5.5.16) --------------------------------------------------------------------
 
-_SECTION_DECODERS = {
+#: Section id -> (ModuleStruct attribute, decoder); the code section (10) takes a body hook too.
+_SECTION_DECODERS: dict[int, tuple[str, Callable[[Reader], object]]] = {
     1: ("types", decode_type_section),
     2: ("imports", decode_import_section),
     3: ("funcs", decode_function_section),
@@ -647,7 +651,6 @@ _SECTION_DECODERS = {
     7: ("exports", decode_export_section),
     8: ("start", decode_start_section),
     9: ("elems", decode_element_section),
-    10: ("codes", decode_code_section),
     11: ("datas", decode_data_section),
     12: ("data_count", decode_datacount_section),
 }
@@ -734,8 +737,11 @@ def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | Non
             if rank <= last:
                 raise DecodeError("unexpected content after last section", id_pos)
             last = rank
-            attr, decode = _SECTION_DECODERS[sid]
-            setattr(m, attr, decode(r, on_body) if sid == 10 else decode(r))
+            if sid == 10:
+                m.codes = decode_code_section(r, on_body)
+            else:
+                attr, decode = _SECTION_DECODERS[sid]
+                setattr(m, attr, decode(r))
         if r.pos != start + size:
             raise DecodeError("section size mismatch", start)
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import struct
 import time
+from collections.abc import Callable
+from typing import Literal
 
 from . import errno as E
 from .env import U32, WasiEnv, check_range
 
 
-def _resolution_ns(clock: str) -> int:
+ClockName = Literal["time", "monotonic", "process_time", "thread_time"]
+
+
+def _resolution_ns(clock: ClockName) -> int:
     try:
         return max(1, round(time.get_clock_info(clock).resolution * 1e9))
     except (ValueError, OSError):
@@ -20,7 +25,7 @@ def _resolution_ns(clock: str) -> int:
 _thread_time_ns = getattr(time, "thread_time_ns", time.process_time_ns)
 
 #: clockid -> (function returning the time in ns, name for time.get_clock_info)
-CLOCKS = {
+CLOCKS: dict[int, tuple[Callable[[], int], ClockName]] = {
     E.CLOCKID_REALTIME: (time.time_ns, "time"),
     E.CLOCKID_MONOTONIC: (time.monotonic_ns, "monotonic"),
     E.CLOCKID_PROCESS_CPUTIME_ID: (time.process_time_ns, "process_time"),

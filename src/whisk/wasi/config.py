@@ -35,7 +35,7 @@ class Preopen:
     for write access and gets the error when it opens the file, not at the first write); files
     opened through it get no write rights."""
 
-    path: str | os.PathLike
+    path: str | os.PathLike[str]
     read_only: bool = False
 
 
@@ -65,7 +65,7 @@ class WasiConfig:
     argv: Sequence[str | bytes] = ()
     env: Mapping[str, str] | None = None
     inherit_env: bool = False
-    preopens: Mapping[str, str | os.PathLike | Preopen] | None = None
+    preopens: Mapping[str, str | os.PathLike[str] | Preopen] | None = None
     sockets: Sequence[Any] = ()
     stdin: Any = None
     stdout: Any = None
@@ -93,7 +93,7 @@ class WasiConfig:
     def preopen_dirs(self) -> list[tuple[str, Preopen]]:
         """The preopens in fd order as ``(guest name, Preopen)`` pairs."""
         return [(guest, host if isinstance(host, Preopen) else Preopen(host))
-                for guest, host in self.preopens.items()]
+                for guest, host in (self.preopens or {}).items()]
 
     @property
     def args_bytes(self) -> list[bytes]:

@@ -99,9 +99,17 @@ class Descriptor:
         self.rights_base = rights_base
         self.rights_inheriting = rights_inheriting
         self.fdflags = fdflags
-        self.dir_cache: list | None = None
+        self.dir_cache: list[tuple[bytes, int, int]] | None = None
         self.read_only = read_only
         self.owned = (kind == "file") if owned is None else owned
+
+    @property
+    def path(self) -> str:
+        """``host_path`` (a directory's, or a file's opened by path); ``WasiErrno(ERRNO_BADF)``
+        for a descriptor without one."""
+        if self.host_path is None:
+            raise WasiErrno(E.ERRNO_BADF)
+        return self.host_path
 
     def check_writable(self) -> None:
         """Raise ``WasiErrno(ERRNO_PERM)`` if the descriptor lies under a read-only preopen."""

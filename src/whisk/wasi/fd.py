@@ -147,7 +147,7 @@ def _sync(desc: Descriptor, data_only: bool) -> int:
     elif desc.kind == "dir":
         if os.name == "nt":                            # Windows cannot open a directory
             return E.ERRNO_SUCCESS
-        dir_fd = os.open(desc.host_path, os.O_RDONLY)
+        dir_fd = os.open(desc.path, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         except OSError:                                # some file systems refuse; nothing lost

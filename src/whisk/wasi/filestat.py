@@ -58,7 +58,7 @@ def fd_filestat_get(env: WasiEnv, fd: int, buf_ptr: int) -> int:
     if desc.kind == "file":
         pack_filestat(m, buf_ptr, os.fstat(desc.file.fileno()))
     elif desc.kind == "dir":
-        pack_filestat(m, buf_ptr, os.stat(desc.host_path), E.FILETYPE_DIRECTORY)
+        pack_filestat(m, buf_ptr, os.stat(desc.path), E.FILETYPE_DIRECTORY)
     else:
         try:
             st = os.fstat(desc.file.fileno())
@@ -124,11 +124,11 @@ def fd_filestat_set_times(env: WasiEnv, fd: int, atim: int, mtim: int, fst_flags
     if not desc.rights_base & E.RIGHTS_FD_FILESTAT_SET_TIMES:
         return E.ERRNO_NOTCAPABLE
     if desc.kind == "dir":
-        return _set_times(desc.host_path, os.stat(desc.host_path), atim, mtim, fst_flags)
+        return _set_times(desc.path, os.stat(desc.path), atim, mtim, fst_flags)
     if desc.kind != "file":
         return E.ERRNO_BADF
     fileno = desc.file.fileno()
-    target = fileno if os.utime in os.supports_fd else desc.host_path
+    target: int | str = fileno if os.utime in os.supports_fd else desc.path
     return _set_times(target, os.fstat(fileno), atim, mtim, fst_flags)
 
 
@@ -157,6 +157,6 @@ def path_filestat_set_times(env: WasiEnv, fd: int, flags: int, path_ptr: int, pa
     desc, path = path_arg(env, fd, E.RIGHTS_PATH_FILESTAT_SET_TIMES, path_ptr, path_len)
     r = resolve_at(desc, path, flags)
     desc.check_writable()
-    if not r.exists:
+    if r.st is None:
         return E.ERRNO_NOENT
     return _set_times(r.host_path, r.st, atim, mtim, fst_flags, follow=not r.is_symlink)

@@ -38,7 +38,7 @@ def path_arg(env: WasiEnv, fd: int, rights: int, path_ptr: int, path_len: int) -
 def resolve_at(desc: Descriptor, path: str, lookupflags: int = 0) -> Resolved:
     """``resolve`` ``path`` under the directory ``desc``, following a final symbolic link if
     ``lookupflags`` has ``LOOKUPFLAGS_SYMLINK_FOLLOW``."""
-    return resolve(desc.host_path, path, follow=bool(lookupflags & E.LOOKUPFLAGS_SYMLINK_FOLLOW))
+    return resolve(desc.path, path, follow=bool(lookupflags & E.LOOKUPFLAGS_SYMLINK_FOLLOW))
 
 
 def path_open(env: WasiEnv, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: int,

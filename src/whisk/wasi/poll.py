@@ -52,7 +52,7 @@ def _host_fileno(desc: Descriptor) -> int | None:
     if _WINDOWS and desc.kind != "socket":
         return None
     try:
-        return desc.file.fileno()
+        return int(desc.file.fileno())
     except (AttributeError, OSError, ValueError):
         return None
 
@@ -62,7 +62,7 @@ def _ready_now(desc: Descriptor, eventtype: int) -> int:
     (0 for writes and for streams that cannot tell)."""
     if eventtype == E.EVENTTYPE_FD_READ and desc.kind == "file":
         try:
-            return max(0, os.fstat(desc.file.fileno()).st_size - desc.file.tell())
+            return max(0, os.fstat(desc.file.fileno()).st_size - int(desc.file.tell()))
         except (OSError, ValueError):
             return 0
     return 0

@@ -16,7 +16,7 @@ _DIRENT = struct.Struct("<QQIB3x")          # d_next, d_ino, d_namlen, d_type
 def _directory_listing(desc: Descriptor) -> list[tuple[bytes, int, int]]:
     """``(name, inode, filetype)`` of every entry of a directory: ``.`` and ``..`` first, then
     the entries sorted by name (so cookies stay valid between calls)."""
-    host = desc.host_path
+    host = desc.path
     entries = [(b".", os.stat(host).st_ino, E.FILETYPE_DIRECTORY)]
     try:
         parent_ino = os.stat(os.path.join(host, os.pardir)).st_ino

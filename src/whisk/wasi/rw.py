@@ -10,7 +10,7 @@ and length argument is an i32 that arrives signed and is read as u32.
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Any, Callable
 
 from . import errno as E
 from .env import U64, Descriptor, WasiEnv, WasiErrno, iovec_views, out_ptr, store_u32, store_u64, u64_arg
@@ -57,7 +57,7 @@ def _each(views: list[memoryview], op: Callable[[memoryview], int | None]) -> in
     return total
 
 
-def _write_stream(stream, views: list[memoryview]) -> int:
+def _write_stream(stream: Any, views: list[memoryview]) -> int:
     """Write every buffer to a host stream (raw streams may take less per call), then flush,
     so stdout and stderr reach the host in the order the guest wrote them."""
     total = 0
@@ -75,7 +75,7 @@ def _write_stream(stream, views: list[memoryview]) -> int:
     return total
 
 
-def _read_stream(stream, views: list[memoryview]) -> int:
+def _read_stream(stream: Any, views: list[memoryview]) -> int:
     """What one read of a host stream gives (it does not wait to fill every buffer)."""
     want = sum(len(v) for v in views)
     if not want:
