@@ -120,5 +120,7 @@ cdef struct ExecCtx:
     int64_t granted        # size of the current grant
     int64_t deadline       # monotonic deadline in ns, 0 = none
     int check_signals      # 1 on the main thread: poll() runs Python's signal handlers (Ctrl-C)
+    int may_release        # 1 while the outermost call runs: poll() may release the GIL
+    void* tstate           # the thread state poll() saved when it released the GIL, or NULL
     int64_t next_signal_check
     PyObject* owner        # the ExecStack object (borrowed)

@@ -23,11 +23,16 @@ cdef extern from "vmem.h":
     int whisk_commit(void* base, uint64_t start, uint64_t stop) noexcept nogil
     void whisk_release(void* base, uint64_t n) noexcept nogil
 
+cdef extern from "Python.h":
+    void* PyEval_SaveThread() nogil
+    void PyEval_RestoreThread(void* tstate) nogil
+
 cdef extern from "mclock.h":
     int64_t whisk_monotonic_ns() noexcept nogil
 
 cdef enum:
     POLL_CHUNK = 1 << 20            # fuel units per grant (see Store below)
+    FIRST_GRANT = 1 << 13           # the first grant of a call: the GIL is released after it
     DEFAULT_MAX_DEPTH = 10000       # call depth limit without a Store's max_call_depth
     SIGNAL_CHECK_NS = 20000000      # run Python's signal handlers at most every 20 ms
 
@@ -477,6 +482,8 @@ cdef class ExecStack:
         self.ctx.budget = self.ctx.granted = POLL_CHUNK
         self.ctx.deadline = 0
         self.ctx.check_signals = 0
+        self.ctx.may_release = 0
+        self.ctx.tstate = NULL
         self.ctx.owner = <PyObject*>self
         self.frames_cap = max_depth
         self.pending = None
@@ -565,7 +572,7 @@ cdef class Store:
         return f"<whisk.Store fuel={self.fuel}>"
 
 
-cdef object _main_ident = threading.main_thread().ident
+cdef long _main_ident = threading.main_thread().ident
 
 
 cdef inline void settle(ExecCtx* ctx) noexcept nogil:
@@ -606,6 +613,10 @@ cdef int poll(ExecCtx* ctx) noexcept nogil:
         if ctx.store.interrupt:
             ctx.store.interrupt = 0
             return TRAP_INTERRUPT
+    if ctx.may_release and ctx.tstate == NULL:
+        # A call that runs this long lets other Python threads run: release the GIL until the
+        # call returns (host calls take it back with `with gil`). Short calls never pay for it.
+        ctx.tstate = PyEval_SaveThread()
     if ctx.deadline != 0 or ctx.check_signals:
         now = whisk_monotonic_ns()
         if ctx.deadline != 0 and now >= ctx.deadline:
@@ -625,6 +636,8 @@ cdef int begin_outermost(ExecStack st, StoreRec* store, object store_obj, object
     st.set_depth_limit(DEFAULT_MAX_DEPTH if depth is None else depth)
     ctx.store = store
     grant(ctx)
+    if ctx.budget > FIRST_GRANT:
+        ctx.budget = ctx.granted = FIRST_GRANT
     ctx.deadline = 0
     if timeout is not None:
         if timeout < 0:
@@ -709,6 +722,7 @@ cdef class Func:
             memset(fp + self.rec.nparams, 0, (self.rec.nlocals - self.rec.nparams) * sizeof(uint64_t))
         cdef uint32_t entry_depth = ctx.depth
         cdef bint outermost = st.active == 0
+        cdef int saved_release = ctx.may_release
         cdef InstanceCore owner
         if outermost:
             owner = <InstanceCore>self.instance
@@ -717,8 +731,14 @@ cdef class Func:
         ctx.free = base + self.rec.nslots
         ctx.budget -= self.rec.cost             # the call's own fuel, as a call from wasm pays it
         try:
-            with nogil:
-                trap = execute(ctx, &self.rec, fp)
+            # The GIL stays held until the first poll (see poll()); a nested call (from a host
+            # function) keeps it throughout.
+            ctx.may_release = outermost
+            trap = execute(ctx, &self.rec, fp)
+            ctx.may_release = saved_release
+            if ctx.tstate != NULL and outermost:
+                PyEval_RestoreThread(ctx.tstate)
+                ctx.tstate = NULL
             if trap:
                 raise_trap(st, trap, entry_depth)
         finally:
