@@ -534,6 +534,7 @@ cdef class Store:
     cdef StoreRec rec
     cdef readonly object max_memory_bytes
     cdef readonly object max_call_depth
+    cdef uint32_t depth_limit        # max_call_depth, or the default
 
     def __cinit__(self, fuel=None, max_memory_bytes=None, max_call_depth=None):
         self.rec.interrupt = 0
@@ -545,6 +546,7 @@ cdef class Store:
             raise ValueError("max_call_depth must be in 1..1000000")
         self.max_memory_bytes = max_memory_bytes
         self.max_call_depth = max_call_depth
+        self.depth_limit = DEFAULT_MAX_DEPTH if max_call_depth is None else max_call_depth
 
     cdef StoreRec* ptr(self):
         return &self.rec
@@ -629,12 +631,12 @@ cdef int poll(ExecCtx* ctx) noexcept nogil:
     return TRAP_NONE
 
 
-cdef int begin_outermost(ExecStack st, StoreRec* store, object store_obj, object timeout) except -1:
+cdef int begin_outermost(ExecStack st, Store store, object timeout) except -1:
     # Set up polling for a call from Python that is not nested in guest code.
     cdef ExecCtx* ctx = &st.ctx
-    cdef object depth = store_obj.max_call_depth if store_obj is not None else None
-    st.set_depth_limit(DEFAULT_MAX_DEPTH if depth is None else depth)
-    ctx.store = store
+    if store.depth_limit != ctx.max_depth:
+        st.set_depth_limit(store.depth_limit)
+    ctx.store = &store.rec
     grant(ctx)
     if ctx.budget > FIRST_GRANT:
         ctx.budget = ctx.granted = FIRST_GRANT
@@ -726,7 +728,7 @@ cdef class Func:
         cdef InstanceCore owner
         if outermost:
             owner = <InstanceCore>self.instance
-            begin_outermost(st, owner.ctx.store, owner.store, timeout)
+            begin_outermost(st, <Store>owner.store, timeout)
         st.active += 1
         ctx.free = base + self.rec.nslots
         ctx.budget -= self.rec.cost             # the call's own fuel, as a call from wasm pays it
