@@ -320,3 +320,13 @@ def test_parse_duration_rejects(text):
     import argparse
     with pytest.raises(argparse.ArgumentTypeError):
         cli.parse_duration(text)
+
+
+def test_parse_value_v128_and_references():
+    assert cli.parse_value("v128", "0x1") == 1
+    assert cli.parse_value("v128", "-1") == (1 << 128) - 1
+    assert cli.parse_value("externref", "null") is None
+    with pytest.raises(cli.CliError):
+        cli.parse_value("v128", str(1 << 128))
+    with pytest.raises(cli.CliError):
+        cli.parse_value("funcref", "7")

@@ -63,9 +63,13 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, help: str, configure: Callable[[argparse.ArgumentParser], None]):
+Handler = Callable[[argparse.Namespace], int]
+
+
+def command(name: str, help: str,
+            configure: Callable[[argparse.ArgumentParser], None]) -> Callable[[Handler], Handler]:
     """Decorator registering ``handler(namespace) -> int`` as subcommand ``name``."""
-    def register(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def register(handler: Handler) -> Handler:
         COMMANDS[name] = Command(name, help, configure, handler)
         return handler
     return register
@@ -172,7 +176,20 @@ def parse_dirs(items: Sequence[str]) -> dict[str, Any]:
 def parse_value(valtype: str, text: str) -> Any:
     """A command-line argument as a wasm value of ``valtype``: i32/i64 integers (decimal, or
     0x/0o/0b prefixed; unsigned spellings wrap to the signed value), f32/f64 floats (also
-    ``nan``, ``inf``, hex floats)."""
+    ``nan``, ``inf``, hex floats), v128 as one integer (negative values wrap to 128 bits), and
+    ``null`` for funcref/externref."""
+    if valtype == "v128":
+        try:
+            number = int(text, 0)
+        except ValueError:
+            raise CliError(f"invalid v128 argument: {text!r}") from None
+        if not -(1 << 127) <= number < (1 << 128):
+            raise CliError(f"v128 argument out of range: {text!r}")
+        return number & ((1 << 128) - 1)
+    if valtype in ("funcref", "externref"):
+        if text != "null":
+            raise CliError(f"a {valtype} argument can only be null, got {text!r}")
+        return None
     if valtype in ("i32", "i64"):
         bits = 32 if valtype == "i32" else 64
         try:
@@ -187,15 +204,15 @@ def parse_value(valtype: str, text: str) -> Any:
         return value - (1 << bits) if value >= 1 << (bits - 1) else value
     if valtype in ("f32", "f64"):
         try:
-            value = float.fromhex(text) if "0x" in text.lower() else float(text)
+            fvalue = float.fromhex(text) if "0x" in text.lower() else float(text)
         except ValueError:
             raise CliError(f"invalid {valtype} argument: {text!r}") from None
-        if valtype == "f32" and math.isfinite(value):
+        if valtype == "f32" and math.isfinite(fvalue):
             try:
-                value = struct.unpack("<f", struct.pack("<f", value))[0]
+                fvalue = struct.unpack("<f", struct.pack("<f", fvalue))[0]
             except OverflowError:
-                value = math.copysign(math.inf, value)
-        return value
+                fvalue = math.copysign(math.inf, fvalue)
+        return fvalue
     raise CliError(f"cannot pass a {valtype} argument from the command line")
 
 
@@ -238,7 +255,7 @@ def _invoke(module_path: str, name: str, args: Sequence[str], env: dict[str, str
         except (KeyError, LookupError):
             raise CliError(f"module has no export named {name!r}") from None
         functype = getattr(func, "type", None)
-        if not callable(func) or not hasattr(functype, "params"):
+        if not callable(func) or functype is None or not hasattr(functype, "params"):
             raise CliError(f"export {name!r} is not a function")
         params, results = tuple(functype.params), tuple(functype.results)
         if len(args) != len(params):
@@ -294,7 +311,7 @@ def cmd_run(ns: argparse.Namespace) -> int:
     return _exit_status(code)
 
 
-def _spectest():
+def _spectest() -> Any:
     """The spec test runner (``spectest/`` at the repository root, next to ``src/``)."""
     try:
         import spectest.runner as runner
@@ -321,7 +338,7 @@ def cmd_wast(ns: argparse.Namespace) -> int:
         runner = _spectest()
     except ImportError as exc:
         raise OSError(f"the spec test runner is not available: {exc}") from None
-    return runner.run_from_args(ns)
+    return int(runner.run_from_args(ns))
 
 
 # --- validate and inspect ---------------------------------------------------------------------------
@@ -330,7 +347,7 @@ def _configure_module(p: argparse.ArgumentParser) -> None:
     p.add_argument("module", metavar="MODULE", help="the .wasm file")
 
 
-def _load(path: str):
+def _load(path: str) -> Any:
     """``whisk.Module.from_file(path)`` with errors that say which file and what kind."""
     from . import Module
 
@@ -403,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     verbose = bool(lead) or getattr(ns, "verbose", False)
     try:
-        return ns.handler(ns)
+        return int(ns.handler(ns))
     except Trap as exc:
         _report(exc, verbose)
         return TRAP_STATUS
