@@ -1,8 +1,9 @@
 """Embed whisk: a Python host function that reads a string from guest memory.
 
 The guest calls the import ``env.log(ptr, len)`` with the address and length of a UTF-8 string
-in its linear memory; the host function decodes it through a zero-copy ``memoryview`` of the
-instance's exported memory. Then a guest division by zero shows how a trap surfaces.
+in its linear memory. The host function is annotated with wasm value types (``whisk.i32``) and
+takes a ``whisk.Caller`` first, through which it reads the calling instance's exported memory
+with a zero-copy ``memoryview``. Then a guest division by zero shows how a trap surfaces.
 
 Run: ``python examples/embed_host_function.py``
 """
@@ -28,14 +29,15 @@ def main() -> None:
     module = whisk.Module(WASM)
     print("imports:", [(i.module, i.name, str(i.type)) for i in module.imports])
 
-    instance = None
-
-    def log(ptr: int, length: int) -> None:
-        # the host function gets i32 arguments as Python ints; the memory is the instance's
-        memory = memoryview(instance.exports.memory)
+    def log(caller: whisk.Caller, ptr: whisk.i32, length: whisk.i32) -> None:
+        # i32 arguments arrive as Python ints; the Caller gives the calling instance's memory
+        memory = memoryview(caller.memory)
         print("guest says:", bytes(memory[ptr:ptr + length]).decode("utf-8"))
 
-    instance = whisk.Instance(module, imports={"env": {"log": log}})
+    print("log's type:", whisk.func_type_of(log))      # checked against the import's type
+    linker = whisk.Linker()
+    linker.define("env", "log", log)
+    instance = linker.instantiate(module)
     instance.exports.greet()
     print("div(7, 2) =", instance.exports.div(7, 2))
     try:

@@ -34,6 +34,7 @@ def test_every_script_is_tested():
 def test_embed_host_function():
     assert run_script("embed_host_function.py") == (
         "imports: [('env', 'log', '[i32 i32] -> []')]\n"
+        "log's type: [i32 i32] -> []\n"
         "guest says: Hello from the guest!\n"
         "div(7, 2) = 3\n"
         "trap: integer divide by zero\n")
