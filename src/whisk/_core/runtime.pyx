@@ -204,7 +204,7 @@ cdef class Memory:
                 raise MemoryError(f"memory minimum of {min_pages} pages exceeds the limit of "
                                   f"{limit_bytes} bytes")
             self.rec.max_pages = min(self.rec.max_pages, limit_bytes // PAGE)
-        self.rec.reserved = max(self.rec.max_pages, 1) * PAGE
+        self.rec.reserved = (self.rec.max_pages if self.rec.max_pages > 0 else 1) * PAGE
         self.rec.base = <uint8_t*>whisk_reserve(self.rec.reserved)
         if self.rec.base == NULL:
             raise MemoryError("cannot reserve address space for a linear memory")
@@ -574,7 +574,7 @@ cdef class Store:
         return f"<whisk.Store fuel={self.fuel}>"
 
 
-cdef long _main_ident = threading.main_thread().ident
+cdef unsigned long _main_ident = threading.main_thread().ident
 
 
 cdef inline void settle(ExecCtx* ctx) noexcept nogil:
