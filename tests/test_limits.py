@@ -167,3 +167,26 @@ def test_whisk_run_takes_fuel_and_timeout():
     store = whisk.Store(fuel=10**9)
     assert whisk.run(sha, ["1000"], store=store, stdout=out) == 0
     assert 0 < 10**9 - store.fuel < 10**8 and len(out.getvalue()) > 64
+
+
+def test_guest_code_runs_without_the_gil(module):
+    # While a guest spins in another thread, this thread keeps running Python code.
+    e = whisk.Instance(module).exports
+    done = threading.Event()
+    caught = []
+
+    def spin():
+        try:
+            e.forever(timeout=0.5)
+        except whisk.Interrupted as exc:
+            caught.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    steps = 0
+    while not done.is_set():
+        steps += 1
+    thread.join()
+    assert caught and steps > 10_000
