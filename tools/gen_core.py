@@ -29,14 +29,17 @@ CORE = ROOT / "src" / "whisk" / "_core"
 
 
 def _load(name: str):
-    """Load one self-contained module of the package by path, without importing whisk (whose
-    compiled core this script generates)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(f"_gen_{name}", ROOT / "src" / "whisk" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod            # dataclasses look their module up while decorating
-    spec.loader.exec_module(mod)
-    return mod
+    """Load a module of the package by path without running whisk/__init__ (which imports the
+    compiled core this script generates): the modules are imported as submodules of a bare
+    stand-in package, so their relative imports (``.record``) resolve next to them."""
+    import importlib
+    import types
+
+    if "_gen_whisk" not in sys.modules:
+        pkg = types.ModuleType("_gen_whisk")
+        pkg.__path__ = [str(ROOT / "src" / "whisk")]
+        sys.modules["_gen_whisk"] = pkg
+    return importlib.import_module(f"_gen_whisk.{name}")
 
 
 _opcodes = _load("opcodes")

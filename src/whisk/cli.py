@@ -31,7 +31,7 @@ import os
 import struct
 import sys
 import traceback
-from dataclasses import dataclass
+from .record import record
 from typing import Any, Callable, Sequence
 
 from .errors import DecodeError, Exit, Trap, ValidationError, WasmError
@@ -48,7 +48,7 @@ class CliError(Exception):
     """A problem with the command line or module, reported as ``error: <message>``, status 1."""
 
 
-@dataclass
+@record(frozen=False)
 class Command:
     """A subcommand: ``configure(parser)`` adds its arguments, ``handler(namespace)`` runs it
     and returns the exit status."""

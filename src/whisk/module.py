@@ -7,7 +7,7 @@ expressions (global initialisers, segment offsets, element items) are decoded in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .record import record, field
 from typing import Any
 
 from .types import ExternType, FuncType, GlobalType, MemoryType, TableType
@@ -17,7 +17,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class Instr:
     """One decoded instruction of a constant expression: ``name`` from the opcode table and
     ``imm``, its immediate (an int, float bits as int, tuple, or None)."""
@@ -28,7 +28,7 @@ class Instr:
     imm: Any = None
 
 
-@dataclass(frozen=True)
+@record
 class Import:
     """An import (spec 2.5.11): ``kind`` is 'func' | 'table' | 'memory' | 'global'; ``desc`` is a
     type index (func) or a TableType / MemoryType / GlobalType."""
@@ -39,7 +39,7 @@ class Import:
     desc: int | TableType | MemoryType | GlobalType
 
 
-@dataclass(frozen=True)
+@record
 class Export:
     """An export (spec 2.5.10): ``kind`` 'func' | 'table' | 'memory' | 'global' and its index."""
 
@@ -48,7 +48,7 @@ class Export:
     index: int
 
 
-@dataclass(frozen=True)
+@record
 class GlobalDef:
     """A defined global (spec 2.5.6): its type and initialiser (a constant expression)."""
 
@@ -56,7 +56,7 @@ class GlobalDef:
     init: tuple[Instr, ...]
 
 
-@dataclass(frozen=True)
+@record
 class ElemSegment:
     """An element segment (spec 2.5.7), any of the 8 binary encodings.
 
@@ -72,7 +72,7 @@ class ElemSegment:
     offset: tuple[Instr, ...] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class DataSegment:
     """A data segment (spec 2.5.8): ``mode`` 'active' | 'passive'; active ones have ``memory``
     and ``offset`` (a constant expression)."""
@@ -83,7 +83,7 @@ class DataSegment:
     offset: tuple[Instr, ...] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Code:
     """A function body (spec 5.5.13): ``locals`` as ``(count, valtype)`` runs, ``body`` the
     instruction bytes (up to and including the final ``end``), ``offset`` the byte offset of
@@ -94,7 +94,7 @@ class Code:
     offset: int = 0
 
 
-@dataclass
+@record(frozen=False)
 class ModuleStruct:
     """A decoded module (spec 2.5). Index spaces: functions, tables, memories and globals start
     with the imports of that kind, then the module's own definitions."""

@@ -40,14 +40,14 @@ Immediate kinds (``imm``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import record
 
 __all__ = ["Op", "OPS", "BY_NAME", "BY_CODE", "PREFIX_FC", "PREFIX_FD"]
 
 PREFIX_FC = 0xFC
 
 
-@dataclass(frozen=True)
+@record
 class Op:
     """One instruction: ``name`` (spec mnemonic), ``prefix`` (None or 0xFC), ``code``, ``imm``
     (immediate kind, see the module docstring), ``params``/``results`` (value type names, or None

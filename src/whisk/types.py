@@ -1,12 +1,12 @@
 """Value and external types (spec 2.3: types).
 
 Value types are plain strings, the spec's names: ``'i32' 'i64' 'f32' 'f64' 'v128' 'funcref'
-'externref'``. The composite types are small frozen dataclasses with a readable ``repr``.
+'externref'``. The composite types are small frozen records with a readable ``repr``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import record
 
 __all__ = [
     "VALTYPES", "NUMTYPES", "REFTYPES", "VALTYPE_BY_CODE", "CODE_BY_VALTYPE",
@@ -30,7 +30,7 @@ PAGE_SIZE = 65536
 MAX_PAGES = 65536
 
 
-@dataclass(frozen=True)
+@record
 class FuncType:
     """A function type (spec 2.3.5): ``params`` and ``results`` are tuples of value type names."""
 
@@ -44,7 +44,7 @@ class FuncType:
         return f"FuncType({self})"
 
 
-@dataclass(frozen=True)
+@record
 class Limits:
     """Limits (spec 2.3.6): ``min`` and optional ``max``, in pages (memories) or elements (tables)."""
 
@@ -64,7 +64,7 @@ class Limits:
         return self.max is not None and self.max <= other.max
 
 
-@dataclass(frozen=True)
+@record
 class TableType:
     """A table type (spec 2.3.8): ``limits`` in elements, ``elem`` a reference type name."""
 
@@ -75,7 +75,7 @@ class TableType:
         return f"TableType({self.elem}, {self.limits})"
 
 
-@dataclass(frozen=True)
+@record
 class MemoryType:
     """A memory type (spec 2.3.7): ``limits`` in pages of 64 KiB."""
 
@@ -85,7 +85,7 @@ class MemoryType:
         return f"MemoryType({self.limits})"
 
 
-@dataclass(frozen=True)
+@record
 class GlobalType:
     """A global type (spec 2.3.9): a value type name and mutability."""
 

@@ -58,14 +58,14 @@ _MAX_LOCALS = 0xFFFF_FFFF
 def _fast_code_ok() -> bool:
     """Whether :class:`Code` objects can be built by filling their ``__dict__`` directly.
 
-    ``decode_code_section`` creates one ``Code`` per function and the frozen dataclass
+    ``decode_code_section`` creates one ``Code`` per function and the frozen record's
     ``__init__`` dominates the decoding of modules with many small functions; this checks that
-    ``Code`` is still a plain ``__dict__`` dataclass with the expected fields (otherwise the
+    ``Code`` is still a plain ``__dict__`` record with the expected fields (otherwise the
     ordinary constructor is used)."""
     try:
         c = object.__new__(Code)
         c.__dict__.update(locals=(), body=b"", offset=0)
-        return list(Code.__dataclass_fields__) == ["locals", "body", "offset"] and c == Code(
+        return Code.__match_args__ == ("locals", "body", "offset") and c == Code(
             (), b"", 0)
     except Exception:  # noqa: BLE001
         return False

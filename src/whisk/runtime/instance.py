@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from ..record import record
 from typing import Any
 
 from .._core.runtime import Func, Global, InstanceCore, Memory, Store, Table
@@ -25,7 +25,7 @@ from .matching import Extern, match_import
 __all__ = ["Module", "Instance", "ImportType", "ExportType", "Exports", "Extern"]
 
 
-@dataclass(frozen=True)
+@record
 class ImportType:
     """An import of a module: ``module`` and ``name`` strings and the expected ``type``
     (FuncType, TableType, MemoryType or GlobalType)."""
@@ -35,7 +35,7 @@ class ImportType:
     type: ExternType
 
 
-@dataclass(frozen=True)
+@record
 class ExportType:
     """An export of a module: ``name`` and the ``type`` of the exported item."""
 
@@ -127,7 +127,7 @@ class Exports(Mapping[str, Extern]):
         return f"<whisk.Exports {list(self._items)}>"
 
 
-@dataclass
+@record(frozen=False)
 class _Imports:
     externs: list[Extern]           # one per import, in order
     callers: list[Caller]           # to bind once the instance exists

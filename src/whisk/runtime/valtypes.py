@@ -13,10 +13,9 @@ A first parameter annotated ``whisk.Caller`` is not part of the wasm type (see `
 
 from __future__ import annotations
 
-import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from ..record import record
 from typing import Annotated, Any, TypeAlias
 
 from .._core.runtime import Func
@@ -26,7 +25,7 @@ __all__ = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref", "func_typ
            "HostSignature", "host_signature"]
 
 
-@dataclass(frozen=True)
+@record
 class WasmValType:
     """The metadata of a value-type annotation: the spec's name of the value type."""
 
@@ -49,7 +48,7 @@ funcref: TypeAlias = Annotated[Func | None, WasmValType("funcref")]
 externref: TypeAlias = Annotated[object, WasmValType("externref")]
 
 
-@dataclass(frozen=True)
+@record
 class HostSignature:
     """What the annotations of a host callable say: whether it takes a leading ``whisk.Caller``
     and its wasm type (None when it is not annotated with value types: typed from the import)."""
@@ -83,6 +82,8 @@ def _results(annotation: object) -> tuple[str | None, ...] | None:
 
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    import inspect          # here, not at import: inspect costs ~10 ms of every `import whisk`
+
     target: object = fn
     if not (inspect.isfunction(fn) or inspect.ismethod(fn) or inspect.isbuiltin(fn)):
         target = getattr(type(fn), "__call__", fn)   # a callable object: its __call__'s hints
@@ -97,6 +98,8 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
 def host_signature(fn: Callable[..., Any]) -> HostSignature:
     """Read a host callable's annotations. Raises TypeError if they are partly wasm value
     types (every parameter after an optional leading Caller, and the return, must be)."""
+    import inspect
+
     from .caller import Caller
 
     try:

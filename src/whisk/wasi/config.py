@@ -4,7 +4,7 @@ standard streams."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from ..record import record, field
 from typing import Any, Mapping, Sequence
 
 __all__ = ["WasiConfig", "Preopen"]
@@ -22,7 +22,7 @@ def _encode(value: str | bytes, what: str) -> bytes:
     return data
 
 
-@dataclass(frozen=True)
+@record
 class Preopen:
     """A preopened directory: the host directory ``path`` and whether the guest may only read
     under it (``read_only``).
@@ -39,7 +39,7 @@ class Preopen:
     read_only: bool = False
 
 
-@dataclass
+@record(frozen=False)
 class WasiConfig:
     """What a WASI guest sees of the host.
 
