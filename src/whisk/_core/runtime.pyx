@@ -574,7 +574,7 @@ cdef class Store:
         return f"<whisk.Store fuel={self.fuel}>"
 
 
-cdef unsigned long _main_ident = threading.main_thread().ident
+cdef long _main_ident = threading.main_thread().ident
 
 
 cdef inline void settle(ExecCtx* ctx) noexcept nogil:
@@ -646,7 +646,7 @@ cdef int begin_outermost(ExecStack st, Store store, object timeout) except -1:
             raise ValueError("timeout must be >= 0 seconds")
         ctx.deadline = whisk_monotonic_ns() + <int64_t>(timeout * 1e9) + 1
         ctx.budget = ctx.granted = min(ctx.budget, 1 << 14)    # notice short deadlines soon
-    ctx.check_signals = 1 if PyThread_get_thread_ident() == _main_ident else 0
+    ctx.check_signals = 1 if <long>PyThread_get_thread_ident() == _main_ident else 0
     ctx.next_signal_check = 0
     return 0
 
