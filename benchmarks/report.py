@@ -158,7 +158,7 @@ def other_rows(results: Results) -> list[list[str]]:
     rows.append(["fuel on / fuel off (whisk)", fmt(fuel) if fuel is not None else f"{NA} ({reason})"])
     if results.threads:
         seq, par, speedup = results.threads
-        rows.append(["fib on 2 instances: sequential / 2 threads (wall)",
+        rows.append(["fib on 2 instances, 3 runs each: sequential / 2 threads (wall)",
                      f"{seq * 1e3:.0f} ms / {par * 1e3:.0f} ms = **{speedup:.2f}x**"])
     else:
         rows.append(["2-thread speed-up (whisk)", NA])
