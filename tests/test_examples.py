@@ -223,12 +223,7 @@ def simd_image_expected(w: int, h: int) -> str:
     def f32(x: float) -> float:
         return struct.unpack("<f", struct.pack("<f", x))[0]
 
-    x, img = 0x9E3779B9, bytearray()                  # xorshift32, the low byte of each step
-    while len(img) < w * h:
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        img.append(x & 0xFF)
+    img = generated_data(4 * w * h)[::4]              # xorshift32, the low byte of each step
     bright = [min(p + 40, 255) for p in img]
     avgr = lambda a, b: (a + b + 1) >> 1              # noqa: E731
     out = bytearray()

@@ -402,18 +402,16 @@ def _report(exc: BaseException, verbose: bool, internal: bool = False) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser("run")
     lead = 0                                 # leading -v/--verbose go before the command name
     while lead < len(argv) and argv[lead] in ("-v", "--verbose"):
         lead += 1
     if lead == len(argv):
-        parser.print_usage(sys.stderr)
+        build_parser("run").print_usage(sys.stderr)
         print("whisk: error: a MODULE (or a COMMAND) is required", file=sys.stderr)
         return 2
     if argv[lead] not in COMMANDS and argv[lead] not in ("-h", "--help"):
         argv.insert(lead, "run")
-    if argv[lead] in COMMANDS:
-        parser = build_parser(argv[lead])
+    parser = build_parser(argv[lead] if argv[lead] in COMMANDS else "run")    # built once
     try:
         ns = parser.parse_args(argv)
     except SystemExit as exc:               # argparse: --help (0) or a usage error (2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Sequence
 
+from ._core.runtime import Store
 from .errors import Exit, LinkError
 from .wasi import MODULE as WASI_MODULE
 from .wasi import SIGNATURES as WASI_SIGNATURES
@@ -93,8 +94,7 @@ def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | b
     config = WasiConfig(argv=(argv0, *args), env=env, preopens=preopens,
                         stdin=stdin, stdout=stdout, stderr=stderr)
     if store is None:
-        import whisk
-        store = whisk.Store()
+        store = Store()
     if fuel is not None:
         store.fuel = fuel
     instance, wasi = instantiate_wasi(module, config, store)

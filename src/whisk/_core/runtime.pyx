@@ -896,16 +896,16 @@ cdef class InstanceCore:
         free(self.ctx.datas)
 
     def build(self, LoweredModule code, list types, list imported_funcs, list defined,
-              list tables, memory, list globals, list datas, Store store=None):
+              list tables, memory, list globals, list datas, Store store not None):
         """``types``: the module's FuncTypes; ``imported_funcs``: Func objects; ``defined``:
         [(FuncType, (entry, nparams, nresults, nlocals, nslots, cost))] per defined function;
         ``tables``/``globals``: Table/Global objects of the index spaces; ``memory``: Memory or
-        None; ``datas``: the bytes of each data segment; ``store``: the Store (None: a new one).
+        None; ``datas``: the bytes of each data segment; ``store``: the Store it belongs to.
         Returns the list of all Func objects."""
         cdef Py_ssize_t i, n
         cdef Func f
-        self.store = store if store is not None else Store()
-        self.ctx.store = (<Store>self.store).ptr()
+        self.store = store
+        self.ctx.store = store.ptr()
         self.code = code
         self.ctx.code = code.code_ptr()
         self.funcs = list(imported_funcs)
