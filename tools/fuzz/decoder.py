@@ -1,0 +1,508 @@
+"""Decoder and validator fuzzer: whisk's accept/reject decisions against ``wasm-tools validate``.
+
+Usage::
+
+    python tools/fuzz/decoder.py --seed S --count N [--keep DIR]
+    python tools/fuzz/decoder.py --check FILE...        # judge files, print the verdicts
+
+Each case starts from a base module: one from ``wasm-tools smith`` (sometimes with proposals
+beyond 2.0 switched on, or with ``--allow-invalid-funcs`` so that bodies are arbitrary bytes),
+or a .wasm file from examples/, benchmarks/kernels/ or tests/fuzz/regressions/. It is then
+mutated by ``wasm-tools mutate`` or by byte edits (bit flips, overwrites, insertions, deletions,
+duplicated ranges, truncation, LEB128 and section-size tweaks). whisk must load the result or
+raise ``whisk.DecodeError`` / ``whisk.ValidationError`` -- nothing else, no crash, no hang --
+and accept exactly what ``wasm-tools validate --features wasm2`` accepts. Accepted inputs are
+instantiated (imports stubbed) and their exports called under fuel and memory limits; errors
+there must be ``whisk.WasmError`` subclasses.
+
+whisk runs in a worker subprocess, one input at a time with a per-input timeout, so a segfault
+or a hang is caught and the input saved. wasm-tools judges a whole batch in one process (see
+``common.validate_many``). Findings go to tests/fuzz/regressions/ as ``dec-<hash>.wasm`` with a
+``.txt`` note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import random
+import select
+import struct
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+#: Seconds one input may take in the worker before it counts as a hang (checked again with
+#: HANG_CONFIRM before it is reported).
+INPUT_TIMEOUT = 10.0
+HANG_CONFIRM = 60.0
+#: Cases that share one generated base module (generating it costs a subprocess).
+GROUP = 8
+BATCH = 250
+WORKER_FUEL = 200_000
+WORKER_MEMORY = 16 << 20
+
+_INTERESTING = [0x00, 0x01, 0x02, 0x0B, 0x0F, 0x10, 0x20, 0x40, 0x41, 0x60, 0x6F, 0x70, 0x7B,
+                0x7F, 0x80, 0x81, 0xC0, 0xD0, 0xD2, 0xFC, 0xFD, 0xFE, 0xFF]
+
+
+# ------------------------------------------------------------------------------ inputs
+def corpus_files() -> list[str]:
+    """The seed files: examples/*.wasm, benchmarks/kernels/*.wasm, tests/fuzz/regressions/*.wasm
+    (sorted, so a run is deterministic for a given checkout)."""
+    out: list[str] = []
+    for pattern in ("examples/*.wasm", "benchmarks/kernels/*.wasm", "tests/fuzz/regressions/*.wasm"):
+        out += sorted(glob.glob(os.path.join(common.REPO, pattern)))
+    return out
+
+
+_CORPUS: list[bytes] | None = None
+
+
+def corpus() -> list[bytes]:
+    """The contents of :func:`corpus_files` (read once)."""
+    global _CORPUS
+    if _CORPUS is None:
+        _CORPUS = []
+        for p in corpus_files():
+            with open(p, "rb") as f:
+                _CORPUS.append(f.read())
+    return _CORPUS
+
+
+def smith_base(rng: random.Random) -> bytes | None:
+    """A smith module for mutation: 2.0 features, sometimes more, sometimes invalid bodies,
+    with imports allowed."""
+    flags = list(common.SMITH_WASM2_FLAGS)
+    r = rng.random()
+    if r < 0.25:
+        for flag, value in rng.sample(common.BEYOND_WASM2_FLAGS, rng.randint(1, 3)):
+            flags += [flag, value]
+    elif r < 0.45:
+        flags += ["--allow-invalid-funcs", "true"]
+    flags += ["--max-instructions", str(rng.choice([10, 50, 200])),
+              "--generate-custom-sections", rng.choice(["true", "false"]),
+              "--max-memory32-bytes", str(1 << 20)]
+    if rng.random() < 0.3:
+        flags += ["--min-uleb-size", str(rng.choice([2, 5]))]
+    return common.smith(rng.randbytes(rng.choice([64, 512, 2048, 8192])), flags)
+
+
+def base_module(seed: int, group: int) -> bytes:
+    """The base module shared by the cases of ``group``: a smith module or a corpus file."""
+    rng = common.case_rng(seed, group, "decoder-base")
+    files = corpus()
+    if files and rng.random() < 0.3:
+        return rng.choice(files)
+    for _ in range(5):
+        m = smith_base(rng)
+        if m is not None:
+            return m
+    return files[0] if files else b"\0asm\1\0\0\0"
+
+
+def _section_starts(data: bytes) -> list[int]:
+    # offsets of the section headers of a well-formed prefix of data
+    out, pos = [], 8
+    while pos < len(data):
+        out.append(pos)
+        pos += 1
+        size = shift = 0
+        while pos < len(data):
+            b = data[pos]
+            pos += 1
+            size |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80 or shift > 35:
+                break
+        pos += size
+    return out
+
+
+def byte_mutate(data: bytes, rng: random.Random) -> bytes:
+    """One to four random byte-level edits of ``data``."""
+    buf = bytearray(data)
+    for _ in range(rng.choice([1, 1, 1, 2, 3, 4])):
+        n = len(buf)
+        op = rng.random()
+        pos = rng.randrange(n) if n else 0
+        if n == 0:
+            buf += rng.randbytes(rng.randint(1, 8))
+        elif op < 0.25:
+            buf[pos] ^= 1 << rng.randrange(8)
+        elif op < 0.40:
+            buf[pos] = rng.choice(_INTERESTING)
+        elif op < 0.50:
+            buf[pos] = rng.randrange(256)
+        elif op < 0.60:
+            buf[pos:pos] = rng.randbytes(rng.randint(1, 8))
+        elif op < 0.70:
+            del buf[pos:pos + rng.randint(1, 16)]
+        elif op < 0.75:
+            del buf[rng.randrange(n):]                  # truncate
+        elif op < 0.80:
+            a = rng.randrange(n)
+            buf[pos:pos] = buf[a:a + rng.randint(1, 32)]  # duplicate a range
+        elif op < 0.88:
+            # stretch or change a section's size field
+            starts = [s for s in _section_starts(bytes(buf)) if s + 1 < len(buf)]
+            if starts:
+                s = rng.choice(starts) + 1
+                if rng.random() < 0.5:
+                    buf[s] = (buf[s] + rng.choice([-2, -1, 1, 2])) & 0xFF
+                else:
+                    # the same size as a LEB128 one group longer (padding, as allowed up to 5)
+                    e = s
+                    while e < len(buf) - 1 and buf[e] & 0x80:
+                        e += 1
+                    buf[e] |= 0x80
+                    buf[e + 1:e + 1] = b"\x00"
+        elif op < 0.94:
+            # an over-long or over-large LEB128 somewhere
+            buf[pos:pos + 1] = rng.choice([b"\x80\x80\x80\x80\x00", b"\xff\xff\xff\xff\x0f",
+                                           b"\xff\xff\xff\xff\x7f", b"\x80\x00", b"\xff\x7f"])
+        else:
+            # swap the contents of two sections' ids
+            starts = _section_starts(bytes(buf))
+            if len(starts) >= 2:
+                a, b = rng.sample(starts, 2)
+                buf[a], buf[b] = buf[b], buf[a]
+    return bytes(buf)
+
+
+def make_input(seed: int, index: int) -> bytes:
+    """Input ``index`` of run ``seed`` (deterministic)."""
+    rng = common.case_rng(seed, index, "decoder")
+    base = base_module(seed, index // GROUP)
+    r = rng.random()
+    if r < 0.2:
+        m = common.mutate(base, rng.getrandbits(32), preserve_semantics=rng.random() < 0.2)
+        data = m if m is not None else byte_mutate(base, rng)
+        if rng.random() < 0.3:
+            data = byte_mutate(data, rng)
+        return data
+    if r < 0.25:
+        return base                                   # unmutated (smith bases may be invalid)
+    return byte_mutate(base, rng)
+
+
+# ------------------------------------------------------------------------------ worker
+def _zero(t: str) -> Any:
+    return None if t in ("funcref", "externref") else 0
+
+
+def judge(data: bytes) -> dict[str, Any]:
+    """What whisk does with ``data`` (run inside the worker): {'verdict': 'accept' | 'reject' |
+    'bad-exception', ...}. An accepted module is instantiated with stub imports and its
+    exported functions are called with zero arguments, under fuel and memory limits; any
+    exception there that is not a whisk.WasmError is a 'bad-exception' too."""
+    import whisk
+    from whisk.types import FuncType, GlobalType, MemoryType, TableType
+    try:
+        module = whisk.Module(data)
+    except (whisk.DecodeError, whisk.ValidationError) as e:
+        return {"verdict": "reject", "error": type(e).__name__, "message": str(e)[:300]}
+    except BaseException as e:
+        return {"verdict": "bad-exception", "stage": "load", "error": type(e).__name__,
+                "message": str(e)[:300], "traceback": traceback.format_exc()[-3000:]}
+    res: dict[str, Any] = {"verdict": "accept"}
+    stage = "instantiate"
+    try:
+        imports: dict[str, dict[str, Any]] = {}
+        skip = False
+        for imp in module.imports:
+            t = imp.type
+            if isinstance(t, FuncType):
+                ext: Any = whisk.Func(t, lambda *a, _r=t.results: (
+                    tuple(_zero(x) for x in _r) if len(_r) > 1 else (_zero(_r[0]) if _r else None)))
+            elif isinstance(t, TableType):
+                ext = whisk.Table(t.elem, t.limits.min, t.limits.max)
+            elif isinstance(t, MemoryType):
+                try:
+                    ext = whisk.Memory(t.limits.min, t.limits.max, WORKER_MEMORY)
+                except (MemoryError, ValueError):
+                    skip = True
+                    break
+            elif isinstance(t, GlobalType):
+                ext = whisk.Global(t.valtype, _zero(t.valtype), t.mutable)
+            else:
+                skip = True
+                break
+            imports.setdefault(imp.module, {})[imp.name] = ext
+        if skip:
+            res["instance"] = "skipped"
+            return res
+        store = whisk.Store(fuel=WORKER_FUEL, max_memory_bytes=WORKER_MEMORY)
+        try:
+            inst = whisk.Instance(module, imports, store=store)
+        except whisk.WasmError as e:
+            res["instance"] = f"{type(e).__name__}: {str(e)[:100]}"
+            return res
+        res["instance"] = "ok"
+        stage = "call"
+        calls = 0
+        for name, x in inst.exports.items():
+            if isinstance(x, whisk.Func):
+                store.fuel = WORKER_FUEL
+                try:
+                    x.call_bits(*(_zero(p) for p in x.type.params), timeout=2.0)
+                except whisk.WasmError:
+                    pass
+                calls += 1
+            elif isinstance(x, whisk.Memory):
+                len(x)
+                bytes(memoryview(x)[:64])
+            elif isinstance(x, whisk.Table):
+                for i in range(min(len(x), 16)):
+                    x[i]
+            elif isinstance(x, whisk.Global):
+                x.value_bits
+        res["calls"] = calls
+    except BaseException as e:
+        return {"verdict": "bad-exception", "stage": stage, "error": type(e).__name__,
+                "message": str(e)[:300], "traceback": traceback.format_exc()[-3000:]}
+    return res
+
+
+def worker_main() -> int:
+    """The worker loop: read length-prefixed inputs on stdin, answer one JSON line each."""
+    inp = sys.stdin.buffer
+    out = sys.stdout
+    import whisk  # noqa: F401  (import before the first input, so timeouts measure work)
+    out.write("ready\n")
+    out.flush()
+    while True:
+        head = inp.read(4)
+        if len(head) < 4:
+            return 0
+        (n,) = struct.unpack("<I", head)
+        data = inp.read(n)
+        out.write(json.dumps(judge(data)) + "\n")
+        out.flush()
+
+
+class Worker:
+    """A whisk worker subprocess: ``judge(data, timeout)`` returns its verdict dict, or
+    {'verdict': 'crash', ...} / {'verdict': 'hang'} (and the worker is restarted)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start (or restart) the worker process."""
+        self.stop()
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if line.strip() != b"ready":
+            err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+            raise RuntimeError(f"the whisk worker did not start: {line!r} {err[-2000:]}")
+
+    def stop(self) -> None:
+        """Stop the worker process (if running)."""
+        if self.proc is not None:
+            try:
+                self.proc.kill()
+                self.proc.wait(5)
+            except Exception:
+                pass
+            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                try:
+                    stream.close()  # type: ignore[union-attr]
+                except Exception:
+                    pass
+            self.proc = None
+
+    def judge(self, data: bytes, timeout: float = INPUT_TIMEOUT) -> dict[str, Any]:
+        """Send one input and wait for the verdict at most ``timeout`` seconds."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        assert self.proc is not None and self.proc.stdin and self.proc.stdout
+        try:
+            self.proc.stdin.write(struct.pack("<I", len(data)) + data)
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass
+        fd = self.proc.stdout
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            self.stop()
+            return {"verdict": "hang", "timeout": timeout}
+        line = fd.readline()
+        if not line:
+            rc = self.proc.wait(5)
+            err = self.proc.stderr.read().decode("utf-8", "replace") if self.proc.stderr else ""
+            self.proc = None
+            return {"verdict": "crash", "returncode": rc, "stderr": err[-3000:]}
+        return json.loads(line)
+
+
+# ------------------------------------------------------------------------------ campaign
+def finding_of(verdict: dict[str, Any], reference: str | None) -> str | None:
+    """The problem with whisk's ``verdict`` given wasm-tools' ``reference`` (None = valid), or
+    None when they agree."""
+    v = verdict["verdict"]
+    if v in ("crash", "hang", "bad-exception"):
+        return v
+    if v == "accept" and reference is not None:
+        return "accepts-invalid"
+    if v == "reject" and reference is None:
+        return "rejects-valid"
+    return None
+
+
+def save_finding(data: bytes, kind: str, verdict: dict[str, Any], reference: str | None,
+                 note: str, directory: str) -> str:
+    """Save ``data`` as ``dec-<hash>.wasm`` with a ``.txt`` note; returns the .wasm path."""
+    os.makedirs(directory, exist_ok=True)
+    name = f"dec-{common.digest(data)}"
+    path = os.path.join(directory, name + ".wasm")
+    with open(path, "wb") as f:
+        f.write(data)
+    with open(os.path.join(directory, name + ".txt"), "w") as f:
+        f.write(f"decoder finding ({kind}): whisk {json.dumps(verdict)[:1500]}\n"
+                f"wasm-tools validate --features {common.WASM2_FEATURES}: "
+                f"{'valid' if reference is None else reference[:500]}\n{note}\n")
+    return path
+
+
+def reduce_bytes(data: bytes, still: Any, budget: int = 400) -> bytes:
+    """Shrink ``data`` by deleting chunks (halving the chunk size down to one byte) while
+    ``still(candidate)`` holds; at most ``budget`` calls of ``still``."""
+    chunk = max(1, len(data) // 2)
+    while chunk >= 1 and budget > 0:
+        i = 8 if len(data) > 8 else 0
+        changed = False
+        while i < len(data) and budget > 0:
+            cand = data[:i] + data[i + chunk:]
+            budget -= 1
+            if cand and still(cand):
+                data, changed = cand, True
+            else:
+                i += chunk
+        if not changed:
+            chunk //= 2
+    return data
+
+
+def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str | None = None,
+                 log: Any = None, start: int = 0, reduce: bool = True) -> dict[str, Any]:
+    """Judge inputs ``start .. start+count-1`` of run ``seed``; returns a summary dict (counts
+    of accepted/rejected inputs, instantiated modules, findings as (index, kind, path))."""
+    stats: dict[str, Any] = {"seed": seed, "count": count, "accepted": 0, "rejected": 0,
+                             "instantiated": 0, "findings": []}
+    worker = Worker()
+    worker.start()
+    t0 = time.time()
+    try:
+        for b0 in range(start, start + count, BATCH):
+            idx = list(range(b0, min(b0 + BATCH, start + count)))
+            inputs = [make_input(seed, i) for i in idx]
+            if keep:
+                os.makedirs(keep, exist_ok=True)
+                for i, d in zip(idx, inputs):
+                    with open(os.path.join(keep, f"{seed}-{i}.wasm"), "wb") as f:
+                        f.write(d)
+            refs = common.validate_many(inputs)
+            for i, data, ref in zip(idx, inputs, refs):
+                v = worker.judge(data)
+                if v["verdict"] == "hang":          # confirm with a generous timeout
+                    v = worker.judge(data, HANG_CONFIRM)
+                kind = finding_of(v, ref)
+                if kind in ("accepts-invalid", "rejects-valid"):
+                    ref = common.validate_one(data)  # confirm with `validate` itself
+                    kind = finding_of(v, ref)
+                if v["verdict"] == "accept":
+                    stats["accepted"] += 1
+                    stats["instantiated"] += v.get("instance") == "ok"
+                elif v["verdict"] == "reject":
+                    stats["rejected"] += 1
+                if kind is None:
+                    continue
+                small = data
+                if reduce and kind in ("accepts-invalid", "rejects-valid", "bad-exception"):
+                    def still(c: bytes, kind: str = kind) -> bool:
+                        vv = worker.judge(c)
+                        if kind == "bad-exception":
+                            return vv["verdict"] == "bad-exception" and \
+                                vv.get("error") == v.get("error")
+                        return finding_of(vv, common.validate_one(c)) == kind
+                    small = reduce_bytes(data, still)
+                    v = worker.judge(small)
+                    ref = common.validate_one(small)
+                path = None
+                if save_dir:
+                    path = save_finding(small, kind, v, ref, f"from: decoder.py --seed {seed}, "
+                                        f"input {i} ({len(data)} bytes before reducing)", save_dir)
+                stats["findings"].append((i, kind, path))
+                if log:
+                    print(f"FINDING input {i}: {kind}: {json.dumps(v)[:300]} ref={ref and ref[:200]} -> {path}",
+                          file=log, flush=True)
+            if log:
+                el = time.time() - t0
+                n = idx[-1] - start + 1
+                print(f"[{n}/{count}] {el:.0f}s {n / el:.0f}/s accepted={stats['accepted']} "
+                      f"findings={len(stats['findings'])}", file=log, flush=True)
+    finally:
+        worker.stop()
+    stats["seconds"] = round(time.time() - t0, 1)
+    return stats
+
+
+def check_files(paths: Sequence[str]) -> int:
+    """Judge each file and print whisk's verdict next to wasm-tools'; exit status 1 if any
+    disagrees."""
+    worker = Worker()
+    bad = 0
+    try:
+        for p in paths:
+            with open(p, "rb") as f:
+                data = f.read()
+            ref = common.validate_one(data)
+            v = worker.judge(data)
+            kind = finding_of(v, ref)
+            bad += kind is not None
+            print(f"{p}: {kind or 'agree'}: whisk {json.dumps(v)[:300]}; wasm-tools "
+                  f"{'valid' if ref is None else ref.splitlines()[-1]}")
+    finally:
+        worker.stop()
+    return 1 if bad else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point (see the module docstring)."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--count", type=int, default=1000)
+    p.add_argument("--start", type=int, default=0, help="first input index")
+    p.add_argument("--keep", metavar="DIR", help="also save every input here")
+    p.add_argument("--save", metavar="DIR", default=common.REGRESSIONS,
+                   help="where findings go (default tests/fuzz/regressions)")
+    p.add_argument("--no-reduce", action="store_true")
+    p.add_argument("--check", nargs="+", metavar="FILE")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.worker:
+        return worker_main()
+    if a.check:
+        return check_files(a.check)
+    stats = run_campaign(a.seed, a.count, a.keep, a.save, sys.stderr, a.start, not a.no_reduce)
+    findings = stats.pop("findings")
+    print(stats)
+    for f in findings:
+        print("finding:", f)
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

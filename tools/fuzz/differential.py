@@ -1,0 +1,642 @@
+"""Differential fuzzer: whisk against wasmtime on modules from ``wasm-tools smith``.
+
+Usage::
+
+    python tools/fuzz/differential.py --seed S --count N [--keep DIR] [--no-shrink]
+    python tools/fuzz/differential.py --check FILE.wasm        # compare one module, print
+    python tools/fuzz/differential.py --predicate KIND FILE    # exit 0 iff FILE shows KIND
+
+Each case draws random seed bytes and smith options from ``case_rng(S, i)`` and asks smith for a
+valid module restricted to WebAssembly 2.0, without imports, with NaNs canonicalised and with
+smith's fuel counter (``--ensure-termination``) so that every loop and recursion ends. The module
+is instantiated in both engines, every exported function is called (in export order, twice)
+with the same arguments (derived from the module's hash, so a saved file replays alone), and
+the results, traps and the final contents of every exported memory, global and table are
+compared bit for bit. A difference is shrunk with ``wasm-tools shrink`` and saved into
+tests/fuzz/regressions/.
+
+Not findings: a stack exhaustion or fuel/timeout in either engine (their limits differ; the
+comparison stops there), a module wasmtime cannot compile, and resource-limit failures when
+instantiating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+#: Both engines run under the same limits.
+MAX_MEMORY_BYTES = 16 << 20
+MAX_TABLE_ELEMENTS = 10_000_000
+ENGINE_FUEL = 20_000_000
+CALL_TIMEOUT = 20.0
+ROUNDS = 3
+#: Table entries compared at most (the size is always compared).
+TABLE_COMPARE = 20_000
+
+_WIDTH = {"i32": 32, "i64": 64, "f32": 32, "f64": 64, "v128": 128}
+
+#: Interesting bit patterns per type (edges, NaNs with payloads, infinities, -0, subnormals).
+_SPECIAL = {
+    32: [0, 1, 2, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
+         0xFFFFFFFE, 0x3F800000, 0xBF800000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000,
+         0x7FA00001, 0x7F800001, 0x00000001, 0x807FFFFF, 0x4F000000, 0xCF000000, 0x10000,
+         0xFFFF0000, 65536 * 16, 0x4B000000],
+    64: [0, 1, 2, 0xFF, 0xFFFF, 0xFFFFFFFF, 0x100000000, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000,
+         0xFFFFFFFFFFFFFFFF, 0x3FF0000000000000, 0xBFF0000000000000, 0x7FF0000000000000,
+         0xFFF0000000000000, 0x7FF8000000000000, 0xFFF8000000000000, 0x7FF4000000000001,
+         0x7FF0000000000001, 0x0000000000000001, 0x43E0000000000000, 0xC3E0000000000000,
+         0x41E0000000000000, 0x80000000],
+}
+
+
+class ExternToken:
+    """A host object passed as a non-null externref; compared by its number."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __repr__(self) -> str:
+        return f"extern#{self.n}"
+
+
+_TOKENS = [ExternToken(i) for i in range(4)]
+
+
+# ------------------------------------------------------------------------------ generation
+def smith_flags(rng: random.Random) -> list[str]:
+    """The smith command line for one differential case: the 2.0 feature set, no imports,
+    canonical NaNs, guaranteed termination, plus a few shape options drawn from ``rng``."""
+    flags = list(common.SMITH_WASM2_FLAGS)
+    flags += ["--ensure-termination", "--fuel", str(rng.choice([100, 1000, 1000, 5000])),
+              "--canonicalize-nans", "true",
+              "--max-imports", "0", "--min-imports", "0",
+              "--max-memory32-bytes", str(rng.choice([65536, 1 << 20, 4 << 20])),
+              "--max-table-elements", str(rng.choice([10, 100, 1000])),
+              "--max-instructions", str(rng.choice([20, 50, 100, 100, 300])),
+              "--max-funcs", str(rng.choice([20, 50, 100])),
+              "--export-everything", rng.choice(["true", "true", "false"]),
+              "--allow-floats", rng.choice(["true", "true", "true", "false"]),
+              "--disallow-traps", rng.choice(["false", "true"]),
+              "--generate-custom-sections", rng.choice(["false", "false", "true"]),
+              "--min-funcs", str(rng.choice([1, 5, 10]))]
+    if rng.random() < 0.3:
+        flags += ["--min-memories", "1"]
+    if rng.random() < 0.2:
+        flags += ["--min-uleb-size", str(rng.choice([1, 2, 5]))]
+    return flags
+
+
+def generate(seed: int, index: int) -> tuple[bytes | None, list[str], bytes]:
+    """Case ``index`` of the run ``seed``: (module or None, smith flags, smith seed bytes)."""
+    rng = common.case_rng(seed, index, "differential")
+    flags = smith_flags(rng)
+    size = rng.choice([256, 1024, 4096, 4096, 16384, 16384, 65536])
+    data = rng.randbytes(size)
+    return common.smith(data, flags), flags, data
+
+
+# ------------------------------------------------------------------------------ arguments
+def _arg(rng: random.Random, t: str, funcs: Sequence[str]) -> Any:
+    # one argument of type t in engine-neutral form
+    if t in ("funcref",):
+        if funcs and rng.random() < 0.6:
+            return ("func", rng.choice(funcs))
+        return None
+    if t == "externref":
+        return ("extern", rng.randrange(len(_TOKENS))) if rng.random() < 0.6 else None
+    w = _WIDTH[t]
+    if w == 128:
+        kind = rng.random()
+        if kind < 0.3:
+            return rng.getrandbits(128)
+        lanes = [rng.choice(_SPECIAL[32]) if rng.random() < 0.7 else rng.getrandbits(32)
+                 for _ in range(4)]
+        if kind < 0.6:
+            return sum(v << (32 * i) for i, v in enumerate(lanes))
+        lanes64 = [rng.choice(_SPECIAL[64]) for _ in range(2)]
+        return lanes64[0] | (lanes64[1] << 64)
+    r = rng.random()
+    if r < 0.55:
+        return rng.choice(_SPECIAL[w])
+    if r < 0.8:
+        return rng.randrange(0, 256) if rng.random() < 0.5 else rng.randrange(0, 1 << 17)
+    return rng.getrandbits(w)
+
+
+def make_plan(wasm: bytes, exports: Sequence[tuple[str, tuple[str, ...]]]) -> list[tuple[str, tuple]]:
+    """The calls to make: each exported function (``exports`` lists (name, param types) in export
+    order), ROUNDS times, with arguments drawn from a generator seeded by the module's hash."""
+    rng = random.Random(hashlib.sha256(wasm).digest())
+    funcs = [name for name, _ in exports]
+    plan = []
+    for _ in range(ROUNDS):
+        for name, params in exports:
+            plan.append((name, tuple((t, _arg(rng, t, funcs)) for t in params)))
+    return plan
+
+
+# ------------------------------------------------------------------------------ outcomes
+WHISK_TRAPS = {
+    "unreachable": "unreachable",
+    "integer divide by zero": "div0",
+    "integer overflow": "overflow",
+    "invalid conversion to integer": "conversion",
+    "out of bounds memory access": "oob-memory",
+    "out of bounds table access": "oob-table",
+    "undefined element": "oob-table",
+    "uninitialized element": "null-indirect",
+    "indirect call type mismatch": "signature",
+    "call stack exhausted": "stack",
+    "all fuel consumed": "fuel",
+    "timeout": "timeout",
+    "interrupted": "timeout",
+}
+
+WASMTIME_TRAPS = {
+    "UNREACHABLE": "unreachable",
+    "INTEGER_DIVISION_BY_ZERO": "div0",
+    "INTEGER_OVERFLOW": "overflow",
+    "BAD_CONVERSION_TO_INTEGER": "conversion",
+    "MEMORY_OUT_OF_BOUNDS": "oob-memory",
+    "HEAP_MISALIGNED": "oob-memory",
+    "TABLE_OUT_OF_BOUNDS": "oob-table",
+    "INDIRECT_CALL_TO_NULL": "null-indirect",
+    "BAD_SIGNATURE": "signature",
+    "STACK_OVERFLOW": "stack",
+    "OUT_OF_FUEL": "fuel",
+    "INTERRUPT": "timeout",
+}
+
+#: Trap kinds that depend on an engine's limits: the comparison ends where one appears.
+LIMIT_KINDS = {"stack", "fuel", "timeout", "resource"}
+
+
+def whisk_trap_kind(message: str) -> str:
+    """Map a whisk trap message to an engine-neutral trap kind ('other:...' if unknown)."""
+    for prefix, kind in WHISK_TRAPS.items():
+        if message.startswith(prefix):
+            return kind
+    return "other:" + message
+
+
+class Outcome:
+    """What one engine did with a module: ``load`` ('ok' or an error string), ``inst`` ('ok',
+    'trap:<kind>' or an error), one entry per call in ``calls`` (('ok', values) or ('trap',
+    kind)) and the final exported ``state`` (name -> description)."""
+
+    def __init__(self, engine: str):
+        self.engine = engine
+        self.load = "ok"
+        self.inst = "ok"
+        self.calls: list[tuple[str, Any]] = []
+        self.state: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"<{self.engine} load={self.load} inst={self.inst} calls={self.calls}>"
+
+
+def _mask(t: str, v: int) -> int:
+    return v & ((1 << _WIDTH[t]) - 1)
+
+
+# ------------------------------------------------------------------------------ whisk
+def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]]) -> Outcome:
+    """Run ``plan`` on ``wasm`` in whisk and record the outcome (raw bits throughout)."""
+    import whisk
+    out = Outcome("whisk")
+    try:
+        module = whisk.Module(wasm)
+    except (whisk.DecodeError, whisk.ValidationError) as e:
+        out.load = f"rejected: {type(e).__name__}: {e}"
+        return out
+    store = whisk.Store(fuel=ENGINE_FUEL, max_memory_bytes=MAX_MEMORY_BYTES)
+    try:
+        inst = whisk.Instance(module, store=store)
+    except whisk.Trap as e:
+        kind = whisk_trap_kind(e.message)
+        out.inst = "trap:" + ("fuel" if isinstance(e, whisk.Exhaustion) and kind != "stack" else kind)
+        return out
+    except whisk.LinkError as e:
+        out.inst = "trap:resource" if "memory" in str(e) else f"error: LinkError: {e}"
+        return out
+    exports = inst.exports
+    funcs = {name: x for name, x in exports.items() if isinstance(x, whisk.Func)}
+    names = {id(f): name for name, f in funcs.items()}
+
+    def ref(v: Any) -> Any:
+        if v is None:
+            return None
+        if isinstance(v, whisk.Func):
+            name = names.get(id(v))
+            return ("func", name) if name is not None else (
+                "anon", len(v.type.params), len(v.type.results))
+        if isinstance(v, ExternToken):
+            return ("extern", v.n)
+        return ("extern?", repr(v))
+
+    def arg(t: str, v: Any) -> Any:
+        if v is None:
+            return None
+        if t == "funcref":
+            return funcs[v[1]]
+        if t == "externref":
+            return _TOKENS[v[1]]
+        return v
+
+    for name, args in plan:
+        f = funcs[name]
+        try:
+            res = f.call_bits(*(arg(t, v) for t, v in args), timeout=CALL_TIMEOUT)
+        except whisk.Trap as e:
+            kind = whisk_trap_kind(e.message)
+            if isinstance(e, whisk.Exhaustion) and kind not in ("stack", "fuel"):
+                kind = "fuel"
+            out.calls.append(("trap", kind))
+            if kind in LIMIT_KINDS:
+                return out
+            continue
+        vals = []
+        for t, v in zip(f.type.results, res):
+            vals.append(_mask(t, v) if t in _WIDTH else ref(v))
+        out.calls.append(("ok", tuple(vals)))
+    for name, x in exports.items():
+        if isinstance(x, whisk.Memory):
+            out.state[name] = ("memory", bytes(memoryview(x)))
+        elif isinstance(x, whisk.Global):
+            t = x.valtype
+            out.state[name] = ("global", t, _mask(t, x.value_bits) if t in _WIDTH else ref(x.value_bits))
+        elif isinstance(x, whisk.Table):
+            n = len(x)
+            out.state[name] = ("table", n, tuple(ref(x[i]) for i in range(min(n, TABLE_COMPARE))))
+    return out
+
+
+# ------------------------------------------------------------------------------ wasmtime
+_ENGINE = None
+
+
+def wasmtime_engine() -> Any:
+    """A wasmtime Engine with exactly the WebAssembly 2.0 proposals enabled and fuel metering."""
+    global _ENGINE
+    if _ENGINE is None:
+        import wasmtime
+        cfg = wasmtime.Config()
+        for name, on in [("wasm_simd", True), ("wasm_bulk_memory", True),
+                         ("wasm_reference_types", True), ("wasm_multi_value", True),
+                         ("wasm_threads", False), ("wasm_tail_call", False),
+                         ("wasm_multi_memory", False), ("wasm_memory64", False),
+                         ("wasm_relaxed_simd", False), ("wasm_exceptions", False),
+                         ("wasm_gc", False), ("wasm_function_references", False),
+                         ("wasm_wide_arithmetic", False), ("wasm_custom_page_sizes", False)]:
+            setter = getattr(cfg, name, None)
+            if setter is not None:
+                try:
+                    setter(on)
+                except Exception:
+                    pass
+        cfg.consume_fuel = True
+        cfg.cranelift_opt_level = "none"
+        try:
+            cfg.parallel_compilation = False
+        except Exception:
+            pass
+        _ENGINE = wasmtime.Engine(cfg)
+    return _ENGINE
+
+
+def wasmtime_compiles(wasm: bytes) -> bool:
+    """True if wasmtime (with the 2.0 feature set) compiles ``wasm``."""
+    import wasmtime
+    try:
+        wasmtime.Module(wasmtime_engine(), wasm)
+    except Exception:
+        return False
+    return True
+
+
+def _raw_bits(val: Any, t: str) -> int:
+    n = _WIDTH[t] // 8
+    return int.from_bytes(ctypes.string_at(ctypes.addressof(val.of), n), "little")
+
+
+def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
+                 types: dict[str, tuple[str, Any]]) -> Outcome:
+    """Run ``plan`` on ``wasm`` in wasmtime, reading and writing numbers as raw bits through
+    its C API (wasmtime-py's own conversions would go through Python floats and lose f32 NaN
+    payloads, and do not handle v128)."""
+    import wasmtime
+    from wasmtime import _ffi as ffi
+    from wasmtime._func import enter_wasm
+    out = Outcome("wasmtime")
+    engine = wasmtime_engine()
+    try:
+        module = wasmtime.Module(engine, wasm)
+    except Exception as e:
+        out.load = f"rejected: {e}"
+        return out
+    store = wasmtime.Store(engine)
+    store.set_fuel(ENGINE_FUEL)
+    store.set_limits(memory_size=MAX_MEMORY_BYTES, table_elements=MAX_TABLE_ELEMENTS)
+    try:
+        inst = wasmtime.Instance(store, module, [])
+    except wasmtime.Trap as e:
+        code = e.trap_code
+        out.inst = "trap:" + (WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other")
+        return out
+    except Exception as e:
+        msg = str(e)
+        out.inst = "trap:resource" if ("limit" in msg or "memory" in msg or "resource" in msg) \
+            else f"error: {msg}"
+        return out
+    exports = inst.exports(store)
+    items = [(e.name, exports[e.name]) for e in module.exports]
+    funcs = {name: x for name, x in items if isinstance(x, wasmtime.Func)}
+    ids = {}
+    for name, f in funcs.items():
+        ids.setdefault((f._func.store_id, getattr(f._func, "__private")), name)
+    kinds = {"i32": ffi.WASMTIME_I32, "i64": ffi.WASMTIME_I64, "f32": ffi.WASMTIME_F32,
+             "f64": ffi.WASMTIME_F64, "v128": ffi.WASMTIME_V128}
+
+    def ref_of_raw(raw: Any, t: str) -> Any:
+        if t == "funcref":
+            fr = raw.of.funcref
+            if fr.store_id == 0:
+                return None
+            name = ids.get((fr.store_id, getattr(fr, "__private")))
+            if name is not None:
+                return ("func", name)
+            ft = wasmtime.Func._from_raw(fr).type(store)
+            return ("anon", len(ft.params), len(ft.results))
+        v = wasmtime.Val._from_raw(store, raw, owned=False).value
+        if v is None:
+            return None
+        if isinstance(v, ExternToken):
+            return ("extern", v.n)
+        return ("extern?", repr(v))
+
+    def to_raw(t: str, v: Any) -> Any:
+        if t in kinds:
+            raw = ffi.wasmtime_val_t(kind=kinds[t])
+            n = _WIDTH[t] // 8
+            ctypes.memmove(ctypes.addressof(raw.of), v.to_bytes(n, "little"), n)
+            return raw
+        if t == "funcref":
+            return wasmtime.Val.funcref(None if v is None else funcs[v[1]])._new_raw(store)
+        return wasmtime.Val.externref(None if v is None else _TOKENS[v[1]])._new_raw(store)
+
+    for name, args in plan:
+        f = funcs[name]
+        rtypes = types[name][1][1]
+        params = (ffi.wasmtime_val_t * max(1, len(args)))()
+        for i, (t, v) in enumerate(args):
+            params[i] = to_raw(t, v)
+        results = (ffi.wasmtime_val_t * max(1, len(rtypes)))()
+        try:
+            with enter_wasm(store) as trap:
+                error = ffi.wasmtime_func_call(store._context(), ctypes.byref(f._func), params,
+                                               len(args), results, len(rtypes), trap)
+                if error:
+                    raise wasmtime.WasmtimeError._from_ptr(error)
+        except wasmtime.Trap as e:
+            code = e.trap_code
+            kind = WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other:" + e.message
+            out.calls.append(("trap", kind))
+            if kind in LIMIT_KINDS:
+                return out
+            continue
+        except wasmtime.WasmtimeError as e:
+            out.calls.append(("trap", "resource" if "fuel" in str(e) else "other:" + str(e)))
+            return out
+        vals = []
+        for i, t in enumerate(rtypes):
+            vals.append(_raw_bits(results[i], t) if t in _WIDTH else ref_of_raw(results[i], t))
+        out.calls.append(("ok", tuple(vals)))
+    for name, x in items:
+        if isinstance(x, wasmtime.Memory):
+            n = x.data_len(store)
+            ptr = x.data_ptr(store)
+            out.state[name] = ("memory", ctypes.string_at(ptr, n) if n else b"")
+        elif isinstance(x, wasmtime.Global):
+            t = types[name][1]
+            raw = ffi.wasmtime_val_t()
+            ffi.wasmtime_global_get(store._context(), ctypes.byref(x._global), ctypes.byref(raw))
+            out.state[name] = ("global", t, _raw_bits(raw, t) if t in _WIDTH else ref_of_raw(raw, t))
+        elif isinstance(x, wasmtime.Table):
+            n = x.size(store)
+            t = types[name][1]
+            entries = []
+            for i in range(min(n, TABLE_COMPARE)):
+                raw = ffi.wasmtime_val_t()
+                ffi.wasmtime_table_get(store._context(), ctypes.byref(x._table), i, ctypes.byref(raw))
+                entries.append(ref_of_raw(raw, t))
+            out.state[name] = ("table", n, tuple(entries))
+    return out
+
+
+# ------------------------------------------------------------------------------ comparing
+def _describe_state(a: Any, b: Any) -> str:
+    if a[0] == "memory" and b[0] == "memory":
+        ma, mb = a[1], b[1]
+        if len(ma) != len(mb):
+            return f"memory size {len(ma)} vs {len(mb)}"
+        first = next(i for i in range(len(ma)) if ma[i] != mb[i])
+        return f"memory differs first at byte {first}: {ma[first:first + 16].hex()} vs {mb[first:first + 16].hex()}"
+    if a[0] == "table" and b[0] == "table" and a[1] == b[1]:
+        first = next(i for i in range(len(a[2])) if a[2][i] != b[2][i])
+        return f"table entry {first}: {a[2][first]} vs {b[2][first]}"
+    return f"{a} vs {b}"
+
+
+def compare(w: Outcome, t: Outcome, plan: Sequence[tuple[str, tuple]]) -> tuple[str, str] | None:
+    """Compare whisk's outcome ``w`` with wasmtime's ``t``: None if they agree (or the
+    difference is only one of limits), else (kind, description) where kind is one of 'load',
+    'inst', 'result', 'trap', 'state'."""
+    if t.load != "ok":
+        return None                           # not a 2.0 module wasmtime takes: not comparable
+    if w.load != "ok":
+        return ("load", f"whisk {w.load}; wasmtime accepts")
+    if w.inst != t.inst:
+        kinds = {w.inst.removeprefix("trap:"), t.inst.removeprefix("trap:")}
+        if kinds & LIMIT_KINDS:
+            return None
+        return ("inst", f"instantiation: whisk {w.inst}, wasmtime {t.inst}")
+    if w.inst != "ok":
+        return None
+    for i, (cw, ct) in enumerate(zip(w.calls, t.calls)):
+        name, args = plan[i]
+        where = f"call #{i} {name}{tuple(v for _, v in args)}"
+        if cw[0] == "trap" and cw[1] in LIMIT_KINDS or ct[0] == "trap" and ct[1] in LIMIT_KINDS:
+            return None                       # limits differ; nothing after this compares
+        if cw != ct:
+            kind = "result" if cw[0] == ct[0] == "ok" else "trap"
+            return (kind, f"{where}: whisk {cw}, wasmtime {ct}")
+    if len(w.calls) != len(t.calls):
+        return ("trap", f"call count {len(w.calls)} vs {len(t.calls)}")
+    for name in sorted(set(w.state) | set(t.state)):
+        a, b = w.state.get(name), t.state.get(name)
+        if a != b:
+            if a is None or b is None:
+                return ("state", f"export {name!r}: whisk {a!r:.80}, wasmtime {b!r:.80}")
+            return ("state", f"export {name!r}: {_describe_state(a, b)}")
+    return None
+
+
+def check(wasm: bytes) -> tuple[str, str] | None | str:
+    """Run ``wasm`` in both engines and compare; returns the difference, None when they agree,
+    or the string 'skip' when wasmtime does not take the module (nothing to compare)."""
+    if not wasmtime_compiles(wasm):
+        return "skip"
+    types = common.export_types(wasm)
+    plan = make_plan(wasm, [(n, t[1][0]) for n, t in types.items() if t[0] == "func"])
+    t = run_wasmtime(wasm, plan, types)
+    w = run_whisk(wasm, plan)
+    return compare(w, t, plan)
+
+
+# ------------------------------------------------------------------------------ shrinking
+def shrink(wasm: bytes, kind: str, attempts: int = 300, timeout: float = 600.0) -> bytes:
+    """Reduce ``wasm`` with ``wasm-tools shrink``, keeping the property "the engines still
+    differ in the same way (``kind``)"; returns the smallest module found (or ``wasm``)."""
+    exe = common.wasm_tools()
+    if exe is None:
+        return wasm
+    with tempfile.TemporaryDirectory(prefix="whisk-shrink-") as tmp:
+        src = os.path.join(tmp, "in.wasm")
+        dst = os.path.join(tmp, "out.wasm")
+        pred = os.path.join(tmp, "pred.sh")
+        with open(src, "wb") as f:
+            f.write(wasm)
+        with open(pred, "w") as f:
+            f.write(f'#!/bin/sh\nexec "{sys.executable}" "{os.path.abspath(__file__)}" '
+                    f'--predicate {kind} "$1"\n')
+        os.chmod(pred, 0o755)
+        try:
+            subprocess.run([exe, "shrink", "--attempts", str(attempts), pred, src, "-o", dst],
+                           capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        if os.path.exists(dst):
+            with open(dst, "rb") as f:
+                small = f.read()
+            if small and len(small) < len(wasm):
+                return small
+    return wasm
+
+
+def save_finding(wasm: bytes, diff: tuple[str, str], note: str, directory: str) -> str:
+    """Save a finding as ``diff-<hash>.wasm`` plus a ``.txt`` note in ``directory``; returns
+    the path of the .wasm."""
+    os.makedirs(directory, exist_ok=True)
+    name = f"diff-{common.digest(wasm)}"
+    path = os.path.join(directory, name + ".wasm")
+    with open(path, "wb") as f:
+        f.write(wasm)
+    with open(os.path.join(directory, name + ".txt"), "w") as f:
+        f.write(f"differential finding ({diff[0]}): {diff[1]}\n{note}\n")
+    return path
+
+
+# ------------------------------------------------------------------------------ campaign
+def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str | None = None,
+                 do_shrink: bool = True, log: Any = None, start: int = 0) -> dict[str, Any]:
+    """Run cases ``start .. start+count-1`` of run ``seed``. Returns a summary dict: counts
+    (generated, compared, skipped, findings) and the findings as (index, kind, description,
+    saved path). ``keep`` also saves every generated module there."""
+    stats: dict[str, Any] = {"seed": seed, "count": count, "generated": 0, "compared": 0,
+                             "skipped": 0, "smith_failed": 0, "findings": [], "calls": 0}
+    t0 = time.time()
+    for i in range(start, start + count):
+        wasm, flags, _ = generate(seed, i)
+        if wasm is None:
+            stats["smith_failed"] += 1
+            continue
+        stats["generated"] += 1
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            with open(os.path.join(keep, f"{seed}-{i}.wasm"), "wb") as f:
+                f.write(wasm)
+        try:
+            diff = check(wasm)
+        except Exception as e:                # a harness error is a finding too (e.g. whisk raised
+            diff = ("crash", f"{type(e).__name__}: {e}")   # something that is not a WasmError)
+        if diff == "skip":
+            stats["skipped"] += 1
+            continue
+        stats["compared"] += 1
+        if diff is not None:
+            assert isinstance(diff, tuple)
+            small = shrink(wasm, diff[0]) if do_shrink and diff[0] != "crash" else wasm
+            d2 = check(small) if small is not wasm else diff
+            if not isinstance(d2, tuple):
+                small, d2 = wasm, diff
+            path = None
+            if save_dir:
+                path = save_finding(small, d2, f"from: differential.py --seed {seed}, case {i} "
+                                    f"({len(wasm)} bytes before shrinking)\nsmith flags: {' '.join(flags)}",
+                                    save_dir)
+            stats["findings"].append((i, d2[0], d2[1], path))
+            if log:
+                print(f"FINDING case {i}: {d2[0]}: {d2[1]} -> {path}", file=log, flush=True)
+        if log and (i - start + 1) % 500 == 0:
+            el = time.time() - t0
+            print(f"[{i - start + 1}/{count}] {el:.0f}s compared={stats['compared']} "
+                  f"findings={len(stats['findings'])}", file=log, flush=True)
+    stats["seconds"] = round(time.time() - t0, 1)
+    return stats
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point (see the module docstring)."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--count", type=int, default=100)
+    p.add_argument("--start", type=int, default=0, help="first case index")
+    p.add_argument("--keep", metavar="DIR", help="also save every generated module here")
+    p.add_argument("--save", metavar="DIR", default=common.REGRESSIONS,
+                   help="where findings go (default tests/fuzz/regressions)")
+    p.add_argument("--no-shrink", action="store_true")
+    p.add_argument("--check", metavar="FILE", help="compare one module and print the outcome")
+    p.add_argument("--predicate", nargs=2, metavar=("KIND", "FILE"),
+                   help="exit 0 iff FILE makes the engines differ with this kind (for shrink)")
+    a = p.parse_args(argv)
+    if a.predicate:
+        kind, path = a.predicate
+        with open(path, "rb") as f:
+            wasm = f.read()
+        try:
+            d = check(wasm)
+        except Exception:
+            return 1
+        return 0 if isinstance(d, tuple) and d[0] == kind else 1
+    if a.check:
+        with open(a.check, "rb") as f:
+            wasm = f.read()
+        d = check(wasm)
+        print("agree" if d is None else d)
+        return 0 if d is None or d == "skip" else 1
+    stats = run_campaign(a.seed, a.count, a.keep, a.save, not a.no_shrink, sys.stderr, a.start)
+    findings = stats.pop("findings")
+    print(stats)
+    for f in findings:
+        print("finding:", f)
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
