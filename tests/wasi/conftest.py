@@ -10,6 +10,7 @@ import struct
 import pytest
 
 from whisk.wasi import WasiConfig, WasiEnv
+from whisk.wasi import errno as E
 
 MEMORY_SIZE = 65536
 
@@ -85,9 +86,13 @@ class Guest:
         return bytes(self.mem[ptr:ptr + n])
 
     # common sequences
-    def open(self, dirfd: int, path: str, oflags: int = 0, rights: int = -1, inheriting: int = -1,
-             fdflags: int = 0, lookup: int = 1) -> tuple[int, int]:
-        """path_open; returns ``(errno, fd)`` (rights -1 = all, as an i64 arrives)."""
+    def open(self, dirfd: int, path: str, oflags: int = 0, rights: int | None = None,
+             inheriting: int = -1, fdflags: int = 0, lookup: int = 1) -> tuple[int, int]:
+        """path_open; returns ``(errno, fd)``. ``rights`` None: all of them (-1, as an i64
+        arrives), but without ``RIGHTS_FD_WRITE`` when ``oflags`` has ``OFLAGS_DIRECTORY``
+        (a directory cannot be opened for writing)."""
+        if rights is None:
+            rights = ~E.RIGHTS_FD_WRITE if oflags & E.OFLAGS_DIRECTORY else -1
         p, n = self.path(path)
         out = self.alloc(4)
         err = self.path_open(dirfd, lookup, p, n, oflags, rights, inheriting, fdflags, out)

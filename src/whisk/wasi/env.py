@@ -22,6 +22,7 @@ from typing import Any, Callable
 from ..errors import Trap
 from . import errno as E
 from .config import WasiConfig
+from .dirfd import HostDir
 
 __all__ = ["WasiEnv", "Descriptor", "WasiErrno"]
 
@@ -77,23 +78,28 @@ class Descriptor:
 
     ``kind`` is ``"stream"`` (a standard stream: a host file object, not seekable), ``"file"``
     (a host file opened by ``path_open``; ``file`` is an unbuffered ``io.FileIO``), ``"dir"``
-    (a directory; ``host_path`` is its absolute host path and the root of every path resolved
-    through it) or ``"socket"`` (``file`` is a ``socket.socket``). ``preopen`` is the guest
+    (a directory; ``dir`` is the open host directory, a ``dirfd.HostDir``, the root of every
+    path resolved through it) or ``"socket"`` (``file`` is a ``socket.socket``). ``host_path``
+    is informational on POSIX (the host path a preopen was configured with); on Windows a
+    file's is its verified host path (Windows has no ``futimens``). ``preopen`` is the guest
     name of a preopened directory (as bytes), else None. Rights are u64 bit sets
     (``errno.RIGHTS_*``), ``fdflags`` a u16 bit set (``FDFLAGS_*``). ``read_only``: opened
     under a read-only preopen (see ``config.Preopen``). ``owned``: whisk closes ``file`` when
-    the descriptor is closed (files the guest opened, sockets it accepted).
+    the descriptor is closed (files the guest opened, sockets it accepted); a ``dir`` is
+    always closed with its descriptor.
     """
 
-    __slots__ = ("kind", "filetype", "file", "host_path", "preopen", "rights_base",
+    __slots__ = ("kind", "filetype", "file", "dir", "host_path", "preopen", "rights_base",
                  "rights_inheriting", "fdflags", "dir_cache", "read_only", "owned")
 
-    def __init__(self, kind: str, filetype: int, *, file: Any = None, host_path: str | None = None,
+    def __init__(self, kind: str, filetype: int, *, file: Any = None, dir: Any = None,
+                 host_path: str | None = None,
                  preopen: bytes | None = None, rights_base: int = 0, rights_inheriting: int = 0,
                  fdflags: int = 0, read_only: bool = False, owned: bool | None = None):
         self.kind = kind
         self.filetype = filetype
         self.file = file
+        self.dir = dir
         self.host_path = host_path
         self.preopen = preopen
         self.rights_base = rights_base
@@ -104,12 +110,12 @@ class Descriptor:
         self.owned = (kind == "file") if owned is None else owned
 
     @property
-    def path(self) -> str:
-        """``host_path`` (a directory's, or a file's opened by path); ``WasiErrno(ERRNO_BADF)``
-        for a descriptor without one."""
-        if self.host_path is None:
+    def handle(self) -> Any:
+        """The ``dirfd`` handle of a directory descriptor's open host directory;
+        ``WasiErrno(ERRNO_BADF)`` for a descriptor without one."""
+        if self.dir is None or self.dir.handle is None:
             raise WasiErrno(E.ERRNO_BADF)
-        return self.host_path
+        return self.dir.handle
 
     def check_writable(self) -> None:
         """Raise ``WasiErrno(ERRNO_PERM)`` if the descriptor lies under a read-only preopen."""
@@ -118,7 +124,9 @@ class Descriptor:
 
     def release(self) -> None:
         """What closing the descriptor does to the host: close ``file`` if whisk owns it, else
-        flush it (a standard stream belongs to the embedder)."""
+        flush it (a standard stream belongs to the embedder); close ``dir``."""
+        if self.dir is not None:
+            self.dir.close()
         if self.file is None:
             return
         if self.owned:
@@ -338,7 +346,8 @@ class WasiEnv:
                     raise FileNotFoundError(2, "preopened directory does not exist", host_path)
                 raise NotADirectoryError(20, "preopen is not a directory", host_path)
             name = os.fsencode(guest) if not isinstance(guest, bytes) else guest
-            self.fds[fd] = Descriptor("dir", E.FILETYPE_DIRECTORY, host_path=host_path,
+            self.fds[fd] = Descriptor("dir", E.FILETYPE_DIRECTORY, dir=HostDir.open(host_path),
+                                      host_path=host_path,
                                       preopen=name, rights_base=DIRECTORY_RIGHTS,
                                       rights_inheriting=E.RIGHTS_ALL,
                                       read_only=preopen.read_only)
@@ -391,8 +400,10 @@ class WasiEnv:
         return fd
 
     def close(self) -> None:
-        """Close every host file and socket the guest opened and flush the output streams (the
-        standard streams and configured sockets stay open: they belong to the caller)."""
+        """Close every host file, directory and socket the guest opened, and the preopened
+        directories' host descriptors, and flush the output streams (the standard streams and
+        configured sockets stay open: they belong to the caller). The preopens stay in the
+        table, closed (``ERRNO_BADF`` if used)."""
         for desc in list(self.fds.values()):
             try:
                 desc.release()

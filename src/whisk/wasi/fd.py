@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import struct
 
+from . import dirfd
 from . import errno as E
 from .env import U32, U64, Descriptor, WasiEnv, WasiErrno, check_range, out_ptr, u64_arg
 
@@ -145,15 +146,7 @@ def _sync(desc: Descriptor, data_only: bool) -> int:
         else:
             os.fsync(fileno)
     elif desc.kind == "dir":
-        if os.name == "nt":                            # Windows cannot open a directory
-            return E.ERRNO_SUCCESS
-        dir_fd = os.open(desc.path, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        except OSError:                                # some file systems refuse; nothing lost
-            pass
-        finally:
-            os.close(dir_fd)
+        dirfd.fsync(desc.handle)                       # refused by some file systems: ignored
     else:
         raise WasiErrno(E.ERRNO_BADF)
     return E.ERRNO_SUCCESS

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
+from . import dirfd
 from . import errno as E
 from .env import Descriptor, WasiEnv, WasiErrno, out_ptr, pack_filestat, u64_arg
 from .path import path_arg, resolve_at
@@ -58,7 +60,7 @@ def fd_filestat_get(env: WasiEnv, fd: int, buf_ptr: int) -> int:
     if desc.kind == "file":
         pack_filestat(m, buf_ptr, os.fstat(desc.file.fileno()))
     elif desc.kind == "dir":
-        pack_filestat(m, buf_ptr, os.stat(desc.path), E.FILETYPE_DIRECTORY)
+        pack_filestat(m, buf_ptr, dirfd.stat_at(desc.handle, None), E.FILETYPE_DIRECTORY)
     else:
         try:
             st = os.fstat(desc.file.fileno())
@@ -102,14 +104,18 @@ def fd_allocate(env: WasiEnv, fd: int, offset: int, length: int) -> int:
 
 
 def _set_times(target: str | int, st: os.stat_result, atim: int, mtim: int, fst_flags: int,
-               follow: bool = True) -> int:
+               dir_fd: Any = None, is_link: bool = False) -> int:
+    """Set the times of ``target`` (an fd, or a name in ``dir_fd``), never following a
+    symbolic link where the host can help it (``is_link``: the entry is one)."""
     times = _new_times(st, atim, mtim, fst_flags)
-    if follow:
+    if isinstance(target, int):
         os.utime(target, ns=times)
     elif os.utime in os.supports_follow_symlinks:
-        os.utime(target, ns=times, follow_symlinks=False)
-    else:                                   # the host cannot change a link's own times
+        os.utime(target, ns=times, dir_fd=dir_fd, follow_symlinks=False)
+    elif is_link:                           # the host cannot change a link's own times
         return E.ERRNO_NOTSUP
+    else:
+        os.utime(target, ns=times, dir_fd=dir_fd)
     return E.ERRNO_SUCCESS
 
 
@@ -124,12 +130,16 @@ def fd_filestat_set_times(env: WasiEnv, fd: int, atim: int, mtim: int, fst_flags
     if not desc.rights_base & E.RIGHTS_FD_FILESTAT_SET_TIMES:
         return E.ERRNO_NOTCAPABLE
     if desc.kind == "dir":
-        return _set_times(desc.path, os.stat(desc.path), atim, mtim, fst_flags)
+        target, dir_fd = dirfd.at(desc.handle, None)
+        return _set_times(target, dirfd.stat_at(desc.handle, None), atim, mtim, fst_flags, dir_fd)
     if desc.kind != "file":
         return E.ERRNO_BADF
     fileno = desc.file.fileno()
-    target: int | str = fileno if os.utime in os.supports_fd else desc.path
-    return _set_times(target, os.fstat(fileno), atim, mtim, fst_flags)
+    if os.utime in os.supports_fd:
+        return _set_times(fileno, os.fstat(fileno), atim, mtim, fst_flags)
+    if desc.host_path is None:
+        return E.ERRNO_NOTSUP
+    return _set_times(desc.host_path, os.fstat(fileno), atim, mtim, fst_flags)
 
 
 def path_filestat_get(env: WasiEnv, fd: int, flags: int, path_ptr: int, path_len: int, buf_ptr: int) -> int:
@@ -140,10 +150,10 @@ def path_filestat_get(env: WasiEnv, fd: int, flags: int, path_ptr: int, path_len
     desc, path = path_arg(env, fd, E.RIGHTS_PATH_FILESTAT_GET, path_ptr, path_len)
     m = env.mem()
     buf_ptr = out_ptr(m, buf_ptr, E.SIZEOF_FILESTAT)
-    r = resolve_at(desc, path, flags)
-    if not r.exists:
-        return E.ERRNO_NOENT
-    pack_filestat(m, buf_ptr, r.st)
+    with resolve_at(desc, path, flags) as r:
+        if not r.exists:
+            return E.ERRNO_NOENT
+        pack_filestat(m, buf_ptr, r.st)
     return E.ERRNO_SUCCESS
 
 
@@ -155,8 +165,8 @@ def path_filestat_set_times(env: WasiEnv, fd: int, flags: int, path_ptr: int, pa
     is followed, else the link's own times are set (``ERRNO_NOTSUP`` on hosts that cannot).
     ``ERRNO_PERM`` under a read-only preopen."""
     desc, path = path_arg(env, fd, E.RIGHTS_PATH_FILESTAT_SET_TIMES, path_ptr, path_len)
-    r = resolve_at(desc, path, flags)
-    desc.check_writable()
-    if r.st is None:
-        return E.ERRNO_NOENT
-    return _set_times(r.host_path, r.st, atim, mtim, fst_flags, follow=not r.is_symlink)
+    with resolve_at(desc, path, flags) as r:
+        desc.check_writable()
+        if r.st is None:
+            return E.ERRNO_NOENT
+        return _set_times(r.target, r.st, atim, mtim, fst_flags, r.dir_fd, r.is_symlink)

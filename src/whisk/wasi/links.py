@@ -29,27 +29,28 @@ def path_symlink(env: WasiEnv, old_path_ptr: int, old_path_len: int, fd: int, ne
     gives ``ERRNO_PERM``, as does a read-only preopen."""
     desc, new_path = path_arg(env, fd, E.RIGHTS_PATH_SYMLINK, new_path_ptr, new_path_len)
     target = read_string(env.mem(), old_path_ptr, old_path_len)
-    r = resolve_at(desc, new_path)
-    desc.check_writable()
-    if r.exists:
-        return E.ERRNO_EXIST
-    if r.must_be_dir:
-        return E.ERRNO_NOENT
-    check_symlink_target(target, len(r.parts) - 1)
-    is_dir = False
-    if WINDOWS:           # Windows needs to know; only a target inside the sandbox is looked at
-        parent = "/".join(r.parts[:-1])
+    with resolve_at(desc, new_path) as r:
+        desc.check_writable()
+        if r.exists:
+            return E.ERRNO_EXIST
+        if r.must_be_dir:
+            return E.ERRNO_NOENT
+        check_symlink_target(target, len(r.parts) - 1)
+        is_dir = False
+        if WINDOWS:       # Windows needs to know; only a target inside the sandbox is looked at
+            parent = "/".join(r.parts[:-1])
+            try:
+                with resolve_at(desc, f"{parent}/{target}" if parent else target, 1) as t:
+                    is_dir = t.is_dir
+            except (WasiErrno, OSError):
+                pass
+            target = target.replace("/", "\\")
         try:
-            is_dir = resolve_at(desc, f"{parent}/{target}" if parent else target, 1).is_dir
-        except WasiErrno:
-            pass
-        target = target.replace("/", "\\")
-    try:
-        os.symlink(target, r.host_path, target_is_directory=is_dir)
-    except OSError as exc:
-        if getattr(exc, "winerror", None) == _NO_SYMLINK_PRIVILEGE:
-            return E.ERRNO_PERM
-        raise
+            os.symlink(target, r.target, target_is_directory=is_dir, dir_fd=r.dir_fd)
+        except OSError as exc:
+            if getattr(exc, "winerror", None) == _NO_SYMLINK_PRIVILEGE:
+                return E.ERRNO_PERM
+            raise
     return E.ERRNO_SUCCESS
 
 
@@ -62,12 +63,12 @@ def path_readlink(env: WasiEnv, fd: int, path_ptr: int, path_len: int, buf: int,
     host made with an absolute target (the guest cannot name it). Windows' ``\\`` separators
     read as ``/``."""
     desc, path = path_arg(env, fd, E.RIGHTS_PATH_READLINK, path_ptr, path_len)
-    r = resolve_at(desc, path)
-    if not r.exists:
-        return E.ERRNO_NOENT
-    if not r.is_symlink:
-        return E.ERRNO_INVAL
-    target = os.readlink(r.host_path)
+    with resolve_at(desc, path) as r:
+        if not r.exists:
+            return E.ERRNO_NOENT
+        if not r.is_symlink:
+            return E.ERRNO_INVAL
+        target = os.readlink(r.target, dir_fd=r.dir_fd)
     if WINDOWS:
         target = target.replace("\\", "/")
     if target.startswith("/") or os.path.isabs(target) or (WINDOWS and ":" in target):
@@ -93,22 +94,21 @@ def path_link(env: WasiEnv, old_fd: int, old_flags: int, old_path_ptr: int, old_
     link out of a read-only tree would make its files writable)."""
     old, old_path = path_arg(env, old_fd, E.RIGHTS_PATH_LINK_SOURCE, old_path_ptr, old_path_len)
     new, new_path = path_arg(env, new_fd, E.RIGHTS_PATH_LINK_TARGET, new_path_ptr, new_path_len)
-    src = resolve_at(old, old_path, old_flags)
-    dst = resolve_at(new, new_path)
-    old.check_writable()
-    new.check_writable()
-    if not src.exists:
-        return E.ERRNO_NOENT
-    if src.is_dir:
-        return E.ERRNO_PERM
-    if dst.exists:
-        return E.ERRNO_EXIST
-    if dst.must_be_dir:
-        return E.ERRNO_NOENT
-    if os.link in os.supports_follow_symlinks:
-        os.link(src.host_path, dst.host_path, follow_symlinks=False)
-    else:
-        os.link(src.host_path, dst.host_path)
+    with resolve_at(old, old_path, old_flags) as src, resolve_at(new, new_path) as dst:
+        old.check_writable()
+        new.check_writable()
+        if not src.exists:
+            return E.ERRNO_NOENT
+        if src.is_dir:
+            return E.ERRNO_PERM
+        if dst.exists:
+            return E.ERRNO_EXIST
+        if dst.must_be_dir:
+            return E.ERRNO_NOENT
+        at = dict(src_dir_fd=src.dir_fd, dst_dir_fd=dst.dir_fd)
+        if os.link in os.supports_follow_symlinks:      # a link found last is linked itself
+            at["follow_symlinks"] = False
+        os.link(src.target, dst.target, **at)
     return E.ERRNO_SUCCESS
 
 
@@ -123,26 +123,27 @@ def path_rename(env: WasiEnv, fd: int, old_path_ptr: int, old_path_len: int, new
     root, ``ERRNO_PERM`` under a read-only preopen."""
     old, old_path = path_arg(env, fd, E.RIGHTS_PATH_RENAME_SOURCE, old_path_ptr, old_path_len)
     new, new_path = path_arg(env, new_fd, E.RIGHTS_PATH_RENAME_TARGET, new_path_ptr, new_path_len)
-    src = resolve_at(old, old_path)
-    dst = resolve_at(new, new_path)
-    old.check_writable()
-    new.check_writable()
-    if not src.exists:
-        return E.ERRNO_NOENT
-    if not src.parts or not dst.parts:
-        return E.ERRNO_INVAL if src.parts else E.ERRNO_BUSY
-    if src.host_path == dst.host_path:
-        return E.ERRNO_SUCCESS
-    if src.is_dir:
-        if dst.host_path.startswith(src.host_path + os.sep):
-            return E.ERRNO_INVAL
-        if dst.exists and not dst.is_dir:
+    with resolve_at(old, old_path) as src, resolve_at(new, new_path) as dst:
+        old.check_writable()
+        new.check_writable()
+        if not src.exists:
+            return E.ERRNO_NOENT
+        if src.name is None or dst.name is None:
+            return E.ERRNO_INVAL if src.name is not None else E.ERRNO_BUSY
+        if WINDOWS:                         # POSIX renameat does these checks itself
+            s, d = os.path.normcase(src.target), os.path.normcase(dst.target)
+            if s == d:
+                return E.ERRNO_SUCCESS
+            if src.is_dir and d.startswith(s + os.sep):
+                return E.ERRNO_INVAL
+        if src.is_dir:
+            if dst.exists and not dst.is_dir:
+                return E.ERRNO_NOTDIR
+            if dst.is_dir and WINDOWS:
+                os.rmdir(dst.target)        # fails (ERRNO_NOTEMPTY) unless empty, like rename
+        elif dst.is_dir:
+            return E.ERRNO_ISDIR
+        elif src.must_be_dir or dst.must_be_dir:
             return E.ERRNO_NOTDIR
-        if dst.is_dir and WINDOWS:
-            os.rmdir(dst.host_path)        # fails (ERRNO_NOTEMPTY) unless empty, like rename
-    elif dst.is_dir:
-        return E.ERRNO_ISDIR
-    elif src.must_be_dir or dst.must_be_dir:
-        return E.ERRNO_NOTDIR
-    os.replace(src.host_path, dst.host_path)
+        os.replace(src.target, dst.target, src_dir_fd=src.dir_fd, dst_dir_fd=dst.dir_fd)
     return E.ERRNO_SUCCESS

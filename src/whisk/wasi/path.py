@@ -12,7 +12,9 @@ import io
 import os
 import struct
 
+from . import dirfd
 from . import errno as E
+from .dirfd import WINDOWS, HostDir
 from .env import (DIRECTORY_RIGHTS, FILE_RIGHTS, U32, U64, WRITE_RIGHTS, Descriptor, WasiEnv,
                   WasiErrno, host_filetype, out_ptr, read_string)
 from .resolve import Resolved, resolve
@@ -20,8 +22,12 @@ from .resolve import Resolved, resolve
 __all__ = ["path_open", "path_create_directory", "path_unlink_file", "path_remove_directory",
            "path_arg", "resolve"]
 
-#: Requested rights that need the host file open for writing.
+#: Requested rights that need the host file open for writing (a directory cannot be).
 _WRITING = E.RIGHTS_FD_WRITE | E.RIGHTS_FD_ALLOCATE | E.RIGHTS_FD_FILESTAT_SET_SIZE
+#: Flags of every file ``path_open`` opens: never follow a final symbolic link (the resolver
+#: has expanded the ones to follow), never inherited by child processes.
+_OPEN_FLAGS = (getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOINHERIT", 0))
 
 
 def path_arg(env: WasiEnv, fd: int, rights: int, path_ptr: int, path_len: int) -> tuple[Descriptor, str]:
@@ -36,9 +42,10 @@ def path_arg(env: WasiEnv, fd: int, rights: int, path_ptr: int, path_len: int) -
 
 
 def resolve_at(desc: Descriptor, path: str, lookupflags: int = 0) -> Resolved:
-    """``resolve`` ``path`` under the directory ``desc``, following a final symbolic link if
-    ``lookupflags`` has ``LOOKUPFLAGS_SYMLINK_FOLLOW``."""
-    return resolve(desc.path, path, follow=bool(lookupflags & E.LOOKUPFLAGS_SYMLINK_FOLLOW))
+    """``resolve`` ``path`` under the open directory of ``desc``, following a final symbolic
+    link if ``lookupflags`` has ``LOOKUPFLAGS_SYMLINK_FOLLOW``. Use the result in a ``with``
+    block: it holds the directories opened on the way."""
+    return resolve(desc.handle, path, follow=bool(lookupflags & E.LOOKUPFLAGS_SYMLINK_FOLLOW))
 
 
 def path_open(env: WasiEnv, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: int,
@@ -54,11 +61,15 @@ def path_open(env: WasiEnv, fd: int, dirflags: int, path_ptr: int, path_len: int
     the type of file opened; the host file is opened for reading if they include
     ``RIGHTS_FD_READ`` and for writing if they include ``RIGHTS_FD_WRITE``,
     ``RIGHTS_FD_ALLOCATE`` or ``RIGHTS_FD_FILESTAT_SET_SIZE`` (or ``fdflags`` has
-    ``FDFLAGS_APPEND``). Asking to write a directory gives ``ERRNO_ISDIR`` unless
-    ``OFLAGS_DIRECTORY`` is set. A final symbolic link that is not to be followed
-    (``dirflags`` without ``LOOKUPFLAGS_SYMLINK_FOLLOW``) gives ``ERRNO_LOOP``, as
-    ``O_NOFOLLOW`` does. Under a read-only preopen, ``CREAT``, ``TRUNC`` and write access give
-    ``ERRNO_PERM``.
+    ``FDFLAGS_APPEND``). A directory opened while asking for ``RIGHTS_FD_WRITE``, or with
+    ``OFLAGS_TRUNC``, gives ``ERRNO_ISDIR``, with or without ``OFLAGS_DIRECTORY`` (as in
+    wasmtime, whose preview1 opens the host directory for writing exactly when
+    ``RIGHTS_FD_WRITE`` is asked for, which the OS refuses); the other rights that do not
+    apply to a directory (``RIGHTS_FD_READ``, ``RIGHTS_FD_SEEK``, ``RIGHTS_FD_ALLOCATE``...)
+    are simply not granted. The new directory descriptor holds its own open host directory. A
+    final symbolic link that is not to be followed (``dirflags`` without
+    ``LOOKUPFLAGS_SYMLINK_FOLLOW``) gives ``ERRNO_LOOP``, as ``O_NOFOLLOW`` does. Under a
+    read-only preopen, ``CREAT``, ``TRUNC`` and write access give ``ERRNO_PERM``.
     """
     oflags &= U32
     fdflags &= U32
@@ -74,44 +85,52 @@ def path_open(env: WasiEnv, fd: int, dirflags: int, path_ptr: int, path_len: int
         return E.ERRNO_INVAL
     m = env.mem()
     fd_ptr = out_ptr(m, fd_ptr, 4)
+    with resolve_at(desc, path, dirflags) as r:
+        new = _open(desc, r, oflags, fs_rights_base, fs_rights_inheriting, fdflags)
+    try:
+        struct.pack_into("<I", m, fd_ptr, env.add(new))
+    except BaseException:
+        new.release()
+        raise
+    return E.ERRNO_SUCCESS
 
-    r = resolve_at(desc, path, dirflags)
+
+def _open(desc: Descriptor, r: Resolved, oflags: int, fs_rights_base: int,
+          fs_rights_inheriting: int, fdflags: int) -> Descriptor:
+    """The new descriptor of ``path_open`` for the resolved ``r`` (raises ``WasiErrno``)."""
     granted = fs_rights_base & desc.rights_inheriting
     inheriting = fs_rights_inheriting & desc.rights_inheriting
     read = bool(granted & E.RIGHTS_FD_READ)
     write = bool(granted & _WRITING) or bool(fdflags & E.FDFLAGS_APPEND)
     if desc.read_only and oflags & (E.OFLAGS_CREAT | E.OFLAGS_TRUNC):
-        return E.ERRNO_PERM
+        raise WasiErrno(E.ERRNO_PERM)
     if r.exists:
         if oflags & E.OFLAGS_CREAT and oflags & E.OFLAGS_EXCL:
-            return E.ERRNO_EXIST
+            raise WasiErrno(E.ERRNO_EXIST)
         if r.is_symlink:                    # a final symbolic link that was not to be followed
-            return E.ERRNO_LOOP
+            raise WasiErrno(E.ERRNO_LOOP)
         if r.is_dir:
-            # like open(dir, O_WRONLY); asked for with OFLAGS_DIRECTORY, the rights that do
-            # not apply to a directory are simply not granted
-            if oflags & E.OFLAGS_TRUNC or (
-                    fs_rights_base & E.RIGHTS_FD_WRITE and not oflags & E.OFLAGS_DIRECTORY):
-                return E.ERRNO_ISDIR
-            new = Descriptor("dir", E.FILETYPE_DIRECTORY, host_path=r.host_path,
-                             rights_base=granted & DIRECTORY_RIGHTS, rights_inheriting=inheriting,
-                             fdflags=fdflags, read_only=desc.read_only)
-            struct.pack_into("<I", m, fd_ptr, env.add(new))
-            return E.ERRNO_SUCCESS
+            if oflags & E.OFLAGS_TRUNC or fs_rights_base & E.RIGHTS_FD_WRITE:
+                raise WasiErrno(E.ERRNO_ISDIR)
+            handle = dirfd.open_child(r.dir, r.name)
+            host = os.path.join(desc.dir.path, *r.parts) if desc.dir.path else None
+            return Descriptor("dir", E.FILETYPE_DIRECTORY, dir=HostDir(handle, host),
+                              rights_base=granted & DIRECTORY_RIGHTS,
+                              rights_inheriting=inheriting, fdflags=fdflags,
+                              read_only=desc.read_only, owned=True)
         if oflags & E.OFLAGS_DIRECTORY or r.must_be_dir:
-            return E.ERRNO_NOTDIR
+            raise WasiErrno(E.ERRNO_NOTDIR)
     else:
         if not oflags & E.OFLAGS_CREAT:
-            return E.ERRNO_NOENT
+            raise WasiErrno(E.ERRNO_NOENT)
         if oflags & E.OFLAGS_DIRECTORY:
-            return E.ERRNO_INVAL
+            raise WasiErrno(E.ERRNO_INVAL)
         if r.must_be_dir:
-            return E.ERRNO_ISDIR
+            raise WasiErrno(E.ERRNO_ISDIR)
     if desc.read_only and write:
-        return E.ERRNO_PERM
+        raise WasiErrno(E.ERRNO_PERM)
 
-    flags = getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
-    flags |= os.O_RDWR if read and write else (os.O_WRONLY if write else os.O_RDONLY)
+    flags = _OPEN_FLAGS | (os.O_RDWR if read and write else (os.O_WRONLY if write else os.O_RDONLY))
     if oflags & E.OFLAGS_CREAT:
         flags |= os.O_CREAT
         if oflags & E.OFLAGS_EXCL:
@@ -119,9 +138,9 @@ def path_open(env: WasiEnv, fd: int, dirflags: int, path_ptr: int, path_len: int
     if oflags & E.OFLAGS_TRUNC:
         if write:
             flags |= os.O_TRUNC
-        elif r.exists:
-            os.truncate(r.host_path, 0)
-    host_fd = os.open(r.host_path, flags, 0o666)
+        elif r.exists:                      # truncate, then open for reading only
+            os.close(os.open(r.target, _OPEN_FLAGS | os.O_WRONLY | os.O_TRUNC, dir_fd=r.dir_fd))
+    host_fd = os.open(r.target, flags, 0o666, dir_fd=r.dir_fd)
     try:
         filetype = host_filetype(os.fstat(host_fd).st_mode)
         file = io.FileIO(host_fd, "r+" if read and write else ("w" if write else "r"), closefd=True)
@@ -131,10 +150,9 @@ def path_open(env: WasiEnv, fd: int, dirflags: int, path_ptr: int, path_len: int
     rights = granted & FILE_RIGHTS
     if desc.read_only:
         rights &= ~WRITE_RIGHTS
-    new = Descriptor("file", filetype, file=file, host_path=r.host_path, rights_base=rights,
-                     rights_inheriting=inheriting, fdflags=fdflags, read_only=desc.read_only)
-    struct.pack_into("<I", m, fd_ptr, env.add(new))
-    return E.ERRNO_SUCCESS
+    return Descriptor("file", filetype, file=file, host_path=r.target if WINDOWS else None,
+                      rights_base=rights, rights_inheriting=inheriting, fdflags=fdflags,
+                      read_only=desc.read_only)
 
 
 def path_create_directory(env: WasiEnv, fd: int, path_ptr: int, path_len: int) -> int:
@@ -142,11 +160,11 @@ def path_create_directory(env: WasiEnv, fd: int, path_ptr: int, path_len: int) -
     directory ``path``; ``ERRNO_EXIST`` if something is there already, ``ERRNO_PERM`` under a
     read-only preopen."""
     desc, path = path_arg(env, fd, E.RIGHTS_PATH_CREATE_DIRECTORY, path_ptr, path_len)
-    r = resolve_at(desc, path)
-    desc.check_writable()
-    if r.exists:
-        return E.ERRNO_EXIST
-    os.mkdir(r.host_path, 0o777)
+    with resolve_at(desc, path) as r:
+        desc.check_writable()
+        if r.exists:
+            return E.ERRNO_EXIST
+        os.mkdir(r.target, 0o777, dir_fd=r.dir_fd)
     return E.ERRNO_SUCCESS
 
 
@@ -155,15 +173,15 @@ def path_unlink_file(env: WasiEnv, fd: int, path_ptr: int, path_len: int) -> int
     file (or symbolic link) ``path``; ``ERRNO_ISDIR`` for a directory, ``ERRNO_PERM`` under a
     read-only preopen."""
     desc, path = path_arg(env, fd, E.RIGHTS_PATH_UNLINK_FILE, path_ptr, path_len)
-    r = resolve_at(desc, path)
-    desc.check_writable()
-    if not r.exists:
-        return E.ERRNO_NOENT
-    if r.is_dir:
-        return E.ERRNO_ISDIR
-    if r.must_be_dir:
-        return E.ERRNO_NOTDIR
-    os.unlink(r.host_path)
+    with resolve_at(desc, path) as r:
+        desc.check_writable()
+        if not r.exists:
+            return E.ERRNO_NOENT
+        if r.is_dir:
+            return E.ERRNO_ISDIR
+        if r.must_be_dir:
+            return E.ERRNO_NOTDIR
+        os.unlink(r.target, dir_fd=r.dir_fd)
     return E.ERRNO_SUCCESS
 
 
@@ -173,18 +191,18 @@ def path_remove_directory(env: WasiEnv, fd: int, path_ptr: int, path_len: int) -
     empty, ``ERRNO_NOTDIR`` if it is not a directory, ``ERRNO_INVAL`` for the directory ``fd``
     itself, ``ERRNO_PERM`` under a read-only preopen."""
     desc, path = path_arg(env, fd, E.RIGHTS_PATH_REMOVE_DIRECTORY, path_ptr, path_len)
-    r = resolve_at(desc, path)
-    desc.check_writable()
-    if not r.parts:
-        return E.ERRNO_INVAL
-    if not r.exists:
-        return E.ERRNO_NOENT
-    if not r.is_dir:
-        return E.ERRNO_NOTDIR
-    try:
-        os.rmdir(r.host_path)
-    except OSError as exc:
-        if exc.errno in (host_errno.ENOTEMPTY, host_errno.EEXIST):
-            return E.ERRNO_NOTEMPTY
-        raise
+    with resolve_at(desc, path) as r:
+        desc.check_writable()
+        if r.name is None:
+            return E.ERRNO_INVAL
+        if not r.exists:
+            return E.ERRNO_NOENT
+        if not r.is_dir:
+            return E.ERRNO_NOTDIR
+        try:
+            os.rmdir(r.target, dir_fd=r.dir_fd)
+        except OSError as exc:
+            if exc.errno in (host_errno.ENOTEMPTY, host_errno.EEXIST):
+                return E.ERRNO_NOTEMPTY
+            raise
     return E.ERRNO_SUCCESS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import struct
 
+from . import dirfd
 from . import errno as E
 from .env import U32, U64, Descriptor, WasiEnv, check_range, host_filetype, store_u32
 
@@ -16,15 +17,15 @@ _DIRENT = struct.Struct("<QQIB3x")          # d_next, d_ino, d_namlen, d_type
 def _directory_listing(desc: Descriptor) -> list[tuple[bytes, int, int]]:
     """``(name, inode, filetype)`` of every entry of a directory: ``.`` and ``..`` first, then
     the entries sorted by name (so cookies stay valid between calls)."""
-    host = desc.path
-    entries = [(b".", os.stat(host).st_ino, E.FILETYPE_DIRECTORY)]
-    try:
-        parent_ino = os.stat(os.path.join(host, os.pardir)).st_ino
+    handle = desc.handle
+    entries = [(b".", dirfd.stat_at(handle, None).st_ino, E.FILETYPE_DIRECTORY)]
+    try:                        # only the inode number of ".." is read, for the entry
+        parent_ino = dirfd.stat_at(handle, "..").st_ino
     except OSError:
         parent_ino = 0
     entries.append((b"..", parent_ino, E.FILETYPE_DIRECTORY))
     found = []
-    with os.scandir(host) as it:
+    with dirfd.scandir(handle) as it:
         for entry in it:
             try:
                 if entry.is_symlink():

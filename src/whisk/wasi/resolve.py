@@ -1,57 +1,53 @@
-"""The sandboxed path resolution every ``path_*`` function of wasi_snapshot_preview1 goes through.
-
-A path is resolved relative to a directory descriptor, whose host directory is the root of a
-sandbox:
-
-- paths use ``/`` separators on every host OS; an absolute path is refused
-  (``ERRNO_NOTCAPABLE``; wasi-libc already turns ``/guest/path`` into a preopen plus a relative
-  path);
-- ``..`` cannot climb above the directory (``ERRNO_NOTCAPABLE``);
-- symbolic links are expanded by whisk, component by component, under the same rules: a link
-  target that is absolute, or that climbs out, gives ``ERRNO_NOTCAPABLE``; more than
-  ``MAX_SYMLINKS`` expansions give ``ERRNO_LOOP``. So the host path handed to the OS contains
-  no symbolic link, except a final one the guest asked not to follow (``lookupflags`` without
-  ``SYMLINK_FOLLOW``), which the operations then act on itself;
-- on Windows a component containing ``\\`` or ``:`` (a second separator, a drive or an
-  alternate data stream), ending in ``.`` or a space (Windows strips those, so ``.. `` would
-  be ``..``), or naming a device (``CON``, ``NUL``, ``COM1``, ...) is refused with
-  ``ERRNO_NOTCAPABLE``.
-
-The checks are done with ``lstat`` before the operation, so a host process that swaps a
-directory for a symbolic link at the same moment could race them; the guest alone cannot
-escape.
-"""
-
 from __future__ import annotations
 
 import os
 import stat
-from typing import NamedTuple
+from typing import Any
 
+from . import dirfd
 from . import errno as E
 from .env import WasiErrno
 
-__all__ = ["resolve", "Resolved", "check_symlink_target", "MAX_SYMLINKS"]
+__all__ = ["resolve", "Resolved", "check_symlink_target", "check_component", "MAX_SYMLINKS"]
 
 #: Largest number of symbolic link expansions in one resolution (Linux's MAXSYMLINKS).
 MAX_SYMLINKS = 40
 
-WINDOWS = os.name == "nt"
+WINDOWS = dirfd.WINDOWS
 _WINDOWS_DEVICES = frozenset(
     ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
     + [f"{d}{i}" for d in ("COM", "LPT") for i in "123456789\u00b9\u00b2\u00b3"])
 
 
-class Resolved(NamedTuple):
-    """The result of ``resolve``: ``host_path`` of the final component; ``parts`` the components
-    below the root (no symbolic link among them but maybe the last, when not followed);
-    ``st`` its ``lstat`` (None if it does not exist); ``must_be_dir`` whether the guest path
-    ended in ``/``, ``/.`` or ``/..``."""
+class Resolved:
+    """The result of ``resolve``: the entry ``name`` in the open host directory ``dir`` (a
+    ``dirfd`` handle), or ``dir`` itself when ``name`` is None (the path named the root).
 
-    host_path: str
-    parts: tuple[str, ...]
-    st: os.stat_result | None
-    must_be_dir: bool
+    ``parts`` are the components below the root (no symbolic link among them but maybe the
+    last, when not followed); ``st`` is the entry's ``lstat`` (None if it does not exist);
+    ``must_be_dir`` whether the guest path ended in ``/``, ``/.`` or ``/..``. ``target`` and
+    ``dir_fd`` are the arguments naming the entry for an ``os`` function
+    (``os.unlink(r.target, dir_fd=r.dir_fd)``). ``close()`` closes the directories the
+    resolution opened (not the root)."""
+
+    __slots__ = ("dir", "name", "parts", "st", "must_be_dir", "_opened")
+
+    def __init__(self, dir: Any, name: str | None, parts: tuple[str, ...],
+                 st: os.stat_result | None, must_be_dir: bool, opened: list[Any]):
+        self.dir = dir
+        self.name = name
+        self.parts = parts
+        self.st = st
+        self.must_be_dir = must_be_dir
+        self._opened = opened
+
+    @property
+    def target(self) -> str:
+        return dirfd.at(self.dir, self.name)[0]
+
+    @property
+    def dir_fd(self) -> Any:
+        return dirfd.at(self.dir, self.name)[1]
 
     @property
     def exists(self) -> bool:
@@ -65,6 +61,20 @@ class Resolved(NamedTuple):
     def is_symlink(self) -> bool:
         return self.st is not None and stat.S_ISLNK(self.st.st_mode)
 
+    def close(self) -> None:
+        opened, self._opened = self._opened, []
+        for handle in reversed(opened):
+            dirfd.close(handle)
+
+    def __enter__(self) -> "Resolved":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Resolved {'/'.join(self.parts) or '.'!r} exists={self.exists}>"
+
 
 def check_component(name: str) -> None:
     """Refuse (``ERRNO_NOTCAPABLE``) a path component the host OS would read as more than one
@@ -74,10 +84,10 @@ def check_component(name: str) -> None:
         raise WasiErrno(E.ERRNO_NOTCAPABLE)
 
 
-def _link_target(host: str) -> list[str]:
-    """The components of the symbolic link ``host``'s target; an absolute target gives
-    ``ERRNO_NOTCAPABLE``."""
-    target = os.readlink(host)
+def _link_target(parent: Any, name: str) -> list[str]:
+    """The components of the target of the symbolic link ``name`` in ``parent``; an absolute
+    target gives ``ERRNO_NOTCAPABLE``."""
+    target = dirfd.readlink_at(parent, name)
     if WINDOWS:
         target = target.replace("\\", "/")
     if not target:
@@ -87,13 +97,15 @@ def _link_target(host: str) -> list[str]:
     return target.split("/")
 
 
-def resolve(root: str, path: str, follow: bool) -> Resolved:
-    """Resolve the guest ``path`` inside the host directory ``root`` (absolute).
+def resolve(root: Any, path: str, follow: bool) -> Resolved:
+    """Resolve the guest ``path`` inside the open host directory ``root`` (a ``dirfd``
+    handle; ``HostDir.handle``).
 
     ``follow``: whether a symbolic link as the final component is expanded
     (``LOOKUPFLAGS_SYMLINK_FOLLOW``); links in the middle always are. The final component may
     not exist (``st`` None); a missing or non-directory component before it gives
-    ``ERRNO_NOENT`` / ``ERRNO_NOTDIR``.
+    ``ERRNO_NOENT`` / ``ERRNO_NOTDIR``. Host errors (``OSError``) propagate; the directories
+    opened on the way are closed then, and by ``Resolved.close()`` otherwise.
     """
     if not path:
         raise WasiErrno(E.ERRNO_NOENT)
@@ -102,45 +114,70 @@ def resolve(root: str, path: str, follow: bool) -> Resolved:
     raw = path.split("/")
     must_be_dir = raw[-1] in ("", ".", "..")
     pending = list(reversed(raw))          # components still to walk, next one last
-    done: list[str] = []                   # resolved components, below root
+    stack: list[tuple[Any, str]] = []      # (open directory, its name in the one below)
     expansions = 0
-    st: os.stat_result | None = None       # lstat of done[-1], None after a ".."
-    while pending:
-        name = pending.pop()
-        if name in ("", "."):
-            continue
-        if name == "..":
-            if not done:
-                raise WasiErrno(E.ERRNO_NOTCAPABLE)
-            done.pop()
-            st = None
-            continue
-        check_component(name)
-        last = all(p in ("", ".") for p in pending)
-        host = os.path.join(root, *done, name)
-        try:
-            st = os.lstat(host)
-        except FileNotFoundError:
+
+    def top() -> Any:
+        return stack[-1][0] if stack else root
+
+    def done(name: str | None, st: os.stat_result | None) -> Resolved:
+        parts = tuple(n for _, n in stack) + ((name,) if name is not None else ())
+        return Resolved(top(), name, parts, st, must_be_dir, [h for h, _ in stack])
+
+    try:
+        while pending:
+            name = pending.pop()
+            if name in ("", "."):
+                continue
+            if name == "..":
+                if not stack:
+                    raise WasiErrno(E.ERRNO_NOTCAPABLE)
+                dirfd.close(stack.pop()[0])
+                continue
+            check_component(name)
+            last = all(p in ("", ".") for p in pending)
+            parent = top()
+            try:
+                st = dirfd.stat_at(parent, name)
+            except FileNotFoundError:
+                if last:
+                    return done(name, None)
+                raise WasiErrno(E.ERRNO_NOENT) from None
+            except NotADirectoryError:
+                raise WasiErrno(E.ERRNO_NOTDIR) from None
+            if stat.S_ISLNK(st.st_mode) and (not last or follow or must_be_dir):
+                expansions += 1
+                if expansions > MAX_SYMLINKS:
+                    raise WasiErrno(E.ERRNO_LOOP)
+                pending.extend(reversed(_link_target(parent, name)))
+                continue
             if last:
-                done.append(name)
-                return Resolved(host, tuple(done), None, must_be_dir)
-            raise WasiErrno(E.ERRNO_NOENT) from None
-        except NotADirectoryError:
-            raise WasiErrno(E.ERRNO_NOTDIR) from None
-        if stat.S_ISLNK(st.st_mode) and (not last or follow or must_be_dir):
-            expansions += 1
-            if expansions > MAX_SYMLINKS:
-                raise WasiErrno(E.ERRNO_LOOP)
-            pending.extend(reversed(_link_target(host)))
-            continue
-        if not stat.S_ISDIR(st.st_mode) and not stat.S_ISLNK(st.st_mode) and (
-                not last or must_be_dir):
-            raise WasiErrno(E.ERRNO_NOTDIR)
-        done.append(name)
-    host = os.path.join(root, *done)
-    if st is None:                         # the root itself, or a directory reached by ".."
-        st = os.stat(host)
-    return Resolved(host, tuple(done), st, must_be_dir)
+                if not stat.S_ISDIR(st.st_mode) and not stat.S_ISLNK(st.st_mode) and must_be_dir:
+                    raise WasiErrno(E.ERRNO_NOTDIR)
+                return done(name, st)
+            if not stat.S_ISDIR(st.st_mode):
+                raise WasiErrno(E.ERRNO_NOTDIR)
+            try:
+                child = dirfd.open_child(parent, name)
+            except OSError as exc:
+                if exc.errno not in dirfd.SWAPPED:
+                    raise
+                expansions += 1                # swapped since the stat: look at it again
+                if expansions > MAX_SYMLINKS:
+                    raise WasiErrno(E.ERRNO_LOOP) from None
+                pending.append(name)
+                continue
+            stack.append((child, name))
+        # the path ended in "." or ".." : it names a directory on the stack, or the root
+        if not stack:
+            return done(None, dirfd.stat_at(root, None))
+        handle, name = stack.pop()
+        dirfd.close(handle)
+        return done(name, dirfd.stat_at(top(), name))
+    except BaseException:
+        for handle, _ in reversed(stack):
+            dirfd.close(handle)
+        raise
 
 
 def check_symlink_target(target: str, depth: int) -> None:

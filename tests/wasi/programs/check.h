@@ -100,6 +100,9 @@ static int find_preopen(const char *name) {
 #define RIGHTS_RO (__WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_SEEK | __WASI_RIGHTS_FD_TELL | \
                    __WASI_RIGHTS_FD_FILESTAT_GET | __WASI_RIGHTS_POLL_FD_READWRITE)
 #define RIGHTS_DIR ((__wasi_rights_t)0x3fffffff)
+/* What to ask for when opening a directory: every right but FD_WRITE (a directory cannot be
+ * opened for writing: ERRNO_ISDIR, as in wasmtime). */
+#define RIGHTS_DIR_BASE (RIGHTS_DIR & ~__WASI_RIGHTS_FD_WRITE)
 
 /* path_open relative to `dir`, following symbolic links; the new fd, or -errno. */
 static long open_at(int dir, const char *path, __wasi_oflags_t oflags, __wasi_rights_t rights,

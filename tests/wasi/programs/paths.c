@@ -39,7 +39,9 @@ static void create_and_open(int dir) {
           __WASI_ERRNO_NOTDIR);
     check("open dir for writing", open_errno(open_at(dir, "d", 0, RIGHTS_RW, 0)),
           __WASI_ERRNO_ISDIR);
-    long sub = open_at(dir, "d", __WASI_OFLAGS_DIRECTORY, RIGHTS_DIR, 0);
+    check("open dir O_DIRECTORY with fd_write",
+          open_errno(open_at(dir, "d", __WASI_OFLAGS_DIRECTORY, RIGHTS_DIR, 0)), __WASI_ERRNO_ISDIR);
+    long sub = open_at(dir, "d", __WASI_OFLAGS_DIRECTORY, RIGHTS_DIR_BASE, 0);
     check("open dir", open_errno(sub), 0);
     check("stat f through dir fd", stat_at((int)sub, "f", 0, &st), 0);
     check_u64("size of f", st.size, 12);
@@ -161,7 +163,7 @@ static void links_and_renames(int dir) {
  * entries cut off at the end of the buffer are read again from their cookie. Checks that
  * every entry comes once and returns how many there were. */
 static int list(int dir, const char *path, int *seen, int nseen) {
-    long fd = open_at(dir, path, __WASI_OFLAGS_DIRECTORY, RIGHTS_DIR, 0);
+    long fd = open_at(dir, path, __WASI_OFLAGS_DIRECTORY, RIGHTS_DIR_BASE, 0);
     check("open for readdir", open_errno(fd), 0);
     uint8_t small[64];
     __wasi_dircookie_t cookie = 0;
