@@ -154,6 +154,9 @@ def _wast_string(data: bytes) -> str:
     return "".join(f"\\{b:02x}" for b in data)
 
 
+#: Modules larger than this are validated with one ``validate`` process each.
+BATCH_MAX_SIZE = 4096
+
 _FAILED = re.compile(r"failed directive on [^\n]*?:(\d+):\d+")
 
 
@@ -168,6 +171,17 @@ def validate_many(modules: Sequence[bytes], features: str = WASM2_FEATURES) -> l
         raise RuntimeError("wasm-tools is not installed")
     if not modules:
         return []
+    # ``wast`` does more work on a large valid module than ``validate`` does (about 30 ms for
+    # 50 KB): large modules go to ``validate`` one by one, the many small ones in one batch.
+    big = [i for i, m in enumerate(modules) if len(m) > BATCH_MAX_SIZE]
+    if big:
+        small = [i for i, m in enumerate(modules) if len(m) <= BATCH_MAX_SIZE]
+        res: list[str | None] = [None] * len(modules)
+        for i in big:
+            res[i] = validate_one(modules[i], features)
+        for i, r in zip(small, validate_many([modules[i] for i in small], features)):
+            res[i] = r
+        return res
     text = "\n".join(f'(module binary "{_wast_string(m)}")' for m in modules) + "\n"
     with tempfile.TemporaryDirectory(prefix="whisk-wast-") as tmp:
         path = os.path.join(tmp, "batch.wast")

@@ -96,8 +96,19 @@ def smith_base(rng: random.Random) -> bytes | None:
     return common.smith(rng.randbytes(rng.choice([64, 512, 2048, 8192])), flags)
 
 
+_BASE_CACHE: dict[tuple[int, int], bytes] = {}
+
+
 def base_module(seed: int, group: int) -> bytes:
     """The base module shared by the cases of ``group``: a smith module or a corpus file."""
+    key = (seed, group)
+    if key not in _BASE_CACHE:
+        _BASE_CACHE.clear()
+        _BASE_CACHE[key] = _make_base(seed, group)
+    return _BASE_CACHE[key]
+
+
+def _make_base(seed: int, group: int) -> bytes:
     rng = common.case_rng(seed, group, "decoder-base")
     files = corpus()
     if files and rng.random() < 0.3:

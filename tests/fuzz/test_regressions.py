@@ -1,0 +1,54 @@
+"""Replays every finding saved in tests/fuzz/regressions/ by the fuzzers in tools/fuzz.
+
+``diff-*.wasm`` (differential): whisk and wasmtime must agree on the module (skipped without
+wasmtime). ``dec-*.wasm`` (decoder): whisk, in a subprocess, must accept exactly when
+``wasm-tools validate --features wasm2`` does and raise nothing but DecodeError /
+ValidationError (skipped without wasm-tools). A note whose text contains the line
+``status: open`` marks a bug that is known and not fixed yet: its test is an expected failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import _fuzzpath  # noqa: F401
+import common
+
+FILES = sorted(f for f in os.listdir(common.REGRESSIONS) if f.endswith(".wasm")) \
+    if os.path.isdir(common.REGRESSIONS) else []
+
+
+def _params():
+    for name in FILES:
+        note = os.path.join(common.REGRESSIONS, name[:-5] + ".txt")
+        text = open(note).read() if os.path.exists(note) else ""
+        marks = [pytest.mark.xfail(reason="known open bug (see the .txt note)", strict=False)] \
+            if "status: open" in text.splitlines() else []
+        yield pytest.param(name, marks=marks, id=name[:-5])
+
+
+@pytest.mark.parametrize("name", list(_params()))
+def test_regression(name):
+    with open(os.path.join(common.REGRESSIONS, name), "rb") as f:
+        wasm = f.read()
+    if name.startswith("diff-"):
+        if not common.have_wasmtime():
+            pytest.skip("needs wasmtime")
+        import differential
+        diff = differential.check(wasm)
+        if diff == "skip":
+            pytest.skip("wasmtime does not compile this module")
+        assert diff is None, diff
+    else:
+        if common.wasm_tools() is None:
+            pytest.skip("needs wasm-tools")
+        import decoder
+        worker = decoder.Worker()
+        try:
+            verdict = worker.judge(wasm, timeout=60)
+        finally:
+            worker.stop()
+        ref = common.validate_one(wasm)
+        assert decoder.finding_of(verdict, ref) is None, (verdict, ref)
