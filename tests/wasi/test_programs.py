@@ -246,6 +246,31 @@ def test_sandbox_through_cli_dir_ro(tmp_path, capsys):
     assert "create in /ro: perm" in out
 
 
+# --- escape (issue 11) -------------------------------------------------------------------------
+
+def test_escape_program_stays_inside(tmp_path, symlinks_ok):
+    """programs/escape.c: a real guest makes p/l -> .., keeps a descriptor of a directory,
+    removes it and renames (then hard-links) the link over it; nothing above /work is read,
+    created or listed through the old descriptor."""
+    if not symlinks_ok:
+        pytest.skip("the host does not let this user create symbolic links")
+    work = tmp_path / "work"
+    work.mkdir()
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.txt").write_bytes(b"secret")
+    before = tree(tmp_path / "outside")
+    run = run_program("escape", preopens={"/work": work})
+    assert_passed(run)
+    for how in ("rename", "link"):
+        assert run.lines[f"[{how}] listing shows no outside"] == "yes"
+        assert run.lines[f"[{how}] read outside/secret.txt"] != "success"
+        if os.name != "nt":
+            assert run.lines[f"[{how}] move p/l to a"] == "success"
+            assert run.lines[f"[{how}] read a/outside/secret.txt from /work"] == "notcapable"
+    assert tree(tmp_path / "outside") == before
+    assert sorted(os.listdir(tmp_path)) == ["outside", "work"]
+
+
 # --- misc --------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -316,5 +341,5 @@ def test_programs_import_every_function():
 def test_every_program_is_built():
     sources = {p.stem for p in PROGRAMS.glob("*.c")}
     assert sources == {p.stem for p in PROGRAMS.glob("*.wasm")}
-    assert sources == {"fileio", "paths", "sandbox", "misc"}
+    assert sources == {"fileio", "paths", "sandbox", "misc", "escape"}
     assert "*.c" in (PROGRAMS / "build.sh").read_text()
