@@ -18,7 +18,10 @@ holds the witx constants (errno values, rights, flags, record layouts).
 
 Preopened directories are the guest's only view of the host file system: ``..`` above a
 preopen, absolute paths, and symbolic links that point outside are refused
-(``ERRNO_NOTCAPABLE``). ``Preopen(path, read_only=True)`` makes one read-only: changes under
+(``ERRNO_NOTCAPABLE``). Each directory descriptor holds its host directory open (``dirfd``) and
+paths are resolved from it one component at a time, so renaming, removing or replacing a
+directory while the guest holds it cannot redirect the descriptor (RATIONALE.md, "The WASI
+sandbox"). ``Preopen(path, read_only=True)`` makes one read-only: changes under
 it fail with ``ERRNO_PERM``.
 """
 

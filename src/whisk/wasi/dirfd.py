@@ -38,6 +38,12 @@ SWAPPED = frozenset([host_errno.ELOOP, host_errno.ENOTDIR, host_errno.EMLINK])
 if WINDOWS:
     from .winpath import at, close, fsync, open_child, open_root, readlink_at, scandir, stat_at
 else:
+    #: The ``os`` functions whose ``dir_fd=`` form whisk relies on (all of them on Linux,
+    #: macOS and the BSDs). A host lacking one makes that WASI call fail with
+    #: ``ERRNO_NOTSUP`` (Python raises ``NotImplementedError``), never fall back to a path.
+    NEEDED_DIR_FD = ("open", "stat", "readlink", "mkdir", "rmdir", "unlink", "rename", "link",
+                     "symlink", "utime")
+
     _ROOT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
     _CHILD_FLAGS = _ROOT_FLAGS | os.O_NOFOLLOW
 

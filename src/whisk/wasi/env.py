@@ -137,7 +137,10 @@ class Descriptor:
             flush()
 
     def __repr__(self) -> str:
-        what = self.host_path if self.kind in ("file", "dir") else getattr(self.file, "name", self.file)
+        if self.kind in ("file", "dir"):
+            what = self.host_path if self.dir is None else self.dir.path
+        else:
+            what = getattr(self.file, "name", self.file)
         return f"<Descriptor {self.kind} {what!r} type={self.filetype} flags={self.fdflags:#x}>"
 
 
@@ -444,6 +447,8 @@ def _wrap(env: WasiEnv, name: str, impl: Callable[..., Any], functype: Any) -> C
             return E.ERRNO_FAULT
         except OverflowError:           # a size or time the host cannot represent
             return E.ERRNO_INVAL
+        except NotImplementedError:     # a dir_fd / follow_symlinks form this host lacks:
+            return E.ERRNO_NOTSUP       # refused, never done another way
 
     call.__name__ = call.__qualname__ = name
     call.__doc__ = impl.__doc__
