@@ -4,7 +4,8 @@ The public API (everything else is internal)::
 
     Module(source) / Module.from_file(path)      decode + validate (+ pre-decode) a .wasm binary
     Instance(module, imports=None, store=None)   instantiate; .exports maps names to externs
-    Store(fuel=, max_memory_bytes=, max_call_depth=)  limits shared by instances; interrupt()
+    Store(fuel=, max_memory_bytes=, max_table_elements=, max_instances=, max_tables=,
+          max_memories=, max_call_depth=)        limits shared by instances; interrupt()
     Func, Memory, Table, Global                  runtime objects (spec 4.2)
     Linker(store=None)                           define(), define_instance(), define_wasi(),
                                                  define_unknown_imports_as_traps(), instantiate()
@@ -13,12 +14,13 @@ The public API (everything else is internal)::
     func_type_of(callable)                       the FuncType those annotations declare
     run(module_or_path, args=(), ...)            run a WASI command, return its exit status
     WasiConfig                                   WASI settings for run() and embedding
-    WasmError > DecodeError | ValidationError | LinkError | Trap > Exhaustion | Interrupted; Exit
+    WasmError > DecodeError | ValidationError | LinkError > ResourceError
+              | Trap > Exhaustion | Interrupted; Exit
 """
 
 from ._core.runtime import Func, Global, Memory, Store, Table
-from .errors import (DecodeError, Exhaustion, Exit, Interrupted, LinkError, Trap, ValidationError,
-                     WasmError)
+from .errors import (DecodeError, Exhaustion, Exit, Interrupted, LinkError, ResourceError, Trap,
+                     ValidationError, WasmError)
 from .runtime.caller import Caller
 from .runtime.instance import ExportType, Exports, ImportType, Instance, Module
 from .runtime.linker import Linker
@@ -32,7 +34,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Module", "Instance", "Store", "Func", "Memory", "Table", "Global", "Exports", "ImportType", "ExportType",
     "FuncType", "TableType", "MemoryType", "GlobalType", "Limits",
-    "WasmError", "DecodeError", "ValidationError", "LinkError", "Trap", "Exhaustion", "Interrupted", "Exit",
+    "WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap", "Exhaustion", "Interrupted", "Exit",
     "Linker", "Caller", "func_type_of", "i32", "i64", "f32", "f64", "v128", "funcref", "externref",
     "run", "WasiConfig",
 ]

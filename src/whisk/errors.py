@@ -6,6 +6,7 @@ Hierarchy (one class per assertion kind of the spec test suite)::
       DecodeError       malformed binary (spec 5: "assert_malformed")
       ValidationError   invalid module (spec 3: "assert_invalid")
       LinkError         imports do not match (spec 4.5.4: "assert_unlinkable")
+        ResourceError   a store limit or the host's memory would be exceeded
       Trap              execution trapped (spec 4.4: "assert_trap")
         Exhaustion      call stack or fuel exhausted ("assert_exhaustion"; "all fuel consumed")
         Interrupted     stopped from outside: Store.interrupt() or a call's timeout
@@ -19,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["WasmError", "DecodeError", "ValidationError", "LinkError", "Trap", "Exhaustion",
-           "Interrupted", "Exit"]
+__all__ = ["WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap",
+           "Exhaustion", "Interrupted", "Exit"]
 
 
 class WasmError(Exception):
@@ -51,6 +52,15 @@ class ValidationError(WasmError):
 class LinkError(WasmError):
     """Instantiation failed to resolve or match an import (spec 4.5.4, "unknown import",
     "incompatible import type")."""
+
+
+class ResourceError(LinkError):
+    """A resource limit would be exceeded: a Store limit (``max_memory_bytes``,
+    ``max_table_elements``, ``max_instances``, ``max_tables``, ``max_memories``) at
+    instantiation or on a grow from Python, or address space or memory the host cannot provide.
+    A LinkError, because instantiation fails before anything runs, as wasmtime reports it.
+    (Growth from guest code past a limit is not an error: ``memory.grow``/``table.grow``
+    return -1, spec 4.4.6.6 and 4.4.7.8.)"""
 
 
 class Trap(WasmError):

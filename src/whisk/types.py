@@ -37,6 +37,19 @@ class FuncType:
     params: tuple[str, ...]
     results: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        # any iterable of names becomes a tuple, so FuncType(["i32"], []) == FuncType(("i32",), ())
+        for name in ("params", "results"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not hasattr(value, "__iter__"):
+                raise TypeError(f"FuncType {name} must be a sequence of value type names, "
+                                f"not {type(value).__name__}")
+            names = tuple(value)
+            for v in names:
+                if v not in VALTYPES:
+                    raise ValueError(f"unknown value type {v!r} in FuncType {name}")
+            object.__setattr__(self, name, names)
+
     def __str__(self) -> str:
         return f"[{' '.join(self.params)}] -> [{' '.join(self.results)}]"
 

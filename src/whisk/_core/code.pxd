@@ -19,8 +19,25 @@
 #                     (tools/gen_core.py) or hand-written (loop.pxi.in).
 #
 # Values live in frames as raw 64-bit slots: i32 zero-extended, i64 as is, f32/f64 as their IEEE
-# bits (so NaN payloads survive), funcref as a FuncRec* (0 = null), externref as an index + 1 into
-# the store's extern table (0 = null).
+# bits (so NaN payloads survive), funcref as a FuncRec* (0 = null), externref as the address of
+# the Python object (a PyObject*, 0 = null).
+#
+# Ownership (issue 11, item 3; RATIONALE.md "Who keeps a reference alive"). A ref in a slot is a
+# borrowed pointer; what keeps its target alive is the store's heap (Heap in heap.pxi):
+#   - a wasm function's FuncRec lives inside its Func, which its InstanceCore lists; every
+#     InstanceCore is listed by the heap of its store until that heap goes (as in wasmtime,
+#     instances live as long as their store);
+#   - a host Func, or a Python object passed as an externref, is entered in the heap's `refs`
+#     (address -> object) when it is converted to a slot value (call arguments, host results,
+#     Table/Global writes). A sweep, run only while no call of the heap is running (so no frame
+#     holds a ref), drops the entries that no table, global or element segment of the heap
+#     holds; the heap's death drops all;
+#   - everything a heap reaches through imports or funcref values is in the same heap: linking
+#     an extern of another store, or passing one store's function to another, merges the two
+#     heaps (union-find), so one sweep sees every root. Host-made Tables and Globals get a heap
+#     of their own, merged into the store that imports them;
+#   - a call keeps its Func (hence instance, store, heap) alive while it runs; Tables, Globals,
+#     Memories and dropped segments are never freed or moved while an instance lists them.
 
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
 from cpython.ref cimport PyObject
@@ -45,9 +62,15 @@ cdef enum TrapCode:
     TRAP_POLL = 16           # internal: the fuel budget ran out, poll() decides (never raised)
 
 cdef struct StoreRec:
-    # What a Store shares with the loop: interruption and fuel (spec-external, like wasmtime's).
-    volatile int interrupt # set by Store.interrupt() from any thread; cleared when raised
+    # What a Store shares with the loop (spec-external, like wasmtime's Store): interruption,
+    # fuel and the resource account its memories and tables grow against.
+    volatile int interrupt # set by Store.interrupt() from any thread; cleared once no call
+                           # it stopped is left running in the store (see Store.interrupt)
     int64_t fuel           # remaining fuel, or -1 for unlimited
+    uint64_t mem_used      # bytes of the memories and tables the store accounts for
+    uint64_t mem_limit     # max_memory_bytes (UINT64_MAX: none)
+    uint32_t table_limit   # max_table_elements: elements per table
+    int running            # calls running in the store (Python -> wasm boundaries)
 
 cdef struct MemRec:
     # A linear memory. `base` never moves: the address space for `reserved` bytes is reserved
@@ -56,13 +79,19 @@ cdef struct MemRec:
     uint64_t size          # current size in bytes (pages * 65536)
     uint64_t max_pages     # maximum in pages of 64 KiB (65536 if none declared)
     uint64_t reserved      # bytes of address space reserved at base
+    StoreRec* acct         # the store whose account its growth is charged to (or NULL)
 
 cdef struct TableRec:
-    uint64_t* elems        # reference values (see above)
+    # A table. Like a memory, `elems` never moves: address space for `reserved` elements is
+    # reserved up front and committed as the table grows, so a thread running call_indirect
+    # never reads a freed array while another grows the table (issue 11, item 4).
+    uint64_t* elems        # reference values (see above); zero (null) beyond `size`
     uint32_t size          # current number of elements
     uint32_t max           # maximum number of elements (0xFFFFFFFF if none declared)
-    uint32_t capacity      # allocated elements
+    uint32_t limit         # growth limit: min(max, reserved, the store's max_table_elements)
+    uint32_t reserved      # elements of address space reserved at elems
     uint32_t is_func       # 1 for funcref tables, 0 for externref
+    StoreRec* acct         # the store whose account its growth is charged to (or NULL)
 
 cdef struct SegRec:
     # An element segment (items are ref values) or a data segment (bytes); n = 0 once dropped.
@@ -115,7 +144,8 @@ cdef struct ExecCtx:
     # Polling (spec-external: fuel, interruption, timeouts). Backward branches and calls charge
     # their static instruction count to `budget`; when it goes negative the loop calls poll(),
     # which settles fuel with the store, checks interrupt/deadline/signals and grants a new budget.
-    StoreRec* store        # the store of the outermost call on this stack
+    StoreRec* store        # the store of the outermost call on this stack (pays fuel)
+    StoreRec* trap_store   # the store whose interrupt stopped the call (TRAP_INTERRUPT)
     int64_t budget         # remaining budget of the current grant
     int64_t granted        # size of the current grant
     int64_t deadline       # monotonic deadline in ns, 0 = none

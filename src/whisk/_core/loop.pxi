@@ -1743,7 +1743,7 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
         # The budget ran out at a backward branch or a call: settle fuel, check for interruption,
         # the deadline and signals, then resume at pc (or stop with the trap poll() returns).
         ctx.budget = budget
-        trap = poll(ctx)
+        trap = poll(ctx, inst.store)
         budget = ctx.budget
         if trap:
             break

@@ -15,7 +15,7 @@ from typing import Any
 from .._core.runtime import Func, Global, InstanceCore, Memory, Store, Table
 from ..binary import decode_module
 from ..binary.bodies import first_decode_error
-from ..errors import DecodeError, LinkError, ValidationError
+from ..errors import DecodeError, LinkError, ResourceError, ValidationError
 from ..module import Instr, ModuleStruct
 from ..types import ExternType
 from ..validate.module import validate_module
@@ -52,6 +52,12 @@ class Module:
     """
 
     def __init__(self, source: bytes | bytearray | memoryview):
+        if isinstance(source, str):
+            raise TypeError("Module() takes the bytes of a binary module, not text; assemble "
+                            "WebAssembly text first (e.g. wasm-tools parse, or wasmtime.wat2wasm)")
+        if not isinstance(source, (bytes, bytearray, memoryview)):
+            raise TypeError(f"Module() takes bytes-like module binary (bytes, bytearray or "
+                            f"memoryview), not {type(source).__name__}")
         data = bytes(source)
         try:
             self._struct: ModuleStruct = decode_module(data)
@@ -99,6 +105,12 @@ class Exports(Mapping[str, Extern]):
     def __init__(self, items: dict[str, Extern]):
         object.__setattr__(self, "_items", items)
 
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("an instance's exports are read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("an instance's exports are read-only")
+
     _items: dict[str, Extern]
 
     def __getitem__(self, name: str) -> Extern:
@@ -138,8 +150,14 @@ def _resolve(m: ModuleStruct, imports: Mapping[str, Mapping[str, object]]) -> _I
     one at once."""
     out = _Imports([], [])
     missing = []
+    if not isinstance(imports, Mapping):
+        raise TypeError(f"imports must be a mapping of module names to mappings, not "
+                        f"{type(imports).__name__}")
     for imp in m.imports:
         ns = imports.get(imp.module)
+        if ns is not None and not isinstance(ns, Mapping):
+            raise TypeError(f"imports[{imp.module!r}] must be a mapping of names to externs, "
+                            f"not {type(ns).__name__}")
         if ns is None or imp.name not in ns:
             missing.append(f"{imp.module}.{imp.name}")
             continue
@@ -148,6 +166,13 @@ def _resolve(m: ModuleStruct, imports: Mapping[str, Mapping[str, object]]) -> _I
     if missing:
         raise LinkError("unknown import: " + ", ".join(missing))
     return out
+
+
+def _check_bytes(store: Store, need: int, what: str) -> None:
+    left = store.bytes_left()
+    if left is not None and need > left:
+        raise ResourceError(f"{what} ({need} bytes) exceeds the store's max_memory_bytes "
+                            f"({store.max_memory_bytes}; {left} bytes left)")
 
 
 class Instance:
@@ -160,10 +185,13 @@ class Instance:
     can be given as one such mapping. ``whisk.Linker`` builds imports by name. Raises
     LinkError listing every missing import, or naming the first import whose type does not
     match; Trap if a segment initialisation or the start
-    function traps. ``store`` (a ``whisk.Store``) sets fuel, memory and call depth limits and is
-    what ``interrupt()`` stops; without one the instance gets a store of its own
-    (``instance.store``). A memory whose minimum exceeds the store's ``max_memory_bytes`` fails
-    with LinkError.
+    function traps. ``store`` (a ``whisk.Store``) sets fuel, resource and call depth limits and
+    is what ``interrupt()`` stops; without one the instance gets a store of its own
+    (``instance.store``). Past a store limit (a table or memory minimum over
+    ``max_memory_bytes`` or ``max_table_elements``, or the counts of instances, tables and
+    memories) instantiation raises ResourceError, a LinkError, before allocating anything.
+    TypeError if ``module`` is not a Module, ``imports`` not a mapping of mappings, or
+    ``store`` not a Store.
     """
 
     def __init__(self, module: Module, imports: Mapping[str, Mapping[str, object]] | None = None,
@@ -173,22 +201,34 @@ class Instance:
     def _init(self, module: Module, imports: Mapping[str, Mapping[str, object]] | None,
               store: Store | None, ready: Callable[[Instance], None] | None) -> None:
         # ``ready(self)`` runs once the exports exist, before segments and the start function
+        if not isinstance(module, Module):
+            raise TypeError(f"module must be a whisk.Module, not {type(module).__name__}")
+        if store is not None and not isinstance(store, Store):
+            raise TypeError(f"store must be a whisk.Store, not {type(store).__name__}")
         m = module._struct
         store = store if store is not None else Store()
-        imported = _resolve(m, imports or {})
+        imported = _resolve(m, imports if imports is not None else {})
         funcs = [x for x in imported.externs if isinstance(x, Func)]
         tables = [x for x in imported.externs if isinstance(x, Table)]
         mems = [x for x in imported.externs if isinstance(x, Memory)]
         globals_ = [x for x in imported.externs if isinstance(x, Global)]
+        # resource limits (Store): counts first, then each size before it is allocated
+        store.admit(len(m.tables), len(m.mems))
+        for x in tables + mems:
+            store.attach(x)                 # an imported host table or memory not yet charged
         for tt in m.tables:
-            t = Table(tt.elem, tt.limits.min, tt.limits.max)
+            _check_bytes(store, tt.limits.min * 8, f"table of {tt.limits.min} elements")
+            if tt.limits.min > store.max_table_elements:
+                raise ResourceError(f"table minimum of {tt.limits.min} elements exceeds the "
+                                    f"store's max_table_elements ({store.max_table_elements})")
+            t = Table(tt.elem, tt.limits.min, tt.limits.max, store.max_table_elements)
+            store.attach(t)
             t.type = tt
             tables.append(t)
         for mt in m.mems:
-            try:
-                mem = Memory(mt.limits.min, mt.limits.max, store.max_memory_bytes)
-            except MemoryError as exc:
-                raise LinkError(str(exc)) from None
+            _check_bytes(store, mt.limits.min * 65536, f"memory minimum of {mt.limits.min} pages")
+            mem = Memory(mt.limits.min, mt.limits.max, store.max_memory_bytes)
+            store.attach(mem)
             mem.type = mt
             mems.append(mem)
         for g in m.globals:
