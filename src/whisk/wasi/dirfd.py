@@ -24,18 +24,19 @@ from __future__ import annotations
 
 import errno as host_errno
 import os
-from typing import Any, Iterator
+import sys
+from typing import Any
 
 __all__ = ["HostDir", "open_root", "open_child", "close", "stat_at", "readlink_at", "at",
            "fsync", "scandir", "WINDOWS", "SWAPPED"]
 
-WINDOWS = os.name == "nt"
+WINDOWS = sys.platform == "win32"
 
 #: Host errnos of ``open_child`` meaning "that name is no longer a plain directory" (it was
 #: swapped for a symbolic link or a file after it was looked at): the resolver looks again.
 SWAPPED = frozenset([host_errno.ELOOP, host_errno.ENOTDIR, host_errno.EMLINK])
 
-if WINDOWS:
+if sys.platform == "win32":             # (spelled so that type checkers narrow on it)
     from .winpath import at, close, fsync, open_child, open_root, readlink_at, scandir, stat_at
 else:
     #: The ``os`` functions whose ``dir_fd=`` form whisk relies on (all of them on Linux,
@@ -83,7 +84,7 @@ else:
         except OSError:
             pass
 
-    def scandir(handle: Any) -> Iterator[os.DirEntry[str]]:
+    def scandir(handle: Any) -> Any:
         """``os.scandir`` of the open directory (it works on a duplicate of the fd)."""
         return os.scandir(handle)
 

@@ -29,7 +29,7 @@ _SUBSCRIPTION = struct.Struct("<QB7xI4xQQH6x")
 _EVENT = struct.Struct("<QHB5xQH6x")
 _WINDOWS = os.name == "nt"
 
-try:                                            # bytes waiting in a pipe, terminal or socket
+if sys.platform != "win32":                     # bytes waiting in a pipe, terminal or socket
     import fcntl
     import termios
 
@@ -40,7 +40,7 @@ try:                                            # bytes waiting in a pipe, termi
         except OSError:
             return None
         return int.from_bytes(buf, sys.byteorder)
-except ImportError:                             # Windows
+else:                                           # (spelled so that type checkers narrow on it)
     def _pending(fileno: int) -> int | None:
         return None
 

@@ -50,7 +50,7 @@ def send_all(sock: socket.socket, views: list[memoryview]) -> int:
     if not views:
         return 0
     if hasattr(sock, "sendmsg"):
-        return sock.sendmsg(views)
+        return int(sock.sendmsg(views))
     return sock.send(views[0] if len(views) == 1 else b"".join(views))
 
 

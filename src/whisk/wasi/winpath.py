@@ -35,7 +35,7 @@ import errno as host_errno
 import ntpath
 import os
 import stat
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = ["WinDir", "open_root", "open_child", "close", "stat_at", "readlink_at", "at",
            "fsync", "scandir", "join", "is_child"]
@@ -69,7 +69,7 @@ def _k32() -> Any:
     global _kernel32
     if _kernel32 is None:
         from ctypes import wintypes
-        k = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        k = getattr(ctypes, "WinDLL")("kernel32", use_last_error=True)
         k.CreateFileW.argtypes = [wintypes.LPCWSTR, wintypes.DWORD, wintypes.DWORD,
                                   wintypes.LPVOID, wintypes.DWORD, wintypes.DWORD,
                                   wintypes.HANDLE]
@@ -86,8 +86,8 @@ def _k32() -> Any:
 
 
 def _error(path: str) -> OSError:
-    code = ctypes.get_last_error()                   # type: ignore[attr-defined]
-    exc = ctypes.WinError(code)                      # type: ignore[attr-defined]
+    code = getattr(ctypes, "get_last_error")()       # Windows-only names: no stubs elsewhere
+    exc: OSError = getattr(ctypes, "WinError")(code)
     exc.filename = path
     return exc
 
@@ -151,7 +151,7 @@ class WinDir:
         return f"<WinDir {self.path!r}>"
 
 
-def open_root(path: str) -> WinDir:
+def open_root(path: str) -> Any:
     """Pin the host directory ``path`` (a preopen: the embedder's choice, so a link or
     junction as the preopen itself is followed)."""
     handle = _open_handle(path, follow=True)
@@ -164,7 +164,7 @@ def open_root(path: str) -> WinDir:
         raise
 
 
-def open_child(parent: WinDir, name: str | None) -> WinDir:
+def open_child(parent: Any, name: str | None) -> Any:
     """Pin the directory ``name`` in ``parent`` (``parent`` itself for None) without following
     a reparse point: a link or junction raises ``OSError(ELOOP)``, a file ``ENOTDIR``, and a
     final path that is not ``parent.path`` plus ``name`` ``ELOOP`` (the resolver looks
@@ -190,22 +190,24 @@ def open_child(parent: WinDir, name: str | None) -> WinDir:
     return WinDir(handle, final, parent)
 
 
-def close(d: WinDir) -> None:
-    """Drop one reference to ``d``; the last closes its handle, then drops its parent."""
+def close(handle: Any) -> None:
+    """Drop one reference to the ``WinDir`` ``handle``; the last closes its Win32 handle,
+    then drops its parent."""
+    d = handle
     while d is not None:
         d.refs -= 1
         if d.refs > 0:
             return
         _k32().CloseHandle(d.handle)
-        d.handle, d = None, d.parent        # type: ignore[assignment]
+        d.handle, d = None, d.parent
 
 
-def at(parent: WinDir, name: str | None) -> tuple[str, Any]:
+def at(parent: Any, name: str | None) -> tuple[str, Any]:
     """``(path, None)``: ``name`` in the pinned ``parent`` (``parent`` itself for None)."""
     return (parent.path if name is None else join(parent.path, name)), None
 
 
-def stat_at(parent: WinDir, name: str | None, follow: bool = False) -> os.stat_result:
+def stat_at(parent: Any, name: str | None, follow: bool = False) -> os.stat_result:
     """``lstat`` of ``name`` in ``parent``; a junction (or any name-surrogate reparse point)
     is reported as a symbolic link, so the resolver reads it instead of entering it."""
     path, _ = at(parent, name)
@@ -216,19 +218,19 @@ def stat_at(parent: WinDir, name: str | None, follow: bool = False) -> os.stat_r
             and not stat.S_ISLNK(st.st_mode):
         extra = {f: getattr(st, f) for f in ("st_atime_ns", "st_mtime_ns", "st_ctime_ns",
                                              "st_file_attributes", "st_reparse_tag")}
-        st = os.stat_result((stat.S_IFLNK | 0o777,) + tuple(st)[1:], extra)  # type: ignore[arg-type]
+        st = os.stat_result((stat.S_IFLNK | 0o777,) + tuple(st)[1:], extra)
     return st
 
 
-def readlink_at(parent: WinDir, name: str) -> str:
+def readlink_at(parent: Any, name: str) -> str:
     """The target of the link or junction ``name`` in ``parent``."""
     return os.readlink(join(parent.path, name))
 
 
-def fsync(d: WinDir) -> None:
+def fsync(handle: Any) -> None:
     """Nothing: Windows cannot flush a directory handle opened for reading."""
 
 
-def scandir(d: WinDir) -> Iterator[os.DirEntry[str]]:
+def scandir(handle: Any) -> Any:
     """``os.scandir`` of the pinned directory's path."""
-    return os.scandir(d.path)
+    return os.scandir(handle.path)
