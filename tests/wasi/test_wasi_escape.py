@@ -10,6 +10,7 @@ or admin); only those are skipped where it does not.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -413,6 +414,9 @@ def test_read_only_preopen_refuses_every_change(make_guest, tmp_path):
 # --- no descriptor leaks -------------------------------------------------------------------------
 
 def open_fds() -> int:
+    """How many descriptors this process has open (after collecting garbage, so that files
+    other tests dropped do not close in the middle of a count)."""
+    gc.collect()
     for where in ("/proc/self/fd", "/dev/fd"):
         if os.path.isdir(where):
             return len(os.listdir(where))
