@@ -27,22 +27,29 @@ SPIN_INDIRECT = """(module
 
 @pytest.mark.parametrize("grower", ["guest", "host"])
 def test_table_grow_while_another_thread_calls_through_the_table(grower):
+    # Each round grows a fresh table to 2M elements (many reallocations of large blocks on a
+    # table that moves), while two threads call through it; before tables stopped moving this
+    # crashed within a few rounds.
     run_isolated(f"""
-    e = whisk.Instance(wat({SPIN_INDIRECT!r})).exports
-    out = []
-    def spin():
-        for _ in range(20):
-            out.append(e.spin(200_000))
-    ts = [threading.Thread(target=spin) for _ in range(2)]
-    for t in ts: t.start()
-    for _ in range(3000):
-        if {grower!r} == "guest":
-            assert e.grow(17) >= 0
-        else:
-            e.t.grow(17)
-    for t in ts: t.join()
-    assert out == [200_000] * 40, out[:3]
-    assert len(e.t) == 1 + 17 * 3000
+    m = wat({SPIN_INDIRECT!r})
+    for round in range(8):
+        e = whisk.Instance(m).exports
+        out = []
+        stop = threading.Event()
+        def spin():
+            while not stop.is_set():
+                out.append(e.spin(20_000))
+        ts = [threading.Thread(target=spin) for _ in range(2)]
+        for t in ts: t.start()
+        for _ in range(500):
+            if {grower!r} == "guest":
+                assert e.grow(4096) >= 0
+            else:
+                e.t.grow(4096)
+        stop.set()
+        for t in ts: t.join()
+        assert out and set(out) == {{20_000}}, out[:3]
+        assert len(e.t) == 1 + 4096 * 500
     """)
 
 
