@@ -249,12 +249,12 @@ def test_component_swapped_while_resolving(box, links_ok, monkeypatch):
     real = dirfd.open_child
     swapped = []
 
-    def racing(parent, name):
+    def racing(parent, name, **kwargs):
         if name == "d" and not swapped:
             os.rename(box.root / "d", box.root / "d_old")
             os.symlink(str(box.outside), box.root / "d")
             swapped.append(name)
-        return real(parent, name)
+        return real(parent, name, **kwargs)
 
     monkeypatch.setattr(dirfd, "open_child", racing)
     assert read_file(g, 3, "d/secret.txt")[0] == E.ERRNO_NOTCAPABLE
@@ -491,3 +491,18 @@ def test_a_missing_dir_fd_form_fails_closed(box, monkeypatch):
     g = box.g
     assert g.path_create_directory(3, *g.path("x")) == E.ERRNO_NOTSUP
     assert not (box.root / "x").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "O_PATH") or WINDOWS or os.geteuid() == 0,
+                    reason="needs O_PATH (Linux) and a user that permissions apply to")
+def test_search_only_directory_can_be_walked_through(box):
+    """A directory the user may search but not list (0o311) is walked through with an O_PATH
+    descriptor, as the OS itself allows; opening it for a listing is refused."""
+    g = box.g
+    os.chmod(box.root / "d", 0o311)
+    try:
+        assert read_file(g, 3, "d/inner.txt") == (0, b"inner")
+        assert read_file(g, 3, "d/e/../inner.txt") == (0, b"inner")
+        assert g.open(3, "d", E.OFLAGS_DIRECTORY)[0] == E.ERRNO_ACCES
+    finally:
+        os.chmod(box.root / "d", 0o755)

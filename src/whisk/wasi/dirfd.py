@@ -47,16 +47,22 @@ else:
 
     _ROOT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
     _CHILD_FLAGS = _ROOT_FLAGS | os.O_NOFOLLOW
+    #: Directories only walked through: ``O_PATH`` where the host has it (Linux), so that one
+    #: the user may search but not list (mode 0o711, say) can be passed, as the OS allows.
+    _WALK_FLAGS = (_CHILD_FLAGS & ~os.O_RDONLY) | os.O_PATH if hasattr(os, "O_PATH") \
+        else _CHILD_FLAGS
 
     def open_root(path: str) -> Any:
         """Open the host directory ``path`` (a preopen, from the embedder's configuration)."""
         return os.open(path, _ROOT_FLAGS)
 
-    def open_child(parent: Any, name: str | None) -> Any:
+    def open_child(parent: Any, name: str | None, walk: bool = False) -> Any:
         """Open the directory ``name`` in ``parent`` (``parent`` itself again for None) without
         following a symbolic link: a link, or anything but a directory, raises ``OSError``
-        (``ELOOP``/``ENOTDIR``/``EMLINK``, see ``SWAPPED``)."""
-        return os.open("." if name is None else name, _CHILD_FLAGS, dir_fd=parent)
+        (``ELOOP``/``ENOTDIR``/``EMLINK``, see ``SWAPPED``). ``walk``: only to resolve names
+        in (``O_PATH`` on Linux: it cannot be listed, so never for a descriptor)."""
+        return os.open("." if name is None else name, _WALK_FLAGS if walk else _CHILD_FLAGS,
+                       dir_fd=parent)
 
     def close(handle: Any) -> None:
         """Close a handle from ``open_root`` or ``open_child``."""

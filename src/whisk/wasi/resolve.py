@@ -158,7 +158,7 @@ def resolve(root: Any, path: str, follow: bool) -> Resolved:
             if not stat.S_ISDIR(st.st_mode):
                 raise WasiErrno(E.ERRNO_NOTDIR)
             try:
-                child = dirfd.open_child(parent, name)
+                child = dirfd.open_child(parent, name, walk=True)
             except OSError as exc:
                 if exc.errno not in dirfd.SWAPPED:
                     raise

@@ -164,11 +164,11 @@ def open_root(path: str) -> Any:
         raise
 
 
-def open_child(parent: Any, name: str | None) -> Any:
+def open_child(parent: Any, name: str | None, walk: bool = False) -> Any:
     """Pin the directory ``name`` in ``parent`` (``parent`` itself for None) without following
     a reparse point: a link or junction raises ``OSError(ELOOP)``, a file ``ENOTDIR``, and a
     final path that is not ``parent.path`` plus ``name`` ``ELOOP`` (the resolver looks
-    again)."""
+    again). ``walk`` makes no difference here."""
     if name is None:
         parent.refs += 1
         return parent
