@@ -10,7 +10,7 @@ from __future__ import annotations
 from .._core.lower import LoweredModule
 from ..errors import ValidationError
 from ..module import Instr, ModuleStruct
-from ..types import MAX_PAGES, Limits
+from ..types import MAX_PAGES, GlobalType, Limits
 
 __all__ = ["validate_module", "declared_refs"]
 
@@ -28,12 +28,16 @@ def _limits(lim: Limits, bound: int, what: str) -> None:
         raise ValidationError("size minimum must not be greater than maximum")
 
 
-def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int) -> str:
+def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int,
+               gtypes: list[GlobalType] | None = None) -> str:
     """Validate a constant expression (spec 3.3.10) and return its result type.
 
     Only ``t.const``, ``ref.null``, ``ref.func`` and ``global.get`` of an imported immutable
-    global (the first ``nglobals_visible`` globals) are constant."""
-    gtypes = m.global_types()
+    global (the first ``nglobals_visible`` globals) are constant. ``gtypes`` is
+    ``m.global_types()`` if the caller has it (building it per expression made loading
+    quadratic in the number of globals and element items)."""
+    if gtypes is None:
+        gtypes = m.global_types()
     stack: list[str] = []
     for ins in expr:
         if ins.name in _CONST_RESULT:
@@ -58,8 +62,8 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
 
 
 def _expect_const(m: ModuleStruct, expr: tuple[Instr, ...] | None, want: str, nglobals: int,
-                  nfuncs: int) -> None:
-    if const_type(m, expr or (), nglobals, nfuncs) != want:
+                  nfuncs: int, gtypes: list[GlobalType]) -> None:
+    if const_type(m, expr or (), nglobals, nfuncs, gtypes) != want:
         raise ValidationError("type mismatch")
 
 
@@ -106,21 +110,21 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
     if len(mems) > 1:
         raise ValidationError("multiple memories")
     for g in m.globals:
-        _expect_const(m, g.init, g.type.valtype, nimported_globals, nfuncs)
+        _expect_const(m, g.init, g.type.valtype, nimported_globals, nfuncs, gtypes)
     for e in m.elems:
         for item in e.init:
-            _expect_const(m, item, e.reftype, nimported_globals, nfuncs)
+            _expect_const(m, item, e.reftype, nimported_globals, nfuncs, gtypes)
         if e.mode == "active":
             if e.table >= len(tables):
                 raise ValidationError(f"unknown table {e.table}")
             if tables[e.table].elem != e.reftype:
                 raise ValidationError("type mismatch")
-            _expect_const(m, e.offset, "i32", nimported_globals, nfuncs)
+            _expect_const(m, e.offset, "i32", nimported_globals, nfuncs, gtypes)
     for d in m.datas:
         if d.mode == "active":
             if d.memory >= len(mems):
                 raise ValidationError(f"unknown memory {d.memory}")
-            _expect_const(m, d.offset, "i32", nimported_globals, nfuncs)
+            _expect_const(m, d.offset, "i32", nimported_globals, nfuncs, gtypes)
     if m.start is not None:
         if m.start >= nfuncs:
             raise ValidationError(f"unknown function {m.start}")
