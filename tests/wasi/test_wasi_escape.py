@@ -506,3 +506,41 @@ def test_search_only_directory_can_be_walked_through(box):
         assert g.open(3, "d", E.OFLAGS_DIRECTORY)[0] == E.ERRNO_ACCES
     finally:
         os.chmod(box.root / "d", 0o755)
+
+
+def test_deep_paths_keep_few_directories_open(box, monkeypatch):
+    """A path 120 directories deep, then back up with .. : resolved with at most MAX_OPEN
+    directories open at a time (the outer ones are reopened by name when .. returns to
+    them), and nothing left open afterwards."""
+    from whisk.wasi import resolve as resolve_module
+
+    deep = box.root.joinpath(*["a"] * 120)
+    deep.mkdir(parents=True)
+    box.root.joinpath(*["a"] * 10, "f.txt").write_bytes(b"ten")
+    live, peak = set(), [0]
+    real_open, real_close = dirfd.open_child, dirfd.close
+
+    def counting_open(parent, name, **kwargs):
+        handle = real_open(parent, name, **kwargs)
+        live.add(handle)
+        peak[0] = max(peak[0], len(live))
+        return handle
+
+    def counting_close(handle):
+        live.discard(handle)
+        real_close(handle)
+
+    monkeypatch.setattr(dirfd, "open_child", counting_open)
+    monkeypatch.setattr(dirfd, "close", counting_close)
+    g = box.g
+    path = "a/" * 120 + "../" * 110 + "f.txt"
+    assert read_file(g, 3, path) == (0, b"ten")
+    assert read_file(g, 3, "a/" * 120 + "../" * 121 + "secret.txt")[0] == E.ERRNO_NOTCAPABLE
+    err, d = g.open(3, "a/" * 120 + "../" * 60, E.OFLAGS_DIRECTORY)
+    assert err == 0
+    assert g.path_filestat_get(d, 0, *g.path("a/" * 50 + "a"), g.alloc(64)) == 0
+    assert g.fd_close(d) == 0
+    # one resolution: MAX_OPEN, and one more just opened before the outermost is closed;
+    # plus the descriptor d, open while resolving through it
+    assert peak[0] <= resolve_module.MAX_OPEN + 2
+    assert live == set()

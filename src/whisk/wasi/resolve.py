@@ -12,6 +12,8 @@ __all__ = ["resolve", "Resolved", "check_symlink_target", "check_component", "MA
 
 #: Largest number of symbolic link expansions in one resolution (Linux's MAXSYMLINKS).
 MAX_SYMLINKS = 40
+#: Most directories one resolution keeps open at a time (see ``_Walk``).
+MAX_OPEN = 32
 
 WINDOWS = dirfd.WINDOWS
 _WINDOWS_DEVICES = frozenset(
@@ -97,6 +99,63 @@ def _link_target(parent: Any, name: str) -> list[str]:
     return target.split("/")
 
 
+class _Walk:
+    """The directories a resolution has entered below its root, innermost last, as
+    ``[handle, name]`` (``name`` in the one below). At most ``MAX_OPEN`` handles stay open, so
+    a deep path cannot exhaust the host's descriptors: the outermost are closed and, when
+    ``..`` comes back to one, reopened by name from the nearest open directory below it
+    (``O_NOFOLLOW``, like every step), which keeps the walk inside the sandbox."""
+
+    def __init__(self, root: Any):
+        self.root = root
+        self.entries: list[list[Any]] = []
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def top(self) -> Any:
+        """The innermost directory (the root when none was entered), open."""
+        if not self.entries:
+            return self.root
+        if self.entries[-1][0] is None:
+            i = len(self.entries) - 1
+            while i >= 0 and self.entries[i][0] is None:
+                i -= 1
+            parent = self.entries[i][0] if i >= 0 else self.root
+            for entry in self.entries[i + 1:]:
+                entry[0] = parent = dirfd.open_child(parent, entry[1], walk=True)
+                self._trim()
+        return self.entries[-1][0]
+
+    def push(self, handle: Any, name: str) -> None:
+        self.entries.append([handle, name])
+        self._trim()
+
+    def pop(self) -> str:
+        handle, name = self.entries.pop()
+        if handle is not None:
+            dirfd.close(handle)
+        return str(name)
+
+    def _trim(self) -> None:
+        open_entries = [e for e in self.entries if e[0] is not None]
+        for entry in open_entries[:max(0, len(open_entries) - MAX_OPEN)]:
+            dirfd.close(entry[0])
+            entry[0] = None
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for _, name in self.entries)
+
+    def handles(self) -> list[Any]:
+        return [h for h, _ in self.entries if h is not None]
+
+    def close(self) -> None:
+        for entry in reversed(self.entries):
+            if entry[0] is not None:
+                dirfd.close(entry[0])
+                entry[0] = None
+
+
 def resolve(root: Any, path: str, follow: bool) -> Resolved:
     """Resolve the guest ``path`` inside the open host directory ``root`` (a ``dirfd``
     handle; ``HostDir.handle``).
@@ -114,15 +173,12 @@ def resolve(root: Any, path: str, follow: bool) -> Resolved:
     raw = path.split("/")
     must_be_dir = raw[-1] in ("", ".", "..")
     pending = list(reversed(raw))          # components still to walk, next one last
-    stack: list[tuple[Any, str]] = []      # (open directory, its name in the one below)
+    walk = _Walk(root)
     expansions = 0
 
-    def top() -> Any:
-        return stack[-1][0] if stack else root
-
     def done(name: str | None, st: os.stat_result | None) -> Resolved:
-        parts = tuple(n for _, n in stack) + ((name,) if name is not None else ())
-        return Resolved(top(), name, parts, st, must_be_dir, [h for h, _ in stack])
+        parts = walk.names() + ((name,) if name is not None else ())
+        return Resolved(walk.top(), name, parts, st, must_be_dir, walk.handles())
 
     try:
         while pending:
@@ -130,13 +186,13 @@ def resolve(root: Any, path: str, follow: bool) -> Resolved:
             if name in ("", "."):
                 continue
             if name == "..":
-                if not stack:
+                if not walk:
                     raise WasiErrno(E.ERRNO_NOTCAPABLE)
-                dirfd.close(stack.pop()[0])
+                walk.pop()
                 continue
             check_component(name)
             last = all(p in ("", ".") for p in pending)
-            parent = top()
+            parent = walk.top()
             try:
                 st = dirfd.stat_at(parent, name)
             except FileNotFoundError:
@@ -167,16 +223,14 @@ def resolve(root: Any, path: str, follow: bool) -> Resolved:
                     raise WasiErrno(E.ERRNO_LOOP) from None
                 pending.append(name)
                 continue
-            stack.append((child, name))
-        # the path ended in "." or ".." : it names a directory on the stack, or the root
-        if not stack:
+            walk.push(child, name)
+        # the path ended in "." or ".." : it names a directory entered, or the root
+        if not walk:
             return done(None, dirfd.stat_at(root, None))
-        handle, name = stack.pop()
-        dirfd.close(handle)
-        return done(name, dirfd.stat_at(top(), name))
+        name = walk.pop()
+        return done(name, dirfd.stat_at(walk.top(), name))
     except BaseException:
-        for handle, _ in reversed(stack):
-            dirfd.close(handle)
+        walk.close()
         raise
 
 
