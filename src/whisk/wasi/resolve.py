@@ -1,3 +1,36 @@
+"""The sandboxed path resolution every ``path_*`` function of wasi_snapshot_preview1 goes through.
+
+A path is resolved relative to a directory descriptor's open host directory
+(``dirfd.HostDir``), which is the root of a sandbox:
+
+- paths use ``/`` separators on every host OS; an absolute path is refused
+  (``ERRNO_NOTCAPABLE``; wasi-libc already turns ``/guest/path`` into a preopen plus a relative
+  path);
+- the path is walked one component at a time: each directory on the way is opened relative to
+  the one before (``openat`` with ``O_DIRECTORY | O_NOFOLLOW``; ``O_PATH`` on Linux), and the
+  resolver keeps the stack of open directories, so ``..`` pops the stack (never handed to the
+  OS) and cannot climb above the root (``ERRNO_NOTCAPABLE``); at most ``MAX_OPEN`` of them
+  stay open, the outer ones being reopened by name the same way when ``..`` returns to them;
+- symbolic links are read (``readlinkat``) and expanded by whisk under the same rules: a target
+  that is absolute, or that climbs out, gives ``ERRNO_NOTCAPABLE``; more than ``MAX_SYMLINKS``
+  expansions give ``ERRNO_LOOP``. The OS never follows a link: the final operation gets the
+  open parent directory plus one plain name (``dir_fd=``), and a final link the guest asked not
+  to follow (``lookupflags`` without ``SYMLINK_FOLLOW``) is acted on itself;
+- on Windows a component containing ``\\`` or ``:`` (a second separator, a drive or an
+  alternate data stream), ending in ``.`` or a space (Windows strips those, so ``.. `` would
+  be ``..``), or naming a device (``CON``, ``NUL``, ``COM1``, ...) is refused with
+  ``ERRNO_NOTCAPABLE``.
+
+Because every step is relative to a directory that is already open, a directory renamed,
+removed, or replaced by a symbolic link (by the guest or by a host process, even at the same
+moment) cannot lead the resolution outside: a component swapped for a link between the look
+and the open fails the ``O_NOFOLLOW`` open and is looked at again. On Windows the same holds
+through pinned directory handles (``winpath``).
+
+``resolve`` returns a ``Resolved``, which owns the directories it opened: use it in a ``with``
+block (or call ``close()``).
+"""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +45,9 @@ __all__ = ["resolve", "Resolved", "check_symlink_target", "check_component", "MA
 
 #: Largest number of symbolic link expansions in one resolution (Linux's MAXSYMLINKS).
 MAX_SYMLINKS = 40
-#: Most directories one resolution keeps open at a time (see ``_Walk``).
-MAX_OPEN = 32
+#: Most directories one resolution keeps open at a time (see ``_Walk``). Not on Windows:
+#: there every directory on the way stays pinned (``winpath``), and handles are plentiful.
+MAX_OPEN = 32 if os.name != "nt" else 1 << 30
 
 WINDOWS = dirfd.WINDOWS
 _WINDOWS_DEVICES = frozenset(
