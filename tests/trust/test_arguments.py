@@ -156,3 +156,26 @@ def test_no_fuel_traps_the_first_call():
         inst.exports.add(1, 2)
     inst.store.fuel = 10
     assert inst.exports.add(1, 2) == 3
+
+
+def test_linker_store_must_be_a_store():
+    with pytest.raises(TypeError, match="store"):
+        whisk.Linker(store=5)
+
+
+def test_nested_calls_that_run_out_of_budget_on_entry():
+    # a host function that calls back into wasm many times, with fuel nearly spent: the entry
+    # poll of each nested call runs with the GIL held (a crash if it released it)
+    m = wat('''(module (import "env" "h" (func $h (param i32) (result i32)))
+      (func (export "leaf") (param i32) (result i32) (local.get 0))
+      (func (export "top") (param i32) (result i32) (call $h (local.get 0))))''')
+    box = {}
+    def h(n):
+        return sum(box["leaf"](i) for i in range(n))
+    store = whisk.Store(fuel=500)
+    inst = whisk.Instance(m, {"env": {"h": h}}, store=store)
+    box["leaf"] = inst.exports.leaf
+    with pytest.raises(whisk.Exhaustion):
+        inst.exports.top(100_000)
+    store.fuel = None
+    assert inst.exports.top(10_000) == sum(range(10_000))

@@ -424,14 +424,16 @@ cdef class Func:
         cdef uint64_t* base
         cdef Py_ssize_t np_ = len(self.ptypes)
         cdef int trap
-        cdef int64_t deadline_ns = timeout_ns(timeout)
+        cdef int64_t deadline_ns = 0 if timeout is None else timeout_ns(timeout)
         if len(args) != np_:
             raise TypeError(f"expected {np_} arguments, got {len(args)}")
         if self.callable is not None:
             return self.call_python(args, raw)
         cdef InstanceCore owner = <InstanceCore>self.instance
         cdef Store store = <Store>owner.store
-        cdef Heap heap = heap_root(store.heap)
+        cdef Heap heap = store.heap
+        if heap.parent is not None:
+            heap = heap_root(heap)
         cdef char here
         cdef uintptr_t sp = <uintptr_t>&here
         st = current_stack()
@@ -476,14 +478,14 @@ cdef class Func:
         try:
             # The GIL stays held until the first poll (see poll()); a nested call (from a host
             # function) keeps it throughout.
+            trap = TRAP_NONE
             if ctx.budget < 0 or (ctx.store != NULL and ctx.store.fuel == 0):
-                trap = poll(ctx, &store.rec)    # no fuel for the call itself: trap on entry
-            else:
-                trap = TRAP_NONE
+                # no budget (or no fuel) for the call itself: poll on entry, holding the GIL
+                ctx.may_release = 0
+                trap = poll(ctx, &store.rec)
             if trap == TRAP_NONE:
                 ctx.may_release = outermost
                 trap = execute(ctx, &self.rec, fp)
-                ctx.may_release = saved_release
                 if ctx.tstate != NULL and outermost:
                     PyEval_RestoreThread(ctx.tstate)
                     ctx.tstate = NULL
@@ -492,6 +494,7 @@ cdef class Func:
                     stopped = ctx.trap_store
                 raise_trap(st, trap, entry_depth)
         finally:
+            ctx.may_release = saved_release
             st.active -= 1
             heap = heap_root(heap)           # (merged meanwhile, maybe)
             heap.active -= 1

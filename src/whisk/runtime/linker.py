@@ -43,6 +43,8 @@ class Linker:
     """
 
     def __init__(self, store: Store | None = None) -> None:
+        if store is not None and not isinstance(store, Store):
+            raise TypeError(f"store must be a whisk.Store, not {type(store).__name__}")
         self.store: Store = store if store is not None else Store()
         #: Whether a later ``define`` of the same name replaces the earlier one.
         self.allow_shadowing: bool = False
