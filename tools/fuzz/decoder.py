@@ -4,6 +4,7 @@ Usage::
 
     python tools/fuzz/decoder.py --seed S --count N [--keep DIR]
     python tools/fuzz/decoder.py --check FILE...        # judge files, print the verdicts
+    python tools/fuzz/decoder.py --limits               # modules at wasmparser's limits
 
 Each case starts from a base module: one from ``wasm-tools smith`` (sometimes with proposals
 beyond 2.0 switched on, or with ``--allow-invalid-funcs`` so that bodies are arbitrary bytes),
@@ -358,6 +359,92 @@ class Worker:
         return json.loads(line)
 
 
+# ------------------------------------------------------------------------------ limit probes
+def _leb(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _sec(sid: int, payload: bytes) -> bytes:
+    return bytes([sid]) + _leb(len(payload)) + payload
+
+
+def _vec(items: list[bytes]) -> bytes:
+    return _leb(len(items)) + b"".join(items)
+
+
+def _name(s: bytes) -> bytes:
+    return _leb(len(s)) + s
+
+
+_HEADER = b"\0asm\1\0\0\0"
+_TYPE0 = _sec(1, b"\x01\x60\x00\x00")
+
+
+def _one_func(body: bytes, local_decls: bytes = b"\x00") -> bytes:
+    code = local_decls + body + b"\x0b"
+    return _HEADER + _TYPE0 + _sec(3, b"\x01\x00") + _sec(10, b"\x01" + _leb(len(code)) + code)
+
+
+#: Module families with one size parameter ``n``: each has a limit in wasmparser (the limits of
+#: the JS API, which wasmtime and the browsers share), and a large ``n`` shows how whisk's
+#: loading time grows.
+LIMIT_FAMILIES: dict[str, tuple[Any, tuple[int, ...]]] = {
+    "params": (lambda n: _HEADER + _sec(1, b"\x01\x60" + _leb(n) + b"\x7f" * n + b"\x00"), (1000, 1001)),
+    "results": (lambda n: _HEADER + _sec(1, b"\x01\x60\x00" + _leb(n) + b"\x7f" * n), (1000, 1001)),
+    "locals": (lambda n: _one_func(b"", b"\x01" + _leb(n) + b"\x7f"), (50000, 50001)),
+    "types": (lambda n: _HEADER + _sec(1, _vec([b"\x60\x00\x00"] * n)), (1000000, 1000001)),
+    "globals": (lambda n: _HEADER + _sec(6, _vec([b"\x7f\x00\x41\x00\x0b"] * n)), (1000000, 1000001)),
+    "tables": (lambda n: _HEADER + _sec(4, _vec([b"\x70\x00\x00"] * n)), (100000, 100001)),
+    "data-segments": (lambda n: _HEADER + _sec(5, b"\x01\x00\x01") + _sec(11, _vec([b"\x01\x00"] * n)),
+                      (100000, 100001)),
+    "elem-segments": (lambda n: _HEADER + _sec(9, _vec([b"\x05\x70\x00"] * n)), (100000, 100001)),
+    "elem-items": (lambda n: _HEADER + _sec(9, b"\x01\x05\x70" + _leb(n) + b"\xd0\x70\x0b" * n),
+                   (10000000, 10000001)),
+    "imports": (lambda n: _HEADER + _TYPE0 + _sec(2, _vec([_name(b"m") + _name(str(i).encode()) + b"\x00\x00"
+                                                            for i in range(n)])), (100000, 1000001)),
+    "exports": (lambda n: _HEADER + _TYPE0 + _sec(3, b"\x01\x00")
+                + _sec(7, _vec([_name(str(i).encode()) + b"\x00\x00" for i in range(n)]))
+                + _sec(10, b"\x01\x02\x00\x0b"), (100000, 1000001)),
+    "name-bytes": (lambda n: _HEADER + _sec(0, _name(b"a" * n)), (100000, 100001)),
+    "br_table": (lambda n: _one_func(b"\x41\x00\x0e" + _leb(n) + b"\x00" * (n + 1)), (100000, 200000)),
+    "block-depth": (lambda n: _one_func(b"\x02\x40" * n + b"\x0b" * n), (100000, 300000)),
+    "functions": (lambda n: _HEADER + _TYPE0 + _sec(3, _vec([b"\x00"] * n))
+                  + _sec(10, _vec([b"\x02\x00\x0b"] * n)), (100000, 400000)),
+}
+
+
+def limit_probes(worker: Worker | None = None, timeout: float = 120.0,
+                 log: Any = None) -> list[tuple[str, int, str | None, float]]:
+    """Judge each LIMIT_FAMILIES module at its sizes against ``wasm-tools validate``; returns
+    (family, n, finding or None, seconds whisk took)."""
+    own = worker is None
+    worker = worker or Worker()
+    out = []
+    try:
+        for family, (build, sizes) in LIMIT_FAMILIES.items():
+            for n in sizes:
+                data = build(n)
+                t0 = time.time()
+                v = worker.judge(data, timeout)
+                took = time.time() - t0
+                ref = common.validate_one(data)
+                kind = finding_of(v, ref)
+                out.append((family, n, kind, took))
+                if log:
+                    print(f"{family:14} {n:>9} {took:6.2f}s {kind or 'agree'}: whisk {v['verdict']}; "
+                          f"wasm-tools {'valid' if ref is None else ref.splitlines()[-1][:70]}",
+                          file=log, flush=True)
+    finally:
+        if own:
+            worker.stop()
+    return out
+
+
 # ------------------------------------------------------------------------------ campaign
 def finding_of(verdict: dict[str, Any], reference: str | None) -> str | None:
     """The problem with whisk's ``verdict`` given wasm-tools' ``reference`` (None = valid), or
@@ -501,12 +588,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="where findings go (default tests/fuzz/regressions)")
     p.add_argument("--no-reduce", action="store_true")
     p.add_argument("--check", nargs="+", metavar="FILE")
+    p.add_argument("--limits", action="store_true",
+                   help="judge modules at and past wasmparser's implementation limits")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
         return worker_main()
     if a.check:
         return check_files(a.check)
+    if a.limits:
+        found = limit_probes(log=sys.stdout)
+        return 1 if any(k for _, _, k, _ in found) else 0
     stats = run_campaign(a.seed, a.count, a.keep, a.save, sys.stderr, a.start, not a.no_reduce)
     findings = stats.pop("findings")
     print(stats)
