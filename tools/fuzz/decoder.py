@@ -58,11 +58,20 @@ _INTERESTING = [0x00, 0x01, 0x02, 0x0B, 0x0F, 0x10, 0x20, 0x40, 0x41, 0x60, 0x6F
 # ------------------------------------------------------------------------------ inputs
 def corpus_files() -> list[str]:
     """The seed files: examples/*.wasm, benchmarks/kernels/*.wasm, tests/fuzz/regressions/*.wasm
-    (sorted, so a run is deterministic for a given checkout)."""
+    except known open bugs (sorted, so a run is deterministic for a given checkout)."""
     out: list[str] = []
     for pattern in ("examples/*.wasm", "benchmarks/kernels/*.wasm", "tests/fuzz/regressions/*.wasm"):
         out += sorted(glob.glob(os.path.join(common.REPO, pattern)))
-    return out
+    return [p for p in out if not _is_open(p)]
+
+
+def _is_open(path: str) -> bool:
+    # a saved finding whose note marks it as a known, unfixed bug (it would be found again)
+    note = path[:-5] + ".txt"
+    if not os.path.exists(note):
+        return False
+    with open(note) as f:
+        return "status: open" in f.read().splitlines()
 
 
 _CORPUS: list[bytes] | None = None
