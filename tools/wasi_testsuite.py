@@ -8,7 +8,7 @@ The suite's prebuilt tests live on its ``prod/testsuite-base`` branch::
     python tools/wasi_testsuite.py -v /tmp/wasi-testsuite         # show why each failure failed
 
 CI runs it on a pinned commit of that branch (9f80ca35: 46 Rust, 14 C and 12 AssemblyScript
-tests, all passing).
+tests, 72 in all, all passing; the suite's own runner with this adapter agrees).
 
 Each ``NAME.wasm`` runs as ``python -m whisk run [--env K=V]... [--dir ROOT::/] NAME.wasm
 ARGS...`` according to ``NAME.json`` (the suite's test-runner reads the same files; this is its
@@ -20,6 +20,18 @@ prefixes; or the newer ``operations`` list, of which ``run``, ``read`` and ``wai
 
 The report is one line per folder: ``passed/total`` (and the skipped ones), then the failed test
 names. The exit status is 1 if any test failed.
+
+The file is also a runtime adapter for the suite's own runner (the functions ``get_name``,
+``get_version``, ``get_wasi_versions``, ``get_wasi_worlds``, ``compute_argv`` of its
+``adapters/*.py``)::
+
+    cd /tmp/wasi-testsuite && python test-runner/wasi_test_runner.py \
+        -t tests/rust/testsuite/wasm32-wasip1 -r /path/to/whisk/tools/wasi_testsuite.py
+
+(that runner first runs the adapter as ``python ADAPTER --version`` and expects no output, to
+tell module adapters from old script ones: so ``--version`` alone does nothing here). It needs
+Python 3.12 or later; set ``WHISK="/path/to/python -m whisk"`` when that is not the Python
+whisk is installed in.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -38,6 +51,9 @@ from typing import Any, NamedTuple
 TIMEOUT = 60
 #: The WASI version whose folders are run.
 VERSION = "wasm32-wasip1"
+#: How to start whisk: ``$WHISK`` if set (like the suite's ``$WASMTIME``), else this Python.
+WHISK = shlex.split(os.environ.get("WHISK", ""), posix=os.name != "nt") or [
+    sys.executable, "-m", "whisk"]
 
 
 class Outcome(NamedTuple):
@@ -46,14 +62,45 @@ class Outcome(NamedTuple):
     detail: str = ""
 
 
-def whisk_argv(wasm: Path, args: list[str], env: dict[str, str], root: Path | None) -> list[str]:
+def whisk_argv(wasm: Path | str, args: list[str], env: dict[str, str],
+               root: Path | str | None) -> list[str]:
     """The command line that runs ``wasm`` under whisk (the adapter)."""
-    argv = [sys.executable, "-m", "whisk", "run"]
+    argv = [*WHISK, "run"]
     for key, value in env.items():
         argv += ["--env", f"{key}={value}"]
     if root is not None:
         argv += ["--dir", f"{root}::/"]
     return argv + [str(wasm), *args]
+
+
+# --- the adapter interface of the suite's test-runner (see its adapters/wasmtime.py) ----------
+
+def get_name() -> str:
+    return "whisk"
+
+
+def get_version() -> str:
+    out = subprocess.run([WHISK[0], "-c", "import whisk; print(whisk.__version__)"],
+                         capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else "?"
+
+
+def get_wasi_versions() -> list[str]:
+    return [VERSION]
+
+
+def get_wasi_worlds() -> list[str]:
+    return ["wasi:cli/command"]
+
+
+def get_timeout_seconds() -> float:
+    return float(TIMEOUT)
+
+
+def compute_argv(test_path: str, args_env_root: tuple[list[str], dict[str, str], Any],
+                 proposals: list[str], wasi_world: str, wasi_version: str) -> list[str]:
+    args, env, root = args_env_root
+    return whisk_argv(test_path, list(args), dict(env), root)
 
 
 def operations(spec: dict[str, Any]) -> list[dict[str, Any]] | None:
@@ -159,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     if not found:
         parser.error(f"no {VERSION} test folders under {opts.path}")
     any_failed = False
+    total_passed = total_ran = 0
     for folder in found:
         start = time.monotonic()
         results = [run_test(wasm) for wasm in sorted(folder.glob("*.wasm"))
@@ -176,8 +224,14 @@ def main(argv: list[str] | None = None) -> int:
             if opts.verbose:
                 print(f"  skip {r.name}: {r.detail}")
         any_failed = any_failed or bool(failed)
+        total_passed += len(passed)
+        total_ran += ran
+    if len(found) > 1:
+        print(f"total: {total_passed}/{total_ran} passed")
     return 1 if any_failed else 0
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--version"]:      # the suite runner's probe for module adapters
+        sys.exit(0)
     sys.exit(main())
