@@ -249,11 +249,10 @@ class _Reader:
     def valtype(self) -> str:
         return _VALTYPES.get(self.byte(), "?")
 
-    def limits(self) -> None:
+    def limits(self) -> tuple[int, int | None]:
         flag = self.byte()
-        self.u32()
-        if flag & 1:
-            self.u32()
+        lo = self.u32()
+        return lo, (self.u32() if flag & 1 else None)
 
     def const_expr(self) -> None:
         while True:
@@ -279,6 +278,15 @@ def export_types(wasm: bytes) -> dict[str, tuple[str, Any]]:
     """The exports of a valid 2.0 module, read straight from its binary (independent of both
     engines): name -> ('func', (params, results)) | ('global', valtype) | ('table', elemtype)
     | ('memory', None), in export order."""
+    return read_interface(wasm)[1]
+
+
+def read_interface(wasm: bytes) -> tuple[list[tuple[str, str, str, Any]], dict[str, tuple[str, Any]]]:
+    """The imports and exports of a valid 2.0 module, read straight from its binary. Imports
+    are (module, name, kind, type) with type (params, results) for 'func', (elemtype, min, max)
+    for 'table', (min, max) for 'memory' and (valtype, mutable) for 'global'; exports as
+    :func:`export_types` gives them."""
+    imports: list[tuple[str, str, str, Any]] = []
     r = _Reader(wasm, 8)
     types: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     funcs: list[int] = []
@@ -297,18 +305,21 @@ def export_types(wasm: bytes) -> dict[str, tuple[str, Any]]:
                 types.append((params, results))
         elif sid == 2:
             for _ in range(r.u32()):
-                r.name(), r.name()
+                mod, name = r.name(), r.name()
                 kind = r.byte()
                 if kind == 0:
                     funcs.append(r.u32())
+                    imports.append((mod, name, "func", types[funcs[-1]]))
                 elif kind == 1:
                     tables.append(r.valtype())
-                    r.limits()
+                    imports.append((mod, name, "table", (tables[-1], *r.limits())))
                 elif kind == 2:
-                    r.limits()
+                    imports.append((mod, name, "memory", r.limits()))
                 elif kind == 3:
                     globals_.append(r.valtype())
-                    r.byte()
+                    imports.append((mod, name, "global", (globals_[-1], bool(r.byte()))))
+                else:
+                    raise ValueError(f"import kind {kind}")
         elif sid == 3:
             funcs.extend(r.u32() for _ in range(r.u32()))
         elif sid == 4:
@@ -334,4 +345,4 @@ def export_types(wasm: bytes) -> dict[str, tuple[str, Any]]:
                 else:
                     exports[name] = ("global", globals_[idx])
         r.pos = end
-    return exports
+    return imports, exports

@@ -7,13 +7,15 @@ Usage::
     python tools/fuzz/differential.py --predicate KIND FILE    # exit 0 iff FILE shows KIND
 
 Each case draws random seed bytes and smith options from ``case_rng(S, i)`` and asks smith for a
-valid module restricted to WebAssembly 2.0, without imports, with NaNs canonicalised and with
-smith's fuel counter (``--ensure-termination``) so that every loop and recursion ends. The module
-is instantiated in both engines, every exported function is called (in export order, twice)
-with the same arguments (derived from the module's hash, so a saved file replays alone), and
-the results, traps and the final contents of every exported memory, global and table are
-compared bit for bit. A difference is shrunk with ``wasm-tools shrink`` and saved into
-tests/fuzz/regressions/.
+valid module restricted to WebAssembly 2.0, with NaNs canonicalised, smith's fuel counter
+(``--ensure-termination``) so that every loop and recursion ends, and a declared maximum on
+every memory and table. Imports (in about a third of the cases) are served identically in both
+engines: a HostModel for functions, fresh memories, tables and globals for the rest. The module
+is instantiated in both engines, every exported function is called (in export order, three
+times) with the same arguments (derived from the export's name and type, so a saved file
+replays alone), and the results, traps, host calls and the final contents of every exported or
+imported memory, global and table are compared bit for bit. A difference is shrunk with
+``wasm-tools shrink`` and saved into tests/fuzz/regressions/.
 
 Not findings: a stack exhaustion or fuel/timeout in either engine (their limits differ; the
 comparison stops there), a module wasmtime cannot compile, and resource-limit failures when
@@ -28,6 +30,7 @@ import hashlib
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -85,8 +88,11 @@ def smith_flags(rng: random.Random) -> list[str]:
     flags = list(common.SMITH_WASM2_FLAGS)
     flags += ["--ensure-termination", "--fuel", str(rng.choice([100, 1000, 1000, 5000])),
               "--canonicalize-nans", "true",
-              "--max-imports", "0", "--min-imports", "0",
               "--max-memory32-bytes", str(rng.choice([65536, 1 << 20, 4 << 20])),
+              # every memory and table declares a maximum, so that the engines' resource limits
+              # (which they count differently: whisk charges tables to max_memory_bytes too)
+              # never decide a memory.grow or table.grow
+              "--memory-max-size-required", "true", "--table-max-size-required", "true",
               "--max-table-elements", str(rng.choice([10, 100, 1000])),
               "--max-instructions", str(rng.choice([20, 50, 100, 100, 300])),
               "--max-funcs", str(rng.choice([20, 50, 100])),
@@ -95,6 +101,11 @@ def smith_flags(rng: random.Random) -> list[str]:
               "--disallow-traps", rng.choice(["false", "true"]),
               "--generate-custom-sections", rng.choice(["false", "false", "true"]),
               "--min-funcs", str(rng.choice([1, 5, 10]))]
+    if rng.random() < 0.3:
+        # imports, served by deterministic host stubs (HostModel) on both sides
+        flags += ["--max-imports", str(rng.choice([2, 5, 10])), "--min-imports", "1"]
+    else:
+        flags += ["--max-imports", "0", "--min-imports", "0"]
     if rng.random() < 0.35:
         # straight-line code (no control instructions, so no smith-made `unreachable`): the
         # calls return and their results compare
@@ -147,14 +158,89 @@ def _arg(rng: random.Random, t: str, funcs: Sequence[str]) -> Any:
 
 def make_plan(wasm: bytes, exports: Sequence[tuple[str, tuple[str, ...]]]) -> list[tuple[str, tuple]]:
     """The calls to make: each exported function (``exports`` lists (name, param types) in export
-    order), ROUNDS times, with arguments drawn from a generator seeded by the module's hash."""
-    rng = random.Random(hashlib.sha256(wasm).digest())
+    order), ROUNDS times. The arguments of a call depend only on the round, the export's name
+    and its parameter types, so a saved module replays alone and a shrunk module (which keeps
+    the export) gets the same arguments."""
     funcs = [name for name, _ in exports]
     plan = []
-    for _ in range(ROUNDS):
+    for r in range(ROUNDS):
         for name, params in exports:
+            rng = random.Random(hashlib.sha256(f"{r}:{name}:{params}".encode()).digest())
             plan.append((name, tuple((t, _arg(rng, t, funcs)) for t in params)))
     return plan
+
+
+# ------------------------------------------------------------------------------ imports
+_F32_RESULTS = [0.0, -0.0, 1.5, -2.25, float("inf"), float("-inf"), 3.0e38, 2.0 ** -149, 65536.0]
+_F64_RESULTS = [0.0, -0.0, 1.5, -2.25, float("inf"), 1.0e308, 5e-324, 4294967296.0]
+
+
+class HostModel:
+    """Deterministic host functions for a module's function imports, the same for both engines:
+    each call is logged (import index and its arguments, floats by value since both engines
+    hand them over as Python floats) and returns values that depend only on the import and on
+    how many host calls came before."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[int, tuple]] = []
+
+    def call(self, index: int, results: tuple[str, ...], args: tuple) -> Any:
+        """One host call: log it and compute its results (None, one value or a tuple)."""
+        self.log.append((index, tuple(self._norm(a) for a in args)))
+        rng = random.Random(f"host:{index}:{len(self.log)}")
+        out = []
+        for t in results:
+            if t == "i32":
+                out.append(rng.choice(_SPECIAL[32]) - (1 << 31))
+            elif t == "i64":
+                out.append(rng.choice(_SPECIAL[64]) - (1 << 63))
+            elif t == "f32":
+                out.append(rng.choice(_F32_RESULTS))
+            elif t == "f64":
+                out.append(rng.choice(_F64_RESULTS))
+            elif t == "externref":
+                out.append(rng.choice([None, _TOKENS[1], _TOKENS[2]]))
+            else:
+                out.append(None)
+        if not out:
+            return None
+        return out[0] if len(out) == 1 else tuple(out)
+
+    @staticmethod
+    def _norm(a: Any) -> Any:
+        if isinstance(a, bool) or a is None:
+            return a
+        if isinstance(a, int):
+            return a & 0xFFFFFFFFFFFFFFFF      # i32 and i64 alike, signed or not
+        if isinstance(a, float):
+            return "nan" if a != a else struct.pack("<d", a).hex()
+        if isinstance(a, ExternToken):
+            return ("extern", a.n)
+        return "ref"                            # a function reference (not identified)
+
+
+def _import_value(t: str) -> Any:
+    # the initial value of an imported global (numbers as Python values)
+    return {"i32": -123456789, "i64": -(1 << 40) - 7, "f32": 1.5, "f64": -2.75}.get(t)
+
+
+def imports_supported(imports: Sequence[tuple[str, str, str, Any]]) -> bool:
+    """Whether the host side can provide these imports identically in both engines (wasmtime-py
+    has no v128 values at its boundary, and whisk takes imports as a mapping by name)."""
+    names = set()
+    for mod, name, kind, t in imports:
+        if (mod, name) in names:
+            return False
+        names.add((mod, name))
+        if kind == "func" and "v128" in t[0] + t[1]:
+            return False
+        if kind == "global" and t[0] == "v128":
+            return False
+        if kind == "memory" and (t[0] * 65536 > MAX_MEMORY_BYTES or t[1] is None):
+            return False
+        if kind == "table" and t[2] is None:
+            return False
+    return True
 
 
 # ------------------------------------------------------------------------------ outcomes
@@ -212,6 +298,7 @@ class Outcome:
         self.inst = "ok"
         self.calls: list[tuple[str, Any]] = []
         self.state: dict[str, Any] = {}
+        self.host: list[tuple[int, tuple]] = []
 
     def __repr__(self) -> str:
         return f"<{self.engine} load={self.load} inst={self.inst} calls={self.calls}>"
@@ -222,8 +309,11 @@ def _mask(t: str, v: int) -> int:
 
 
 # ------------------------------------------------------------------------------ whisk
-def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]]) -> Outcome:
-    """Run ``plan`` on ``wasm`` in whisk and record the outcome (raw bits throughout)."""
+def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
+              imports: Sequence[tuple[str, str, str, Any]] = ()) -> Outcome:
+    """Run ``plan`` on ``wasm`` in whisk and record the outcome (raw bits throughout);
+    ``imports`` (from ``common.read_interface``) are provided by a HostModel and fresh
+    memories, tables and globals."""
     import whisk
     out = Outcome("whisk")
     try:
@@ -232,14 +322,32 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]]) -> Outcome:
         out.load = f"rejected: {type(e).__name__}: {e}"
         return out
     store = whisk.Store(fuel=ENGINE_FUEL, max_memory_bytes=MAX_MEMORY_BYTES)
+    host = HostModel()
+    out.host = host.log
+    provided: dict[str, dict[str, Any]] = {}
+    imported: list[tuple[str, Any, str]] = []
+    for i, (mod, name, kind, t) in enumerate(imports):
+        if kind == "func":
+            ext: Any = whisk.Func(whisk.FuncType(t[0], t[1]),
+                                  lambda *a, _i=i, _r=t[1]: host.call(_i, _r, a))
+        elif kind == "memory":
+            ext = whisk.Memory(t[0], t[1], MAX_MEMORY_BYTES)
+        elif kind == "table":
+            ext = whisk.Table(t[0], t[1], t[2])
+        else:
+            ext = whisk.Global(t[0], _import_value(t[0]), t[1])
+        provided.setdefault(mod, {})[name] = ext
+        if kind != "func":
+            imported.append((f"import#{i}", ext, t[0] if kind in ("table", "global") else ""))
     try:
-        inst = whisk.Instance(module, store=store)
+        inst = whisk.Instance(module, provided, store=store)
     except whisk.Trap as e:
         kind = whisk_trap_kind(e.message)
         out.inst = "trap:" + ("fuel" if isinstance(e, whisk.Exhaustion) and kind != "stack" else kind)
         return out
     except whisk.LinkError as e:
-        out.inst = "trap:resource" if "memory" in str(e) else f"error: LinkError: {e}"
+        out.inst = "trap:resource" if type(e).__name__ == "ResourceError" or "memory" in str(e) \
+            else f"error: LinkError: {e}"
         return out
     exports = inst.exports
     funcs = {name: x for name, x in exports.items() if isinstance(x, whisk.Func)}
@@ -281,7 +389,7 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]]) -> Outcome:
         for t, v in zip(f.type.results, res):
             vals.append(_mask(t, v) if t in _WIDTH else ref(v))
         out.calls.append(("ok", tuple(vals)))
-    for name, x in exports.items():
+    for name, x in list(exports.items()) + [(n, x) for n, x, _ in imported]:
         if isinstance(x, whisk.Memory):
             out.state[name] = ("memory", bytes(memoryview(x)))
         elif isinstance(x, whisk.Global):
@@ -341,8 +449,14 @@ def _raw_bits(val: Any, t: str) -> int:
     return int.from_bytes(ctypes.string_at(ctypes.addressof(val.of), n), "little")
 
 
+def _wasmtime_valtype(t: str) -> Any:
+    import wasmtime
+    return getattr(wasmtime.ValType, t)()
+
+
 def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
-                 types: dict[str, tuple[str, Any]]) -> Outcome:
+                 types: dict[str, tuple[str, Any]],
+                 imports: Sequence[tuple[str, str, str, Any]] = ()) -> Outcome:
     """Run ``plan`` on ``wasm`` in wasmtime, reading and writing numbers as raw bits through
     its C API (wasmtime-py's own conversions would go through Python floats and lose f32 NaN
     payloads, and do not handle v128)."""
@@ -359,8 +473,35 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
     store = wasmtime.Store(engine)
     store.set_fuel(ENGINE_FUEL)
     store.set_limits(memory_size=MAX_MEMORY_BYTES, table_elements=MAX_TABLE_ELEMENTS)
+    host = HostModel()
+    out.host = host.log
+    externs: list[Any] = []
+    imported: list[tuple[str, Any]] = []
     try:
-        inst = wasmtime.Instance(store, module, [])
+        for i, (mod, name, kind, t) in enumerate(imports):
+            if kind == "func":
+                ft = wasmtime.FuncType([_wasmtime_valtype(x) for x in t[0]],
+                                       [_wasmtime_valtype(x) for x in t[1]])
+                ext: Any = wasmtime.Func(store, ft, lambda *a, _i=i, _r=t[1]: host.call(_i, _r, a))
+            elif kind == "memory":
+                ext = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(t[0], t[1])))
+            elif kind == "table":
+                ext = wasmtime.Table(store, wasmtime.TableType(_wasmtime_valtype(t[0]),
+                                                               wasmtime.Limits(t[1], t[2])), None)
+            else:
+                vt = _wasmtime_valtype(t[0])
+                v = _import_value(t[0])
+                val = wasmtime.Val.ref_null(vt) if v is None else getattr(wasmtime.Val, t[0])(v)
+                ext = wasmtime.Global(store, wasmtime.GlobalType(vt, t[1]), val)
+            externs.append(ext)
+            if kind != "func":
+                imported.append((f"import#{i}", ext))
+                types = {**types, f"import#{i}": (kind, t[0] if kind in ("table", "global") else None)}
+    except Exception as e:
+        out.inst = f"error: host externs: {e}"
+        return out
+    try:
+        inst = wasmtime.Instance(store, module, externs)
     except wasmtime.Trap as e:
         code = e.trap_code
         out.inst = "trap:" + (WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other")
@@ -433,7 +574,7 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
         for i, t in enumerate(rtypes):
             vals.append(_raw_bits(results[i], t) if t in _WIDTH else ref_of_raw(results[i], t))
         out.calls.append(("ok", tuple(vals)))
-    for name, x in items:
+    for name, x in items + imported:
         if isinstance(x, wasmtime.Memory):
             n = x.data_len(store)
             ptr = x.data_ptr(store)
@@ -494,6 +635,11 @@ def compare(w: Outcome, t: Outcome, plan: Sequence[tuple[str, tuple]]) -> tuple[
             return (kind, f"{where}: whisk {cw}, wasmtime {ct}")
     if len(w.calls) != len(t.calls):
         return ("trap", f"call count {len(w.calls)} vs {len(t.calls)}")
+    if w.host != t.host:
+        first = next((i for i, (a, b) in enumerate(zip(w.host, t.host)) if a != b),
+                     min(len(w.host), len(t.host)))
+        return ("host", f"host call #{first}: whisk {w.host[first:first + 1]}, "
+                        f"wasmtime {t.host[first:first + 1]} ({len(w.host)} vs {len(t.host)} calls)")
     for name in sorted(set(w.state) | set(t.state)):
         a, b = w.state.get(name), t.state.get(name)
         if a != b:
@@ -509,10 +655,12 @@ def check(wasm: bytes, stats: dict[str, Any] | None = None) -> tuple[str, str] |
     ``stats`` is given, counts of what was compared are added to it."""
     if not wasmtime_compiles(wasm):
         return "skip"
-    types = common.export_types(wasm)
+    imports, types = common.read_interface(wasm)
+    if not imports_supported(imports):
+        return "skip"
     plan = make_plan(wasm, [(n, t[1][0]) for n, t in types.items() if t[0] == "func"])
-    t = run_wasmtime(wasm, plan, types)
-    w = run_whisk(wasm, plan)
+    t = run_wasmtime(wasm, plan, types, imports)
+    w = run_whisk(wasm, plan, imports)
     diff = compare(w, t, plan)
     if stats is not None:
         stats["instantiated"] = stats.get("instantiated", 0) + (t.inst == "ok")
