@@ -179,3 +179,27 @@ def test_nested_calls_that_run_out_of_budget_on_entry():
         inst.exports.top(100_000)
     store.fuel = None
     assert inst.exports.top(10_000) == sum(range(10_000))
+
+
+def test_what_the_core_trusts_is_read_only():
+    # attributes the core reads without checking (a table's element type, a function's
+    # callable and instance) cannot be reassigned from Python
+    f = whisk.Func(whisk.FuncType([], []), lambda: None)
+    t = whisk.Table("externref", 1)
+    g = whisk.Global("i32", 1)
+    for obj, name, value in ((f, "callable", None), (f, "instance", 5),
+                             (f, "type", whisk.FuncType(["i32"], [])), (t, "elem", "funcref"),
+                             (g, "valtype", "f64"), (g, "mutable", True)):
+        with pytest.raises(AttributeError):
+            setattr(obj, name, value)
+    core = whisk.Instance(wat(ADD)).exports.add.instance
+    with pytest.raises(IndexError):
+        core.table_init(5, 0, 0, 0, 0)
+    with pytest.raises(IndexError):
+        core.memory_init(3, 0, 0, 0)
+    with pytest.raises(IndexError):
+        core.elem_drop(7)
+    with pytest.raises(IndexError):
+        core.data_drop(7)
+    with pytest.raises(RuntimeError):
+        core.set_elems([])

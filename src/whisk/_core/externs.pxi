@@ -216,7 +216,7 @@ cdef class Table:
     wrong argument type, ValueError for min > max, IndexError for an index out of bounds,
     ResourceError if the minimum passes the limit."""
     cdef TableRec rec
-    cdef public str elem
+    cdef readonly str elem           # 'funcref' or 'externref' (what its slots hold: fixed)
     cdef public object type
     cdef Heap heap                   # the heap its references belong to (see heap.pxi)
     cdef object acct_store           # the Store charged for it (keeps rec.acct valid)
@@ -319,8 +319,8 @@ cdef class Global:
     unknown type, TypeError/ValueError for a value that does not fit it."""
     cdef uint64_t bits[2]
     cdef uint8_t code
-    cdef public str valtype
-    cdef public bint mutable
+    cdef readonly str valtype
+    cdef readonly bint mutable
     cdef public object type
     cdef Heap heap                   # the heap its reference belongs to (see heap.pxi)
 

@@ -372,9 +372,9 @@ cdef class Func:
     through unchanged.
     """
     cdef FuncRec rec
-    cdef public object type          # whisk.types.FuncType
-    cdef public object callable      # host functions
-    cdef public object instance      # the owning instance core (wasm functions)
+    cdef readonly object type        # whisk.types.FuncType
+    cdef readonly object callable    # host functions (None for a wasm function)
+    cdef readonly object instance    # the owning instance core (wasm functions)
     cdef public object name          # from the name section, if any
     cdef bytes ptypes
     cdef bytes rtypes
@@ -605,6 +605,7 @@ cdef class InstanceCore:
     cdef public object store
     cdef list data_keep
     cdef Py_ssize_t nelems, ndatas
+    cdef bint built, elems_set
 
     def __cinit__(self):
         memset(&self.ctx, 0, sizeof(InstCtx))
@@ -631,6 +632,22 @@ cdef class InstanceCore:
         cdef Py_ssize_t i, n
         cdef Func f
         cdef Heap heap
+        if self.built:
+            raise RuntimeError("InstanceCore.build runs once")
+        if len(types) > 0xFFFFFFF or len(imported_funcs) + len(defined) > 0xFFFFFFF:
+            raise ValueError("index space too large")
+        for x in imported_funcs:
+            if not isinstance(x, Func):
+                raise TypeError("imported_funcs must be Funcs")
+        for x in tables:
+            if not isinstance(x, Table):
+                raise TypeError("tables must be Tables")
+        for x in globals:
+            if not isinstance(x, Global):
+                raise TypeError("globals must be Globals")
+        if memory is not None and not isinstance(memory, Memory):
+            raise TypeError("memory must be a Memory or None")
+        self.built = True
         self.store = store
         self.ctx.store = store.ptr()
         self.code = code
@@ -654,7 +671,7 @@ cdef class InstanceCore:
         self.funcs = list(imported_funcs)
         for i, (ft, info) in enumerate(defined):
             f = Func(ft, _WASM_FUNC)
-            f.instance = self
+            f.instance = self            # (a cdef attribute: readonly from Python)
             f.rec.inst = &self.ctx
             f.rec.entry, f.rec.nparams, f.rec.nresults, f.rec.nlocals, f.rec.nslots, f.rec.cost = info
             f.rec.index = len(imported_funcs) + i
@@ -693,6 +710,9 @@ cdef class InstanceCore:
         cdef Py_ssize_t i, j
         cdef uint64_t hi
         cdef uint8_t t
+        if not self.built or self.elems_set:
+            raise RuntimeError("InstanceCore.set_elems runs once, after build")
+        self.elems_set = True
         cdef Heap heap = heap_root((<Store>self.store).heap)
         self.nelems = len(segments)
         self.ctx.elems = <SegRec*>calloc(len(segments) + 1, sizeof(SegRec))
@@ -705,6 +725,8 @@ cdef class InstanceCore:
 
     def table_init(self, uint32_t table, uint32_t seg, uint64_t dst, uint64_t src, uint64_t n):
         """table.init (spec 4.4.6.7) from Python (active segments at instantiation)."""
+        if table >= len(self.tables) or seg >= self.nelems:
+            raise IndexError("no such table or element segment")
         cdef TableRec* tab = self.ctx.tables[table]
         cdef SegRec* s = &self.ctx.elems[seg]
         if dst + n > tab.size or src + n > s.n:
@@ -713,6 +735,8 @@ cdef class InstanceCore:
 
     def memory_init(self, uint32_t seg, uint64_t dst, uint64_t src, uint64_t n):
         """memory.init (spec 4.4.7.12) from Python (active segments at instantiation)."""
+        if seg >= self.ndatas:
+            raise IndexError("no such data segment")
         cdef SegRec* s = &self.ctx.datas[seg]
         cdef MemRec* m = self.ctx.mem
         if m == NULL or dst + n > m.size or src + n > s.n:
@@ -720,9 +744,13 @@ cdef class InstanceCore:
         memcpy(m.base + dst, s.bytes + src, n)
 
     def elem_drop(self, uint32_t seg):
+        if seg >= self.nelems:
+            raise IndexError("no such element segment")
         self.ctx.elems[seg].n = 0
 
     def data_drop(self, uint32_t seg):
+        if seg >= self.ndatas:
+            raise IndexError("no such data segment")
         self.ctx.datas[seg].n = 0
 
 
