@@ -4,24 +4,17 @@ subclass, in bounded time and memory; never crash the process."""
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from trustlib import run_isolated, wat
 import whisk
 
-
-def leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "binary"))
+from leb128 import uleb as leb  # noqa: E402
 
 
 def section(sid: int, payload: bytes) -> bytes:

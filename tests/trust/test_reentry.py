@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from trustlib import run_isolated
 
+# down(n) recurses through the host import back(n) = down(n - 1) + 1: n levels of re-entry
+SETUP = """
+sys.setrecursionlimit(1_000_000)
+threading.stack_size({stack})
+m = wat('''(module (import "env" "back" (func $back (param i32) (result i32)))
+  (func (export "down") (param i32) (result i32)
+    (if (result i32) (local.get 0)
+      (then (call $back (i32.sub (local.get 0) (i32.const 1))))
+      (else (i32.const 0)))))''')
+box = {{}}
+inst = whisk.Instance(m, {{"env": {{"back": lambda n: box["down"](n) + 1}}}})
+box["down"] = inst.exports.down
+"""
+
 
 def test_deep_reentry_raises_exhaustion():
-    out = run_isolated("""
-    sys.setrecursionlimit(1_000_000)
-    threading.stack_size(64 << 20)
-    m = wat('''(module (import "env" "back" (func $back (param i32) (result i32)))
-      (func (export "down") (param i32) (result i32)
-        (if (result i32) (local.get 0)
-          (then (call $back (i32.sub (local.get 0) (i32.const 1))))
-          (else (i32.const 0)))))''')
-    box = {}
-    inst = whisk.Instance(m, {"env": {"back": lambda n: box["down"](n) + 1}})
-    box["down"] = inst.exports.down
+    out = run_isolated(SETUP.format(stack=64 << 20), """
     assert box["down"](100) == 100
     def deep():
         try:
@@ -33,17 +37,7 @@ def test_deep_reentry_raises_exhaustion():
 
 
 def test_reentry_through_a_small_thread_stack():
-    run_isolated("""
-    sys.setrecursionlimit(1_000_000)
-    threading.stack_size(512 << 10)           # macOS's default for threads
-    m = wat('''(module (import "env" "back" (func $back (param i32) (result i32)))
-      (func (export "down") (param i32) (result i32)
-        (if (result i32) (local.get 0)
-          (then (call $back (i32.sub (local.get 0) (i32.const 1))))
-          (else (i32.const 0)))))''')
-    box = {}
-    inst = whisk.Instance(m, {"env": {"back": lambda n: box["down"](n) + 1}})
-    box["down"] = inst.exports.down
+    run_isolated(SETUP.format(stack=512 << 10), """           # macOS's default for threads
     res = []
     def deep():
         try:
