@@ -722,7 +722,12 @@ def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str |
                  do_shrink: bool = True, log: Any = None, start: int = 0) -> dict[str, Any]:
     """Run cases ``start .. start+count-1`` of run ``seed``. Returns a summary dict: counts
     (generated, compared, skipped, findings) and the findings as (index, kind, description,
-    saved path). ``keep`` also saves every generated module there."""
+    saved path). ``keep`` also saves every generated module there. While a case runs, its
+    module is in ``save_dir/.current-<seed>.wasm``, so a crash of the process leaves it behind
+    (the case can also be regenerated from seed and index)."""
+    current = os.path.join(save_dir, f".current-{seed}.wasm") if save_dir else None
+    if save_dir:
+        os.makedirs(save_dir, exist_ok=True)
     stats: dict[str, Any] = {"seed": seed, "count": count, "generated": 0, "compared": 0,
                              "skipped": 0, "smith_failed": 0, "findings": []}
     t0 = time.time()
@@ -735,6 +740,9 @@ def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str |
         if keep:
             os.makedirs(keep, exist_ok=True)
             with open(os.path.join(keep, f"{seed}-{i}.wasm"), "wb") as f:
+                f.write(wasm)
+        if current:
+            with open(current, "wb") as f:     # left behind if whisk crashes the process
                 f.write(wasm)
         try:
             diff = check(wasm, stats)
@@ -762,6 +770,8 @@ def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str |
             el = time.time() - t0
             print(f"[{i - start + 1}/{count}] {el:.0f}s compared={stats['compared']} "
                   f"findings={len(stats['findings'])}", file=log, flush=True)
+    if current and os.path.exists(current):
+        os.remove(current)
     stats["seconds"] = round(time.time() - t0, 1)
     return stats
 
