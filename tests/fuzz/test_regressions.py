@@ -16,7 +16,8 @@ import pytest
 import _fuzzpath  # noqa: F401
 import common
 
-FILES = sorted(f for f in os.listdir(common.REGRESSIONS) if f.endswith(".wasm") and not f.startswith(".")) \
+FILES = sorted(f for f in os.listdir(common.REGRESSIONS)
+               if f.endswith(".wasm") and not f.startswith(".")) \
     if os.path.isdir(common.REGRESSIONS) else []
 
 
