@@ -16,11 +16,13 @@ DIR, REPARSE = 0x10, 0x400
 
 
 class FakeKernel32:
-    """CreateFileW / GetFileInformationByHandle / GetFinalPathNameByHandleW / CloseHandle
-    over a table ``entries``: path -> (attributes, final path)."""
+    """CreateFileW / GetFileInformationByHandleEx / GetFinalPathNameByHandleW / CloseHandle
+    over a table ``entries``: path -> (attributes, final path); ``tags`` the reparse tags."""
 
     def __init__(self, entries):
         self.entries = entries
+        self.tags = {"\\\\?\\C:\\Root\\junction": 0xA0000003,       # a junction
+                     "\\\\?\\C:\\Root\\cloud": 0x9000001A}          # a cloud-file placeholder
         self.handles = {}
         self.calls = []
         self.closed = []
@@ -34,8 +36,11 @@ class FakeKernel32:
         self.handles[self._next] = path
         return self._next
 
-    def GetFileInformationByHandle(self, handle, info_ref):
-        info_ref._obj.attributes = self.entries[self.handles[handle]][0]
+    def GetFileInformationByHandleEx(self, handle, info_class, info_ref, size):
+        assert info_class == 9 and size == 8             # FileAttributeTagInfo
+        attributes = self.entries[self.handles[handle]][0]
+        info_ref._obj.attributes = attributes
+        info_ref._obj.tag = self.tags.get(self.handles[handle], 0) if attributes & REPARSE else 0
         return 1
 
     def GetFinalPathNameByHandleW(self, handle, buf, size, flags):
@@ -57,6 +62,7 @@ def k32(monkeypatch):
         "\\\\?\\C:\\Root\\d": (DIR, "\\\\?\\C:\\Root\\D"),
         "\\\\?\\C:\\Root\\D\\e": (DIR, "\\\\?\\C:\\Root\\D\\e"),
         "\\\\?\\C:\\Root\\junction": (DIR | REPARSE, "\\\\?\\C:\\Root\\junction"),
+        "\\\\?\\C:\\Root\\cloud": (DIR | REPARSE, "\\\\?\\C:\\Root\\cloud"),
         "\\\\?\\C:\\Root\\moved": (DIR, "\\\\?\\C:\\Elsewhere\\moved"),
         "\\\\?\\C:\\Root\\file.txt": (0x20, "\\\\?\\C:\\Root\\file.txt"),
     })
@@ -111,3 +117,9 @@ def test_names_join_and_compare_as_windows_does():
     assert winpath.is_child("\\\\?\\C:\\A\\X", "\\\\?\\c:\\a", "x")
     assert not winpath.is_child("\\\\?\\C:\\B\\X", "\\\\?\\C:\\A", "x")
     assert not winpath.is_child("\\\\?\\C:\\A\\X\\Y", "\\\\?\\C:\\A", "x")
+
+
+def test_other_reparse_points_are_plain_directories(k32):
+    root = winpath.open_root("C:\\root")
+    cloud = winpath.open_child(root, "cloud")
+    assert cloud.path == "\\\\?\\C:\\Root\\cloud"

@@ -57,12 +57,12 @@ _NAME_SURROGATE = 0x20000000                 # the tag bit of links and junction
 _kernel32: Any = None
 
 
-class _FileInfo(ctypes.Structure):
-    """BY_HANDLE_FILE_INFORMATION."""
-    _fields_ = [("attributes", ctypes.c_uint32), ("times", ctypes.c_uint32 * 6),
-                ("volume", ctypes.c_uint32), ("size_high", ctypes.c_uint32),
-                ("size_low", ctypes.c_uint32), ("links", ctypes.c_uint32),
-                ("index_high", ctypes.c_uint32), ("index_low", ctypes.c_uint32)]
+_FILE_ATTRIBUTE_TAG_INFO = 9                 # the FILE_INFO_BY_HANDLE_CLASS
+
+
+class _TagInfo(ctypes.Structure):
+    """FILE_ATTRIBUTE_TAG_INFO: the attributes and the reparse tag of an open handle."""
+    _fields_ = [("attributes", ctypes.c_uint32), ("tag", ctypes.c_uint32)]
 
 
 def _k32() -> Any:
@@ -77,8 +77,9 @@ def _k32() -> Any:
         k.GetFinalPathNameByHandleW.argtypes = [wintypes.HANDLE, wintypes.LPWSTR,
                                                 wintypes.DWORD, wintypes.DWORD]
         k.GetFinalPathNameByHandleW.restype = wintypes.DWORD
-        k.GetFileInformationByHandle.argtypes = [wintypes.HANDLE, ctypes.POINTER(_FileInfo)]
-        k.GetFileInformationByHandle.restype = wintypes.BOOL
+        k.GetFileInformationByHandleEx.argtypes = [wintypes.HANDLE, ctypes.c_int,
+                                                   ctypes.POINTER(_TagInfo), wintypes.DWORD]
+        k.GetFileInformationByHandleEx.restype = wintypes.BOOL
         k.CloseHandle.argtypes = [wintypes.HANDLE]
         k.CloseHandle.restype = wintypes.BOOL
         _kernel32 = k
@@ -102,11 +103,13 @@ def _open_handle(path: str, follow: bool) -> Any:
     return handle
 
 
-def _attributes(handle: Any, path: str) -> int:
-    info = _FileInfo()
-    if not _k32().GetFileInformationByHandle(handle, ctypes.byref(info)):
+def _attributes(handle: Any, path: str) -> tuple[int, int]:
+    """The file attributes and reparse tag (0 unless a reparse point) of an open handle."""
+    info = _TagInfo()
+    if not _k32().GetFileInformationByHandleEx(handle, _FILE_ATTRIBUTE_TAG_INFO,
+                                               ctypes.byref(info), ctypes.sizeof(info)):
         raise _error(path)
-    return int(info.attributes)
+    return int(info.attributes), int(info.tag)
 
 
 def _final_path(handle: Any, path: str) -> str:
@@ -156,7 +159,7 @@ def open_root(path: str) -> Any:
     junction as the preopen itself is followed)."""
     handle = _open_handle(path, follow=True)
     try:
-        if not _attributes(handle, path) & _FILE_ATTRIBUTE_DIRECTORY:
+        if not _attributes(handle, path)[0] & _FILE_ATTRIBUTE_DIRECTORY:
             raise NotADirectoryError(host_errno.ENOTDIR, "not a directory", path)
         return WinDir(handle, _final_path(handle, path), None)
     except BaseException:
@@ -166,7 +169,9 @@ def open_root(path: str) -> Any:
 
 def open_child(parent: Any, name: str | None, walk: bool = False) -> Any:
     """Pin the directory ``name`` in ``parent`` (``parent`` itself for None) without following
-    a reparse point: a link or junction raises ``OSError(ELOOP)``, a file ``ENOTDIR``, and a
+    a reparse point: a link or junction (a name-surrogate reparse point; others, such as
+    cloud-file placeholders, are directories like any) raises ``OSError(ELOOP)``, a file
+    ``ENOTDIR``, and a
     final path that is not ``parent.path`` plus ``name`` ``ELOOP`` (the resolver looks
     again). ``walk`` makes no difference here."""
     if name is None:
@@ -175,8 +180,8 @@ def open_child(parent: Any, name: str | None, walk: bool = False) -> Any:
     path = join(parent.path, name)
     handle = _open_handle(path, follow=False)
     try:
-        attrs = _attributes(handle, path)
-        if attrs & _FILE_ATTRIBUTE_REPARSE_POINT:
+        attrs, tag = _attributes(handle, path)
+        if attrs & _FILE_ATTRIBUTE_REPARSE_POINT and tag & _NAME_SURROGATE:
             raise OSError(host_errno.ELOOP, "a link or junction", path)
         if not attrs & _FILE_ATTRIBUTE_DIRECTORY:
             raise NotADirectoryError(host_errno.ENOTDIR, "not a directory", path)
