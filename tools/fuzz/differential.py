@@ -351,7 +351,9 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
         return out
     exports = inst.exports
     funcs = {name: x for name, x in exports.items() if isinstance(x, whisk.Func)}
-    names = {id(f): name for name, f in funcs.items()}
+    names: dict[int, str] = {}
+    for name, f in funcs.items():
+        names.setdefault(id(f), name)        # a function exported twice: its first name, as below
 
     def ref(v: Any) -> Any:
         if v is None:
