@@ -136,9 +136,10 @@ def test_ctrl_c_raises_keyboard_interrupt_in_the_caller(tmp_path):
     script.write_text(textwrap.dedent(f"""
         import sys, wasmtime, whisk
         m = whisk.Module(wasmtime.wat2wasm({WAT!r}))
-        print("ready", flush=True)
         try:
-            whisk.Instance(m).exports.forever()
+            forever = whisk.Instance(m).exports.forever
+            print("ready", flush=True)         # inside the try: SIGINT may come at once
+            forever()
         except KeyboardInterrupt:
             print("KeyboardInterrupt", flush=True)
             sys.exit(3)

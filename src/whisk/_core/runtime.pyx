@@ -496,7 +496,8 @@ cdef class Func:
         finally:
             ctx.may_release = saved_release
             st.active -= 1
-            heap = heap_root(heap)           # (merged meanwhile, maybe)
+            if heap.parent is not None:
+                heap = heap_root(heap)       # merged meanwhile
             heap.active -= 1
             store.rec.running -= 1
             st.heap = saved_heap
