@@ -54,7 +54,7 @@ def test_a_module_with_every_kind_of_export_agrees():
     import differential as d
     import wasmtime
     wat = """(module
-      (memory (export "mem") 1 2) (table (export "tab") 3 funcref)
+      (memory (export "mem") 1 2) (table (export "tab") 3 4 funcref)
       (global (export "g32") (mut f32) (f32.const nan:0x200000))
       (global (export "gv") (mut v128) (v128.const i64x2 1 -1))
       (func $f (export "f") (param i32 f32 v128 funcref externref)

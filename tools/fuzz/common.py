@@ -346,3 +346,22 @@ def read_interface(wasm: bytes) -> tuple[list[tuple[str, str, str, Any]], dict[s
                     exports[name] = ("global", globals_[idx])
         r.pos = end
     return imports, exports
+
+
+def defined_limits(wasm: bytes) -> list[tuple[str, int, int | None]]:
+    """The limits of the memories and tables a module defines (not imports): (kind, min, max)."""
+    r = _Reader(wasm, 8)
+    out: list[tuple[str, int, int | None]] = []
+    while r.pos < len(wasm):
+        sid = r.byte()
+        size = r.u32()
+        end = r.pos + size
+        if sid == 4:
+            for _ in range(r.u32()):
+                r.valtype()
+                out.append(("table", *r.limits()))
+        elif sid == 5:
+            for _ in range(r.u32()):
+                out.append(("memory", *r.limits()))
+        r.pos = end
+    return out

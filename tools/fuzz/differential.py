@@ -658,8 +658,9 @@ def check(wasm: bytes, stats: dict[str, Any] | None = None) -> tuple[str, str] |
     if not wasmtime_compiles(wasm):
         return "skip"
     imports, types = common.read_interface(wasm)
-    if not imports_supported(imports):
-        return "skip"
+    if not imports_supported(imports) or any(mx is None for _, _, mx in common.defined_limits(wasm)):
+        return "skip"                         # (a growable memory or table without a maximum:
+                                              # the engines' resource limits would decide)
     plan = make_plan(wasm, [(n, t[1][0]) for n, t in types.items() if t[0] == "func"])
     t = run_wasmtime(wasm, plan, types, imports)
     w = run_whisk(wasm, plan, imports)
