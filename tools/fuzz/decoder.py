@@ -199,6 +199,72 @@ def byte_mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(buf)
 
 
+#: Instructions (with immediates) that ``insn_mutate`` inserts into function bodies: mostly
+#: well-formed, so the result stresses type checking rather than decoding.
+_INSNS = [
+    b"\x00", b"\x01", b"\x0b", b"\x05", b"\x0f", b"\x1a", b"\x1b", b"\x1c\x01\x7f", b"\x1c\x01\x7b",
+    b"\x02\x40", b"\x03\x40", b"\x04\x40", b"\x02\x7f", b"\x03\x7e", b"\x04\x7d", b"\x02\x00",
+    b"\x0c\x00", b"\x0c\x01", b"\x0d\x00", b"\x0e\x01\x00\x00", b"\x0e\x00\x01", b"\x10\x00",
+    b"\x11\x00\x00", b"\x11\x01\x00", b"\x20\x00", b"\x21\x00", b"\x22\x01", b"\x23\x00", b"\x24\x00",
+    b"\x25\x00", b"\x26\x00", b"\x28\x02\x00", b"\x29\x03\x04", b"\x2a\x02\x00", b"\x36\x02\x00",
+    b"\x37\x04\x00", b"\x3a\x00\x00", b"\x3f\x00", b"\x40\x00", b"\x41\x00", b"\x41\x7f", b"\x42\x00",
+    b"\x43\x00\x00\xc0\x7f", b"\x44" + b"\x00" * 6 + b"\xf8\x7f", b"\x45", b"\x46", b"\x50", b"\x6a",
+    b"\x7c", b"\x92", b"\xa0", b"\xa7", b"\xad", b"\xb6", b"\xbc", b"\xc0", b"\xc4", b"\xd0\x70",
+    b"\xd0\x6f", b"\xd1", b"\xd2\x00", b"\xfc\x00", b"\xfc\x07", b"\xfc\x08\x00\x00", b"\xfc\x09\x00",
+    b"\xfc\x0a\x00\x00", b"\xfc\x0b\x00", b"\xfc\x0c\x00\x00", b"\xfc\x0d\x00", b"\xfc\x0e\x00\x00",
+    b"\xfc\x0f\x00", b"\xfc\x10\x00", b"\xfc\x11\x00", b"\xfd\x0c" + bytes(16), b"\xfd\x00\x04\x00",
+    b"\xfd\x0b\x04\x00", b"\xfd\x0f", b"\xfd\x15\x00", b"\xfd\x16\x0f", b"\xfd\x17\x10",
+    b"\xfd\x0d" + bytes(range(16)), b"\xfd\x54\x00\x00\x00", b"\xfd\x5c\x02\x00", b"\xfd\x53",
+    b"\xfd\x62", b"\xfd\x6e", b"\xfd\xae\x01", b"\xfd\xe4\x01", b"\xfd\xf8\x01", b"\xfd\xff\x01",
+]
+
+
+def _read_leb(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, pos
+
+
+def insn_mutate(data: bytes, rng: random.Random) -> bytes | None:
+    """Insert one to three instructions from _INSNS into one function body (or overwrite a byte
+    with a one-byte opcode), re-encoding the body's and the code section's sizes; None if
+    ``data`` has no code section this can parse."""
+    try:
+        pos = 8
+        while pos < len(data):
+            sid = data[pos]
+            size, start = _read_leb(data, pos + 1)
+            if sid == 10:
+                break
+            pos = start + size
+        else:
+            return None
+        count, p = _read_leb(data, start)
+        bodies = []
+        for _ in range(count):
+            n, q = _read_leb(data, p)
+            bodies.append(bytearray(data[q:q + n]))
+            p = q + n
+        if not bodies or p != start + size:
+            return None
+        body = rng.choice(bodies)
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            at = rng.randrange(1, len(body)) if len(body) > 1 else len(body)
+            if rng.random() < 0.8:
+                body[at:at] = rng.choice(_INSNS)
+            else:
+                body[at - 1 if at == len(body) else at] = rng.choice([i[0] for i in _INSNS if len(i) == 1])
+        payload = _leb(len(bodies)) + b"".join(_leb(len(b)) + bytes(b) for b in bodies)
+        return data[:pos] + b"\x0a" + _leb(len(payload)) + payload + data[start + size:]
+    except IndexError:
+        return None
+
+
 def make_input(seed: int, index: int) -> bytes:
     """Input ``index`` of run ``seed`` (deterministic)."""
     rng = common.case_rng(seed, index, "decoder")
@@ -212,6 +278,10 @@ def make_input(seed: int, index: int) -> bytes:
         return data
     if r < 0.25:
         return base                                   # unmutated (smith bases may be invalid)
+    if r < 0.5:
+        m = insn_mutate(base, rng)
+        if m is not None:
+            return m
     return byte_mutate(base, rng)
 
 
