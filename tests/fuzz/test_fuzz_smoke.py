@@ -21,7 +21,7 @@ def test_differential_smoke(tmp_path):
     stats = differential.run_campaign(DIFFERENTIAL_SEED, DIFFERENTIAL_COUNT,
                                       save_dir=str(tmp_path), do_shrink=False)
     assert stats["findings"] == [], stats["findings"]
-    assert stats["compared"] >= DIFFERENTIAL_COUNT * 0.9     # smith and wasmtime took them
+    assert stats["compared"] >= DIFFERENTIAL_COUNT * 0.8     # smith and wasmtime took them
     assert stats["calls_ok"] > DIFFERENTIAL_COUNT            # calls ran and returned
 
 

@@ -1,7 +1,7 @@
 """Replays every finding saved in tests/fuzz/regressions/ by the fuzzers in tools/fuzz.
 
-``diff-*.wasm`` (differential): whisk and wasmtime must agree on the module (skipped without
-wasmtime). ``dec-*.wasm`` (decoder): whisk, in a subprocess, must accept exactly when
+``diff-*.wasm`` (differential): whisk and wasmtime must agree on the module, linked to the
+``.provider`` module of the same name if there is one (skipped without wasmtime). ``dec-*.wasm`` (decoder): whisk, in a subprocess, must accept exactly when
 ``wasm-tools validate --features wasm2`` does and raise nothing but DecodeError /
 ValidationError (skipped without wasm-tools). A note whose text contains the line
 ``status: open`` marks a bug that is known and not fixed yet: its test is an expected failure.
@@ -38,7 +38,9 @@ def test_regression(name):
         if not common.have_wasmtime():
             pytest.skip("needs wasmtime")
         import differential
-        diff = differential.check(wasm)
+        provider = os.path.join(common.REGRESSIONS, name[:-5] + ".provider")
+        linked = open(provider, "rb").read() if os.path.exists(provider) else None
+        diff = differential.check(wasm, linked=linked)
         if diff == "skip":
             pytest.skip("wasmtime does not compile this module")
         assert diff is None, diff

@@ -281,7 +281,8 @@ def export_types(wasm: bytes) -> dict[str, tuple[str, Any]]:
     return read_interface(wasm)[1]
 
 
-def read_interface(wasm: bytes) -> tuple[list[tuple[str, str, str, Any]], dict[str, tuple[str, Any]]]:
+def read_interface(wasm: bytes, _details: dict[str, tuple[str, Any]] | None = None,
+                   ) -> tuple[list[tuple[str, str, str, Any]], dict[str, tuple[str, Any]]]:
     """The imports and exports of a valid 2.0 module, read straight from its binary. Imports
     are (module, name, kind, type) with type (params, results) for 'func', (elemtype, min, max)
     for 'table', (min, max) for 'memory' and (valtype, mutable) for 'global'; exports as
@@ -293,6 +294,8 @@ def read_interface(wasm: bytes) -> tuple[list[tuple[str, str, str, Any]], dict[s
     globals_: list[str] = []
     tables: list[str] = []
     exports: dict[str, tuple[str, Any]] = {}
+    full: dict[str, list[Any]] = {"table": [], "memory": [], "global": []}
+    detailed: dict[str, tuple[str, Any]] = {}
     while r.pos < len(wasm):
         sid = r.byte()
         size = r.u32()
@@ -313,11 +316,14 @@ def read_interface(wasm: bytes) -> tuple[list[tuple[str, str, str, Any]], dict[s
                 elif kind == 1:
                     tables.append(r.valtype())
                     imports.append((mod, name, "table", (tables[-1], *r.limits())))
+                    full["table"].append(imports[-1][3])
                 elif kind == 2:
                     imports.append((mod, name, "memory", r.limits()))
+                    full["memory"].append(imports[-1][3])
                 elif kind == 3:
                     globals_.append(r.valtype())
                     imports.append((mod, name, "global", (globals_[-1], bool(r.byte()))))
+                    full["global"].append(imports[-1][3])
                 else:
                     raise ValueError(f"import kind {kind}")
         elif sid == 3:
@@ -325,11 +331,14 @@ def read_interface(wasm: bytes) -> tuple[list[tuple[str, str, str, Any]], dict[s
         elif sid == 4:
             for _ in range(r.u32()):
                 tables.append(r.valtype())
-                r.limits()
+                full["table"].append((tables[-1], *r.limits()))
+        elif sid == 5:
+            for _ in range(r.u32()):
+                full["memory"].append(r.limits())
         elif sid == 6:
             for _ in range(r.u32()):
                 globals_.append(r.valtype())
-                r.byte()
+                full["global"].append((globals_[-1], bool(r.byte())))
                 r.const_expr()
         elif sid == 7:
             for _ in range(r.u32()):
@@ -338,14 +347,75 @@ def read_interface(wasm: bytes) -> tuple[list[tuple[str, str, str, Any]], dict[s
                 idx = r.u32()
                 if kind == 0:
                     exports[name] = ("func", types[funcs[idx]])
+                    detailed[name] = exports[name]
                 elif kind == 1:
                     exports[name] = ("table", tables[idx])
+                    detailed[name] = ("table", full["table"][idx])
                 elif kind == 2:
                     exports[name] = ("memory", None)
+                    detailed[name] = ("memory", full["memory"][idx])
                 else:
                     exports[name] = ("global", globals_[idx])
+                    detailed[name] = ("global", full["global"][idx])
         r.pos = end
+    if _details is not None:
+        _details.update(detailed)
     return imports, exports
+
+
+def export_details(wasm: bytes) -> dict[str, tuple[str, Any]]:
+    """The exports of a valid 2.0 module with their full types, in the form imports have in
+    :func:`read_interface` (limits of tables and memories, mutability of globals)."""
+    out: dict[str, tuple[str, Any]] = {}
+    read_interface(wasm, out)
+    return out
+
+
+def _encode_limits(lo: int, hi: int | None) -> bytes:
+    return (b"\x00" + _uleb(lo)) if hi is None else (b"\x01" + _uleb(lo) + _uleb(hi))
+
+
+def _uleb(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+_VALCODE = {v: k for k, v in _VALTYPES.items()}
+
+
+def imports_module(module: str, exports: dict[str, tuple[str, Any]]) -> bytes:
+    """A module that only imports ``exports`` (as :func:`export_details` gives them) from
+    ``module``: smith's ``--available-imports`` description of what a module may import."""
+    def vec(items: list[bytes]) -> bytes:
+        return _uleb(len(items)) + b"".join(items)
+
+    def name(s: str) -> bytes:
+        b = s.encode()
+        return _uleb(len(b)) + b
+
+    types: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    entries = []
+    for n, (kind, t) in exports.items():
+        if kind == "func":
+            if t not in types:
+                types.append(t)
+            desc = b"\x00" + _uleb(types.index(t))
+        elif kind == "table":
+            desc = b"\x01" + bytes([_VALCODE[t[0]]]) + _encode_limits(t[1], t[2])
+        elif kind == "memory":
+            desc = b"\x02" + _encode_limits(*t)
+        else:
+            desc = b"\x03" + bytes([_VALCODE[t[0]], int(t[1])])
+        entries.append(name(module) + name(n) + desc)
+    tsec = vec([b"\x60" + vec([bytes([_VALCODE[x]]) for x in p]) + vec([bytes([_VALCODE[x]]) for x in r])
+                for p, r in types])
+    isec = vec(entries)
+    return (b"\0asm\1\0\0\0" + b"\x01" + _uleb(len(tsec)) + tsec
+            + b"\x02" + _uleb(len(isec)) + isec)
 
 
 def defined_limits(wasm: bytes) -> list[tuple[str, int, int | None]]:

@@ -3,14 +3,16 @@
 Usage::
 
     python tools/fuzz/differential.py --seed S --count N [--keep DIR] [--no-shrink]
-    python tools/fuzz/differential.py --check FILE.wasm        # compare one module, print
+    python tools/fuzz/differential.py --check FILE.wasm [--linked PROVIDER]  # compare one
     python tools/fuzz/differential.py --predicate KIND FILE    # exit 0 iff FILE shows KIND
 
 Each case draws random seed bytes and smith options from ``case_rng(S, i)`` and asks smith for a
 valid module restricted to WebAssembly 2.0, with NaNs canonicalised, smith's fuel counter
 (``--ensure-termination``) so that every loop and recursion ends, and a declared maximum on
 every memory and table. Imports (in about a third of the cases) are served identically in both
-engines: a HostModel for functions, fresh memories, tables and globals for the rest. The module
+engines: a HostModel for functions, fresh memories, tables and globals for the rest. In a
+quarter of the cases the module is made (``--available-imports``) to import from a provider
+module, which is instantiated first in the same store and whose exports are compared too. The module
 is instantiated in both engines, every exported function is called (in export order, three
 times) with the same arguments (derived from the export's name and type, so a saved file
 replays alone), and the results, traps, host calls and the final contents of every exported or
@@ -121,13 +123,45 @@ def smith_flags(rng: random.Random) -> list[str]:
     return flags
 
 
-def generate(seed: int, index: int) -> tuple[bytes | None, list[str], bytes]:
-    """Case ``index`` of the run ``seed``: (module or None, smith flags, smith seed bytes)."""
+def _set_flag(flags: list[str], name: str, value: str) -> None:
+    if name in flags:
+        flags[flags.index(name) + 1] = value
+    else:
+        flags += [name, value]
+
+
+#: The share of cases that link two modules: a provider (everything exported) instantiated
+#: first, and the case's module, made by smith to import from it (``--available-imports``).
+LINKED_SHARE = 0.25
+
+
+def generate(seed: int, index: int) -> tuple[bytes | None, list[str], bytes | None]:
+    """Case ``index`` of the run ``seed``: (module or None, its smith flags, the provider module
+    it imports from as "a", or None)."""
     rng = common.case_rng(seed, index, "differential")
     flags = smith_flags(rng)
     size = rng.choice([256, 1024, 4096, 4096, 16384, 16384, 65536])
     data = rng.randbytes(size)
-    return common.smith(data, flags), flags, data
+    if rng.random() >= LINKED_SHARE:
+        return common.smith(data, flags), flags, None
+    aflags = smith_flags(rng)
+    for name, value in (("--export-everything", "true"), ("--max-imports", "0"),
+                        ("--min-imports", "0")):
+        _set_flag(aflags, name, value)
+    provider = common.smith(rng.randbytes(rng.choice([1024, 4096, 16384])), aflags)
+    if provider is None:
+        return None, flags, None
+    desc = common.imports_module("a", common.export_details(provider))
+    with tempfile.TemporaryDirectory(prefix="whisk-link-") as tmp:
+        path = os.path.join(tmp, "imports.wasm")
+        with open(path, "wb") as f:
+            f.write(desc)
+        _set_flag(flags, "--max-imports", str(rng.choice([3, 10, 30])))
+        _set_flag(flags, "--min-imports", "1")
+        flags += ["--available-imports", path]
+        wasm = common.smith(data, flags)
+    flags[-1] = "<provider's exports>"
+    return wasm, flags, provider
 
 
 # ------------------------------------------------------------------------------ arguments
@@ -335,15 +369,19 @@ def _from_value(t: str, v: Any) -> Any:
 
 
 def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
-              imports: Sequence[tuple[str, str, str, Any]] = (), values: bool = False) -> Outcome:
+              imports: Sequence[tuple[str, str, str, Any]] = (), values: bool = False,
+              linked: bytes | None = None) -> Outcome:
     """Run ``plan`` on ``wasm`` in whisk and record the outcome (raw bits throughout);
     ``imports`` (from ``common.read_interface``) are provided by a HostModel and fresh
     memories, tables and globals. With ``values``, calls go through ``Func.__call__`` (Python
-    ints and floats) instead of ``call_bits``, and results are converted back to bits."""
+    ints and floats) instead of ``call_bits``, and results are converted back to bits.
+    ``linked`` is a module instantiated first in the same store: its exports serve the imports
+    from module "a" and are called and compared as "a:<name>"."""
     import whisk
     out = Outcome("whisk")
     try:
         module = whisk.Module(wasm)
+        lmodule = whisk.Module(linked) if linked is not None else None
     except (whisk.DecodeError, whisk.ValidationError) as e:
         out.load = f"rejected: {type(e).__name__}: {e}"
         return out
@@ -352,7 +390,20 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
     out.host = host.log
     provided: dict[str, dict[str, Any]] = {}
     imported: list[tuple[str, Any, str]] = []
+    provider: dict[str, Any] = {}
+    if lmodule is not None:
+        try:
+            provider = dict(whisk.Instance(lmodule, store=store).exports.items())
+        except whisk.Trap as e:
+            out.inst = "trap:" + whisk_trap_kind(e.message)
+            return out
+        except whisk.LinkError as e:
+            out.inst = f"error: LinkError: {e}"
+            return out
     for i, (mod, name, kind, t) in enumerate(imports):
+        if mod == "a" and name in provider:
+            provided.setdefault(mod, {})[name] = provider[name]
+            continue
         if kind == "func":
             ext: Any = whisk.Func(whisk.FuncType(t[0], t[1]),
                                   lambda *a, _i=i, _r=t[1]: host.call(_i, _r, a))
@@ -375,7 +426,7 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
         out.inst = "trap:resource" if type(e).__name__ == "ResourceError" or "memory" in str(e) \
             else f"error: LinkError: {e}"
         return out
-    exports = inst.exports
+    exports = {**{"a:" + n: x for n, x in provider.items()}, **dict(inst.exports.items())}
     funcs = {name: x for name, x in exports.items() if isinstance(x, whisk.Func)}
     names: dict[int, str] = {}
     for name, f in funcs.items():
@@ -492,10 +543,11 @@ def _wasmtime_valtype(t: str) -> Any:
 
 def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
                  types: dict[str, tuple[str, Any]],
-                 imports: Sequence[tuple[str, str, str, Any]] = ()) -> Outcome:
+                 imports: Sequence[tuple[str, str, str, Any]] = (),
+                 linked: bytes | None = None) -> Outcome:
     """Run ``plan`` on ``wasm`` in wasmtime, reading and writing numbers as raw bits through
     its C API (wasmtime-py's own conversions would go through Python floats and lose f32 NaN
-    payloads, and do not handle v128)."""
+    payloads, and do not handle v128). ``linked`` as for :func:`run_whisk`."""
     import wasmtime
     from wasmtime import _ffi as ffi
     from wasmtime._func import enter_wasm
@@ -503,6 +555,7 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
     engine = wasmtime_engine()
     try:
         module = wasmtime.Module(engine, wasm)
+        lmodule = wasmtime.Module(engine, linked) if linked is not None else None
     except Exception as e:
         out.load = f"rejected: {e}"
         return out
@@ -513,8 +566,23 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
     out.host = host.log
     externs: list[Any] = []
     imported: list[tuple[str, Any]] = []
+    provider: dict[str, Any] = {}
+    if lmodule is not None:
+        try:
+            lexports = wasmtime.Instance(store, lmodule, []).exports(store)
+        except wasmtime.Trap as e:
+            code = e.trap_code
+            out.inst = "trap:" + (WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other")
+            return out
+        except Exception as e:
+            out.inst = f"error: {e}"
+            return out
+        provider = {e.name: lexports[e.name] for e in lmodule.exports}
     try:
         for i, (mod, name, kind, t) in enumerate(imports):
+            if mod == "a" and name in provider:
+                externs.append(provider[name])
+                continue
             if kind == "func":
                 ft = wasmtime.FuncType([_wasmtime_valtype(x) for x in t[0]],
                                        [_wasmtime_valtype(x) for x in t[1]])
@@ -548,11 +616,23 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
             else f"error: {msg}"
         return out
     exports = inst.exports(store)
-    items = [(e.name, exports[e.name]) for e in module.exports]
+    items = [("a:" + n, x) for n, x in provider.items()] + [(e.name, exports[e.name]) for e in module.exports]
     funcs = {name: x for name, x in items if isinstance(x, wasmtime.Func)}
     ids = {}
+
+    def identity(fr: Any) -> Any:
+        # Which function a handle refers to. Neither the handle's fields nor the VMFuncRef
+        # address (wasmtime_func_to_raw) are unique: an instance importing a function makes a
+        # VMFuncRef of its own for it. That struct's first and last words (array_call, vmctx:
+        # wasmtime's internal layout, as of v50) are the same for every copy.
+        p = ffi.wasmtime_func_to_raw(store._context(), ctypes.byref(fr))
+        if not p:
+            return None
+        words = (ctypes.c_uint64 * 4).from_address(p)
+        return (words[0], words[3])
+
     for name, f in funcs.items():
-        ids.setdefault((f._func.store_id, getattr(f._func, "__private")), name)
+        ids.setdefault(identity(f._func), name)
     kinds = {"i32": ffi.WASMTIME_I32, "i64": ffi.WASMTIME_I64, "f32": ffi.WASMTIME_F32,
              "f64": ffi.WASMTIME_F64, "v128": ffi.WASMTIME_V128}
 
@@ -561,7 +641,7 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
             fr = raw.of.funcref
             if fr.store_id == 0:
                 return None
-            name = ids.get((fr.store_id, getattr(fr, "__private")))
+            name = ids.get(identity(fr))
             if name is not None:
                 return ("func", name)
             ft = wasmtime.Func._from_raw(fr).type(store)
@@ -685,22 +765,32 @@ def compare(w: Outcome, t: Outcome, plan: Sequence[tuple[str, tuple]]) -> tuple[
     return None
 
 
-def check(wasm: bytes, stats: dict[str, Any] | None = None) -> tuple[str, str] | None | str:
+def check(wasm: bytes, stats: dict[str, Any] | None = None,
+          linked: bytes | None = None) -> tuple[str, str] | None | str:
     """Run ``wasm`` in both engines and compare; returns the difference, None when they agree,
     or the string 'skip' when wasmtime does not take the module (nothing to compare). If
-    ``stats`` is given, counts of what was compared are added to it."""
-    if not wasmtime_compiles(wasm):
+    ``stats`` is given, counts of what was compared are added to it. ``linked``: a module
+    instantiated first whose exports ``wasm`` imports as module "a"."""
+    if not wasmtime_compiles(wasm) or (linked is not None and not wasmtime_compiles(linked)):
         return "skip"
     imports, types = common.read_interface(wasm)
-    if not imports_supported(imports) or any(mx is None for _, _, mx in common.defined_limits(wasm)):
+    if linked is not None:
+        provided = common.export_types(linked)
+        own = [imp for imp in imports if not (imp[0] == "a" and imp[1] in provided)]
+        types = {**{"a:" + n: t for n, t in provided.items()}, **types}
+        limits = common.defined_limits(wasm) + common.defined_limits(linked)
+    else:
+        own, limits = list(imports), common.defined_limits(wasm)
+    if not imports_supported(own) or any(mx is None for _, _, mx in limits):
         return "skip"                         # (a growable memory or table without a maximum:
                                               # the engines' resource limits would decide)
     plan = make_plan(wasm, [(n, t[1][0]) for n, t in types.items() if t[0] == "func"])
-    t = run_wasmtime(wasm, plan, types, imports)
-    w = run_whisk(wasm, plan, imports)
+    t = run_wasmtime(wasm, plan, types, imports, linked)
+    w = run_whisk(wasm, plan, imports, linked=linked)
     diff = compare(w, t, plan)
     if diff is None and w.load == "ok" and _values_check_applies(wasm, plan):
-        diff = compare_values(run_whisk(wasm, plan, imports, values=True), w, plan, types)
+        diff = compare_values(run_whisk(wasm, plan, imports, values=True, linked=linked), w,
+                              plan, types)
         if stats is not None:
             stats["value_api_checked"] = stats.get("value_api_checked", 0) + 1
     if stats is not None:
@@ -755,9 +845,11 @@ def compare_values(v: Outcome, w: Outcome, plan: Sequence[tuple[str, tuple]],
 
 
 # ------------------------------------------------------------------------------ shrinking
-def shrink(wasm: bytes, kind: str, attempts: int = 300, timeout: float = 600.0) -> bytes:
+def shrink(wasm: bytes, kind: str, attempts: int = 300, timeout: float = 600.0,
+           linked: bytes | None = None) -> bytes:
     """Reduce ``wasm`` with ``wasm-tools shrink``, keeping the property "the engines still
-    differ in the same way (``kind``)"; returns the smallest module found (or ``wasm``)."""
+    differ in the same way (``kind``)"; returns the smallest module found (or ``wasm``).
+    A ``linked`` provider module stays as it is."""
     exe = common.wasm_tools()
     if exe is None:
         return wasm
@@ -767,8 +859,14 @@ def shrink(wasm: bytes, kind: str, attempts: int = 300, timeout: float = 600.0) 
         pred = os.path.join(tmp, "pred.sh")
         with open(src, "wb") as f:
             f.write(wasm)
+        extra = ""
+        if linked is not None:
+            lpath = os.path.join(tmp, "provider.wasm")
+            with open(lpath, "wb") as f:
+                f.write(linked)
+            extra = f' --linked "{lpath}"'
         with open(pred, "w") as f:
-            f.write(f'#!/bin/sh\nexec "{sys.executable}" "{os.path.abspath(__file__)}" '
+            f.write(f'#!/bin/sh\nexec "{sys.executable}" "{os.path.abspath(__file__)}"{extra} '
                     f'--predicate {kind} "$1"\n')
         os.chmod(pred, 0o755)
         try:
@@ -784,14 +882,18 @@ def shrink(wasm: bytes, kind: str, attempts: int = 300, timeout: float = 600.0) 
     return wasm
 
 
-def save_finding(wasm: bytes, diff: tuple[str, str], note: str, directory: str) -> str:
-    """Save a finding as ``diff-<hash>.wasm`` plus a ``.txt`` note in ``directory``; returns
-    the path of the .wasm."""
+def save_finding(wasm: bytes, diff: tuple[str, str], note: str, directory: str,
+                 linked: bytes | None = None) -> str:
+    """Save a finding as ``diff-<hash>.wasm`` plus a ``.txt`` note in ``directory`` (and the
+    provider module it links to as ``diff-<hash>.provider``); returns the path of the .wasm."""
     os.makedirs(directory, exist_ok=True)
     name = f"diff-{common.digest(wasm)}"
     path = os.path.join(directory, name + ".wasm")
     with open(path, "wb") as f:
         f.write(wasm)
+    if linked is not None:
+        with open(os.path.join(directory, name + ".provider"), "wb") as f:
+            f.write(linked)
     with open(os.path.join(directory, name + ".txt"), "w") as f:
         f.write(f"differential finding ({diff[0]}): {diff[1]}\n{note}\n")
     return path
@@ -812,7 +914,7 @@ def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str |
                              "skipped": 0, "smith_failed": 0, "findings": []}
     t0 = time.time()
     for i in range(start, start + count):
-        wasm, flags, _ = generate(seed, i)
+        wasm, flags, linked = generate(seed, i)
         if wasm is None:
             stats["smith_failed"] += 1
             continue
@@ -824,8 +926,10 @@ def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str |
         if current:
             with open(current, "wb") as f:     # left behind if whisk crashes the process
                 f.write(wasm)
+        if linked is not None:
+            stats["linked"] = stats.get("linked", 0) + 1
         try:
-            diff = check(wasm, stats)
+            diff = check(wasm, stats, linked)
         except Exception as e:                # a harness error is a finding too (e.g. whisk raised
             diff = ("crash", f"{type(e).__name__}: {e}")   # something that is not a WasmError)
         if diff == "skip":
@@ -834,15 +938,15 @@ def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str |
         stats["compared"] += 1
         if diff is not None:
             assert isinstance(diff, tuple)
-            small = shrink(wasm, diff[0]) if do_shrink and diff[0] != "crash" else wasm
-            d2 = check(small) if small is not wasm else diff
+            small = shrink(wasm, diff[0], linked=linked) if do_shrink and diff[0] != "crash" else wasm
+            d2 = check(small, linked=linked) if small is not wasm else diff
             if not isinstance(d2, tuple):
                 small, d2 = wasm, diff
             path = None
             if save_dir:
                 path = save_finding(small, d2, f"from: differential.py --seed {seed}, case {i} "
                                     f"({len(wasm)} bytes before shrinking)\nsmith flags: {' '.join(flags)}",
-                                    save_dir)
+                                    save_dir, linked)
             stats["findings"].append((i, d2[0], d2[1], path))
             if log:
                 print(f"FINDING case {i}: {d2[0]}: {d2[1]} -> {path}", file=log, flush=True)
@@ -867,22 +971,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="where findings go (default tests/fuzz/regressions)")
     p.add_argument("--no-shrink", action="store_true")
     p.add_argument("--check", metavar="FILE", help="compare one module and print the outcome")
+    p.add_argument("--linked", metavar="FILE",
+                   help="with --check/--predicate: the provider module FILE imports as \"a\"")
     p.add_argument("--predicate", nargs=2, metavar=("KIND", "FILE"),
                    help="exit 0 iff FILE makes the engines differ with this kind (for shrink)")
     a = p.parse_args(argv)
+    linked = None
+    if a.linked:
+        with open(a.linked, "rb") as f:
+            linked = f.read()
     if a.predicate:
         kind, path = a.predicate
         with open(path, "rb") as f:
             wasm = f.read()
         try:
-            d = check(wasm)
+            d = check(wasm, linked=linked)
         except Exception:
             return 1
         return 0 if isinstance(d, tuple) and d[0] == kind else 1
     if a.check:
         with open(a.check, "rb") as f:
             wasm = f.read()
-        d = check(wasm)
+        d = check(wasm, linked=linked)
         print("agree" if d is None else d)
         return 0 if d is None or d == "skip" else 1
     stats = run_campaign(a.seed, a.count, a.keep, a.save, not a.no_shrink, sys.stderr, a.start)
