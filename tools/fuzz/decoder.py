@@ -28,11 +28,12 @@ import argparse
 import glob
 import json
 import os
+import queue
 import random
-import select
 import struct
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -382,10 +383,13 @@ def worker_main() -> int:
 
 class Worker:
     """A whisk worker subprocess: ``judge(data, timeout)`` returns its verdict dict, or
-    {'verdict': 'crash', ...} / {'verdict': 'hang'} (and the worker is restarted)."""
+    {'verdict': 'crash', ...} / {'verdict': 'hang'} (and the worker is restarted). Replies are
+    read by a thread into a queue, so the timeout works on every platform (``select`` does not
+    take pipes on Windows)."""
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
+        self.replies: queue.Queue[bytes | None] = queue.Queue()
 
     def start(self) -> None:
         """Start (or restart) the worker process."""
@@ -393,11 +397,22 @@ class Worker:
         self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if line.strip() != b"ready":
-            err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-            raise RuntimeError(f"the whisk worker did not start: {line!r} {err[-2000:]}")
+        self.replies = queue.Queue()
+        threading.Thread(target=self._read, args=(self.proc.stdout, self.replies),
+                         daemon=True).start()
+        try:
+            line = self.replies.get(timeout=120)
+        except queue.Empty:
+            line = None
+        if line is None or line.strip() != b"ready":
+            self.stop()
+            raise RuntimeError(f"the whisk worker did not start: {line!r}")
+
+    @staticmethod
+    def _read(stream: Any, replies: queue.Queue[bytes | None]) -> None:
+        for line in iter(stream.readline, b""):
+            replies.put(line)
+        replies.put(None)                       # end of file: the worker is gone
 
     def stop(self) -> None:
         """Stop the worker process (if running)."""
@@ -418,22 +433,22 @@ class Worker:
         """Send one input and wait for the verdict at most ``timeout`` seconds."""
         if self.proc is None or self.proc.poll() is not None:
             self.start()
-        assert self.proc is not None and self.proc.stdin and self.proc.stdout
+        assert self.proc is not None and self.proc.stdin
         try:
             self.proc.stdin.write(struct.pack("<I", len(data)) + data)
             self.proc.stdin.flush()
-        except BrokenPipeError:
+        except (BrokenPipeError, OSError):
             pass
-        fd = self.proc.stdout
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
+        try:
+            line = self.replies.get(timeout=timeout)
+        except queue.Empty:
             self.stop()
             return {"verdict": "hang", "timeout": timeout}
-        line = fd.readline()
-        if not line:
-            rc = self.proc.wait(5)
-            err = self.proc.stderr.read().decode("utf-8", "replace") if self.proc.stderr else ""
-            self.proc = None
+        if line is None:
+            proc = self.proc
+            rc = proc.wait(5)
+            err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+            self.stop()
             return {"verdict": "crash", "returncode": rc, "stderr": err[-3000:]}
         return json.loads(line)
 
