@@ -30,6 +30,11 @@ T = TypeVar("T")
 EOF_MESSAGE = "unexpected end of section or function"
 
 
+#: The longest name, in bytes: an implementation limit of the JS API (which wasmparser, wasmtime
+#: and the browsers apply; the 2.0 spec sets none).
+MAX_NAME_BYTES = 100_000
+
+
 class Reader:
     """A cursor over WebAssembly binary data (spec 5.1: conventions, 5.2: values).
 
@@ -233,6 +238,8 @@ class Reader:
         ``"malformed UTF-8 encoding"``."""
         start = self.pos
         raw = self.byte_vec()
+        if len(raw) > MAX_NAME_BYTES:
+            raise DecodeError("string size out of bounds", start)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:

@@ -53,6 +53,10 @@ SECTION_ORDER: dict[int, int] = {
 _REFTYPE_BY_CODE = {0x70: "funcref", 0x6F: "externref"}
 _EXTERN_KINDS = ("func", "table", "memory", "global")
 _MAX_LOCALS = 0xFFFF_FFFF
+#: Implementation limits of the JS API (which wasmparser, wasmtime and the browsers apply; the
+#: 2.0 spec sets none): parameters and results of one function type.
+MAX_FUNC_PARAMS = 1000
+MAX_FUNC_RESULTS = 1000
 
 
 def _fast_code_ok() -> bool:
@@ -111,7 +115,11 @@ def read_functype(r: Reader) -> FuncType:
     if b != 0x60:
         raise _bad_type_byte(b, pos, "malformed function type")
     params = tuple(r.vec(lambda: read_valtype(r)))
+    if len(params) > MAX_FUNC_PARAMS:
+        raise DecodeError("function params size is out of bounds", pos)
     results = tuple(r.vec(lambda: read_valtype(r)))
+    if len(results) > MAX_FUNC_RESULTS:
+        raise DecodeError("function results size is out of bounds", pos)
     return FuncType(params, results)
 
 
