@@ -6,18 +6,8 @@ from __future__ import annotations
 import whisk
 from whisk.module import ModuleStruct
 
-
-def _leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b, n = n & 0x7F, n >> 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _section(sid: int, payload: bytes) -> bytes:
-    return bytes([sid]) + _leb(len(payload)) + payload
+import _fuzzpath  # noqa: F401
+from common import section as _section, uleb as _leb
 
 
 def test_constant_expressions_do_not_rebuild_the_global_types(monkeypatch):

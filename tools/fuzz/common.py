@@ -372,16 +372,22 @@ def export_details(wasm: bytes) -> dict[str, tuple[str, Any]]:
 
 
 def _encode_limits(lo: int, hi: int | None) -> bytes:
-    return (b"\x00" + _uleb(lo)) if hi is None else (b"\x01" + _uleb(lo) + _uleb(hi))
+    return (b"\x00" + uleb(lo)) if hi is None else (b"\x01" + uleb(lo) + uleb(hi))
 
 
-def _uleb(n: int) -> bytes:
+def uleb(n: int) -> bytes:
+    """Unsigned LEB128 of ``n`` (spec 5.2.2)."""
     out = bytearray()
     while True:
         b, n = n & 0x7F, n >> 7
         out.append(b | (0x80 if n else 0))
         if not n:
             return bytes(out)
+
+
+def section(sid: int, payload: bytes) -> bytes:
+    """A section (spec 5.5.2): id, payload size, payload."""
+    return bytes([sid]) + uleb(len(payload)) + payload
 
 
 _VALCODE = {v: k for k, v in _VALTYPES.items()}
@@ -391,11 +397,11 @@ def imports_module(module: str, exports: dict[str, tuple[str, Any]]) -> bytes:
     """A module that only imports ``exports`` (as :func:`export_details` gives them) from
     ``module``: smith's ``--available-imports`` description of what a module may import."""
     def vec(items: list[bytes]) -> bytes:
-        return _uleb(len(items)) + b"".join(items)
+        return uleb(len(items)) + b"".join(items)
 
     def name(s: str) -> bytes:
         b = s.encode()
-        return _uleb(len(b)) + b
+        return uleb(len(b)) + b
 
     types: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     entries = []
@@ -403,7 +409,7 @@ def imports_module(module: str, exports: dict[str, tuple[str, Any]]) -> bytes:
         if kind == "func":
             if t not in types:
                 types.append(t)
-            desc = b"\x00" + _uleb(types.index(t))
+            desc = b"\x00" + uleb(types.index(t))
         elif kind == "table":
             desc = b"\x01" + bytes([_VALCODE[t[0]]]) + _encode_limits(t[1], t[2])
         elif kind == "memory":
@@ -414,8 +420,8 @@ def imports_module(module: str, exports: dict[str, tuple[str, Any]]) -> bytes:
     tsec = vec([b"\x60" + vec([bytes([_VALCODE[x]]) for x in p]) + vec([bytes([_VALCODE[x]]) for x in r])
                 for p, r in types])
     isec = vec(entries)
-    return (b"\0asm\1\0\0\0" + b"\x01" + _uleb(len(tsec)) + tsec
-            + b"\x02" + _uleb(len(isec)) + isec)
+    return (b"\0asm\1\0\0\0" + b"\x01" + uleb(len(tsec)) + tsec
+            + b"\x02" + uleb(len(isec)) + isec)
 
 
 def defined_limits(wasm: bytes) -> list[tuple[str, int, int | None]]:

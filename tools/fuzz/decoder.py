@@ -260,8 +260,8 @@ def insn_mutate(data: bytes, rng: random.Random) -> bytes | None:
                 body[at:at] = rng.choice(_INSNS)
             else:
                 body[at - 1 if at == len(body) else at] = rng.choice([i[0] for i in _INSNS if len(i) == 1])
-        payload = _leb(len(bodies)) + b"".join(_leb(len(b)) + bytes(b) for b in bodies)
-        return data[:pos] + b"\x0a" + _leb(len(payload)) + payload + data[start + size:]
+        payload = common.uleb(len(bodies)) + b"".join(common.uleb(len(b)) + bytes(b) for b in bodies)
+        return data[:pos] + b"\x0a" + common.uleb(len(payload)) + payload + data[start + size:]
     except IndexError:
         return None
 
@@ -454,61 +454,48 @@ class Worker:
 
 
 # ------------------------------------------------------------------------------ limit probes
-def _leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b, n = n & 0x7F, n >> 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _sec(sid: int, payload: bytes) -> bytes:
-    return bytes([sid]) + _leb(len(payload)) + payload
-
-
 def _vec(items: list[bytes]) -> bytes:
-    return _leb(len(items)) + b"".join(items)
+    return common.uleb(len(items)) + b"".join(items)
 
 
 def _name(s: bytes) -> bytes:
-    return _leb(len(s)) + s
+    return common.uleb(len(s)) + s
 
 
 _HEADER = b"\0asm\1\0\0\0"
-_TYPE0 = _sec(1, b"\x01\x60\x00\x00")
+_TYPE0 = common.section(1, b"\x01\x60\x00\x00")
 
 
 def _one_func(body: bytes, local_decls: bytes = b"\x00") -> bytes:
     code = local_decls + body + b"\x0b"
-    return _HEADER + _TYPE0 + _sec(3, b"\x01\x00") + _sec(10, b"\x01" + _leb(len(code)) + code)
+    return _HEADER + _TYPE0 + common.section(3, b"\x01\x00") + common.section(10, b"\x01" + common.uleb(len(code)) + code)
 
 
 #: Module families with one size parameter ``n``: each has a limit in wasmparser (the limits of
 #: the JS API, which wasmtime and the browsers share), and a large ``n`` shows how whisk's
 #: loading time grows.
 LIMIT_FAMILIES: dict[str, tuple[Any, tuple[int, ...]]] = {
-    "params": (lambda n: _HEADER + _sec(1, b"\x01\x60" + _leb(n) + b"\x7f" * n + b"\x00"), (1000, 1001)),
-    "results": (lambda n: _HEADER + _sec(1, b"\x01\x60\x00" + _leb(n) + b"\x7f" * n), (1000, 1001)),
-    "locals": (lambda n: _one_func(b"", b"\x01" + _leb(n) + b"\x7f"), (50000, 50001)),
-    "types": (lambda n: _HEADER + _sec(1, _vec([b"\x60\x00\x00"] * n)), (1000000, 1000001)),
-    "globals": (lambda n: _HEADER + _sec(6, _vec([b"\x7f\x00\x41\x00\x0b"] * n)), (1000000, 1000001)),
-    "tables": (lambda n: _HEADER + _sec(4, _vec([b"\x70\x00\x00"] * n)), (100000, 100001)),
-    "data-segments": (lambda n: _HEADER + _sec(5, b"\x01\x00\x01") + _sec(11, _vec([b"\x01\x00"] * n)),
+    "params": (lambda n: _HEADER + common.section(1, b"\x01\x60" + common.uleb(n) + b"\x7f" * n + b"\x00"), (1000, 1001)),
+    "results": (lambda n: _HEADER + common.section(1, b"\x01\x60\x00" + common.uleb(n) + b"\x7f" * n), (1000, 1001)),
+    "locals": (lambda n: _one_func(b"", b"\x01" + common.uleb(n) + b"\x7f"), (50000, 50001)),
+    "types": (lambda n: _HEADER + common.section(1, _vec([b"\x60\x00\x00"] * n)), (1000000, 1000001)),
+    "globals": (lambda n: _HEADER + common.section(6, _vec([b"\x7f\x00\x41\x00\x0b"] * n)), (1000000, 1000001)),
+    "tables": (lambda n: _HEADER + common.section(4, _vec([b"\x70\x00\x00"] * n)), (100000, 100001)),
+    "data-segments": (lambda n: _HEADER + common.section(5, b"\x01\x00\x01") + common.section(11, _vec([b"\x01\x00"] * n)),
                       (100000, 100001)),
-    "elem-segments": (lambda n: _HEADER + _sec(9, _vec([b"\x05\x70\x00"] * n)), (100000, 100001)),
-    "elem-items": (lambda n: _HEADER + _sec(9, b"\x01\x05\x70" + _leb(n) + b"\xd0\x70\x0b" * n),
+    "elem-segments": (lambda n: _HEADER + common.section(9, _vec([b"\x05\x70\x00"] * n)), (100000, 100001)),
+    "elem-items": (lambda n: _HEADER + common.section(9, b"\x01\x05\x70" + common.uleb(n) + b"\xd0\x70\x0b" * n),
                    (10000000, 10000001)),
-    "imports": (lambda n: _HEADER + _TYPE0 + _sec(2, _vec([_name(b"m") + _name(str(i).encode()) + b"\x00\x00"
+    "imports": (lambda n: _HEADER + _TYPE0 + common.section(2, _vec([_name(b"m") + _name(str(i).encode()) + b"\x00\x00"
                                                             for i in range(n)])), (100000, 1000001)),
-    "exports": (lambda n: _HEADER + _TYPE0 + _sec(3, b"\x01\x00")
-                + _sec(7, _vec([_name(str(i).encode()) + b"\x00\x00" for i in range(n)]))
-                + _sec(10, b"\x01\x02\x00\x0b"), (100000, 1000001)),
-    "name-bytes": (lambda n: _HEADER + _sec(0, _name(b"a" * n)), (100000, 100001)),
-    "br_table": (lambda n: _one_func(b"\x41\x00\x0e" + _leb(n) + b"\x00" * (n + 1)), (100000, 200000)),
+    "exports": (lambda n: _HEADER + _TYPE0 + common.section(3, b"\x01\x00")
+                + common.section(7, _vec([_name(str(i).encode()) + b"\x00\x00" for i in range(n)]))
+                + common.section(10, b"\x01\x02\x00\x0b"), (100000, 1000001)),
+    "name-bytes": (lambda n: _HEADER + common.section(0, _name(b"a" * n)), (100000, 100001)),
+    "br_table": (lambda n: _one_func(b"\x41\x00\x0e" + common.uleb(n) + b"\x00" * (n + 1)), (100000, 200000)),
     "block-depth": (lambda n: _one_func(b"\x02\x40" * n + b"\x0b" * n), (100000, 300000)),
-    "functions": (lambda n: _HEADER + _TYPE0 + _sec(3, _vec([b"\x00"] * n))
-                  + _sec(10, _vec([b"\x02\x00\x0b"] * n)), (100000, 400000)),
+    "functions": (lambda n: _HEADER + _TYPE0 + common.section(3, _vec([b"\x00"] * n))
+                  + common.section(10, _vec([b"\x02\x00\x0b"] * n)), (100000, 400000)),
 }
 
 
