@@ -83,9 +83,8 @@ cdef struct MemRec:
 
 cdef struct TableRec:
     # A table. Like a memory, `elems` never moves: address space for `reserved` elements is
-    # reserved up front and committed as the table grows (or, up to 8192 elements, allocated
-    # whole), so a thread running call_indirect never reads a freed array while another grows
-    # the table (issue 11, item 4).
+    # reserved up front and committed as the table grows, so a thread running call_indirect
+    # never reads a freed array while another grows the table (issue 11, item 4).
     uint64_t* elems        # reference values (see above); zero (null) beyond `size`
     uint32_t size          # current number of elements
     uint32_t max           # maximum number of elements (0xFFFFFFFF if none declared)

@@ -14,7 +14,6 @@ cdef uint64_t MAX_PAGES = 65536
 cdef uint32_t DEFAULT_TABLE_ELEMENTS = 10000000   # elements per table unless a Store says
 cdef uint64_t NO_LIMIT = 0xFFFFFFFFFFFFFFFF
 cdef uint64_t ELEM_BYTES = 8                      # a table element, as the account counts it
-cdef uint32_t SMALL_TABLE = 8192                  # tables up to this limit are allocated whole
 
 
 cdef inline bint acct_charge(StoreRec* s, uint64_t nbytes) noexcept nogil:
@@ -195,7 +194,7 @@ cdef int64_t table_grow(TableRec* t, uint32_t delta, uint64_t init) noexcept nog
     new = old + delta
     if new <= t.limit and acct_charge(t.acct, <uint64_t>delta * ELEM_BYTES):
         lo = (old * ELEM_BYTES) // PAGE * PAGE
-        if t.reserved <= SMALL_TABLE or whisk_commit(t.elems, lo, (new * ELEM_BYTES + PAGE - 1) // PAGE * PAGE):
+        if whisk_commit(t.elems, lo, (new * ELEM_BYTES + PAGE - 1) // PAGE * PAGE):
             if init != 0:
                 for i in range(old, new):
                     t.elems[i] = init
@@ -221,7 +220,7 @@ cdef class Table:
     cdef public object type
     cdef Heap heap                   # the heap its references belong to (see heap.pxi)
     cdef object acct_store           # the Store charged for it (keeps rec.acct valid)
-    cdef uint64_t reserved_bytes     # of address space reserved (0: allocated whole, small)
+    cdef uint64_t reserved_bytes
 
     def __cinit__(self, reftype, min, max=None, limit=None):
         cdef uint64_t cap
@@ -245,14 +244,10 @@ cdef class Table:
             raise ResourceError(f"table minimum of {min} elements exceeds the limit of {cap} "
                                 f"elements")
         self.rec.limit = self.rec.reserved = <uint32_t>cap
-        if cap <= SMALL_TABLE:
-            # small enough to allocate whole (zeroed) at once: it cannot move either
-            self.reserved_bytes = 0
-            self.rec.elems = <uint64_t*>calloc(cap if cap > 0 else 1, ELEM_BYTES)
-        else:
-            self.reserved_bytes = (cap * ELEM_BYTES + PAGE - 1) // PAGE * PAGE
-            self.rec.elems = <uint64_t*>whisk_reserve(self.reserved_bytes)
+        self.reserved_bytes = ((cap if cap > 0 else 1) * ELEM_BYTES + PAGE - 1) // PAGE * PAGE
+        self.rec.elems = <uint64_t*>whisk_reserve(self.reserved_bytes)
         if self.rec.elems == NULL:
+            self.reserved_bytes = 0
             raise ResourceError("cannot reserve address space for a table")
         self.rec.size = 0
         self.heap = None
@@ -262,10 +257,7 @@ cdef class Table:
 
     def __dealloc__(self):
         if self.rec.elems != NULL:
-            if self.reserved_bytes == 0:
-                free(self.rec.elems)
-            else:
-                whisk_release(self.rec.elems, self.reserved_bytes)
+            whisk_release(self.rec.elems, self.reserved_bytes)
 
     cdef TableRec* ptr(self):
         return &self.rec
