@@ -33,8 +33,13 @@ cdef class Heap:
         return len(heap_root(self).refs)
 
 
-cdef Heap heap_root(Heap h):
-    """The heap ``h`` was merged into (itself if none), with path compression."""
+cdef inline Heap heap_root(Heap h):
+    """The heap ``h`` was merged into (itself if none)."""
+    return h if h.parent is None else heap_find(h)
+
+
+cdef Heap heap_find(Heap h):
+    # heap_root's slow path: follow the merges, with path compression.
     cdef Heap r = h
     cdef Heap nxt
     while r.parent is not None:

@@ -431,9 +431,7 @@ cdef class Func:
             return self.call_python(args, raw)
         cdef InstanceCore owner = <InstanceCore>self.instance
         cdef Store store = <Store>owner.store
-        cdef Heap heap = store.heap
-        if heap.parent is not None:
-            heap = heap_root(heap)
+        cdef Heap heap = heap_root(store.heap)
         cdef char here
         cdef uintptr_t sp = <uintptr_t>&here
         st = current_stack()
@@ -453,8 +451,7 @@ cdef class Func:
             if store.rec.running == 0:
                 store.rec.interrupt = 0
             raise Interrupted("interrupted")
-        if heap.active == 0 and len(heap.refs) >= heap.next_sweep:
-            heap_sweep(heap)
+        heap_maybe_sweep(heap)
         base = ctx.free
         if base + self.rec.nslots + 16 > ctx.stack_end:
             raise Exhaustion("call stack exhausted")
@@ -496,8 +493,7 @@ cdef class Func:
         finally:
             ctx.may_release = saved_release
             st.active -= 1
-            if heap.parent is not None:
-                heap = heap_root(heap)       # merged meanwhile
+            heap = heap_root(heap)           # merged meanwhile, maybe
             heap.active -= 1
             store.rec.running -= 1
             st.heap = saved_heap
@@ -632,7 +628,6 @@ cdef class InstanceCore:
         Returns the list of all Func objects."""
         cdef Py_ssize_t i, n
         cdef Func f
-        cdef Heap heap
         if self.built:
             raise RuntimeError("InstanceCore.build runs once")
         if len(types) > 0xFFFFFFF or len(imported_funcs) + len(defined) > 0xFFFFFFF:
@@ -658,17 +653,13 @@ cdef class InstanceCore:
         for f in imported_funcs:
             if f.instance is not None:
                 heap_merge(store.heap, (<Store>(<InstanceCore>f.instance).store).heap)
+        # (a table's or reference global's own heap lists it as a root, so merging adds it)
         for t in tables:
             heap_merge(store.heap, heap_of_table(<Table>t))
         for g in globals:
             if (<Global>g).code == T_FUNCREF or (<Global>g).code == T_EXTERNREF:
                 heap_merge(store.heap, heap_of_global(<Global>g))
-        heap = heap_root(store.heap)
-        heap.instances.append(self)
-        heap.tables.update(tables)
-        for g in globals:
-            if (<Global>g).code == T_FUNCREF or (<Global>g).code == T_EXTERNREF:
-                heap.globals_.add(g)
+        heap_root(store.heap).instances.append(self)
         self.funcs = list(imported_funcs)
         for i, (ft, info) in enumerate(defined):
             f = Func(ft, _WASM_FUNC)

@@ -3,8 +3,6 @@
 #   ints for integer parameters (bool is refused), int or float for float parameters,
 #   TypeError otherwise, ValueError when out of range; each message names the argument.
 
-from libc.math cimport isnan, isinf
-
 cdef object count_arg(object v, str name, object lo, object hi):
     """An integer argument ``name`` in [lo, hi] (hi None: unbounded): TypeError unless an int,
     ValueError out of range."""
@@ -29,12 +27,11 @@ cdef int64_t timeout_ns(object timeout) except -2:
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
         raise TypeError(f"timeout must be a number of seconds (int or float), not "
                         f"{type(timeout).__name__}")
-    t = float(timeout) if isinstance(timeout, float) or -(1 << 62) < timeout < (1 << 62) else (
-        float("inf") if timeout > 0 else -1.0)
-    if isnan(t) or t < 0:
+    if timeout != timeout or timeout < 0:      # NaN, or negative
         raise ValueError(f"timeout must be >= 0 seconds, got {timeout!r}")
-    if t > 1e9:                      # over 31 years: as good as none
+    if timeout > 1e9:                # over 31 years (infinity too): as good as none
         return 0
+    t = float(timeout)
     return <int64_t>(t * 1e9) + 1
 
 cdef inline double float_arg(object v, str what) except? -1.0:
@@ -132,8 +129,9 @@ def type_codes(types):
     return bytes([_CODES[t] for t in types])
 
 
-cdef int write_args(bytes types, tuple args, uint64_t* fp, bint raw, Heap heap) except -1:
-    # Convert ``args`` into slots; a bad argument is reported with its position.
+cdef int write_args(bytes types, tuple args, uint64_t* fp, bint raw, Heap heap,
+                    str what="argument") except -1:
+    # Convert ``args`` into slots; a bad value is reported as ``what`` and its position.
     cdef Py_ssize_t i, k = 0
     cdef uint64_t hi
     cdef uint8_t t
@@ -143,7 +141,7 @@ cdef int write_args(bytes types, tuple args, uint64_t* fp, bint raw, Heap heap) 
         try:
             fp[k] = raw_to_bits(t, args[i], &hi, heap) if raw else to_bits(t, args[i], &hi, heap)
         except (TypeError, ValueError) as exc:
-            raise type(exc)(f"argument {i}: {exc}") from None
+            raise type(exc)(f"{what} {i}: {exc}") from None
         if t == T_V128:
             fp[k + 1] = hi
             k += 2
@@ -171,8 +169,5 @@ cdef int write_host_results(Func fn, object res, uint64_t* fp, Heap heap) except
         res = (res,)
     elif not isinstance(res, (tuple, list)) or len(res) != n:
         raise TypeError(f"host function must return {n} values")
-    try:
-        write_args(fn.rtypes, tuple(res), fp, False, heap)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(f"host function result {str(exc)[9:]}") from None
+    write_args(fn.rtypes, tuple(res), fp, False, heap, "host function result")
     return 0

@@ -218,9 +218,7 @@ class Instance:
             store.attach(x)                 # an imported host table or memory not yet charged
         for tt in m.tables:
             _check_bytes(store, tt.limits.min * 8, f"table of {tt.limits.min} elements")
-            if tt.limits.min > store.max_table_elements:
-                raise ResourceError(f"table minimum of {tt.limits.min} elements exceeds the "
-                                    f"store's max_table_elements ({store.max_table_elements})")
+            # ResourceError if the minimum passes the store's max_table_elements:
             t = Table(tt.elem, tt.limits.min, tt.limits.max, store.max_table_elements)
             store.attach(t)
             t.type = tt
