@@ -8,6 +8,7 @@ and all of its random choices come from :func:`case_rng`.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import random
@@ -441,3 +442,25 @@ def defined_limits(wasm: bytes) -> list[tuple[str, int, int | None]]:
                 out.append(("memory", *r.limits()))
         r.pos = end
     return out
+
+
+def campaign_parser(doc: str, default_count: int, unit: str) -> argparse.ArgumentParser:
+    """The command line both fuzzers share: ``--seed``, ``--count``, ``--start``, ``--keep``
+    and ``--save``; ``unit`` names what one index stands for ("case", "input")."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--count", type=int, default=default_count)
+    p.add_argument("--start", type=int, default=0, help=f"first {unit} index")
+    p.add_argument("--keep", metavar="DIR", help=f"also save every {unit} here")
+    p.add_argument("--save", metavar="DIR", default=REGRESSIONS,
+                   help="where findings go (default tests/fuzz/regressions)")
+    return p
+
+
+def report_campaign(stats: dict[str, Any]) -> int:
+    """Print a campaign's statistics and each finding; the exit status (1 if any finding)."""
+    findings = stats.pop("findings")
+    print(stats)
+    for f in findings:
+        print("finding:", f)
+    return 1 if findings else 0

@@ -660,13 +660,7 @@ def check_files(paths: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point (see the module docstring)."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--count", type=int, default=1000)
-    p.add_argument("--start", type=int, default=0, help="first input index")
-    p.add_argument("--keep", metavar="DIR", help="also save every input here")
-    p.add_argument("--save", metavar="DIR", default=common.REGRESSIONS,
-                   help="where findings go (default tests/fuzz/regressions)")
+    p = common.campaign_parser(__doc__, 1000, "input")
     p.add_argument("--no-reduce", action="store_true")
     p.add_argument("--check", nargs="+", metavar="FILE")
     p.add_argument("--limits", action="store_true",
@@ -680,12 +674,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.limits:
         found = limit_probes(log=sys.stdout)
         return 1 if any(k for _, _, k, _ in found) else 0
-    stats = run_campaign(a.seed, a.count, a.keep, a.save, sys.stderr, a.start, not a.no_reduce)
-    findings = stats.pop("findings")
-    print(stats)
-    for f in findings:
-        print("finding:", f)
-    return 1 if findings else 0
+    return common.report_campaign(
+        run_campaign(a.seed, a.count, a.keep, a.save, sys.stderr, a.start, not a.no_reduce))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ instantiating.
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import hashlib
 import os
@@ -962,13 +961,7 @@ def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str |
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point (see the module docstring)."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--count", type=int, default=100)
-    p.add_argument("--start", type=int, default=0, help="first case index")
-    p.add_argument("--keep", metavar="DIR", help="also save every generated module here")
-    p.add_argument("--save", metavar="DIR", default=common.REGRESSIONS,
-                   help="where findings go (default tests/fuzz/regressions)")
+    p = common.campaign_parser(__doc__, 100, "case")
     p.add_argument("--no-shrink", action="store_true")
     p.add_argument("--check", metavar="FILE", help="compare one module and print the outcome")
     p.add_argument("--linked", metavar="FILE",
@@ -995,12 +988,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         d = check(wasm, linked=linked)
         print("agree" if d is None else d)
         return 0 if d is None or d == "skip" else 1
-    stats = run_campaign(a.seed, a.count, a.keep, a.save, not a.no_shrink, sys.stderr, a.start)
-    findings = stats.pop("findings")
-    print(stats)
-    for f in findings:
-        print("finding:", f)
-    return 1 if findings else 0
+    return common.report_campaign(
+        run_campaign(a.seed, a.count, a.keep, a.save, not a.no_shrink, sys.stderr, a.start))
 
 
 if __name__ == "__main__":
