@@ -22,7 +22,7 @@ from typing import Callable, TypeVar
 
 from ..errors import DecodeError
 
-__all__ = ["Reader", "EOF_MESSAGE"]
+__all__ = ["Reader", "EOF_MESSAGE", "feature_enabled"]
 
 T = TypeVar("T")
 
@@ -43,7 +43,7 @@ class Reader:
     (default: the end of ``data``). Offsets in errors are absolute offsets into ``data``.
     """
 
-    __slots__ = ("data", "pos", "end")
+    __slots__ = ("data", "pos", "end", "features")
 
     def __init__(self, data: bytes | bytearray | memoryview, pos: int = 0, end: int | None = None):
         if not isinstance(data, bytes):
@@ -51,6 +51,8 @@ class Reader:
         self.data: bytes = data
         self.pos: int = pos
         self.end: int = len(data) if end is None else min(end, len(data))
+        # the names of the enabled features (see feature_enabled), None for all of them
+        self.features: frozenset[str] | None = None
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -244,3 +246,10 @@ class Reader:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             raise DecodeError("malformed UTF-8 encoding", start) from None
+
+
+def feature_enabled(r: Reader, name: str) -> bool:
+    """Whether the feature ``name`` (e.g. ``"memory64"``, ``"multi_memory"``) is on for what
+    ``r`` decodes: ``r.features`` is None (every feature whisk supports) or the set of names."""
+    f = r.features
+    return f is None or name in f

@@ -23,9 +23,20 @@ def _limits(lim: Limits, bound: int, what: str) -> None:
     if lim.min > bound or (lim.max is not None and lim.max > bound):
         if what == "memory":
             raise ValidationError("memory size must be at most 65536 pages (4GiB)")
+        if what == "memory64":
+            raise ValidationError("memory size must be at most 2^48 pages")
         raise ValidationError("table size must be at most 2^32-1")
     if lim.max is not None and lim.min > lim.max:
         raise ValidationError("size minimum must not be greater than maximum")
+
+
+MAX_PAGES64 = 1 << 48     # memory64: 2^64 bytes in pages of 64 KiB (3.0 spec 3.2.6)
+
+
+def _enabled(m: ModuleStruct, name: str) -> bool:
+    """Whether feature ``name`` is on for ``m`` (``m.features``: None for all, else the names)."""
+    f = getattr(m, "features", None)
+    return f is None or name in f
 
 
 def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int,
@@ -104,11 +115,17 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
     nfuncs = len(m.imported("func")) + len(m.funcs)
     nimported_globals = len(m.imported("global"))
     for tt in tables:
-        _limits(tt.limits, 0xFFFFFFFF, "table")
+        if tt.address == "i32":
+            _limits(tt.limits, 0xFFFFFFFF, "table")
+        else:
+            _limits(tt.limits, 0xFFFFFFFFFFFFFFFF, "table")
     for mt in mems:
-        _limits(mt.limits, MAX_PAGES, "memory")
-    if len(mems) > 1:
-        raise ValidationError("multiple memories")
+        if mt.address == "i32":
+            _limits(mt.limits, MAX_PAGES, "memory")
+        else:
+            _limits(mt.limits, MAX_PAGES64, "memory64")
+    if len(mems) > 1 and not _enabled(m, "multi_memory"):
+        raise ValidationError("multiple memories are not enabled (multi-memory)")
     for g in m.globals:
         _expect_const(m, g.init, g.type.valtype, nimported_globals, nfuncs, gtypes)
     for e in m.elems:
@@ -119,12 +136,12 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
                 raise ValidationError(f"unknown table {e.table}")
             if tables[e.table].elem != e.reftype:
                 raise ValidationError("type mismatch")
-            _expect_const(m, e.offset, "i32", nimported_globals, nfuncs, gtypes)
+            _expect_const(m, e.offset, tables[e.table].address, nimported_globals, nfuncs, gtypes)
     for d in m.datas:
         if d.mode == "active":
             if d.memory >= len(mems):
                 raise ValidationError(f"unknown memory {d.memory}")
-            _expect_const(m, d.offset, "i32", nimported_globals, nfuncs, gtypes)
+            _expect_const(m, d.offset, mems[d.memory].address, nimported_globals, nfuncs, gtypes)
     if m.start is not None:
         if m.start >= nfuncs:
             raise ValidationError(f"unknown function {m.start}")
@@ -145,5 +162,6 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
     codes = [(list(c.locals), c.body, c.offset) for c in m.codes]
     return lower_module(
         types, func_types, len(m.imported("func")), codes,
-        [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables], len(mems),
-        [e.reftype for e in m.elems], m.data_count, declared_refs(m))
+        [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables],
+        [mt.address for mt in mems], [e.reftype for e in m.elems], m.data_count, declared_refs(m),
+        [t.address for t in tables], getattr(m, "features", None))
