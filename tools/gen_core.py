@@ -58,8 +58,14 @@ COMMUTATIVE = {"add", "mul", "and", "or", "xor", "eq", "ne"}
 K_SPECIAL, K_UNARY, K_BINARY, K_LOAD, K_STORE, K_SIMD = 0, 1, 2, 3, 4, 5
 # Immediates of SIMD ops, as the pre-decoder reads them (W_IMM).
 SIMD_IMM = {"": 0, "lane": 1, "memarg": 2, "memarg_lane": 3, "v128": 4, "shuffle": 5}
-# Table size: single-byte ops 0..255, 0xFC n at 256 + n (n < 32), 0xFD n at 288 + n (n < 256).
-NWASM = 544
+# The compact index of a wasm opcode (wasm_index): single-byte ops 0..255, then the 0xFC ops
+# (0xFC n at FC_BASE + n), then the 0xFD ops (0xFD n at FD_BASE + n); each prefix's block is as
+# long as its largest opcode in the table + 1. lower.pyx reads the bounds from optable.pxi.
+FC_BASE = 256
+FC_COUNT = max(op.code for op in OPS if op.prefix == PREFIX_FC) + 1
+FD_BASE = FC_BASE + FC_COUNT
+FD_COUNT = max(op.code for op in OPS if op.prefix == PREFIX_FD) + 1
+NWASM = FD_BASE + FD_COUNT
 
 
 def numeric_shapes() -> dict[str, str]:
@@ -194,11 +200,11 @@ def generated_names(regular) -> list[str]:
 
 
 def wasm_index(op) -> int:
-    """Compact index of a wasm opcode: single-byte ops 0..255, 0xFC n -> 256 + n, 0xFD n ->
-    288 + n."""
+    """Compact index of a wasm opcode: single-byte ops 0..255, 0xFC n -> FC_BASE + n, 0xFD n ->
+    FD_BASE + n."""
     if op.prefix is None:
         return op.code
-    return (256 if op.prefix == PREFIX_FC else 288) + op.code
+    return (FC_BASE if op.prefix == PREFIX_FC else FD_BASE) + op.code
 
 
 def simd_ops():
@@ -303,7 +309,8 @@ def gen_simd() -> str:
 def gen_optable(regular) -> str:
     by_name = {op.name: op for op, _ in regular}
     lines = [HEADER.format(src="src/whisk/opcodes.py and numeric.pxd"),
-             "# Per wasm opcode (index: single-byte op = its code, 0xFC n = 256 + n):",
+             f"# Per wasm opcode (index: single-byte op = its code, 0xFC n = {FC_BASE} + n (n < {FC_COUNT}),",
+             f"# 0xFD n = {FD_BASE} + n (n < {FD_COUNT})):",
              "#   W_KIND   0 special (hand-written rule in lower.pyx), 1 unary, 2 binary, 3 load, 4 store",
              "#   W_OP     internal op (operands in slots); W_RI: variant with an immediate right operand",
              "#   W_P0/W_P1/W_R  operand and result value types (binary codes, 0 = none)",
@@ -316,6 +323,10 @@ def gen_optable(regular) -> str:
              "",
              "# SIMD ops (kind 5): W_NP operand count, W_P2 third operand type, W_IMM immediate kind",
              f"#   {SIMD_IMM}, W_LANES the bound on a lane index.",
+             "",
+             "cdef enum:",
+             f"    WASM_FC_BASE = {FC_BASE}", f"    WASM_FC_COUNT = {FC_COUNT}",
+             f"    WASM_FD_BASE = {FD_BASE}", f"    WASM_FD_COUNT = {FD_COUNT}", f"    WASM_NINDEX = {NWASM}",
              "",
              f"cdef uint8_t W_KIND[{NWASM}]", f"cdef uint16_t W_OP[{NWASM}]", f"cdef uint16_t W_RI[{NWASM}]",
              f"cdef uint8_t W_P0[{NWASM}]", f"cdef uint8_t W_P1[{NWASM}]", f"cdef uint8_t W_R[{NWASM}]",

@@ -738,14 +738,14 @@ cdef class Lowerer:
                 self.flat += 1
             if b == 0xFC:
                 x = self.u32()
-                if x >= 32:
+                if x >= WASM_FC_COUNT:
                     self.malformed(f"illegal opcode fc {x:x}")
-                idx = 256 + <int>x
+                idx = WASM_FC_BASE + <int>x
             elif b == 0xFD:
                 x = self.u32()
-                if x >= 256:
+                if x >= WASM_FD_COUNT:
                     self.malformed(f"illegal opcode fd {x:x}")
-                idx = 288 + <int>x
+                idx = WASM_FD_BASE + <int>x
             else:
                 idx = b
             if not W_KNOWN[idx]:
@@ -1008,8 +1008,8 @@ cdef class Lowerer:
                     if self.emitting:
                         sa = self.operand(i); sb = self.operand(j)
                         self.start(OP_table_set); self.emit(<uint32_t>x); self.emit(sa); self.emit(sb)
-            elif idx >= 256:
-                self.prefixed(idx - 256)
+            elif idx >= WASM_FC_BASE:
+                self.prefixed(idx - WASM_FC_BASE)
             else:
                 self.malformed(f"illegal opcode {b:02x}")
 
