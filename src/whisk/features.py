@@ -218,7 +218,10 @@ class Features:
     def __repr__(self) -> str:
         if self._mask == _ALL_MASK:
             return "Features.all()"
+        on = [n for n in FEATURE_NAMES if n in self]
         off = [n for n in FEATURE_NAMES if n not in self]
+        if len(on) < len(off):
+            return f"Features.only({on!r})"
         return f"Features({', '.join(f'{n}=False' for n in off)})"
 
     def __reduce__(self) -> tuple[object, ...]:

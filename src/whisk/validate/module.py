@@ -53,6 +53,9 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
         name = ins.name
         if name == "global.get":
             if ins.imm >= nglobals_visible:
+                if not extended and ins.imm < len(gtypes):
+                    raise ValidationError(f"unknown global {ins.imm} ({disabled_message('extended_const')}"
+                                          f": only imported globals are constant)")
                 raise ValidationError(f"unknown global {ins.imm}")
             if gtypes[ins.imm].mutable:
                 raise ValidationError("constant expression required")
