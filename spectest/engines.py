@@ -97,7 +97,8 @@ class WhiskEngine:
     def load(self, binary: bytes) -> Any:
         w = self.whisk
         try:
-            return w.Module(binary, features=self.features)
+            features = getattr(self, "features", None)
+            return w.Module(binary) if features is None else w.Module(binary, features=features)
         except w.DecodeError as e:
             raise Failure("malformed", _message(e)) from None
         except w.ValidationError as e:

@@ -99,8 +99,8 @@ def _require_no_v128(m: ModuleStruct, features: Features) -> None:
     type, global type or local declaration that names it fails (ValidationError; instructions
     of SIMD fail in the lowerer). Block types and ``select`` annotations are not checked (without
     SIMD instructions no v128 value can reach them)."""
-    for t in m.types:
-        if "v128" in t.params or "v128" in t.results:
+    for ft in m.types:
+        if "v128" in ft.params or "v128" in ft.results:
             features.require("simd", "v128 in a function type")
     for gt in m.global_types():
         if gt.valtype == "v128":
