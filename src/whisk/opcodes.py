@@ -1,9 +1,12 @@
-"""THE opcode table: every WebAssembly 2.0 instruction, defined once (spec 5.4 and 3.3).
+"""THE opcode table: every WebAssembly 2.0 instruction and those of 3.0 whisk implements, defined
+once (spec 5.4 and 3.3).
 
 Each row gives the mnemonic, the prefix byte (``None`` for single-byte opcodes, ``0xFC`` for the
 saturating-truncation / bulk-memory / table group), the opcode (for prefixed ops: the u32 LEB128 that
 follows the prefix), the immediate kind, the stack signature, and, for memory accesses, the access
-width in bytes (the natural alignment is ``log2(width)``).
+width in bytes (the natural alignment is ``log2(width)``), and the feature that introduced it:
+``mvp`` or a 2.0 proposal (always on), or a name of ``whisk.features.FEATURE_NAMES`` (for 3.0
+rows; the decoders reject the op when a Module's ``Features`` disable it).
 
 The decoder reads immediates by ``imm``; the validator applies the signature generically to every
 op whose ``params``/``results`` are not ``None`` and a hand-written rule to the rest ("special");
@@ -349,7 +352,7 @@ _SIMD_RUNS: list[tuple[int, str, str]] = [
 # The relaxed SIMD instructions (WebAssembly 3.0, spec 5.4.8 "Vector Instructions": 0xFD 256 to
 # 275, feature ``relaxed_simd``). Their results are implementation-dependent within the sets the
 # spec allows (spec 4.3.2 "Relaxed Operations"); whisk computes the deterministic profile's choice
-# (simd.h, docs/relaxed-simd.md).
+# (simd.h; docs/features.md, "Relaxed SIMD").
 _V4 = "v128 v128 v128 -> v128"
 # fmt: off
 _RELAXED_SIMD: list[tuple[int, str, str]] = [

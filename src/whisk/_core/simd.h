@@ -329,7 +329,7 @@ V_HALF(f64x2_convert_low_i32x4_u, u32, f64, (double)x)
  * Each relaxed operator's result is one of a set the spec allows, chosen by a global parameter
  * R. whisk fixes every parameter to 0, the choice of the deterministic profile (spec Appendix
  * "Profiles"), so each instruction computes the same result on every host, equal to a 2.0
- * instruction where one exists (docs/relaxed-simd.md lists them): */
+ * instruction where one exists (docs/features.md lists them): */
 static inline void i8x16_relaxed_swizzle(uint64_t* r, const uint64_t* pa, const uint64_t* pb) {
     i8x16_swizzle(r, pa, pb);                   /* R_swizzle = 0: an index >= 16 selects 0 */
 }
