@@ -1,5 +1,5 @@
-"""Extended constant expressions (WebAssembly 3.0, spec 3.3.10 "Constant Expressions", 3.4.10
-"Modules"; evaluation 4.5.4): i32/i64 add/sub/mul and global.get of defined globals."""
+"""Extended constant expressions (WebAssembly 3.0, spec 3.4.13 "Constant Expressions", 3.5
+"Modules"; evaluated at instantiation): i32/i64 add/sub/mul and global.get of defined globals."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Relaxed SIMD (WebAssembly 3.0, spec 4.3.2 "Relaxed Operations"): whisk's fixed choices.
+"""Relaxed SIMD (WebAssembly 3.0, spec 4.3.6 "Relaxed Operations"): whisk's fixed choices.
 
 Every relaxed instruction may return any of a set of results; whisk returns the deterministic
 profile's (every parameter R = 0). These tests pin that choice on exactly the inputs where the
@@ -49,7 +49,7 @@ def lanes(fmt: str, value: int) -> tuple:
 
 
 def test_opcode_rows():
-    """The 20 instructions sit at 0xFD 0x100..0x113 (spec 5.4.8) under feature relaxed_simd."""
+    """The 20 instructions sit at 0xFD 0x100..0x113 (spec 5.4 "Vector Instructions") under feature relaxed_simd."""
     names = UNARY + BINARY + TERNARY
     assert len(names) == 20
     codes = sorted(BY_NAME[n].code for n in names)

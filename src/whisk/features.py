@@ -45,14 +45,14 @@ FEATURE_NAMES: tuple[str, ...] = (
 #: ("tail calls are not enabled") and docs.
 FEATURE_WORDS: dict[str, tuple[str, bool]] = {
     "simd": ("SIMD", False),                                        # spec 2.0, 4.4.3 vectors
-    "relaxed_simd": ("relaxed SIMD", False),                        # 3.0, 4.3.2 relaxed ops
+    "relaxed_simd": ("relaxed SIMD", False),                        # 3.0, 4.3.6 relaxed ops
     "exceptions": ("exception handling", False),                    # 3.0 tags, try_table, throw
     "legacy_exceptions": ("legacy exception handling", False),      # try/catch/delegate/rethrow
     "tail_call": ("tail calls", True),                              # 3.0 return_call*
     "function_references": ("typed function references", True),     # 3.0 (ref null? t), call_ref
     "multi_memory": ("multiple memories", True),                    # 3.0 memory indices
     "memory64": ("64-bit memories", True),                          # 3.0 i64 address type
-    "extended_const": ("extended constant expressions", True),      # 3.0 3.3.10
+    "extended_const": ("extended constant expressions", True),      # 3.0, 3.4.13 const exprs
 }
 
 #: The opcode table's ``feature`` values that are part of WebAssembly 2.0 and cannot be

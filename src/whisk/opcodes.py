@@ -349,9 +349,9 @@ _SIMD_RUNS: list[tuple[int, str, str]] = [
 ]
 
 
-# The relaxed SIMD instructions (WebAssembly 3.0, spec 5.4.8 "Vector Instructions": 0xFD 256 to
+# The relaxed SIMD instructions (WebAssembly 3.0, spec 5.4 "Vector Instructions": 0xFD 256 to
 # 275, feature ``relaxed_simd``). Their results are implementation-dependent within the sets the
-# spec allows (spec 4.3.2 "Relaxed Operations"); whisk computes the deterministic profile's choice
+# spec allows (spec 4.3.6 "Relaxed Operations"); whisk computes the deterministic profile's choice
 # (simd.h; docs/features.md, "Relaxed SIMD").
 _V4 = "v128 v128 v128 -> v128"
 # fmt: off

@@ -325,7 +325,7 @@ V_HALF(f64x2_promote_low_f32x4, f32, f64, (double)x)
 V_HALF(f64x2_convert_low_i32x4_s, i32, f64, (double)x)
 V_HALF(f64x2_convert_low_i32x4_u, u32, f64, (double)x)
 
-/* ---- relaxed SIMD (WebAssembly 3.0; spec 4.3.2 "Relaxed Operations") ----
+/* ---- relaxed SIMD (WebAssembly 3.0; spec 4.3.6 "Relaxed Operations") ----
  * Each relaxed operator's result is one of a set the spec allows, chosen by a global parameter
  * R. whisk fixes every parameter to 0, the choice of the deterministic profile (spec Appendix
  * "Profiles"), so each instruction computes the same result on every host, equal to a 2.0

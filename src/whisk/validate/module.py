@@ -17,7 +17,7 @@ __all__ = ["validate_module", "declared_refs"]
 
 _CONST_RESULT = {"i32.const": "i32", "i64.const": "i64", "f32.const": "f32", "f64.const": "f64",
                  "v128.const": "v128"}
-#: The extended constant instructions (WebAssembly 3.0, spec 3.3.10): binop -> operand type.
+#: The extended constant instructions (WebAssembly 3.0, spec 3.4.13 "Constant Expressions"): binop -> operand type.
 _CONST_BINOPS = {"i32.add": "i32", "i32.sub": "i32", "i32.mul": "i32",
                  "i64.add": "i64", "i64.sub": "i64", "i64.mul": "i64"}
 
@@ -34,12 +34,12 @@ def _limits(lim: Limits, bound: int, what: str) -> None:
 
 def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int,
                gtypes: list[GlobalType] | None = None, features: Features | None = None) -> str:
-    """Validate a constant expression (spec 3.3.10) and return its result type.
+    """Validate a constant expression (spec 3.4.13 "Constant Expressions"; 2.0: 3.3.10) and return its result type.
 
     Constant instructions: ``t.const``, ``ref.null``, ``ref.func``, ``global.get`` of an
     immutable global among the first ``nglobals_visible`` of the index space (the caller's
     context C: the imported globals, then for a global initialiser the globals defined before
-    it, for element and data segments all of them, spec 3.4.10 "Modules"), and, with the
+    it, for element and data segments all of them, spec 3.5 "Modules"), and, with the
     ``extended_const`` feature (on unless ``features`` disables it), ``i32``/``i64``
     ``add``/``sub``/``mul``. As the reference interpreter does, constness is checked first
     (ValidationError "constant expression required", "unknown global N"), then typing over an
@@ -156,7 +156,7 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
         raise ValidationError("multiple memories")
     if features is not None and "simd" not in features:
         _require_no_v128(m, features)
-    # The globals constant expressions may read (spec 3.4.10, WebAssembly 3.0): a global's
+    # The globals constant expressions may read (spec 3.5 "Modules", WebAssembly 3.0): a global's
     # initialiser the imported globals and those defined before it (C'), a segment's
     # expressions every global (C). WebAssembly 2.0 (extended_const off): imported ones only.
     extended = features is None or "extended_const" in features
