@@ -49,7 +49,8 @@ def lanes(fmt: str, value: int) -> tuple:
 
 
 def test_opcode_rows():
-    """The 20 instructions sit at 0xFD 0x100..0x113 (spec 5.4 "Vector Instructions") under feature relaxed_simd."""
+    """The 20 instructions sit at 0xFD 0x100..0x113 (spec 5.4 "Vector Instructions"), feature
+    relaxed_simd."""
     names = UNARY + BINARY + TERNARY
     assert len(names) == 20
     codes = sorted(BY_NAME[n].code for n in names)

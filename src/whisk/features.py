@@ -160,7 +160,7 @@ class Features:
         return cls(**flags)
 
     def replace(self, **flags: bool) -> Features:
-        """A copy with the given features switched (``Features.wasm2().replace(tail_call=True)``)."""
+        """A copy with the given features switched: ``Features.wasm2().replace(tail_call=True)``."""
         current = {name: name in self for name in FEATURE_NAMES}
         current.update(flags)
         return Features(**current)

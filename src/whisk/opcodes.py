@@ -390,7 +390,8 @@ def _simd_rows() -> list[Row]:
         shape, ops = names.split(":")
         for i, op in enumerate(ops.split()):
             rows.append((f"{shape}.{op}", PREFIX_FD, start + i, "", sig, 0, "simd"))
-    rows += [(name, PREFIX_FD, code, "", sig, 0, "relaxed_simd") for code, name, sig in _RELAXED_SIMD]
+    rows += [(name, PREFIX_FD, code, "", sig, 0, "relaxed_simd")
+             for code, name, sig in _RELAXED_SIMD]
     return rows
 
 

@@ -26,7 +26,8 @@ from .matching import Extern, match_import
 
 __all__ = ["Module", "Instance", "ImportType", "ExportType", "Exports", "Extern"]
 
-#: The extended constant instructions (spec 3.4.13 "Constant Expressions", WebAssembly 3.0) on Python ints.
+#: The extended constant instructions (spec 3.4.13 "Constant Expressions", WebAssembly 3.0) on
+#: Python ints.
 _CONST_BINOPS: dict[str, Callable[[int, int], int]] = {
     "i32.add": operator.add, "i32.sub": operator.sub, "i32.mul": operator.mul,
     "i64.add": operator.add, "i64.sub": operator.sub, "i64.mul": operator.mul,

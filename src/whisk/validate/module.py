@@ -17,7 +17,8 @@ __all__ = ["validate_module", "declared_refs"]
 
 _CONST_RESULT = {"i32.const": "i32", "i64.const": "i64", "f32.const": "f32", "f64.const": "f64",
                  "v128.const": "v128"}
-#: The extended constant instructions (WebAssembly 3.0, spec 3.4.13 "Constant Expressions"): binop -> operand type.
+#: The extended constant instructions (WebAssembly 3.0, spec 3.4.13 "Constant Expressions"):
+#: binop -> operand type.
 _CONST_BINOPS = {"i32.add": "i32", "i32.sub": "i32", "i32.mul": "i32",
                  "i64.add": "i64", "i64.sub": "i64", "i64.mul": "i64"}
 
@@ -34,7 +35,8 @@ def _limits(lim: Limits, bound: int, what: str) -> None:
 
 def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int,
                gtypes: list[GlobalType] | None = None, features: Features | None = None) -> str:
-    """Validate a constant expression (spec 3.4.13 "Constant Expressions"; 2.0: 3.3.10) and return its result type.
+    """Validate a constant expression (spec 3.4.13 "Constant Expressions"; 2.0: 3.3.10) and
+    return its result type.
 
     Constant instructions: ``t.const``, ``ref.null``, ``ref.func``, ``global.get`` of an
     immutable global among the first ``nglobals_visible`` of the index space (the caller's
@@ -54,8 +56,9 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
         if name == "global.get":
             if ins.imm >= nglobals_visible:
                 if not extended and ins.imm < len(gtypes):
-                    raise ValidationError(f"unknown global {ins.imm} ({disabled_message('extended_const')}"
-                                          f": only imported globals are constant)")
+                    raise ValidationError(
+                        f"unknown global {ins.imm} ({disabled_message('extended_const')}: "
+                        f"only imported globals are constant)")
                 raise ValidationError(f"unknown global {ins.imm}")
             if gtypes[ins.imm].mutable:
                 raise ValidationError("constant expression required")
