@@ -19,8 +19,8 @@ class Lowerer:
 
     def setup(self, types: list[TypeSig], func_types: list[int], globals: list[tuple[str, bool]],
               tables: list[str], mems: list[str], elem_types: list[str], ndatas: int | None,
-              refs: Collection[int], table_addrs: list[str] | None = None,
-              features: Collection[str] | None = None) -> None: ...
+              refs: Collection[int], features: int | None = None,
+              table_addrs: list[str] | None = None) -> None: ...
     def lower_function(self, func_index: int, type_index: int,
                        local_runs: list[tuple[int, str]], body: bytes,
                        offset: int) -> FuncLayout: ...
@@ -30,5 +30,5 @@ def lower_module(types: list[TypeSig], func_types: list[int], nimported: int,
                  codes: list[tuple[list[tuple[int, str]], bytes, int]],
                  globals: list[tuple[str, bool]], tables: list[str], mems: list[str],
                  elem_types: list[str], ndatas: int | None, refs: Collection[int],
-                 table_addrs: list[str] | None = None,
-                 features: Collection[str] | None = None) -> LoweredModule: ...
+                 features: int | None = None,
+                 table_addrs: list[str] | None = None) -> LoweredModule: ...

@@ -123,6 +123,7 @@ cdef class Lowerer:
     cdef int nelems
     cdef int ndatas              # -1: no data count section
     cdef uint8_t* refs           # 1 for functions in C.refs
+    cdef uint32_t feat_off       # the DISABLED features' bits (whisk.features.Features.mask)
     # ---- code buffer ----
     cdef uint32_t* code
     cdef Py_ssize_t n, cap
@@ -167,14 +168,19 @@ cdef class Lowerer:
         free(self.vv); free(self.vp); free(self.cs); free(self.labels)
 
     def setup(self, list types, list func_types, list globals, list tables, list mems,
-              list elem_types, ndatas, refs, list table_addrs=None, features=None):
+              list elem_types, ndatas, refs, features=None, list table_addrs=None):
         """Module context (spec 3.1.1, C): ``types`` [(params, results)] of type-name tuples,
         ``func_types`` type index per function, ``globals`` [(valtype, mutable)], ``tables``
         [reftype], ``mems`` the address type of each memory ("i32" or "i64"), ``elem_types``
         [reftype], ``ndatas`` (None: no data count section), ``refs`` the function indices in
-        C.refs, ``table_addrs`` the address type of each table (default all "i32"),
-        ``features`` the enabled feature names (None: all)."""
+        C.refs, ``features`` the enabled features' bits (``whisk.features.Features.mask``;
+        None: all), ``table_addrs`` the address type of each table (default all "i32"). An
+        instruction whose feature (opcode table, W_FEAT) is disabled is malformed ("relaxed SIMD
+        is not enabled"); code that checks a non-instruction feature here tests
+        ``self.feat_off & <bit>`` (bit i is ``whisk.features.FEATURE_NAMES[i]``) and reports with
+        ``self.disabled_feature(name)``."""
         cdef int i, j, k, total = 0
+        self.feat_off = 0 if features is None else <uint32_t>(~<uint64_t>features & 0xFFFFFFFF)
         cdef list ext = list(types) + [((), ())] + [((), (t,)) for t in
                                                      ("i32", "i64", "f32", "f64", "v128", "funcref", "externref")]
         self.ntypes = len(types)
@@ -220,8 +226,9 @@ cdef class Lowerer:
         self.taddr = <uint8_t*>malloc(self.ntables + 1)
         for i in range(self.ntables):
             self.taddr[i] = 1 if table_addrs is not None and table_addrs[i] == "i64" else 0
-        self.multi_memory = features is None or "multi_memory" in features
-        self.memory64 = features is None or "memory64" in features
+        from whisk.features import feature_bit
+        self.multi_memory = not (self.feat_off & feature_bit("multi_memory"))
+        self.memory64 = not (self.feat_off & feature_bit("memory64"))
         self.nelems = len(elem_types)
         self.etype = <uint8_t*>malloc(self.nelems + 1)
         for i, t in enumerate(elem_types):
@@ -249,6 +256,22 @@ cdef class Lowerer:
 
     cdef int malformed(self, str msg) except -1:
         raise DecodeError(f"{msg} (function {self.func_index})", self.base_offset + self.pos)
+
+    cdef int disabled_feature(self, str name, str what=None) except -1:
+        # A construct of a disabled feature (whisk.features): malformed, as to a 2.0 decoder.
+        from whisk.features import disabled_message
+        self.malformed(disabled_message(name) + (f" ({what})" if what else ""))
+
+    cdef int disabled_op(self, int idx) except -1:
+        # The op at compact index idx (gen_core.wasm_index) belongs to a disabled feature.
+        from whisk.opcodes import BY_CODE
+        cdef int key = idx
+        if idx >= WASM_FD_BASE:
+            key = (0xFD << 16) | (idx - WASM_FD_BASE)
+        elif idx >= WASM_FC_BASE:
+            key = (0xFC << 16) | (idx - WASM_FC_BASE)
+        op = BY_CODE[key]
+        self.disabled_feature(op.feature, op.name)
 
     # ------------------------------------------------------------------ reading (spec 5.2)
     cdef inline int byte(self) except -1:
@@ -771,18 +794,20 @@ cdef class Lowerer:
                 self.flat += 1
             if b == 0xFC:
                 x = self.u32()
-                if x >= 32:
+                if x >= WASM_FC_COUNT:
                     self.malformed(f"illegal opcode fc {x:x}")
-                idx = 256 + <int>x
+                idx = WASM_FC_BASE + <int>x
             elif b == 0xFD:
                 x = self.u32()
-                if x >= 256:
+                if x >= WASM_FD_COUNT:
                     self.malformed(f"illegal opcode fd {x:x}")
-                idx = 288 + <int>x
+                idx = WASM_FD_BASE + <int>x
             else:
                 idx = b
             if not W_KNOWN[idx]:
                 self.malformed(f"illegal opcode {b:02x}")
+            if W_FEAT[idx] & self.feat_off:
+                self.disabled_op(idx)
             kind = W_KIND[idx]
             if kind == 5:                                   # SIMD (0xFD)
                 self.simd(idx)
@@ -1053,8 +1078,8 @@ cdef class Lowerer:
                             self.narrow(i)
                         sa = self.operand(i); sb = self.operand(j)
                         self.start(OP_table_set); self.emit(<uint32_t>x); self.emit(sa); self.emit(sb)
-            elif idx >= 256:
-                self.prefixed(idx - 256)
+            elif idx >= WASM_FC_BASE:
+                self.prefixed(idx - WASM_FC_BASE)
             else:
                 self.malformed(f"illegal opcode {b:02x}")
 
@@ -1185,6 +1210,8 @@ cdef class Lowerer:
         # 0x00 byte of 2.0. Checked to name a memory; returns it.
         if self.multi_memory:
             return self.need_memory(self.u32())
+        if self.pos < self.end and self.p[self.pos] != 0:
+            self.malformed("zero byte expected (multiple memories are not enabled)")
         self.zero_byte()
         return self.need_memory(0)
 
@@ -1213,7 +1240,8 @@ cdef class Lowerer:
                 flags -= 64
                 m = <int>self.u32()
         elif flags >= 32:
-            self.malformed("malformed memop flags")
+            self.malformed("malformed memop flags" + (" (multiple memories are not enabled)"
+                                                      if 64 <= flags < 128 else ""))
         if self.memory64:
             offset[0] = self.u64()
         else:
@@ -1631,20 +1659,20 @@ cdef class Lowerer:
 
 
 def lower_module(list types, list func_types, int nimported, list codes, list globals,
-                 list tables, list mems, list elem_types, ndatas, refs, list table_addrs=None,
-                 features=None):
+                 list tables, list mems, list elem_types, ndatas, refs, features=None,
+                 list table_addrs=None):
     """Validate and pre-decode every function body of a module (spec 3.3, 3.4.1; 5.5.13).
 
     ``types``: [(params, results)] as tuples of value type names; ``func_types``: the type index
     of every function in the index space (imports first, ``nimported`` of them); ``codes``:
     [(local_runs, body_bytes, byte_offset)] per defined function; the rest is the module
-    context (see Lowerer.setup). Returns a LoweredModule whose ``funcs`` gives, per defined
+    context and the enabled features' bits (see Lowerer.setup). Returns a LoweredModule whose ``funcs`` gives, per defined
     function, (entry, nparams, nresults, nlocals, nslots). Raises DecodeError (malformed body)
     or ValidationError (invalid body).
     """
     cdef Lowerer lw = Lowerer()
-    lw.setup(types, func_types, globals, tables, mems, elem_types, ndatas, refs, table_addrs,
-             features)
+    lw.setup(types, func_types, globals, tables, mems, elem_types, ndatas, refs, features,
+             table_addrs)
     funcs = []
     for k, (local_runs, body, offset) in enumerate(codes):
         funcs.append(lw.lower_function(nimported + k, func_types[nimported + k], local_runs,

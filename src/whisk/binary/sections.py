@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import DecodeError
+from ..features import Features, disabled_message, feature_bit
 from ..module import (
     Code, DataSegment, ElemSegment, Export, GlobalDef, Import, Instr, ModuleStruct,
 )
@@ -141,6 +142,8 @@ def read_limits(r: Reader) -> tuple[Limits, str]:
         if flag not in (4, 5):
             raise DecodeError("malformed limits flags", p)
     else:
+        if p < r.end and r.data[p] in (4, 5):       # 2.0 reads a 1-bit LEB128 here
+            raise DecodeError(f"integer too large ({disabled_message('memory64')})", p)
         flag = r.uleb(1)
     if flag & 4:
         mn = r.u64()
@@ -201,6 +204,8 @@ def _memidx(r: Reader) -> int:
     that 2.0 reserves."""
     if feature_enabled(r, "multi_memory"):
         return r.u32()
+    if r.pos < r.end and r.data[r.pos] != 0:
+        raise DecodeError(f"zero byte expected ({disabled_message('multi_memory')})", r.pos)
     _zero_byte(r)
     return 0
 
@@ -314,9 +319,10 @@ _IMM_READERS = {
     "memarg_lane": _imm_memarg_lane,
 }
 
-#: opcode key -> (name, immediate reader, opens a block?)
+#: opcode key -> (name, immediate reader, opens a block?, feature bit (0: always on), feature)
 _OPS = {
-    key: (op.name, _IMM_READERS[op.imm], op.name in ("block", "loop", "if"))
+    key: (op.name, _IMM_READERS[op.imm], op.name in ("block", "loop", "if"),
+          feature_bit(op.feature), op.feature)
     for key, op in BY_CODE.items()
     if op.name not in ("end", "else")
 }
@@ -327,11 +333,13 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
 
     Returns the instructions without that final ``end`` (nested ``else``/``end`` are kept).
     Any instruction is accepted (the validator requires constant ones); an unknown opcode is
-    ``"illegal opcode"``. f32/f64 immediates are raw bits; i32/i64 immediates signed ints.
+    ``"illegal opcode"``, one of a feature disabled in ``r.features`` "<feature> is not
+    enabled". f32/f64 immediates are raw bits; i32/i64 immediates signed ints.
     """
     out: list[Instr] = []
     stack: list[str] = []  # kinds of the open blocks: 'block' | 'if' | 'else'
     ops = _OPS
+    mask = r.features.mask
     while True:
         pos = r.pos
         b = r.byte()
@@ -356,7 +364,9 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
             entry = ops.get(b)
             if entry is None:
                 raise DecodeError(f"illegal opcode {b:02x}", pos)
-        name, read_imm, opens = entry
+        name, read_imm, opens, bit, feature = entry
+        if bit and not mask & bit:
+            raise DecodeError(f"{disabled_message(feature)} ({name})", pos)
         out.append(Instr(name, read_imm(r)))
         if opens:
             stack.append("if" if name == "if" else "block")
@@ -706,7 +716,8 @@ _INTERNAL_ERRORS = (IndexError, KeyError, ValueError, TypeError, OverflowError, 
 
 
 def decode_module(data: bytes | bytearray | memoryview, *,
-                  on_body: BodyHook | None = None) -> ModuleStruct:
+                  on_body: BodyHook | None = None,
+                  features: Features | None = None) -> ModuleStruct:
     """Decode a binary module (spec 5.5.16) into a :class:`~whisk.module.ModuleStruct`.
 
     Checks the preamble (magic and version), section ids, sizes and order (each non-custom
@@ -722,9 +733,12 @@ def decode_module(data: bytes | bytearray | memoryview, *,
     that entry is sliced, and may raise ``DecodeError`` (its body spans
     ``data[code.offset:code.offset + len(code.body)]``; like the reference interpreter it may
     read on past that end and report ``"section size mismatch"``).
+
+    ``features`` (default all; see :mod:`whisk.features`) limits what the module may use: the
+    decoders reach it as ``Reader.features``.
     """
     try:
-        return _decode_module(data, on_body)
+        return _decode_module(data, on_body, features)
     except DecodeError:
         raise
     except _HookError as e:
@@ -733,7 +747,8 @@ def decode_module(data: bytes | bytearray | memoryview, *,
         raise DecodeError(f"malformed module (internal decoder error: {e!r})", None) from e
 
 
-def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | None) -> ModuleStruct:
+def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | None,
+                   features: Features | None) -> ModuleStruct:
     if not isinstance(data, bytes):
         data = bytes(data)
     n = len(data)
@@ -747,7 +762,7 @@ def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | Non
         raise DecodeError("unknown binary version", 4)
 
     m = ModuleStruct()
-    r = Reader(data, 8)
+    r = Reader(data, 8, features=features)
     last = 0
     while r.pos < n:
         id_pos = r.pos
