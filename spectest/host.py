@@ -4,7 +4,7 @@
   ``print_i32_f32``, ``print_f64_f64``: no-ops;
 * immutable globals ``global_i32`` = 666, ``global_i64`` = 666, ``global_f32`` = 666.6,
   ``global_f64`` = 666.6;
-* ``table``: funcref table, min 10, max 20;
+* ``table``: funcref table, min 10, max 20 (``table64``: the same with i64 indices);
 * ``memory``: 1 page, max 2.
 
 :data:`FUNCS`, :data:`GLOBALS`, :data:`TABLE` and :data:`MEMORY` describe it; the builders turn
@@ -37,6 +37,7 @@ GLOBALS: Dict[str, Tuple[str, Any]] = {
 # raw bits of the float globals (666.6 rounded to each format)
 GLOBAL_BITS = {"global_f32": 0x4426A666, "global_f64": 0x4084D4CCCCCCCCCD}
 TABLE = ("table", "funcref", 10, 20)
+TABLE64 = ("table64", "funcref", 10, 20)   # 3.0: the same, with i64 indices (table64)
 MEMORY = ("memory", 1, 2)
 
 
@@ -60,6 +61,8 @@ def whisk_spectest(whisk: Any) -> Dict[str, Any]:
         exports[name] = whisk.Global(vt, value, mutable=False)
     tname, reftype, tmin, tmax = TABLE
     exports[tname] = whisk.Table(reftype, tmin, tmax)
+    tname, reftype, tmin, tmax = TABLE64
+    exports[tname] = whisk.Table(reftype, tmin, tmax, address_type="i64")
     mname, mmin, mmax = MEMORY
     exports[mname] = whisk.Memory(mmin, mmax)
     return exports
