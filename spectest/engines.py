@@ -9,13 +9,14 @@ An adapter provides::
     load(binary: bytes) -> module                       # Failure('malformed'|'invalid'|'compile')
     instantiate(module, registry) -> instance           # Failure('unlinkable'|'uninstantiable')
     exports(instance) -> Mapping[str, extern]           # what `register` puts in the registry
-    invoke(instance, name, args: Sequence[Value]) -> list[Value]   # Failure('trap'|'exhaustion')
+    invoke(instance, name, args: Sequence[Value]) -> list[Value]
+                                                  # Failure('trap'|'exhaustion'|'exception')
     get(instance, name) -> Value
 
 ``registry`` maps module names ("spectest" and each registered name) to export mappings as
 returned by :meth:`exports`.  Every expected failure is raised as :class:`Failure` ``(kind,
 message)``; any other exception escaping an adapter is an engine bug and is reported as such.
-Values are :class:`~spectest.script.Value` with raw bits (unsigned ints) for numbers/vectors.
+Values are :class:`~spectest.values.Value` with raw bits (unsigned ints) for numbers/vectors.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
-from .script import Value
+from .values import Value
 
 __all__ = ["Failure", "ENGINES", "get_engine", "WhiskEngine", "WasmtimeEngine"]
 
@@ -38,7 +39,8 @@ class Failure(Exception):
     """An engine reported one of the failures a script can assert.
 
     ``kind``: 'malformed', 'invalid', 'compile' (malformed or invalid: the engine cannot tell),
-    'unlinkable', 'uninstantiable', 'trap', 'exhaustion'.
+    'unlinkable', 'uninstantiable' (a trap or an uncaught exception while instantiating),
+    'trap', 'exhaustion', 'exception' (an uncaught WebAssembly exception).
     """
 
     def __init__(self, kind: str, message: str):
@@ -70,7 +72,9 @@ def _import_whisk():
 
 
 class WhiskEngine:
-    """Adapter over whisk's public API (``whisk.Module``, ``whisk.Instance``, ``Func.call_bits``)."""
+    """Adapter over whisk's public API (``whisk.Module``, ``whisk.Instance``, ``Func.call_bits``).
+
+    An uncaught WebAssembly exception is ``whisk.WasmException`` (when this whisk has it)."""
 
     name = "whisk"
     exact_messages = True
@@ -78,6 +82,11 @@ class WhiskEngine:
 
     def __init__(self) -> None:
         self.whisk = _import_whisk()
+
+    @property
+    def _exception(self) -> Tuple[type, ...]:
+        exc = getattr(self.whisk, "WasmException", None)
+        return (exc,) if isinstance(exc, type) else ()
 
     def spectest(self) -> Mapping[str, Any]:
         from .host import whisk_spectest
@@ -97,6 +106,8 @@ class WhiskEngine:
         w = self.whisk
         try:
             return w.Instance(module, imports=registry)
+        except self._exception as e:
+            raise Failure("uninstantiable", _message(e)) from None
         except w.LinkError as e:
             raise Failure("unlinkable", _message(e)) from None
         except w.Trap as e:
@@ -116,6 +127,8 @@ class WhiskEngine:
         f = self._export(instance, name)
         try:
             raw = f.call_bits(*[a.value for a in args])
+        except self._exception as e:
+            raise Failure("exception", _message(e)) from None
         except w.Exhaustion as e:
             raise Failure("exhaustion", _message(e)) from None
         except w.Trap as e:
