@@ -377,7 +377,10 @@ def read_command(c: Mapping[str, Any], files: Mapping[str, bytes]) -> Command:
     if t == "module_definition":
         return _module(c, files, ModuleDefinition)
     if t == "module_instance":
-        return ModuleInstance(line, c.get("instance"), c.get("module"))
+        instance, module = c.get("instance"), c.get("module")
+        if module is None:  # (module instance $x): one name is the module's (the spec's parser.mly)
+            instance, module = None, instance
+        return ModuleInstance(line, instance, module)
     if t == "register":
         return Register(line, str(c["as"]), c.get("name"))
     if t == "action":
