@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, List, Mapping, Optional, Tuple, Union
 
 from .convert import Converted, convert
 from .values import (SHAPES, Const, Either, ExternRef, HostRef, NanPat, Pattern, RefExtern,

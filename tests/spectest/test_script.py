@@ -17,7 +17,9 @@ if str(ROOT) not in sys.path:
 from spectest import convert as C  # noqa: E402
 from spectest import script as S  # noqa: E402
 from spectest import values as V  # noqa: E402
-from spectest.engines import Failure, _thunk_wat, export_signatures  # noqa: E402
+from spectest.engines import Failure  # noqa: E402
+from spectest.signatures import export_signatures  # noqa: E402
+from spectest.wasmtime_engine import _thunk_wat  # noqa: E402
 from spectest.runner import FileResult, ScriptRunner, run_script  # noqa: E402
 
 F32, F64 = "f32", "f64"
@@ -486,6 +488,42 @@ def test_export_signatures():
     assert globs == {"g": ("f64", True), "h": ("v128", False), "k": ("externref", True)}
 
 
+def test_export_signatures_3_0():
+    [m] = commands('''(module
+      (type $ft (func (param i32) (result i32)))
+      (import "a" "t" (tag (param i32)))
+      (import "a" "tab" (table i64 1 funcref))
+      (import "a" "mem" (memory i64 1))
+      (import "a" "g" (global (ref null $ft)))
+      (table 1 (ref null $ft) (ref.null $ft))
+      (global $x (mut exnref) (ref.null exn))
+      (global $y i32 (i32.add (i32.const 1) (i32.const 2)))
+      (func $f (param (ref $ft) nullfuncref) (result exnref (ref null extern)) unreachable)
+      (export "f" (func $f)) (export "x" (global $x)) (export "y" (global $y)) (export "g" (global 0)))''')
+    funcs, globs = export_signatures(m.binary)
+    assert funcs == {"f": (("(ref 0)", "nullfuncref"), ("exnref", "externref"))}
+    assert globs == {"g": ("(ref null 0)", False), "x": ("exnref", True), "y": ("i32", False)}
+
+
+def test_wasmtime_3_0_adapter():
+    from spectest.wasmtime_engine import Wasmtime3Engine
+
+    r = run_script(commands('''(module
+      (import "spectest" "table64" (table i64 10 funcref))
+      (tag $e (param i32))
+      (func (export "throw") (param i32) (throw $e (local.get 0)))
+      (func (export "catch") (result i32)
+        (block $h (result i32) (try_table (catch $e $h) (call 0 (i32.const 7))) (i32.const 0)))
+      (func (export "tail") (result f32) (return_call 3))
+      (func (result f32) (f32.const nan:0x1)))
+    (assert_exception (invoke "throw" (i32.const 1)))
+    (assert_return (invoke "catch") (i32.const 7))
+    (assert_return (invoke "tail") (f32.const nan:0x1))
+    (assert_trap (invoke "throw" (i32.const 1)) "unreachable")'''), Wasmtime3Engine())
+    assert r.counts == {"module": [1, 0, 0], "assert_exception": [1, 0, 0], "assert_return": [2, 0, 0],
+                        "assert_trap": [0, 1, 0]}
+
+
 def test_thunk_wat_encodes():
     import wasmtime
 
@@ -494,7 +532,7 @@ def test_thunk_wat_encodes():
 
 
 def test_wasmtime_adapter_end_to_end(tmp_path, monkeypatch):
-    from spectest.engines import WasmtimeEngine
+    from spectest.wasmtime_engine import WasmtimeEngine
 
     monkeypatch.setenv("WHISK_WAT_CACHE", str(tmp_path / "cache"))
     text = r'''
