@@ -14,6 +14,8 @@ pytestmark = pytest.mark.skipif(common.wasm_tools() is None or not common.have_w
 
 DIFFERENTIAL_SEED, DIFFERENTIAL_COUNT = 20261201, 300
 DECODER_SEED, DECODER_COUNT = 20261201, 2000
+#: the runs with --features wasm3 (every 3.0 feature whisk implements)
+WASM3_DIFFERENTIAL_COUNT, WASM3_DECODER_COUNT = 150, 1000
 
 
 def test_differential_smoke(tmp_path):
@@ -30,6 +32,66 @@ def test_decoder_smoke(tmp_path):
     stats = decoder.run_campaign(DECODER_SEED, DECODER_COUNT, save_dir=str(tmp_path), reduce=False)
     assert stats["findings"] == [], stats["findings"]
     assert stats["accepted"] > DECODER_COUNT // 20 and stats["rejected"] > DECODER_COUNT // 2
+
+
+def test_differential_smoke_wasm3(tmp_path):
+    import differential
+    stats = differential.run_campaign(DIFFERENTIAL_SEED, WASM3_DIFFERENTIAL_COUNT,
+                                      save_dir=str(tmp_path), do_shrink=False, features="wasm3")
+    assert stats["findings"] == [], stats["findings"]
+    assert {"memory64", "multi_memory", "extended_const"} <= set(stats["enabled"])
+    assert "relaxed_simd" not in stats["enabled"]            # (DIFFERENTIAL_EXCLUDED)
+    assert stats["compared"] >= WASM3_DIFFERENTIAL_COUNT * 0.8
+    assert stats["calls_ok"] > WASM3_DIFFERENTIAL_COUNT
+
+
+def test_decoder_smoke_wasm3(tmp_path):
+    import decoder
+    stats = decoder.run_campaign(DECODER_SEED, WASM3_DECODER_COUNT, save_dir=str(tmp_path),
+                                 reduce=False, features="wasm3")
+    assert stats["findings"] == [], stats["findings"]
+    assert "memory64" in stats["validate"] and "multi-memory" in stats["validate"]
+    assert stats["accepted"] > WASM3_DECODER_COUNT // 20
+    assert stats["rejected"] > WASM3_DECODER_COUNT // 2
+
+
+# ---------------------------------------------------------------- feature sets
+def test_wasm3_feature_set_matches_the_tools():
+    fs = common.feature_set("wasm3")
+    assert "gc" not in fs.validate and "threads" not in fs.validate
+    for feature in fs.features - {"simd"}:
+        assert common.WASM_TOOLS_NAMES[feature] in fs.validate.split(",")
+    assert fs.whisk() == __import__("whisk").Features.only(sorted(fs.features))
+    flags = dict(zip(fs.smith_flags()[0::2], fs.smith_flags()[1::2]))
+    assert flags["--gc-enabled"] == "false" and flags["--threads-enabled"] == "false"
+    assert flags["--memory64-enabled"] == "true" and flags["--max-memories"] == "3"
+    assert common.feature_set("wasm2").validate == "wasm2"
+
+
+def test_wasmtime_config_is_really_set():
+    # wasmtime-py's Config properties are write-only: the engine of the wasm2 set must reject
+    # what wasmtime enables by default (memory64, multi-memory, tail calls), wasm3's accept it
+    import differential as d
+    import wasmtime
+    wasm2 = common.feature_set("wasm2", differential=True)
+    wasm3 = common.feature_set("wasm3", differential=True)
+    for wat, feature in (("(module (memory i64 1))", "memory64"),
+                         ("(module (memory 1) (memory 1))", "multi_memory"),
+                         ("(module (func return_call 0))", "tail_call")):
+        wasm = wasmtime.wat2wasm(wat)
+        assert not d.wasmtime_compiles(wasm, wasm2), wat
+        assert d.wasmtime_compiles(wasm, wasm3) == (feature in wasm3.features), wat
+
+
+def test_relaxed_simd_agrees_with_wasmtime_except_madd():
+    # relaxed.py: wasmtime's deterministic relaxed SIMD fuses relaxed_madd/nmadd, the spec's
+    # deterministic profile (whisk) does not; every other relaxed instruction must agree
+    import relaxed
+    if not common.implemented("relaxed_simd"):
+        pytest.skip("this whisk has no relaxed SIMD")
+    res = relaxed.compare(seed=1, count=300)
+    fused = {"f32x4.relaxed_madd", "f32x4.relaxed_nmadd", "f64x2.relaxed_madd", "f64x2.relaxed_nmadd"}
+    assert {op for op, (bad, _) in res.items() if bad} <= fused, res
 
 
 # ---------------------------------------------------------------- the oracles catch differences
