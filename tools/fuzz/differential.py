@@ -281,8 +281,8 @@ class HostModel:
 
 
 def _import_value(t: str) -> Any:
-    # the initial value of an imported global (numbers as Python values)
-    return {"i32": -123456789, "i64": -(1 << 40) - 7, "f32": 1.5, "f64": -2.75}.get(t)
+    # the initial value of an imported global (numbers as Python values; v128 zero, refs null)
+    return {"i32": -123456789, "i64": -(1 << 40) - 7, "f32": 1.5, "f64": -2.75, "v128": 0}.get(t)
 
 
 def imports_supported(imports: Sequence[tuple[str, str, str, Any]]) -> bool:
@@ -295,11 +295,11 @@ def imports_supported(imports: Sequence[tuple[str, str, str, Any]]) -> bool:
         names.add((mod, name))
         if kind == "func" and not all(x in _HOST_TYPES for x in t[0] + t[1]):
             return False
-        if kind == "global" and t[0] not in _HOST_TYPES:
+        if kind == "global" and t[0] not in _HOST_TYPES | {"v128", "exnref"}:
             return False
         if kind == "memory" and (t[0] * 65536 > MAX_MEMORY_BYTES or t[1] is None):
             return False
-        if kind == "table" and (t[2] is None or t[0] not in _HOST_TYPES):
+        if kind == "table" and (t[2] is None or t[0] not in _HOST_TYPES | {"exnref"}):
             return False
         if kind == "tag" and not (_whisk_has_tags() and all(x in _HOST_TYPES for x in t[0])):
             return False
@@ -311,12 +311,19 @@ def _whisk_has_tags() -> bool:
     return hasattr(whisk, "Tag")
 
 
-def table64_module(t: tuple[str, int, int | None, bool]) -> bytes:
-    """A module that defines a table of type ``t`` ((elemtype, min, max, is64), as
-    ``common.read_interface`` gives an import) and exports it as "t"."""
-    table = bytes([common._VALCODE[t[0]]]) + common._encode_limits(t[1], t[2], t[3])
-    return (b"\0asm\1\0\0\0" + common.section(4, b"\x01" + table)
-            + common.section(7, b"\x01\x01t\x01\x00"))
+def extern_module(kind: str, t: Any) -> bytes:
+    """A module that defines a table or global of type ``t`` (as ``common.read_interface``
+    gives an import: (elemtype, min, max, is64) or (valtype, mutable)) and exports it as "t":
+    how the wasmtime side makes what wasmtime-py cannot (table64 and exnref tables, v128 and
+    exnref globals). A global holds _import_value (v128 zero, exnref null)."""
+    if kind == "table":
+        table = bytes([common._VALCODE[t[0]]]) + common._encode_limits(t[1], t[2], t[3])
+        return (b"\0asm\1\0\0\0" + common.section(4, b"\x01" + table)
+                + common.section(7, b"\x01\x01t\x01\x00"))
+    init = b"\xfd\x0c" + bytes(16) if t[0] == "v128" else b"\xd0\x69"
+    glob = bytes([common._VALCODE[t[0]], int(t[1])]) + init + b"\x0b"
+    return (b"\0asm\1\0\0\0" + common.section(6, b"\x01" + glob)
+            + common.section(7, b"\x01\x01t\x03\x00"))
 
 
 #: Value types the host side passes to and from both engines alike.
@@ -350,6 +357,9 @@ WHISK_TRAPS = {
     "uninitialized element": "null-indirect",
     "indirect call type mismatch": "signature",
     "call stack exhausted": "stack",
+    "null exception reference": "null-ref",        # throw_ref (3.0)
+    "null function reference": "null-ref",         # call_ref, return_call_ref (3.0)
+    "null reference": "null-ref",                  # ref.as_non_null (3.0)
     "all fuel consumed": "fuel",
     "timeout": "timeout",
     "interrupted": "timeout",
@@ -366,6 +376,7 @@ WASMTIME_TRAPS = {
     "INDIRECT_CALL_TO_NULL": "null-indirect",
     "BAD_SIGNATURE": "signature",
     "STACK_OVERFLOW": "stack",
+    "NULL_REFERENCE": "null-ref",
     "OUT_OF_FUEL": "fuel",
     "INTERRUPT": "timeout",
 }
@@ -714,6 +725,10 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
             out.inst = "trap:" + (WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other")
             return out
         except Exception as e:
+            if WASMTIME_EXCEPTION in str(e):
+                _wasmtime_exception(store)
+                out.inst = "exception"
+                return out
             out.inst = f"error: {e}"
             return out
         provider = {e.name: lexports[e.name] for e in lmodule.exports}
@@ -732,9 +747,10 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
             elif kind == "memory":
                 ext = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(t[0], t[1]),
                                                                  is_64=t[2]))
-            elif kind == "table" and t[3]:
-                # wasmtime-py makes no table64 TableType: a module defines and exports one
-                ext = wasmtime.Instance(store, wasmtime.Module(engine, table64_module(t)),
+            elif kind == "table" and (t[3] or t[0] == "exnref") or \
+                    kind == "global" and t[0] in ("v128", "exnref"):
+                # wasmtime-py makes no such TableType / global value: a module defines one
+                ext = wasmtime.Instance(store, wasmtime.Module(engine, extern_module(kind, t)),
                                         []).exports(store)["t"]
             elif kind == "table":
                 ext = wasmtime.Table(store, wasmtime.TableType(_wasmtime_valtype(t[0]),
@@ -763,6 +779,10 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
         return out
     except Exception as e:
         msg = str(e)
+        if WASMTIME_EXCEPTION in msg:            # (from a start function: not a Trap)
+            _wasmtime_exception(store)
+            out.inst = "exception"
+            return out
         out.inst = "trap:resource" if ("limit" in msg or "memory" in msg or "resource" in msg) \
             else f"error: {msg}"
         return out
@@ -842,6 +862,9 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
                 return out
             continue
         except wasmtime.WasmtimeError as e:
+            if WASMTIME_EXCEPTION in str(e):
+                out.calls.append(("exception", _wasmtime_exception(store)))
+                continue
             out.calls.append(("trap", "resource" if "fuel" in str(e) else "other:" + str(e)))
             return out
         vals = []
