@@ -208,7 +208,7 @@ cdef int64_t table_grow(TableRec* t, uint32_t delta, uint64_t init) noexcept nog
 
 cdef class Table:
     """A table (spec 4.2.7): ``Table(reftype, min, max=None, limit=None)`` with ``reftype``
-    'funcref' or 'externref' and sizes in elements (ints); ``limit`` caps its growth (default
+    'funcref', 'externref' or 'exnref' and sizes in elements (ints); ``limit`` caps its growth (default
     10,000,000 elements, or the store's ``max_table_elements``). ``len(t)``, ``t[i]``,
     ``t[i] = ref``, ``t.grow(delta, init=None)``. The elements never move: their address space
     is reserved up front, so growing never disturbs a guest running in another thread.
@@ -216,7 +216,8 @@ cdef class Table:
     wrong argument type, ValueError for min > max, IndexError for an index out of bounds,
     ResourceError if the minimum passes the limit."""
     cdef TableRec rec
-    cdef readonly str elem           # 'funcref' or 'externref' (what its slots hold: fixed)
+    cdef readonly str elem           # 'funcref', 'externref' or 'exnref' (what its slots hold)
+    cdef uint8_t ecode               # its type code
     cdef public object type
     cdef Heap heap                   # the heap its references belong to (see heap.pxi)
     cdef object acct_store           # the Store charged for it (keeps rec.acct valid)
@@ -227,8 +228,8 @@ cdef class Table:
         self.rec.elems = NULL
         self.rec.acct = NULL
         self.reserved_bytes = 0
-        if reftype not in ("funcref", "externref"):
-            raise ValueError("reftype must be 'funcref' or 'externref'")
+        if reftype not in ("funcref", "externref", "exnref"):
+            raise ValueError("reftype must be 'funcref', 'externref' or 'exnref'")
         count_arg(min, "min", 0, 0xFFFFFFFF)
         opt_count_arg(max, "max", 0, 0xFFFFFFFF)
         opt_count_arg(limit, "limit", 0, 0xFFFFFFFF)
@@ -236,6 +237,7 @@ cdef class Table:
             raise ValueError("size minimum must not be greater than maximum")
         self.elem = reftype
         self.rec.is_func = 1 if reftype == "funcref" else 0
+        self.ecode = _CODES[reftype]
         self.rec.max = 0xFFFFFFFF if max is None else max
         cap = DEFAULT_TABLE_ELEMENTS if limit is None else limit
         if cap > self.rec.max:
@@ -271,7 +273,7 @@ cdef class Table:
         return None if self.rec.max == 0xFFFFFFFF else self.rec.max
 
     cdef uint8_t code(self):
-        return T_FUNCREF if self.rec.is_func else T_EXTERNREF
+        return self.ecode
 
     def __getitem__(self, i):
         if not isinstance(i, int) or isinstance(i, bool):
@@ -343,7 +345,7 @@ cdef class Global:
     cdef _set(self, value, bint raw):
         cdef uint64_t hi = 0
         cdef Heap h = None
-        if self.code == T_FUNCREF or self.code == T_EXTERNREF:
+        if self.code == T_FUNCREF or self.code == T_EXTERNREF or self.code == T_EXNREF:
             h = heap_of_global(self)
             heap_maybe_sweep(h)
         self.bits[0] = raw_to_bits(self.code, value, &hi, h) if raw else to_bits(self.code, value, &hi, h)

@@ -46,6 +46,11 @@ cdef void fill_optable() noexcept:
     W_KNOWN[3] = 1  # loop
     W_KNOWN[4] = 1  # if
     W_KNOWN[5] = 1  # else
+    W_KNOWN[6] = 1  # try
+    W_KNOWN[7] = 1  # catch
+    W_KNOWN[8] = 1  # throw
+    W_KNOWN[9] = 1  # rethrow
+    W_KNOWN[10] = 1  # throw_ref
     W_KNOWN[11] = 1  # end
     W_KNOWN[12] = 1  # br
     W_KNOWN[13] = 1  # br_if
@@ -53,9 +58,12 @@ cdef void fill_optable() noexcept:
     W_KNOWN[15] = 1  # return
     W_KNOWN[16] = 1  # call
     W_KNOWN[17] = 1  # call_indirect
+    W_KNOWN[24] = 1  # delegate
+    W_KNOWN[25] = 1  # catch_all
     W_KNOWN[26] = 1  # drop
     W_KNOWN[27] = 1  # select
     W_KNOWN[28] = 1  # select_t
+    W_KNOWN[31] = 1  # try_table
     W_KNOWN[32] = 1  # local.get
     W_KNOWN[33] = 1  # local.set
     W_KNOWN[34] = 1  # local.tee
