@@ -121,7 +121,7 @@ class WasmException(WasmError):
         from ._core.runtime import new_exception   # (the core imports this module)
 
         values = list(payload)
-        self._init(tag, values, new_exception(tag, values))
+        self._init(tag, values, new_exception(tag, values, self))
 
     def _init(self, tag: object, payload: list[object], exn: object) -> None:
         # the core builds the WasmException of an exception the guest threw this way

@@ -104,10 +104,10 @@ cdef object exn_error(Exn e):
     return e.wrapper
 
 
-def new_exception(tag, payload):
+def new_exception(tag, payload, wrapper):
     """Internal (``WasmException(tag, payload)``): a new exception instance of ``tag`` with the
     Python values ``payload``, converted like call arguments (TypeError/ValueError naming the
-    position). Returns the Exn."""
+    position), raised as ``wrapper``. Returns the Exn."""
     cdef uint64_t small[16]
     cdef uint64_t* slots = small
     cdef Exn e
@@ -125,6 +125,7 @@ def new_exception(tag, payload):
         write_args(t.ptypes, args, slots, False, None, "payload value")
         e = Exn()
         e.init(t, slots)
+        e.wrapper = wrapper
     finally:
         if slots != small:
             free(slots)

@@ -1216,9 +1216,11 @@ cdef class Lowerer:
         # exnref entry: they are moved down, in increasing order, one slot at a time.)
         cdef int k, cnt = self.tnr[fr.type_index]
         cdef uint32_t dst, src
+        self.check_vals(fr.type_index, True, "instruction")
         self.pop_types(fr.type_index, True)
         if self.vn != fr.height:
-            self.invalid("type mismatch")
+            self.invalid(f"type mismatch: block requires {self.types_text(fr.type_index, True)} "
+                         f"but stack has {self.stack_text(self.vn - fr.height)}")
         if self.emitting and fr.kind != C_FUNC:
             for k in range(cnt):
                 self.materialize(self.vn + k)
@@ -1250,6 +1252,37 @@ cdef class Lowerer:
         self.push_types(ti, True)
         return 0
 
+    cdef str types_text(self, int ti, bint results):
+        cdef int k, cnt = self.tnr[ti] if results else self.tnp[ti]
+        cdef uint32_t off = self.toff[ti] + (self.tnp[ti] if results else 0)
+        return "[" + " ".join([_TYPE_NAMES[self.tdata[off + k]] for k in range(cnt)]) + "]"
+
+    cdef str stack_text(self, int n):
+        # the top n operand types, as the reference interpreter prints a stack
+        cdef int k
+        return "[" + " ".join([_TYPE_NAMES[self.vt[self.vn - n + k]] for k in range(n)]) + "]"
+
+    cdef int check_vals(self, int ti, bint results, str what) except -1:
+        # Before pop_types(ti, results): the reference interpreter's detailed message for a
+        # mismatch, "type mismatch: instruction requires [t*] but stack has [t'*]" (the top
+        # values of the block, at most as many as required).
+        cdef Ctrl* c = &self.cs[self.cn - 1]
+        cdef int k, cnt = self.tnr[ti] if results else self.tnp[ti]
+        cdef uint32_t off = self.toff[ti] + (self.tnp[ti] if results else 0)
+        cdef int avail = self.vn - c.height
+        cdef int n = cnt if cnt < avail else avail
+        cdef bint ok = avail >= cnt or c.unreachable
+        cdef uint8_t want, have
+        for k in range(n):
+            want = self.tdata[off + cnt - n + k]
+            have = self.vt[self.vn - n + k]
+            if want != have and have != T_UNKNOWN:
+                ok = False
+        if not ok:
+            self.invalid(f"type mismatch: {what} requires {self.types_text(ti, results)} but "
+                         f"stack has {self.stack_text(n)}")
+        return 0
+
     # ------------------------------------------------------------------ exceptions
     cdef int tag_index(self) except -1:
         cdef int64_t x = self.u32()
@@ -1264,6 +1297,7 @@ cdef class Lowerer:
         cdef int ti = self.tagtype[x]
         cdef int np_ = self.tnp[ti]
         cdef uint32_t base
+        self.check_vals(ti, False, "instruction")
         self.pop_types(ti, False)
         first = self.vn
         if self.emitting:
