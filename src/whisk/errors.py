@@ -20,6 +20,10 @@ Messages start with the spec test suite's wording (for example ``"unexpected end
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._core.runtime import Tag
 
 __all__ = ["WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap",
            "Exhaustion", "Interrupted", "WasmException", "Exit"]
@@ -114,16 +118,16 @@ class WasmException(WasmError):
     caller unchanged. Traps are never WasmExceptions and cannot be caught by wasm code.
     """
 
-    tag: object
+    tag: Tag
     payload: list[object]
 
-    def __init__(self, tag: object, payload: Iterable[object] = ()):
+    def __init__(self, tag: Tag, payload: Iterable[object] = ()):
         from ._core.runtime import new_exception   # (the core imports this module)
 
         values = list(payload)
         self._init(tag, values, new_exception(tag, values, self))
 
-    def _init(self, tag: object, payload: list[object], exn: object) -> None:
+    def _init(self, tag: Tag, payload: list[object], exn: object) -> None:
         # the core builds the WasmException of an exception the guest threw this way
         self.tag = tag
         self.payload = payload
