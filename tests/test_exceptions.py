@@ -328,3 +328,27 @@ def test_exnref_annotation_types_a_host_function():
     def f(x: whisk.exnref) -> whisk.exnref:
         return x
     assert whisk.func_type_of(f) == whisk.FuncType(["exnref"], ["exnref"])
+
+
+def test_a_throw_catch_loop_does_not_accumulate_exceptions():
+    # plain catches of exceptions nothing else saw: each is freed during the call
+    import tracemalloc
+
+    m = load("""(module (tag $e (param i32))
+      (func (export "spin") (param i32) (result i32) (local i32)
+        (loop $l
+          (block $h (result i32)
+            (try_table (catch $e $h) (throw $e (local.get 0)))
+            (i32.const 0))
+          (local.set 1 (i32.add (local.get 1)))
+          (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+        (local.get 1)))""")
+    spin = whisk.Instance(m).exports.spin
+    spin(10)
+    tracemalloc.start()
+    try:
+        assert spin(100_000) == sum(range(1, 100_001)) - (1 << 32)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000, f"{peak} bytes traced during 100,000 throws"

@@ -135,6 +135,8 @@ cdef struct ExnRec:
     TagRec* tag
     uint64_t* payload      # tag.nslots slots
     PyObject* obj          # the Exn object that holds this record (borrowed)
+    uint32_t exposed       # 0 while only the throw in flight knows it (see catch_exn)
+    ExnRec* next           # in ExecCtx.dead
 
 cdef enum:
     HK_CATCH = 0
@@ -198,6 +200,7 @@ cdef struct ExecCtx:
     int64_t next_signal_check
     PyObject* owner        # the ExecStack object (borrowed)
     ExnRec* exn            # the exception being thrown (with TRAP_THROW)
+    ExnRec* dead           # caught exceptions nothing can reach: dropped from their heap later
     # where catch_exn found a handler (the loop continues there; see exceptions.pxi)
     uint32_t catch_depth
     FuncRec* catch_func

@@ -9,7 +9,10 @@
 # global or element segment of the heap holds it (heap_sweep marks what an Exn holds too). An
 # Exn keeps the references of its payload alive itself (Exn.keep), so a WasmException held by
 # Python after its store's heap dropped the Exn can still be thrown back into the guest: it is
-# entered again, with everything it holds.
+# entered again, with everything it holds. An exception that a `throw` made and a plain catch
+# (catch / catch_all of try_table) caught without it ever being exposed (as an exnref, or to
+# Python) is unreachable: catch_exn lists it in ctx.dead and the next throw, or the end of the
+# call, drops it from its heap, so a loop that throws and catches does not accumulate them.
 
 from whisk.errors import WasmException
 
@@ -49,11 +52,15 @@ cdef class Exn:
     cdef readonly Tag tag
     cdef list keep                   # (slot bits, object) of each reference in the payload
     cdef object wrapper              # the WasmException, made on first use
+    cdef Heap heap                   # made by throw: the heap it was entered in
 
     def __cinit__(self):
         self.rec.tag = NULL
         self.rec.payload = NULL
         self.rec.obj = <PyObject*>self
+        self.rec.exposed = 1
+        self.rec.next = NULL
+        self.heap = None
         self.keep = []
         self.wrapper = None
 
@@ -96,6 +103,7 @@ cdef inline object ref_object(uint8_t t, uint64_t b):
 
 cdef object exn_error(Exn e):
     # The WasmException for e, with the payload as Python values (converted like call results).
+    e.rec.exposed = 1
     if e.wrapper is None:
         payload = list(read_results(e.tag.ptypes, e.rec.payload, False)) if e.tag.ptypes else []
         w = WasmException.__new__(WasmException)
@@ -160,14 +168,28 @@ cdef int throw_new(ExecCtx* ctx, InstCtx* inst, uint32_t x, const uint64_t* payl
     cdef ExecStack st = <ExecStack>ctx.owner
     cdef Exn e
     try:
+        if ctx.dead != NULL:
+            free_dead(ctx)
         e = Exn()
         e.init(<Tag>inst.tags[x].obj, payload)
+        e.rec.exposed = 0
+        e.heap = st.heap
         heap_keep(st.heap, <uint64_t>&e.rec, e)
     except BaseException as err:
         st.pending = err
         return TRAP_HOST
     ctx.exn = &e.rec
     return TRAP_THROW
+
+
+cdef void free_dead(ExecCtx* ctx):
+    # Drop the unreachable caught exceptions (ctx.dead) from their heaps (GIL held).
+    cdef Exn e
+    while ctx.dead != NULL:
+        e = <Exn>ctx.dead.obj
+        ctx.dead = e.rec.next
+        e.rec.next = NULL
+        heap_root(e.heap).refs.pop(<uint64_t>&e.rec, None)
 
 
 cdef int throw_host(ExecCtx* ctx, object err) noexcept:
@@ -217,8 +239,10 @@ cdef const uint32_t* find_handler(FuncRec* f, uint32_t addr, ExnRec* e, uint64_t
                             k += e.tag.nslots
                         if c[1] & CF_REF:
                             fp[k] = <uint64_t>e
+                            e.exposed = 1
                         if p[4] != NO_TAG:
                             fp[p[4]] = <uint64_t>e
+                            e.exposed = 1
                         return f.inst.code + c[3]
         p += 6 + 4 * p[5]
     return NULL
@@ -238,6 +262,9 @@ cdef bint catch_exn(ExecCtx* ctx, uint32_t entry_depth, uint32_t depth, FuncRec*
         if cur.inst.htab != NULL:
             target = find_handler(cur, addr, e, fp)
             if target != NULL:
+                if not e.exposed:               # nothing can reach it any more
+                    e.next = ctx.dead
+                    ctx.dead = e
                 ctx.catch_depth = depth
                 ctx.catch_func = cur
                 ctx.catch_pc = target

@@ -119,6 +119,7 @@ cdef class ExecStack:
         self.ctx.tstate = NULL
         self.ctx.owner = <PyObject*>self
         self.ctx.exn = NULL
+        self.ctx.dead = NULL
         self.frames_cap = max_depth
         self.pending = None
         self.active = 0
@@ -507,6 +508,8 @@ cdef class Func:
             if outermost:
                 settle(ctx)
                 ctx.deadline = 0
+            if ctx.dead != NULL:
+                free_dead(ctx)
         return read_results(self.rtypes, fp, raw)
 
     cdef tuple call_python(self, tuple args, bint raw):
