@@ -370,6 +370,8 @@ def run_file(path: str, engine_name: str = "whisk",
         return result
     try:
         engine = get_engine(engine_name)
+        if hasattr(engine, "configure_for"):
+            engine.configure_for(str(path))
     except Exception as e:
         result.error = f"engine {engine_name!r} unavailable: {type(e).__name__}: {e}"
         result.elapsed = time.perf_counter() - t0

@@ -3,6 +3,7 @@
 The public API (everything else is internal)::
 
     Module(source) / Module.from_file(path)      decode + validate (+ pre-decode) a .wasm binary
+    Features(**flags), .wasm2(), .all()          which proposals a Module may use (features=)
     Instance(module, imports=None, store=None)   instantiate; .exports maps names to externs
     Store(fuel=, max_memory_bytes=, max_table_elements=, max_instances=, max_tables=,
           max_memories=, max_call_depth=)        limits shared by instances; interrupt()
@@ -24,6 +25,7 @@ The public API (everything else is internal)::
 from ._core.runtime import Func, Global, Memory, Store, Table, Tag
 from .errors import (DecodeError, Exhaustion, Exit, Interrupted, LinkError, ResourceError, Trap,
                      ValidationError, WasmError, WasmException)
+from .features import Features
 from .runtime.caller import Caller
 from .runtime.instance import ExportType, Exports, ImportType, Instance, Module
 from .runtime.linker import Linker
@@ -36,7 +38,7 @@ from .wasi.config import WasiConfig
 __version__ = "0.1.0"
 
 __all__ = [
-    "Module", "Instance", "Store", "Func", "Memory", "Table", "Global", "Tag", "Exports", "ImportType", "ExportType",
+    "Module", "Features", "Instance", "Store", "Func", "Memory", "Table", "Global", "Tag", "Exports", "ImportType", "ExportType",
     "FuncType", "TableType", "MemoryType", "GlobalType", "TagType", "Limits",
     "WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap", "Exhaustion", "Interrupted",
     "WasmException", "Exit",

@@ -20,7 +20,8 @@ class Lowerer:
 
     def setup(self, types: list[TypeSig], func_types: list[int], globals: list[tuple[str, bool]],
               tables: list[str], nmems: int, elem_types: list[str], ndatas: int | None,
-              refs: Collection[int], tags: Collection[int] = ()) -> None: ...
+              refs: Collection[int], features: int | None = None,
+              tags: Collection[int] = ()) -> None: ...
     def lower_function(self, func_index: int, type_index: int,
                        local_runs: list[tuple[int, str]], body: bytes,
                        offset: int) -> FuncLayout: ...
@@ -30,4 +31,5 @@ def lower_module(types: list[TypeSig], func_types: list[int], nimported: int,
                  codes: list[tuple[list[tuple[int, str]], bytes, int]],
                  globals: list[tuple[str, bool]], tables: list[str], nmems: int,
                  elem_types: list[str], ndatas: int | None,
-                 refs: Collection[int], tags: Collection[int] = ()) -> LoweredModule: ...
+                 refs: Collection[int], features: int | None = None,
+                 tags: Collection[int] = ()) -> LoweredModule: ...

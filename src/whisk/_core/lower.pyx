@@ -155,6 +155,7 @@ cdef class Lowerer:
     cdef list hpend              # per open try_table / try: [body end, clauses]
     cdef int nhandlers           # handlers of the current function
     cdef uint32_t ret_chain      # htab words that want the current function's return stub
+    cdef uint32_t feat_off       # the DISABLED features' bits (whisk.features.Features.mask)
     # ---- code buffer ----
     cdef uint32_t* code
     cdef Py_ssize_t n, cap
@@ -198,12 +199,18 @@ cdef class Lowerer:
         free(self.vv); free(self.vp); free(self.cs); free(self.labels); free(self.tagtype)
 
     def setup(self, list types, list func_types, list globals, list tables, int nmems,
-              list elem_types, ndatas, refs, tags=()):
+              list elem_types, ndatas, refs, features=None, tags=()):
         """Module context (spec 3.1.1, C): ``types`` [(params, results)] of type-name tuples,
         ``func_types`` type index per function, ``globals`` [(valtype, mutable)], ``tables``
         [reftype], ``nmems``, ``elem_types`` [reftype], ``ndatas`` (None: no data count section),
-        ``refs`` the function indices in C.refs, ``tags`` the type index of each tag."""
+        ``refs`` the function indices in C.refs, ``tags`` the type index of each tag, ``features``
+        the enabled features' bits
+        (``whisk.features.Features.mask``; None: all). An instruction whose feature (opcode
+        table, W_FEAT) is disabled is malformed ("relaxed SIMD is not enabled"); code that
+        checks a non-instruction feature here tests ``self.feat_off & <bit>`` (bit i is
+        ``whisk.features.FEATURE_NAMES[i]``) and reports with ``self.disabled_feature(name)``."""
         cdef int i, j, k, total = 0
+        self.feat_off = 0 if features is None else <uint32_t>(~<uint64_t>features & 0xFFFFFFFF)
         cdef list ext = list(types) + [((), ())] + [((), (t,)) for t in
                                                      ("i32", "i64", "f32", "f64", "v128", "funcref", "externref",
                                                       "exnref")]
@@ -280,6 +287,22 @@ cdef class Lowerer:
 
     cdef int malformed(self, str msg) except -1:
         raise DecodeError(f"{msg} (function {self.func_index})", self.base_offset + self.pos)
+
+    cdef int disabled_feature(self, str name, str what=None) except -1:
+        # A construct of a disabled feature (whisk.features): malformed, as to a 2.0 decoder.
+        from whisk.features import disabled_message
+        self.malformed(disabled_message(name) + (f" ({what})" if what else ""))
+
+    cdef int disabled_op(self, int idx) except -1:
+        # The op at compact index idx (gen_core.wasm_index) belongs to a disabled feature.
+        from whisk.opcodes import BY_CODE
+        cdef int key = idx
+        if idx >= WASM_FD_BASE:
+            key = (0xFD << 16) | (idx - WASM_FD_BASE)
+        elif idx >= WASM_FC_BASE:
+            key = (0xFC << 16) | (idx - WASM_FC_BASE)
+        op = BY_CODE[key]
+        self.disabled_feature(op.feature, op.name)
 
     # ------------------------------------------------------------------ reading (spec 5.2)
     cdef inline int byte(self) except -1:
@@ -822,18 +845,20 @@ cdef class Lowerer:
                 self.flat += 1
             if b == 0xFC:
                 x = self.u32()
-                if x >= 32:
+                if x >= WASM_FC_COUNT:
                     self.malformed(f"illegal opcode fc {x:x}")
-                idx = 256 + <int>x
+                idx = WASM_FC_BASE + <int>x
             elif b == 0xFD:
                 x = self.u32()
-                if x >= 256:
+                if x >= WASM_FD_COUNT:
                     self.malformed(f"illegal opcode fd {x:x}")
-                idx = 288 + <int>x
+                idx = WASM_FD_BASE + <int>x
             else:
                 idx = b
             if not W_KNOWN[idx]:
                 self.malformed(f"illegal opcode {b:02x}")
+            if W_FEAT[idx] & self.feat_off:
+                self.disabled_op(idx)
             kind = W_KIND[idx]
             if kind == 5:                                   # SIMD (0xFD)
                 self.simd(idx)
@@ -1111,8 +1136,8 @@ cdef class Lowerer:
                     if self.emitting:
                         sa = self.operand(i); sb = self.operand(j)
                         self.start(OP_table_set); self.emit(<uint32_t>x); self.emit(sa); self.emit(sb)
-            elif idx >= 256:
-                self.prefixed(idx - 256)
+            elif idx >= WASM_FC_BASE:
+                self.prefixed(idx - WASM_FC_BASE)
             else:
                 self.malformed(f"illegal opcode {b:02x}")
 
@@ -1753,19 +1778,19 @@ cdef class Lowerer:
 
 
 def lower_module(list types, list func_types, int nimported, list codes, list globals,
-                 list tables, int nmems, list elem_types, ndatas, refs, tags=()):
+                 list tables, int nmems, list elem_types, ndatas, refs, features=None, tags=()):
     """Validate and pre-decode every function body of a module (spec 3.3, 3.4.1; 5.5.13).
 
     ``types``: [(params, results)] as tuples of value type names; ``func_types``: the type index
     of every function in the index space (imports first, ``nimported`` of them); ``codes``:
     [(local_runs, body_bytes, byte_offset)] per defined function; the rest is the module
-    context (see Lowerer.setup; ``tags``: the type index of each tag). Returns a LoweredModule
-    whose ``funcs`` gives, per defined
+    context and the enabled features' bits (see Lowerer.setup; ``tags``: the type index of each
+    tag). Returns a LoweredModule whose ``funcs`` gives, per defined
     function, (entry, nparams, nresults, nlocals, nslots). Raises DecodeError (malformed body)
     or ValidationError (invalid body).
     """
     cdef Lowerer lw = Lowerer()
-    lw.setup(types, func_types, globals, tables, nmems, elem_types, ndatas, refs, tags)
+    lw.setup(types, func_types, globals, tables, nmems, elem_types, ndatas, refs, features, tags)
     funcs = []
     for k, (local_runs, body, offset) in enumerate(codes):
         funcs.append(lw.lower_function(nimported + k, func_types[nimported + k], local_runs,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import DecodeError
+from ..features import Features, disabled_message, feature_bit
 from ..module import (
     Code, DataSegment, ElemSegment, Export, GlobalDef, Import, Instr, ModuleStruct,
 )
@@ -307,9 +308,10 @@ _IMM_READERS = {
     "try_table": _imm_try_table,
 }
 
-#: opcode key -> (name, immediate reader, opens a block?)
+#: opcode key -> (name, immediate reader, opens a block?, feature bit (0: always on), feature)
 _OPS = {
-    key: (op.name, _IMM_READERS[op.imm], op.name in ("block", "loop", "if", "try_table", "try"))
+    key: (op.name, _IMM_READERS[op.imm], op.name in ("block", "loop", "if", "try_table", "try"),
+          feature_bit(op.feature), op.feature)
     for key, op in BY_CODE.items()
     if op.name not in ("end", "else", "catch", "catch_all", "delegate")
 }
@@ -321,11 +323,13 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
     Returns the instructions without that final ``end`` (nested ``else``/``end`` are kept, and
     the legacy exception clauses ``catch``/``catch_all``/``delegate`` of a ``try``).
     Any instruction is accepted (the validator requires constant ones); an unknown opcode is
-    ``"illegal opcode"``. f32/f64 immediates are raw bits; i32/i64 immediates signed ints.
+    ``"illegal opcode"``, one of a feature disabled in ``r.features`` "<feature> is not
+    enabled". f32/f64 immediates are raw bits; i32/i64 immediates signed ints.
     """
     out: list[Instr] = []
     stack: list[str] = []  # kinds of the open blocks: 'block' | 'if' | 'else' | 'try' | 'catch'
     ops = _OPS
+    mask = r.features.mask
     while True:
         pos = r.pos
         b = r.byte()
@@ -360,7 +364,9 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
             entry = ops.get(b)
             if entry is None:
                 raise DecodeError(f"illegal opcode {b:02x}", pos)
-        name, read_imm, opens = entry
+        name, read_imm, opens, bit, feature = entry
+        if bit and not mask & bit:
+            raise DecodeError(f"{disabled_message(feature)} ({name})", pos)
         out.append(Instr(name, read_imm(r)))
         if opens:
             stack.append(name if name in ("if", "try") else "block")
@@ -728,7 +734,8 @@ _INTERNAL_ERRORS = (IndexError, KeyError, ValueError, TypeError, OverflowError, 
 
 
 def decode_module(data: bytes | bytearray | memoryview, *,
-                  on_body: BodyHook | None = None) -> ModuleStruct:
+                  on_body: BodyHook | None = None,
+                  features: Features | None = None) -> ModuleStruct:
     """Decode a binary module (spec 5.5.16) into a :class:`~whisk.module.ModuleStruct`.
 
     Checks the preamble (magic and version), section ids, sizes and order (each non-custom
@@ -744,9 +751,12 @@ def decode_module(data: bytes | bytearray | memoryview, *,
     that entry is sliced, and may raise ``DecodeError`` (its body spans
     ``data[code.offset:code.offset + len(code.body)]``; like the reference interpreter it may
     read on past that end and report ``"section size mismatch"``).
+
+    ``features`` (default all; see :mod:`whisk.features`) limits what the module may use: the
+    decoders reach it as ``Reader.features``.
     """
     try:
-        return _decode_module(data, on_body)
+        return _decode_module(data, on_body, features)
     except DecodeError:
         raise
     except _HookError as e:
@@ -755,7 +765,8 @@ def decode_module(data: bytes | bytearray | memoryview, *,
         raise DecodeError(f"malformed module (internal decoder error: {e!r})", None) from e
 
 
-def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | None) -> ModuleStruct:
+def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | None,
+                   features: Features | None) -> ModuleStruct:
     if not isinstance(data, bytes):
         data = bytes(data)
     n = len(data)
@@ -769,7 +780,7 @@ def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | Non
         raise DecodeError("unknown binary version", 4)
 
     m = ModuleStruct()
-    r = Reader(data, 8)
+    r = Reader(data, 8, features=features)
     last = 0
     while r.pos < n:
         id_pos = r.pos

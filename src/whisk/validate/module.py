@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .._core.lower import LoweredModule
 from ..errors import ValidationError
+from ..features import Features, disabled_message
 from ..module import Instr, ModuleStruct
 from ..types import MAX_PAGES, GlobalType, Limits
 
@@ -16,6 +17,10 @@ __all__ = ["validate_module", "declared_refs"]
 
 _CONST_RESULT = {"i32.const": "i32", "i64.const": "i64", "f32.const": "f32", "f64.const": "f64",
                  "v128.const": "v128"}
+#: The extended constant instructions (WebAssembly 3.0, spec 3.4.13 "Constant Expressions"):
+#: binop -> operand type.
+_CONST_BINOPS = {"i32.add": "i32", "i32.sub": "i32", "i32.mul": "i32",
+                 "i64.add": "i64", "i64.sub": "i64", "i64.mul": "i64"}
 
 
 def _limits(lim: Limits, bound: int, what: str) -> None:
@@ -29,42 +34,84 @@ def _limits(lim: Limits, bound: int, what: str) -> None:
 
 
 def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int,
-               gtypes: list[GlobalType] | None = None) -> str:
-    """Validate a constant expression (spec 3.3.10) and return its result type.
+               gtypes: list[GlobalType] | None = None, features: Features | None = None) -> str:
+    """Validate a constant expression (spec 3.4.13 "Constant Expressions"; 2.0: 3.3.10) and
+    return its result type.
 
-    Only ``t.const``, ``ref.null``, ``ref.func`` and ``global.get`` of an imported immutable
-    global (the first ``nglobals_visible`` globals) are constant. ``gtypes`` is
-    ``m.global_types()`` if the caller has it (building it per expression made loading
-    quadratic in the number of globals and element items)."""
+    Constant instructions: ``t.const``, ``ref.null``, ``ref.func``, ``global.get`` of an
+    immutable global among the first ``nglobals_visible`` of the index space (the caller's
+    context C: the imported globals, then for a global initialiser the globals defined before
+    it, for element and data segments all of them, spec 3.5 "Modules"), and, with the
+    ``extended_const`` feature (on unless ``features`` disables it), ``i32``/``i64``
+    ``add``/``sub``/``mul``. As the reference interpreter does, constness is checked first
+    (ValidationError "constant expression required", "unknown global N"), then typing over an
+    operand stack ("type mismatch"). ``gtypes`` is ``m.global_types()`` if the caller has it
+    (building it per expression made loading quadratic in the number of globals and element
+    items)."""
     if gtypes is None:
         gtypes = m.global_types()
-    stack: list[str] = []
+    extended = features is None or "extended_const" in features
     for ins in expr:
-        if ins.name in _CONST_RESULT:
-            stack.append(_CONST_RESULT[ins.name])
-        elif ins.name == "ref.null":
-            stack.append(ins.imm)
-        elif ins.name == "ref.func":
-            if ins.imm >= nfuncs:
-                raise ValidationError(f"unknown function {ins.imm}")
-            stack.append("funcref")
-        elif ins.name == "global.get":
+        name = ins.name
+        if name == "global.get":
             if ins.imm >= nglobals_visible:
+                if not extended and ins.imm < len(gtypes):
+                    raise ValidationError(
+                        f"unknown global {ins.imm} ({disabled_message('extended_const')}: "
+                        f"only imported globals are constant)")
                 raise ValidationError(f"unknown global {ins.imm}")
             if gtypes[ins.imm].mutable:
                 raise ValidationError("constant expression required")
-            stack.append(gtypes[ins.imm].valtype)
-        else:
+        elif name in _CONST_BINOPS:
+            if not extended:
+                raise ValidationError(f"constant expression required "
+                                      f"({disabled_message('extended_const')}: {name})")
+        elif name not in _CONST_RESULT and name not in ("ref.null", "ref.func"):
             raise ValidationError("constant expression required")
+    stack: list[str] = []
+    for ins in expr:
+        name = ins.name
+        if name in _CONST_RESULT:
+            stack.append(_CONST_RESULT[name])
+        elif name in _CONST_BINOPS:
+            t = _CONST_BINOPS[name]
+            if len(stack) < 2 or stack[-1] != t or stack[-2] != t:
+                raise ValidationError("type mismatch")
+            stack.pop()
+        elif name == "ref.null":
+            stack.append(ins.imm)
+        elif name == "ref.func":
+            if ins.imm >= nfuncs:
+                raise ValidationError(f"unknown function {ins.imm}")
+            stack.append("funcref")
+        else:                                       # global.get
+            stack.append(gtypes[ins.imm].valtype)
     if len(stack) != 1:
         raise ValidationError("type mismatch")
     return stack[0]
 
 
 def _expect_const(m: ModuleStruct, expr: tuple[Instr, ...] | None, want: str, nglobals: int,
-                  nfuncs: int, gtypes: list[GlobalType]) -> None:
-    if const_type(m, expr or (), nglobals, nfuncs, gtypes) != want:
+                  nfuncs: int, gtypes: list[GlobalType], features: Features | None) -> None:
+    if const_type(m, expr or (), nglobals, nfuncs, gtypes, features) != want:
         raise ValidationError("type mismatch")
+
+
+def _require_no_v128(m: ModuleStruct, features: Features) -> None:
+    """With ``simd`` disabled, the v128 value type (spec 2.3.2) is not available: a function
+    type, global type or local declaration that names it fails (ValidationError; instructions
+    of SIMD fail in the lowerer). Block types and ``select`` annotations are not checked (without
+    SIMD instructions no v128 value can reach them)."""
+    for ft in m.types:
+        if "v128" in ft.params or "v128" in ft.results:
+            features.require("simd", "v128 in a function type")
+    for gt in m.global_types():
+        if gt.valtype == "v128":
+            features.require("simd", "v128 global")
+    for c in m.codes:
+        for _, t in c.locals:
+            if t == "v128":
+                features.require("simd", "v128 local")
 
 
 def declared_refs(m: ModuleStruct) -> set[int]:
@@ -84,11 +131,12 @@ def declared_refs(m: ModuleStruct) -> set[int]:
     return refs
 
 
-def validate_module(m: ModuleStruct) -> LoweredModule:
+def validate_module(m: ModuleStruct, features: Features | None = None) -> LoweredModule:
     """Validate a decoded module (spec 3.4) and pre-decode its function bodies.
 
+    ``features`` (default all, see :mod:`whisk.features`) limits what the module may use.
     Returns the core's LoweredModule. Raises ValidationError (or DecodeError for a malformed
-    function body)."""
+    function body, or an instruction of a disabled feature)."""
     from .._core.lower import lower_module
 
     ntypes = len(m.types)
@@ -116,22 +164,30 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
         _limits(mt.limits, MAX_PAGES, "memory")
     if len(mems) > 1:
         raise ValidationError("multiple memories")
-    for g in m.globals:
-        _expect_const(m, g.init, g.type.valtype, nimported_globals, nfuncs, gtypes)
+    if features is not None and "simd" not in features:
+        _require_no_v128(m, features)
+    # The globals constant expressions may read (spec 3.5 "Modules", WebAssembly 3.0): a global's
+    # initialiser the imported globals and those defined before it (C'), a segment's
+    # expressions every global (C). WebAssembly 2.0 (extended_const off): imported ones only.
+    extended = features is None or "extended_const" in features
+    nsegment_globals = len(gtypes) if extended else nimported_globals
+    for i, g in enumerate(m.globals):
+        _expect_const(m, g.init, g.type.valtype, nimported_globals + i if extended else
+                      nimported_globals, nfuncs, gtypes, features)
     for e in m.elems:
         for item in e.init:
-            _expect_const(m, item, e.reftype, nimported_globals, nfuncs, gtypes)
+            _expect_const(m, item, e.reftype, nsegment_globals, nfuncs, gtypes, features)
         if e.mode == "active":
             if e.table >= len(tables):
                 raise ValidationError(f"unknown table {e.table}")
             if tables[e.table].elem != e.reftype:
                 raise ValidationError("type mismatch")
-            _expect_const(m, e.offset, "i32", nimported_globals, nfuncs, gtypes)
+            _expect_const(m, e.offset, "i32", nsegment_globals, nfuncs, gtypes, features)
     for d in m.datas:
         if d.mode == "active":
             if d.memory >= len(mems):
                 raise ValidationError(f"unknown memory {d.memory}")
-            _expect_const(m, d.offset, "i32", nimported_globals, nfuncs, gtypes)
+            _expect_const(m, d.offset, "i32", nsegment_globals, nfuncs, gtypes, features)
     if m.start is not None:
         if m.start >= nfuncs:
             raise ValidationError(f"unknown function {m.start}")
@@ -154,4 +210,6 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
     return lower_module(
         types, func_types, len(m.imported("func")), codes,
         [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables], len(mems),
-        [e.reftype for e in m.elems], m.data_count, declared_refs(m), tags=tag_types)
+        [e.reftype for e in m.elems], m.data_count, declared_refs(m),
+        None if features is None else features.mask,
+        tags=tag_types)
