@@ -352,3 +352,28 @@ def test_a_throw_catch_loop_does_not_accumulate_exceptions():
     finally:
         tracemalloc.stop()
     assert peak < 1_000_000, f"{peak} bytes traced during 100,000 throws"
+
+
+def test_feature_switches():
+    # exceptions off: what a 2.0 decoder reports first, with the feature named in words
+    off = whisk.Features(exceptions=False, legacy_exceptions=False)
+    with pytest.raises(whisk.DecodeError,
+                       match=r"^malformed section id: exception handling is not enabled"):
+        whisk.Module(wasmtime.wat2wasm("(module (tag))"), features=off)
+    with pytest.raises(whisk.DecodeError, match=r"^malformed import kind: exception handling"):
+        whisk.Module(wasmtime.wat2wasm('(module (import "m" "t" (tag)))'), features=off)
+    with pytest.raises(whisk.DecodeError, match=r"^malformed value type: exception handling"):
+        whisk.Module(wasmtime.wat2wasm("(module (func (param exnref)))"), features=off)
+    with pytest.raises(whisk.DecodeError, match=r"exception handling is not enabled \(exnref local"):
+        whisk.Module(wasmtime.wat2wasm("(module (func (local exnref)))"), features=off)
+    with pytest.raises(whisk.DecodeError,
+                       match=r"^illegal opcode 1f: exception handling is not enabled \(try_table\)"):
+        whisk.Module(wasmtime.wat2wasm("(module (func (try_table)))"), features=off)
+    # legacy off alone: try is refused, try_table is fine
+    legacy_off = whisk.Features(legacy_exceptions=False)
+    whisk.Module(wasmtime.wat2wasm("(module (func (try_table)))"), features=legacy_off)
+    with pytest.raises(whisk.DecodeError,
+                       match=r"^illegal opcode 06: legacy exception handling is not enabled"):
+        whisk.Module(wasmtime.wat2wasm("(module (func try end))"), features=legacy_off)
+    with pytest.raises(ValueError, match="legacy_exceptions"):
+        whisk.Features(exceptions=False)          # legacy exceptions need tags

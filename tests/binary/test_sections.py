@@ -462,7 +462,7 @@ def test_decode_expr_generic_instructions():
 @pytest.mark.parametrize("code, message", [
     (b"\x27" + END, "illegal opcode 27"),
     (b"\x1f\x40\x01\x04\x00" + END + END, "malformed catch clause"),
-    (b"\x07\x00" + END, "END opcode expected"),          # catch outside a try
+    (b"\x07\x00" + END, "illegal opcode 07"),            # catch outside a try
     (b"\xf3\x00" + END, "illegal opcode f3"),
     (b"\xfd\xa2\x01" + END, "illegal opcode fd a2"),            # a gap in the SIMD opcodes
     (b"\xfd\x0c" + bytes(15), "unexpected end of section or function"),

@@ -55,6 +55,9 @@ cdef enum:
     T_EXNREF = 0x69
 
 cdef enum:
+    FEAT_EXCEPTIONS = 1 << 2    # whisk.features.feature_bit("exceptions") (checked in setup)
+
+cdef enum:
     K_SLOT = 0
     K_LOCAL = 1
     K_CONST = 2
@@ -211,6 +214,8 @@ cdef class Lowerer:
         ``whisk.features.FEATURE_NAMES[i]``) and reports with ``self.disabled_feature(name)``."""
         cdef int i, j, k, total = 0
         self.feat_off = 0 if features is None else <uint32_t>(~<uint64_t>features & 0xFFFFFFFF)
+        from whisk.features import feature_bit
+        assert feature_bit("exceptions") == FEAT_EXCEPTIONS
         cdef list ext = list(types) + [((), ())] + [((), (t,)) for t in
                                                      ("i32", "i64", "f32", "f64", "v128", "funcref", "externref",
                                                       "exnref")]
@@ -302,7 +307,16 @@ cdef class Lowerer:
         elif idx >= WASM_FC_BASE:
             key = (0xFC << 16) | (idx - WASM_FC_BASE)
         op = BY_CODE[key]
+        if idx < 256:                   # a single-byte opcode: 2.0 decoders say "illegal opcode"
+            from whisk.features import disabled_message
+            self.malformed(f"illegal opcode {idx:02x}: {disabled_message(op.feature)} ({op.name})")
         self.disabled_feature(op.feature, op.name)
+
+    cdef inline int check_exnref(self, uint8_t t, str what) except -1:
+        # exnref (0x69) is a type of the exceptions feature
+        if t == T_EXNREF and self.feat_off & FEAT_EXCEPTIONS:
+            self.disabled_feature("exceptions", what)
+        return 0
 
     # ------------------------------------------------------------------ reading (spec 5.2)
     cdef inline int byte(self) except -1:
@@ -370,6 +384,7 @@ cdef class Lowerer:
             self.pos += 1
             return self.ntypes
         if is_valtype(b):
+            self.check_exnref(b, "exnref block type")
             self.pos += 1
             return self.ntypes + 1 + ("\x7f\x7e\x7d\x7c\x7b\x70\x6f\x69".index(chr(b)))
         x = self.sleb(33)
@@ -771,6 +786,7 @@ cdef class Lowerer:
         cdef uint32_t param_slots = s
         for cnt, name in local_runs:
             t = _TYPE_CODES[name]
+            self.check_exnref(t, "exnref local")
             for i in range(cnt):
                 self.ltype[k] = t; self.lslot[k] = s; s += slot_size(t); k += 1
         self.nlocals = total
@@ -1098,6 +1114,7 @@ cdef class Lowerer:
                 t = self.byte()
                 if not is_ref(t):
                     self.malformed("malformed reference type")
+                self.check_exnref(t, "ref.null exn")
                 self.push(t, K_CONST, 0)
             elif b == 0xD1:                                 # ref.is_null
                 i = self.pop_any()
@@ -1654,6 +1671,7 @@ cdef class Lowerer:
             t = self.byte()
             if not is_valtype(t):
                 self.malformed("malformed value type")
+            self.check_exnref(t, "exnref")
         c = self.pop(T_I32)
         if typed:
             j = self.pop(t)

@@ -91,23 +91,35 @@ def _bad_type_byte(b: int, pos: int, what: str) -> DecodeError:
     return DecodeError(what, pos)
 
 
+def _no_exceptions(r: Reader, what: str, pos: int) -> None:
+    # A construct of the exceptions feature, which r.features disables: malformed, with the
+    # message a WebAssembly 2.0 decoder gives first ("malformed import kind", ...).
+    if "exceptions" not in r.features:
+        raise DecodeError(f"{what}: {disabled_message('exceptions')}", pos)
+
+
 def read_valtype(r: Reader) -> str:
-    """Read a value type (spec 5.3.4): one of the codes 0x7F..0x7B, 0x70, 0x6F."""
+    """Read a value type (spec 5.3.4): one of the codes 0x7F..0x7B, 0x70, 0x6F, 0x69 (exnref,
+    3.0)."""
     pos = r.pos
     b = r.byte()
     t = VALTYPE_BY_CODE.get(b)
     if t is None:
         raise _bad_type_byte(b, pos, "malformed value type")
+    if b == 0x69:
+        _no_exceptions(r, "malformed value type", pos)
     return t
 
 
 def read_reftype(r: Reader) -> str:
-    """Read a reference type (spec 5.3.3): 0x70 funcref or 0x6F externref."""
+    """Read a reference type (spec 5.3.3): 0x70 funcref, 0x6F externref or 0x69 exnref (3.0)."""
     pos = r.pos
     b = r.byte()
     t = _REFTYPE_BY_CODE.get(b)
     if t is None:
         raise _bad_type_byte(b, pos, "malformed reference type")
+    if b == 0x69:
+        _no_exceptions(r, "malformed reference type", pos)
     return t
 
 
@@ -345,9 +357,8 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
             stack[-1] = "else"
             out.append(Instr("else"))
             continue
-        if b in (0x07, 0x19, 0x18):     # legacy catch x / catch_all / delegate l, in a try
-            if not stack or stack[-1] not in ("try", "catch"):
-                raise DecodeError("END opcode expected", pos)
+        if b in (0x07, 0x19, 0x18) and stack and stack[-1] in ("try", "catch"):
+            # legacy catch x / catch_all / delegate l of a try (which its feature allowed)
             if b == 0x18:
                 stack.pop()
                 out.append(Instr("delegate", r.u32()))
@@ -366,6 +377,9 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
                 raise DecodeError(f"illegal opcode {b:02x}", pos)
         name, read_imm, opens, bit, feature = entry
         if bit and not mask & bit:
+            if b != PREFIX_FC and b != PREFIX_FD:     # 2.0 decoders: "illegal opcode 0a"
+                raise DecodeError(f"illegal opcode {b:02x}: {disabled_message(feature)} ({name})",
+                                  pos)
             raise DecodeError(f"{disabled_message(feature)} ({name})", pos)
         out.append(Instr(name, read_imm(r)))
         if opens:
@@ -444,6 +458,7 @@ def _import(r: Reader) -> Import:
     if kind == 0:
         desc = r.u32()
     elif kind == 4:
+        _no_exceptions(r, "malformed import kind", pos)
         desc = _tag(r)
     elif kind == 1:
         desc = read_tabletype(r)
@@ -501,6 +516,8 @@ def _export(r: Reader) -> Export:
     kind = r.byte()
     if kind > 4:
         raise DecodeError("malformed export kind", pos)
+    if kind == 4:
+        _no_exceptions(r, "malformed export kind", pos)
     return Export(name, _EXTERN_KINDS[kind], r.u32())
 
 
@@ -787,6 +804,8 @@ def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | Non
         sid = data[id_pos]
         if sid > _MAX_SECTION_ID:
             raise DecodeError("malformed section id", id_pos)
+        if sid == 13:
+            _no_exceptions(r, "malformed section id", id_pos)
         r.pos = id_pos + 1
         size = r.len32()
         start = r.pos
