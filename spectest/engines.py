@@ -38,7 +38,8 @@ class Failure(Exception):
     """An engine reported one of the failures a script can assert.
 
     ``kind``: 'malformed', 'invalid', 'compile' (malformed or invalid: the engine cannot tell),
-    'unlinkable', 'uninstantiable', 'trap', 'exhaustion'.
+    'unlinkable', 'uninstantiable', 'trap', 'exhaustion', 'exception' (an uncaught wasm
+    exception, what ``assert_exception`` expects).
     """
 
     def __init__(self, kind: str, message: str):
@@ -131,6 +132,8 @@ class WhiskEngine:
             raise Failure("exhaustion", _message(e)) from None
         except w.Trap as e:
             raise Failure("trap", _message(e)) from None
+        except getattr(w, "WasmException", ()) as e:
+            raise Failure("exception", str(e)) from None
         types = tuple(f.type.results)
         if raw is None:
             raw = ()

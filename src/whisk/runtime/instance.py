@@ -204,7 +204,7 @@ class Instance:
     can be given as one such mapping. ``whisk.Linker`` builds imports by name. Raises
     LinkError listing every missing import, or naming the first import whose type does not
     match; Trap if a segment initialisation or the start
-    function traps. ``store`` (a ``whisk.Store``) sets fuel, resource and call depth limits and
+    function traps (WasmException if the start function throws). ``store`` (a ``whisk.Store``) sets fuel, resource and call depth limits and
     is what ``interrupt()`` stops; without one the instance gets a store of its own
     (``instance.store``). Past a store limit (a table or memory minimum over
     ``max_memory_bytes`` or ``max_table_elements``, or the counts of instances, tables and
