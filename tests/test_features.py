@@ -115,7 +115,7 @@ def test_lowerer_receives_the_mask():
     from whisk._core.lower import lower_module
 
     body = bytes.fromhex("00 20 00 20 01 fd 80 02 0b")          # relaxed_swizzle of 2 params
-    args = ([(("v128", "v128"), ("v128",))], [0], 0, [([], body, 0)], [], [], 0, [], None, set())
+    args = ([(("v128", "v128"), ("v128",))], [0], 0, [([], body, 0)], [], [], [], [], None, set())
     lower_module(*args)
     with pytest.raises(whisk.DecodeError, match=r"relaxed SIMD is not enabled .*\(function 0\)"):
         lower_module(*args, whisk.Features.wasm2().mask)

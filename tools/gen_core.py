@@ -261,7 +261,9 @@ def simd_decl(op) -> str:
     return f"    {ret} {op.ident}({', '.join(args)}) noexcept nogil"
 
 
-def simd_arm(op) -> list[str]:
+def simd_arm(op, far: bool = False) -> list[str]:
+    """The arm of one SIMD op in simd_step, or (far) in mem_far_step (memory ops only: the
+    effective address is checked against MemRec m, at m's address type, see memfar.pxi)."""
     dst, operands, off, lane, imm, size = simd_layout(op)
     body = []
     args = []
@@ -269,9 +271,10 @@ def simd_arm(op) -> list[str]:
         args.append(f"&fp[pc[{dst}]]")
     params = list(zip(op.params, operands))
     if op.width:
-        body += [f"ea = <uint64_t><uint32_t>fp[pc[{operands[0]}]] + pc[{off}]",
-                 f"if ea + {op.width} > memsize: return NULL"]
-        args.append("mem + ea")
+        body += far_ea(operands[0], op.width) if far else [
+            f"ea = <uint64_t><uint32_t>fp[pc[{operands[0]}]] + pc[{off}]",
+            f"if ea + {op.width} > memsize: return NULL"]
+        args.append("m.base + ea" if far else "mem + ea")
         params = params[1:]
     for t, pos in params:
         args.append(f"&fp[pc[{pos}]]" if t == "v128" else f"fp[pc[{pos}]]")
@@ -303,6 +306,42 @@ def gen_simd() -> str:
               "        pass"]
     for op in simd_ops():
         lines += ["    " + line for line in simd_arm(op)]
+    lines += ["    return NULL"]
+    return "\n".join(lines) + "\n"
+
+
+def far_ea(addr_word: int, width: int) -> list[str]:
+    """Lines computing the effective address of a general-path access (memfar.pxi)."""
+    return [f"ea = far_ea(m, fp[pc[{addr_word}]], off, {width})",
+            "if ea == FAR_OOB: return NULL"]
+
+
+def gen_memfar(regular) -> str:
+    """mem_far_step: every load and store (scalar and SIMD) on the general path, i.e. for a
+    memory other than 0 or a memory64 (lowered as OP_mem_far m offset, then the access op)."""
+    lines = [HEADER.format(src="src/whisk/opcodes.py and numeric.pxd"),
+             "# Loads and stores of the general path (multi-memory, memory64): OP_mem_far m offlo offhi",
+             "# is followed by an ordinary access op whose own offset word is 0; mem_far_step runs",
+             "# that op against MemRec m with the 64-bit offset, bounds exact at 64 bits (far_ea,",
+             "# memory_ops.pxi). The layouts are those of gen_arms and simd_layout.", "",
+             "cdef const uint32_t* mem_far_step(const uint32_t* pc, uint64_t* fp, MemRec* m,",
+             "                                  uint64_t off) noexcept nogil:",
+             '    """Run the access op at pc on memory m; the next pc, or NULL when out of bounds."""',
+             "    cdef uint32_t op = pc[0]",
+             "    cdef uint64_t ea",
+             "    if False:",
+             "        pass"]
+    for op, kind in regular:
+        if kind not in (K_LOAD, K_STORE):
+            continue
+        f = op.ident
+        a = 2 if kind == K_LOAD else 1
+        access = f"fp[pc[1]] = {f}(m.base + ea)" if kind == K_LOAD else f"{f}(m.base + ea, fp[pc[2]])"
+        lines += [f"    elif op == OP_{f}:"] + ["        " + x for x in far_ea(a, op.width)] + [
+            f"        {access}", "        return pc + 4"]
+    for op in simd_ops():
+        if op.width:
+            lines += ["    " + line for line in simd_arm(op, far=True)]
     lines += ["    return NULL"]
     return "\n".join(lines) + "\n"
 
@@ -419,6 +458,7 @@ def outputs() -> dict[Path, str]:
         CORE / "optable.pxi": gen_optable(regular),
         CORE / "loop.pxi": gen_loop(gen_arms(regular, shapes)),
         CORE / "simd.pxi": gen_simd(),
+        CORE / "memfar.pxi": gen_memfar(regular),
     }
 
 

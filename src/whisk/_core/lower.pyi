@@ -19,9 +19,9 @@ class Lowerer:
     """Validates and lowers the bodies of one module, one function at a time."""
 
     def setup(self, types: list[TypeSig], func_types: list[int], globals: list[tuple[str, bool]],
-              tables: list[str], nmems: int, elem_types: list[str], ndatas: int | None,
+              tables: list[str], mems: list[str], elem_types: list[str], ndatas: int | None,
               refs: Collection[int], features: int | None = None,
-              tags: Collection[int] = ()) -> None: ...
+              table_addrs: list[str] | None = None, tags: Collection[int] = ()) -> None: ...
     def lower_function(self, func_index: int, type_index: int,
                        local_runs: list[tuple[int, str]], body: bytes,
                        offset: int) -> FuncLayout: ...
@@ -29,7 +29,7 @@ class Lowerer:
 
 def lower_module(types: list[TypeSig], func_types: list[int], nimported: int,
                  codes: list[tuple[list[tuple[int, str]], bytes, int]],
-                 globals: list[tuple[str, bool]], tables: list[str], nmems: int,
-                 elem_types: list[str], ndatas: int | None,
-                 refs: Collection[int], features: int | None = None,
-                 tags: Collection[int] = ()) -> LoweredModule: ...
+                 globals: list[tuple[str, bool]], tables: list[str], mems: list[str],
+                 elem_types: list[str], ndatas: int | None, refs: Collection[int],
+                 features: int | None = None,
+                 table_addrs: list[str] | None = None, tags: Collection[int] = ()) -> LoweredModule: ...

@@ -23,7 +23,7 @@ from typing import Callable, TypeVar
 from ..errors import DecodeError
 from ..features import ALL, Features
 
-__all__ = ["Reader", "EOF_MESSAGE"]
+__all__ = ["Reader", "EOF_MESSAGE", "feature_enabled"]
 
 T = TypeVar("T")
 
@@ -250,3 +250,10 @@ class Reader:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             raise DecodeError("malformed UTF-8 encoding", start) from None
+
+
+def feature_enabled(r: Reader, name: str) -> bool:
+    """Whether the feature ``name`` (e.g. ``"memory64"``, ``"multi_memory"``) is on for what
+    ``r`` decodes: ``r.features`` is None (every feature whisk supports) or the set of names."""
+    f = r.features
+    return f is None or name in f

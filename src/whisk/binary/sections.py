@@ -25,7 +25,7 @@ from ..module import (
 )
 from ..opcodes import BY_CODE, PREFIX_FC, PREFIX_FD
 from ..types import VALTYPE_BY_CODE, FuncType, GlobalType, Limits, MemoryType, TableType
-from .reader import EOF_MESSAGE, Reader
+from .reader import EOF_MESSAGE, Reader, feature_enabled
 
 __all__ = [
     "decode_module", "decode_custom_section", "decode_name_section", "decode_type_section",
@@ -138,32 +138,47 @@ def read_functype(r: Reader) -> FuncType:
     return FuncType(params, results)
 
 
-def read_limits(r: Reader) -> Limits:
-    """Read limits (spec 5.3.7): flag 0x00 then min, or flag 0x01 then min and max (u32s).
+def read_limits(r: Reader) -> tuple[Limits, str]:
+    """Read limits (spec 5.3.7) and the address type they carry: ``(Limits, "i32" | "i64")``.
 
-    The flag is read as a 1-bit LEB128 like the reference interpreter does, so 0x02..0x7F are
-    ``"integer too large"`` and a continuation bit is ``"integer representation too long"``.
+    WebAssembly 3.0 (memory64, table64): the flag byte is 0x00 (min), 0x01 (min, max), 0x04
+    (i64: min) or 0x05 (i64: min, max); the bounds are u64 for i64, u32 otherwise; any other
+    flag byte is ``"malformed limits flags"``. With the memory64 feature off (WebAssembly 2.0),
+    the flag is read as a 1-bit LEB128 like the 2.0 reference interpreter does, so 0x02..0x7F
+    are ``"integer too large"`` and a continuation bit is ``"integer representation too long"``.
     """
     p = r.pos
     if p < r.end and r.data[p] < 2:
         r.pos = p + 1
         flag = r.data[p]
+    elif feature_enabled(r, "memory64"):
+        flag = r.byte()
+        if flag not in (4, 5):
+            raise DecodeError("malformed limits flags", p)
     else:
+        if p < r.end and r.data[p] in (4, 5):       # 2.0 reads a 1-bit LEB128 here
+            raise DecodeError(f"integer too large ({disabled_message('memory64')})", p)
         flag = r.uleb(1)
+    if flag & 4:
+        mn = r.u64()
+        mx = r.u64() if flag & 1 else None
+        return Limits(mn, mx), "i64"
     mn = r.u32()
     mx = r.u32() if flag else None
-    return Limits(mn, mx)
+    return Limits(mn, mx), "i32"
 
 
 def read_tabletype(r: Reader) -> TableType:
-    """Read a table type (spec 5.3.9): a reference type, then limits."""
+    """Read a table type (spec 5.3.9): a reference type, then limits (with the address type)."""
     elem = read_reftype(r)
-    return TableType(read_limits(r), elem)
+    limits, address = read_limits(r)
+    return TableType(limits, elem, address)
 
 
 def read_memtype(r: Reader) -> MemoryType:
     """Read a memory type (spec 5.3.8): limits (range checks are the validator's job)."""
-    return MemoryType(read_limits(r))
+    limits, address = read_limits(r)
+    return MemoryType(limits, address)
 
 
 def read_globaltype(r: Reader) -> GlobalType:
@@ -198,29 +213,44 @@ def _zero_byte(r: Reader) -> None:
         raise DecodeError("zero byte expected", pos)
 
 
-def _imm_mem0(r: Reader) -> None:
+def _memidx(r: Reader) -> int:
+    """A memory index immediate (3.0, multi-memory): a u32; with the feature off, the byte 0x00
+    that 2.0 reserves."""
+    if feature_enabled(r, "multi_memory"):
+        return r.u32()
+    if r.pos < r.end and r.data[r.pos] != 0:
+        raise DecodeError(f"zero byte expected ({disabled_message('multi_memory')})", r.pos)
     _zero_byte(r)
-    return None
+    return 0
 
 
-def _imm_mem_copy(r: Reader) -> None:
-    _zero_byte(r)
-    _zero_byte(r)
-    return None
+def _imm_mem0(r: Reader) -> int:
+    return _memidx(r)
 
 
-def _imm_mem_init(r: Reader) -> int:
+def _imm_mem_copy(r: Reader) -> tuple[int, int]:
+    return (_memidx(r), _memidx(r))
+
+
+def _imm_mem_init(r: Reader) -> tuple[int, int]:
     x = r.u32()
-    _zero_byte(r)
-    return x
+    return (x, _memidx(r))
 
 
-def _imm_memarg(r: Reader) -> tuple[int, int]:
+def _imm_memarg(r: Reader) -> tuple[int, int] | tuple[int, int, int]:
+    """memarg (3.0 spec 5.4.6): flags (the alignment exponent, bit 6 set when a memory index
+    follows), [memidx], offset (u64; u32 without memory64). (align, offset) for memory 0, else
+    (align, offset, memidx)."""
     pos = r.pos
-    align = r.u32()
-    if align >= 32:
+    flags = r.u32()
+    mem = 0
+    if flags & 0x40 and feature_enabled(r, "multi_memory"):
+        flags &= ~0x40
+        mem = r.u32()
+    if flags >= 32:
         raise DecodeError("malformed memop flags", pos)
-    return (align, r.u32())
+    offset = r.u64() if feature_enabled(r, "memory64") else r.u32()
+    return (flags, offset) if mem == 0 else (flags, offset, mem)
 
 
 def _imm_v128(r: Reader) -> int:
@@ -237,9 +267,9 @@ def _imm_lane(r: Reader) -> int:
     return r.byte()
 
 
-def _imm_memarg_lane(r: Reader) -> tuple[int, int, int]:
-    align, offset = _imm_memarg(r)
-    return (align, offset, r.byte())
+def _imm_memarg_lane(r: Reader) -> tuple[int, ...]:
+    align, offset, *mem = _imm_memarg(r)
+    return (align, offset, r.byte(), *mem)
 
 
 def _imm_br_table(r: Reader) -> tuple[tuple[int, ...], int]:

@@ -239,13 +239,15 @@ class Instance:
         for tt in m.tables:
             _check_bytes(store, tt.limits.min * 8, f"table of {tt.limits.min} elements")
             # ResourceError if the minimum passes the store's max_table_elements:
-            t = Table(tt.elem, tt.limits.min, tt.limits.max, store.max_table_elements)
+            t = Table(tt.elem, tt.limits.min, tt.limits.max, store.max_table_elements,
+                      address_type=tt.address)
             store.attach(t)
             t.type = tt
             tables.append(t)
         for mt in m.mems:
             _check_bytes(store, mt.limits.min * 65536, f"memory minimum of {mt.limits.min} pages")
-            mem = Memory(mt.limits.min, mt.limits.max, store.max_memory_bytes)
+            mem = Memory(mt.limits.min, mt.limits.max, store.max_memory_bytes,
+                         address_type=mt.address)
             store.attach(mem)
             mem.type = mt
             mems.append(mem)
@@ -255,9 +257,8 @@ class Instance:
             globals_.append(glob)
         core = InstanceCore()
         defined = [(m.types[t], info) for t, info in zip(m.funcs, module._lowered.funcs)]
-        all_funcs = core.build(module._lowered, m.types, funcs, defined, tables,
-                               mems[0] if mems else None, globals_, [d.data for d in m.datas],
-                               store)
+        all_funcs = core.build(module._lowered, m.types, funcs, defined, tables, mems, globals_,
+                               [d.data for d in m.datas], store)
         for i, f in enumerate(all_funcs):
             if f.name is None and i in m.func_names:
                 f.name = m.func_names[i]
@@ -289,10 +290,10 @@ class Instance:
                         0xFFFFFFFF if name[1:3] == "32" else 0xFFFFFFFFFFFFFFFF))
             return stack[-1] if stack else None
 
-        def offset(expr: tuple[Instr, ...] | None) -> int:
+        def offset(expr: tuple[Instr, ...] | None, address: str) -> int:
             value = const(expr)
-            assert isinstance(value, int)       # validation typed the offset i32
-            return value & 0xFFFFFFFF
+            assert isinstance(value, int)       # validation typed the offset (i32 or i64)
+            return value & (0xFFFFFFFF if address == "i32" else 0xFFFFFFFFFFFFFFFF)
 
         for g, glob in zip(m.globals, globals_[nimported_globals:]):
             glob.set_initial(const(g.init), raw=True)
@@ -308,13 +309,15 @@ class Instance:
         # segment initialisation (spec 4.5.4 steps 14-15), in order; a trap aborts
         for i, e in enumerate(m.elems):
             if e.mode == "active":
-                core.table_init(e.table, i, offset(e.offset), 0, len(e.init))
+                core.table_init(e.table, i, offset(e.offset, tables[e.table].address_type), 0,
+                                len(e.init))
                 core.elem_drop(i)
             elif e.mode == "declarative":
                 core.elem_drop(i)
         for i, d in enumerate(m.datas):
             if d.mode == "active":
-                core.memory_init(i, offset(d.offset), 0, len(d.data))
+                core.memory_init(i, offset(d.offset, mems[d.memory].address_type), 0,
+                                 len(d.data), d.memory)
                 core.data_drop(i)
         if m.start is not None:
             all_funcs[m.start]()

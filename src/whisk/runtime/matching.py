@@ -17,9 +17,11 @@ def _extern_desc(v: object) -> str:
     if isinstance(v, Func):
         return f"func {v.type}"
     if isinstance(v, Table):
-        return f"table {v.elem} {len(v)}..{v.max}"
+        at = "i64 " if v.address_type == "i64" else ""
+        return f"table {at}{v.elem} {len(v)}..{v.max}"
     if isinstance(v, Memory):
-        return f"memory {v.pages}..{v.max_pages}"
+        at = "i64 " if v.address_type == "i64" else ""
+        return f"memory {at}{v.pages}..{v.max_pages}"
     if isinstance(v, Global):
         return f"global {'mut ' if v.mutable else ''}{v.valtype}"
     if isinstance(v, Tag):
@@ -32,9 +34,11 @@ def _fits(want: ExternType, given: Extern) -> bool:
         return isinstance(given, Func) and given.type == want
     if isinstance(want, TableType):
         return (isinstance(given, Table) and given.elem == want.elem
+                and given.address_type == want.address
                 and Limits(len(given), given.max).matches(want.limits))
     if isinstance(want, MemoryType):
-        return isinstance(given, Memory) and Limits(given.pages, given.max_pages).matches(want.limits)
+        return (isinstance(given, Memory) and given.address_type == want.address
+                and Limits(given.pages, given.max_pages).matches(want.limits))
     if isinstance(want, TagType):
         # tags match when their types are equal (3.0 spec 4.5.2.6); identity is the tag's own
         return isinstance(given, Tag) and given.type == want.type

@@ -28,9 +28,14 @@ def _limits(lim: Limits, bound: int, what: str) -> None:
     if lim.min > bound or (lim.max is not None and lim.max > bound):
         if what == "memory":
             raise ValidationError("memory size must be at most 65536 pages (4GiB)")
+        if what == "memory64":
+            raise ValidationError("memory size must be at most 2^48 pages")
         raise ValidationError("table size must be at most 2^32-1")
     if lim.max is not None and lim.min > lim.max:
         raise ValidationError("size minimum must not be greater than maximum")
+
+
+MAX_PAGES64 = 1 << 48     # memory64: 2^64 bytes in pages of 64 KiB (3.0 spec 3.2.6)
 
 
 def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int,
@@ -159,11 +164,17 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
     nfuncs = len(m.imported("func")) + len(m.funcs)
     nimported_globals = len(m.imported("global"))
     for tt in tables:
-        _limits(tt.limits, 0xFFFFFFFF, "table")
+        if tt.address == "i32":
+            _limits(tt.limits, 0xFFFFFFFF, "table")
+        else:
+            _limits(tt.limits, 0xFFFFFFFFFFFFFFFF, "table")
     for mt in mems:
-        _limits(mt.limits, MAX_PAGES, "memory")
-    if len(mems) > 1:
-        raise ValidationError("multiple memories")
+        if mt.address == "i32":
+            _limits(mt.limits, MAX_PAGES, "memory")
+        else:
+            _limits(mt.limits, MAX_PAGES64, "memory64")
+    if len(mems) > 1 and features is not None and "multi_memory" not in features:
+        raise ValidationError(f"multiple memories ({disabled_message('multi_memory')})")
     if features is not None and "simd" not in features:
         _require_no_v128(m, features)
     # The globals constant expressions may read (spec 3.5 "Modules", WebAssembly 3.0): a global's
@@ -182,12 +193,14 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
                 raise ValidationError(f"unknown table {e.table}")
             if tables[e.table].elem != e.reftype:
                 raise ValidationError("type mismatch")
-            _expect_const(m, e.offset, "i32", nsegment_globals, nfuncs, gtypes, features)
+            _expect_const(m, e.offset, tables[e.table].address, nsegment_globals, nfuncs, gtypes,
+                          features)
     for d in m.datas:
         if d.mode == "active":
             if d.memory >= len(mems):
                 raise ValidationError(f"unknown memory {d.memory}")
-            _expect_const(m, d.offset, "i32", nsegment_globals, nfuncs, gtypes, features)
+            _expect_const(m, d.offset, mems[d.memory].address, nsegment_globals, nfuncs, gtypes,
+                          features)
     if m.start is not None:
         if m.start >= nfuncs:
             raise ValidationError(f"unknown function {m.start}")
@@ -209,7 +222,7 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
     codes = [(list(c.locals), c.body, c.offset) for c in m.codes]
     return lower_module(
         types, func_types, len(m.imported("func")), codes,
-        [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables], len(mems),
-        [e.reftype for e in m.elems], m.data_count, declared_refs(m),
-        None if features is None else features.mask,
+        [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables],
+        [mt.address for mt in mems], [e.reftype for e in m.elems], m.data_count, declared_refs(m),
+        None if features is None else features.mask, [t.address for t in tables],
         tags=tag_types)
