@@ -90,7 +90,6 @@ cdef struct Ctrl:
     uint32_t icount         # loop: instructions decoded before its start (for fuel costs)
     uint32_t hfixups        # head of the chain of handler-table words that want the end address
     int hid                 # 1 in a legacy catch body: the hidden exnref entry is part of height
-    int hpend               # try_table / try: index of its pending handler in Lowerer.hpend
 
 cdef inline int slot_size(uint8_t t) noexcept nogil:
     return 2 if t == T_V128 else 1
@@ -159,7 +158,7 @@ cdef class Lowerer:
     # ---- handler table (code.pxd, "Exceptions") ----
     cdef list htab               # handler entries of the module so far (words; chains patched)
     cdef list hfuncs             # (entry, first word, count) per function with handlers
-    cdef list hpend              # per open try_table / try: [body end, clauses]
+    cdef list hpend              # a stack, per open try_table / try: [body end, clauses]
     cdef int nhandlers           # handlers of the current function
     cdef uint32_t ret_chain      # htab words that want the current function's return stub
     cdef uint32_t feat_off       # the DISABLED features' bits (whisk.features.Features.mask)
@@ -215,11 +214,10 @@ cdef class Lowerer:
         [reftype], ``ndatas`` (None: no data count section), ``refs`` the function indices in
         C.refs, ``features`` the enabled features' bits (``whisk.features.Features.mask``;
         None: all), ``table_addrs`` the address type of each table (default all "i32"), ``tags``
-        the type index of each tag. An
-        instruction whose feature (opcode table, W_FEAT) is disabled is malformed ("relaxed SIMD
-        is not enabled"); code that checks a non-instruction feature here tests
-        ``self.feat_off & <bit>`` (bit i is ``whisk.features.FEATURE_NAMES[i]``) and reports with
-        ``self.disabled_feature(name)``."""
+        the type index of each tag. An instruction whose feature (opcode table, W_FEAT) is
+        disabled is malformed ("relaxed SIMD is not enabled"); code that checks a
+        non-instruction feature here tests ``self.feat_off & <bit>`` (bit i is
+        ``whisk.features.FEATURE_NAMES[i]``) and reports with ``self.disabled_feature(name)``."""
         cdef int i, j, k, total = 0
         self.feat_off = 0 if features is None else <uint32_t>(~<uint64_t>features & 0xFFFFFFFF)
         from whisk.features import feature_bit
@@ -624,7 +622,6 @@ cdef class Lowerer:
         c.else_fixup = NO_CHAIN
         c.hfixups = NO_CHAIN
         c.hid = 0
-        c.hpend = -1
         self.emitting = not dead
         return 0
 
@@ -1607,7 +1604,6 @@ cdef class Lowerer:
         # the label's chain; legacy ones (tag, flags, dst, target) are final.
         cdef list h = self.htab
         cdef Ctrl* c
-        cdef uint32_t w
         if fr.dead or start >= end:
             return 0
         h += [start, end, <uint32_t>(self.cn - 1), kind, hidden, len(clauses)]
