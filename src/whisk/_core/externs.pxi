@@ -179,6 +179,17 @@ cdef class Memory:
         return self.rec.base[key]
 
     def __setitem__(self, key, value):
+        """``mem[i] = byte`` or ``mem[a:b] = data``: ``data`` any bytes-like object, e.g. a
+        NumPy array of any dtype (its bytes are copied: a float64 array of n elements fills
+        8*n bytes). The slice and the data must have the same length in bytes."""
+        if not isinstance(key, int) and not isinstance(value, (bytes, bytearray)):
+            try:
+                view = memoryview(value)
+            except TypeError:
+                pass
+            else:
+                if view.format != "B" or view.ndim != 1:
+                    value = view.cast("B") if view.c_contiguous else view.tobytes()
         memoryview(self)[key] = value
 
     def __getbuffer__(self, Py_buffer* buf, int flags):
