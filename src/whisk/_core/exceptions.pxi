@@ -170,6 +170,8 @@ cdef int throw_new(ExecCtx* ctx, InstCtx* inst, uint32_t x, const uint64_t* payl
     try:
         if ctx.dead != NULL:
             free_dead(ctx)
+        if inst.tags == NULL:
+            raise RuntimeError("InstanceCore.set_tags was not called")
         e = Exn()
         e.init(<Tag>inst.tags[x].obj, payload)
         e.rec.exposed = 0
@@ -232,7 +234,7 @@ cdef const uint32_t* find_handler(FuncRec* f, uint32_t addr, ExnRec* e, uint64_t
             else:
                 for j in range(p[5]):
                     c = p + 6 + 4 * j
-                    if c[0] == NO_TAG or f.inst.tags[c[0]] == e.tag:
+                    if c[0] == NO_TAG or (f.inst.tags != NULL and f.inst.tags[c[0]] == e.tag):
                         k = c[2]
                         if c[0] != NO_TAG:
                             memcpy(fp + k, e.payload, e.tag.nslots * sizeof(uint64_t))
