@@ -146,7 +146,7 @@ cdef void heap_keep_exn(Heap h, Exn e):
     for b, o in e.keep:
         if type(o) is Exn:
             heap_keep_exn(h, <Exn>o)
-        elif type(o) is Func or isinstance(o, Func):
+        elif isinstance(o, Func):
             heap_adopt_func(h, <Func>o)
         else:
             heap_keep(h, <uint64_t>b, o)
