@@ -299,7 +299,8 @@ def judge(data: bytes) -> dict[str, Any]:
     import whisk
     from whisk.types import FuncType, GlobalType, MemoryType, TableType
     try:
-        module = whisk.Module(data)
+        # the oracle validates with --features wasm2: so does whisk (3.0 features are on by default)
+        module = whisk.Module(data, features=whisk.Features.wasm2())
     except (whisk.DecodeError, whisk.ValidationError) as e:
         return {"verdict": "reject", "error": type(e).__name__, "message": str(e)[:300]}
     except BaseException as e:
