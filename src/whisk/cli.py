@@ -84,6 +84,8 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         prog="whisk", description="whisk: a WebAssembly runtime for Python.",
         epilog="Without a COMMAND, 'run' is assumed: 'whisk prog.wasm' is 'whisk run prog.wasm'.")
     _add_verbose(parser)
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"whisk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in COMMANDS.values():
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
@@ -447,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser("run").print_usage(sys.stderr)
         print("whisk: error: a MODULE (or a COMMAND) is required", file=sys.stderr)
         return 2
-    if argv[lead] not in COMMANDS and argv[lead] not in ("-h", "--help"):
+    if argv[lead] not in COMMANDS and argv[lead] not in ("-h", "--help", "--version"):
         argv.insert(lead, "run")
     parser = build_parser(argv[lead] if argv[lead] in COMMANDS else "run")    # built once
     try:

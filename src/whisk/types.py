@@ -1,7 +1,8 @@
 """Value and external types (spec 2.3: types).
 
 Value types are plain strings, the spec's names: ``'i32' 'i64' 'f32' 'f64' 'v128' 'funcref'
-'externref'``. The composite types are small frozen records with a readable ``repr``.
+'externref' 'exnref'`` (exnref: 3.0 spec 2.3.3, the exception references of ``throw_ref`` and
+``try_table``'s ``catch_ref``). The composite types are small frozen records with a readable ``repr``.
 """
 
 from __future__ import annotations
@@ -10,19 +11,19 @@ from .record import record
 
 __all__ = [
     "VALTYPES", "NUMTYPES", "REFTYPES", "VALTYPE_BY_CODE", "CODE_BY_VALTYPE",
-    "FuncType", "Limits", "TableType", "MemoryType", "GlobalType", "ExternType", "PAGE_SIZE",
+    "FuncType", "Limits", "TableType", "MemoryType", "GlobalType", "TagType", "ExternType", "PAGE_SIZE",
     "MAX_PAGES",
 ]
 
 #: Binary codes of value types (spec 5.3.1-5.3.4).
 VALTYPE_BY_CODE: dict[int, str] = {
     0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
-    0x70: "funcref", 0x6F: "externref",
+    0x70: "funcref", 0x6F: "externref", 0x69: "exnref",
 }
 CODE_BY_VALTYPE: dict[str, int] = {v: k for k, v in VALTYPE_BY_CODE.items()}
-VALTYPES: tuple[str, ...] = ("i32", "i64", "f32", "f64", "v128", "funcref", "externref")
+VALTYPES: tuple[str, ...] = ("i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref")
 NUMTYPES: tuple[str, ...] = ("i32", "i64", "f32", "f64")
-REFTYPES: tuple[str, ...] = ("funcref", "externref")
+REFTYPES: tuple[str, ...] = ("funcref", "externref", "exnref")
 
 #: Size of one page of linear memory in bytes (64 KiB).
 PAGE_SIZE = 65536
@@ -116,5 +117,16 @@ class GlobalType:
         return f"GlobalType({'mut ' if self.mutable else ''}{self.valtype})"
 
 
+@record
+class TagType:
+    """A tag type (3.0 spec 2.3.10): the function type of an exception's payload, ``type``, whose
+    ``params`` are the payload's value types (its ``results`` are always empty)."""
+
+    type: FuncType
+
+    def __repr__(self) -> str:
+        return f"TagType({self.type})"
+
+
 #: The type of an import or export (spec 2.3.11, external types).
-ExternType = FuncType | TableType | MemoryType | GlobalType
+ExternType = FuncType | TableType | MemoryType | GlobalType | TagType

@@ -146,3 +146,20 @@ def test_memory_constructor_limits_per_address_type():
         whisk.Memory(0, (1 << 48) + 1, address_type="i64")
     with pytest.raises(ValueError):
         whisk.Memory(1, address_type="i16")
+
+
+def test_wasi_uses_the_memory_exported_as_memory():
+    # two memories; the one exported as "memory" is memory 1, and fd_write reads it
+    import io
+    m = wat("""
+    (module
+      (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+      (memory $scratch 1)
+      (memory $mem (export "memory") 1)
+      (data (memory $scratch) (i32.const 0) "\\10\\00\\00\\00\\05\\00\\00\\00wrong")
+      (data (memory $mem) (i32.const 0) "\\08\\00\\00\\00\\03\\00\\00\\00hi\\n")
+      (func (export "_start") (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 64)))))
+    """)
+    out = io.BytesIO()
+    assert whisk.run(m, stdout=out) == 0
+    assert out.getvalue() == b"hi\n"

@@ -179,6 +179,17 @@ cdef class Memory:
         return self.rec.base[key]
 
     def __setitem__(self, key, value):
+        """``mem[i] = byte`` or ``mem[a:b] = data``: ``data`` any bytes-like object, e.g. a
+        NumPy array of any dtype (its bytes are copied: a float64 array of n elements fills
+        8*n bytes). The slice and the data must have the same length in bytes."""
+        if not isinstance(key, int) and not isinstance(value, (bytes, bytearray)):
+            try:
+                view = memoryview(value)
+            except TypeError:
+                pass
+            else:
+                if view.format != "B" or view.ndim != 1:
+                    value = view.cast("B") if view.c_contiguous else view.tobytes()
         memoryview(self)[key] = value
 
     def __getbuffer__(self, Py_buffer* buf, int flags):
@@ -229,7 +240,7 @@ cdef int64_t table_grow(TableRec* t, uint32_t delta, uint64_t init) noexcept nog
 
 cdef class Table:
     """A table (spec 4.2.7): ``Table(reftype, min, max=None, limit=None, address_type="i32")``
-    with ``reftype`` 'funcref' or 'externref' and sizes in elements (ints); ``limit`` caps its
+    with ``reftype`` 'funcref', 'externref' or 'exnref' and sizes in elements (ints); ``limit`` caps its
     growth (default 10,000,000 elements, or the store's ``max_table_elements``; never beyond
     2^32-2 elements); ``address_type`` is ``"i64"`` for a table64 table (3.0 spec 2.3.9),
     whose limits may be up to 2^64-1 and whose indices are i64. ``len(t)``, ``t[i]``,
@@ -239,7 +250,8 @@ cdef class Table:
     wrong argument type, ValueError for min > max, IndexError for an index out of bounds,
     ResourceError if the minimum passes the limit."""
     cdef TableRec rec
-    cdef readonly str elem           # 'funcref' or 'externref' (what its slots hold: fixed)
+    cdef readonly str elem           # 'funcref', 'externref' or 'exnref' (what its slots hold)
+    cdef uint8_t ecode               # its type code
     cdef public object type
     cdef Heap heap                   # the heap its references belong to (see heap.pxi)
     cdef object acct_store           # the Store charged for it (keeps rec.acct valid)
@@ -252,8 +264,8 @@ cdef class Table:
         self.rec.elems = NULL
         self.rec.acct = NULL
         self.reserved_bytes = 0
-        if reftype not in ("funcref", "externref"):
-            raise ValueError("reftype must be 'funcref' or 'externref'")
+        if reftype not in ("funcref", "externref", "exnref"):
+            raise ValueError("reftype must be 'funcref', 'externref' or 'exnref'")
         if address_type not in ("i32", "i64"):
             raise ValueError("address_type must be 'i32' or 'i64'")
         bound = 0xFFFFFFFF if address_type == "i32" else 0xFFFFFFFFFFFFFFFF
@@ -266,6 +278,7 @@ cdef class Table:
         self.address_type = address_type
         self.declared_max = max
         self.rec.is_func = 1 if reftype == "funcref" else 0
+        self.ecode = _CODES[reftype]
         self.rec.max = 0xFFFFFFFF if max is None or max > 0xFFFFFFFF else max
         cap = DEFAULT_TABLE_ELEMENTS if limit is None else limit
         if cap > self.rec.max:
@@ -303,7 +316,7 @@ cdef class Table:
         return self.declared_max
 
     cdef uint8_t code(self):
-        return T_FUNCREF if self.rec.is_func else T_EXTERNREF
+        return self.ecode
 
     def __getitem__(self, i):
         if not isinstance(i, int) or isinstance(i, bool):
@@ -375,7 +388,7 @@ cdef class Global:
     cdef _set(self, value, bint raw):
         cdef uint64_t hi = 0
         cdef Heap h = None
-        if self.code == T_FUNCREF or self.code == T_EXTERNREF:
+        if self.code == T_FUNCREF or self.code == T_EXTERNREF or self.code == T_EXNREF:
             h = heap_of_global(self)
             heap_maybe_sweep(h)
         self.bits[0] = raw_to_bits(self.code, value, &hi, h) if raw else to_bits(self.code, value, &hi, h)

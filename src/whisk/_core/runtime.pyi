@@ -37,7 +37,8 @@ class Memory:
     def __buffer__(self, flags: int, /) -> memoryview: ...
 
 class Table:
-    """A table of references: ``Table('funcref' | 'externref', min, max=None, limit=None)``."""
+    """A table of references: ``Table('funcref' | 'externref' | 'exnref', min, max=None,
+    limit=None)``."""
 
     elem: str
     address_type: str
@@ -107,6 +108,21 @@ class Func:
     def __call__(self, *args: Any, timeout: float | None = None) -> Any: ...
     def call_bits(self, *args: Any, timeout: float | None = None) -> tuple[Any, ...]: ...
 
+class Tag:
+    """A tag (3.0 exceptions): ``Tag(functype)``, the payload's types as ``functype.params``
+    (its results must be empty); compared by identity."""
+
+    type: FuncType
+    def __init__(self, functype: FuncType) -> None: ...
+
+class Exn:
+    """Internal: an exception instance (the target of an exnref)."""
+
+    tag: Tag
+    def error(self) -> Any: ...
+
+def new_exception(tag: object, payload: list[Any], wrapper: Any) -> Exn: ...
+
 class InstanceCore:
     """The core's view of a module instance (built by ``whisk.runtime.instance``)."""
 
@@ -114,13 +130,16 @@ class InstanceCore:
     tables: list[Table]
     globals: list[Global]
     memory: Memory | None
+    memories: list[Memory]
     store: Store
+    tags: list[Tag]
     def build(self, code: LoweredModule, types: list[FuncType], imported_funcs: list[Func],
               defined: list[tuple[FuncType, FuncLayout]],
-              tables: list[Table], memory: Memory | None, globals: list[Global],
+              tables: list[Table], memories: list[Memory], globals: list[Global],
               datas: list[bytes], store: Store) -> list[Func]: ...
+    def set_tags(self, tags: list[Tag]) -> None: ...
     def set_elems(self, segments: list[tuple[str, list[Any]]]) -> None: ...
     def table_init(self, table: int, seg: int, dst: int, src: int, n: int) -> None: ...
-    def memory_init(self, seg: int, dst: int, src: int, n: int) -> None: ...
+    def memory_init(self, seg: int, dst: int, src: int, n: int, mem: int = 0) -> None: ...
     def elem_drop(self, seg: int) -> None: ...
     def data_drop(self, seg: int) -> None: ...
