@@ -150,3 +150,53 @@ def test_batch_validation_matches_single():
     inputs = [decoder.make_input(7, i) for i in range(60)]
     batch = common.validate_many(inputs)
     assert [r is None for r in batch] == [common.validate_one(m) is None for m in inputs]
+
+
+def test_exceptions_compare_by_payload():
+    import differential as d
+    plan = [("f", ())]
+    a, b = d.Outcome("whisk"), d.Outcome("wasmtime")
+    a.calls, b.calls = [("exception", (1, "nan"))], [("exception", (1, "nan"))]
+    assert d.compare(a, b, plan) is None
+    b.calls = [("exception", (2, "nan"))]
+    assert d.compare(a, b, plan)[0] == "exception"
+    b.calls = [("trap", "unreachable")]
+    assert d.compare(a, b, plan)[0] == "exception"
+    b.calls = [("ok", ())]
+    assert d.compare(a, b, plan)[0] == "exception"
+
+
+def test_an_exception_module_agrees():
+    # an exception escaping an export (with a payload of every number type and a null
+    # reference), exnref results, globals and tables, a caught exception, throw_ref of null
+    import differential as d
+    import wasmtime
+    if not common.implemented("exceptions"):
+        pytest.skip("this whisk has no exception handling")
+    fs = common.feature_set("wasm3", differential=True)
+    wat = """(module
+      (tag $t (export "t") (param i32 i64 f32 f64 externref)) (tag $e)
+      (global $g (export "g") (mut exnref) (ref.null exn))
+      (table $tb (export "tb") 2 3 exnref)
+      (func (export "throw") (param i32) (result i32)
+        local.get 0 i64.const -7 f32.const nan:0x200000 f64.const -0.0 ref.null extern throw $t)
+      (func (export "catch") (result i32)
+        (block $l (result i32 i64 f32 f64 externref)
+          (try_table (catch $t $l) (drop (call 0 (i32.const 42)))) unreachable)
+        drop drop drop drop)
+      (func (export "keep") (result exnref)
+        (block $l (result exnref) (try_table (catch_all_ref $l) (throw $e)) unreachable)
+        global.set $g (table.set $tb (i32.const 1) (global.get $g)) (global.get $g))
+      (func (export "rethrow_null") (throw_ref (ref.null exn))))"""
+    wasm = wasmtime.wat2wasm(wat)
+    assert d.check(wasm, fs=fs) is None
+    imports, types = common.read_interface(wasm)
+    plan = d.make_plan(wasm, [(n, t[1][0]) for n, t in types.items() if t[0] == "func"])
+    w = d.run_whisk(wasm, plan, fs=fs)
+    t = d.run_wasmtime(wasm, plan, types, fs=fs)
+    assert w.calls[0][0] == "exception"
+    assert w.calls[0][1][1:] == ((1 << 64) - 7, "nan", "0000000000000080", None)
+    assert w.calls[1] == ("ok", (42,)) and w.calls[2] == ("ok", (("exn",),))
+    assert w.calls[3] == ("trap", "null-ref")
+    assert w.state["g"] == ("global", "exnref", ("exn",)) and w.state["tb"][2] == (None, ("exn",))
+    assert w.calls == t.calls and w.state == t.state
