@@ -139,6 +139,8 @@ def smith_flags(rng: random.Random, fs: common.FeatureSet | None = None) -> list
         flags += ["--min-memories", "1"]
     if rng.random() < 0.2:
         flags += ["--min-uleb-size", str(rng.choice([1, 2, 5]))]
+    if "exceptions" in fs.features and rng.random() < 0.5:
+        flags += ["--min-tags", str(rng.choice([1, 3]))]   # more throw / try_table
     return flags
 
 
