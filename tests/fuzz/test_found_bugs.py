@@ -29,3 +29,24 @@ def test_constant_expressions_do_not_rebuild_the_global_types(monkeypatch):
     module = whisk.Module(b"\0asm\1\0\0\0" + table + globals_ + elems)
     assert len(module.exports) == 0
     assert len(calls) < 10, len(calls)
+
+
+def test_repeated_loads_do_not_corrupt_the_heap():
+    # differential.py --features wasm3 (seed 4, case 2004; on a build of branch feat-ref): the
+    # campaign process aborted with glibc's "corrupted size vs. prev_size". Loading the shrunk
+    # module (tests/fuzz/regressions/dec-58a02c73aa8f.wasm) 60 times in one process aborts it
+    # every time with that build: heap memory is overwritten while a module is loaded. The
+    # loads run in a subprocess, so that an abort fails this test instead of ending pytest.
+    import os
+    import subprocess
+    import sys
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "regressions",
+                        "dec-58a02c73aa8f.wasm")
+    code = ("import sys, whisk\n"
+            "data = open(sys.argv[1], 'rb').read()\n"
+            "for _ in range(100):\n"
+            "    whisk.Module(data)\n"
+            "print('loaded')\n")
+    proc = subprocess.run([sys.executable, "-c", code, path], capture_output=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == b"loaded", (proc.returncode, proc.stderr[-500:])
