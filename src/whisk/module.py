@@ -99,10 +99,15 @@ class ModuleStruct:
     """A decoded module (spec 2.5). Index spaces: functions, tables, memories and globals start
     with the imports of that kind, then the module's own definitions."""
 
-    types: list[FuncType] = field(default_factory=list)
+    # the composite type of each type index (FuncType, or StructType/ArrayType), and the
+    # sub types (finality, supertypes) and rec group sizes they come from (3.0 syntax/types)
+    types: list[Any] = field(default_factory=list)
+    subtypes: list[Any] = field(default_factory=list)
+    rec_groups: list[int] = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     funcs: list[int] = field(default_factory=list)          # type index of each defined function
     tables: list[TableType] = field(default_factory=list)
+    table_inits: list[Any] = field(default_factory=list)   # per defined table: expr or None
     mems: list[MemoryType] = field(default_factory=list)
     globals: list[GlobalDef] = field(default_factory=list)
     exports: list[Export] = field(default_factory=list)
@@ -112,6 +117,7 @@ class ModuleStruct:
     codes: list[Code] = field(default_factory=list)
     datas: list[DataSegment] = field(default_factory=list)
     customs: list[tuple[str, bytes]] = field(default_factory=list)
+    type_ids: list[int] = field(default_factory=list)   # canonical id per type (validation)
     func_names: dict[int, str] = field(default_factory=dict)  # from the `name` section
     module_name: str | None = None
 

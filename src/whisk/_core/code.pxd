@@ -60,6 +60,8 @@ cdef enum TrapCode:
     TRAP_STACK_OVERFLOW = 14 # value stack exhausted (reported like TRAP_CALL_STACK)
     TRAP_TIMEOUT = 15        # the deadline of a call passed
     TRAP_POLL = 16           # internal: the fuel budget ran out, poll() decides (never raised)
+    TRAP_NULL_FUNC = 17      # call_ref / return_call_ref of a null reference
+    TRAP_NULL_REF = 18       # ref.as_non_null of a null reference
 
 cdef struct StoreRec:
     # What a Store shares with the loop (spec-external, like wasmtime's Store): interruption,
@@ -109,6 +111,7 @@ cdef struct FuncRec:
     uint32_t nlocals       # local slots including parameters
     uint32_t nslots        # frame size in slots (locals + temporaries)
     uint32_t type_id       # canonical (process-wide) id of the function type
+    const uint32_t* supers # its declared supertypes' ids: [n, nearest, ...], or NULL (3.0)
     uint32_t index         # function index within its instance, for backtraces
     uint32_t cost          # fuel charged per call: the body's instructions outside loops (>= 1)
     PyObject* host         # the Func object of a host function (borrowed), else NULL

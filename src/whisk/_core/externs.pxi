@@ -216,7 +216,8 @@ cdef class Table:
     wrong argument type, ValueError for min > max, IndexError for an index out of bounds,
     ResourceError if the minimum passes the limit."""
     cdef TableRec rec
-    cdef readonly str elem           # 'funcref' or 'externref' (what its slots hold: fixed)
+    cdef readonly object elem        # 'funcref', 'externref' or a RefType (3.0)
+    cdef object check                # ref_check(elem): None, or what values must satisfy
     cdef public object type
     cdef Heap heap                   # the heap its references belong to (see heap.pxi)
     cdef object acct_store           # the Store charged for it (keeps rec.acct valid)
@@ -227,15 +228,17 @@ cdef class Table:
         self.rec.elems = NULL
         self.rec.acct = NULL
         self.reserved_bytes = 0
-        if reftype not in ("funcref", "externref"):
-            raise ValueError("reftype must be 'funcref' or 'externref'")
+        if not (reftype in ("funcref", "externref") or (
+                hasattr(reftype, "heap") and code_of(reftype) in (T_FUNCREF, T_EXTERNREF))):
+            raise ValueError("reftype must be 'funcref', 'externref' or a whisk.types.RefType")
+        self.check = ref_check(reftype)
         count_arg(min, "min", 0, 0xFFFFFFFF)
         opt_count_arg(max, "max", 0, 0xFFFFFFFF)
         opt_count_arg(limit, "limit", 0, 0xFFFFFFFF)
         if max is not None and max < min:
             raise ValueError("size minimum must not be greater than maximum")
         self.elem = reftype
-        self.rec.is_func = 1 if reftype == "funcref" else 0
+        self.rec.is_func = 1 if code_of(reftype) == T_FUNCREF else 0
         self.rec.max = 0xFFFFFFFF if max is None else max
         cap = DEFAULT_TABLE_ELEMENTS if limit is None else limit
         if cap > self.rec.max:
@@ -286,6 +289,8 @@ cdef class Table:
             raise TypeError(f"table index must be an int, not {type(i).__name__}")
         if not 0 <= i < self.rec.size:
             raise IndexError("out of bounds table access")
+        if self.check is not None:
+            check_ref(self.check, value, "value")
         h = heap_of_table(self)
         heap_maybe_sweep(h)
         self.rec.elems[i] = to_bits(self.code(), value, &hi, h)
@@ -296,6 +301,8 @@ cdef class Table:
         (the store's max_table_elements or max_memory_bytes)."""
         cdef uint64_t hi
         count_arg(delta, "delta", 0, 0xFFFFFFFF)
+        if self.check is not None:
+            check_ref(self.check, init, "init")
         h = heap_of_table(self)
         heap_maybe_sweep(h)
         cdef uint64_t b = to_bits(self.code(), init, &hi, h)
@@ -319,16 +326,16 @@ cdef class Global:
     unknown type, TypeError/ValueError for a value that does not fit it."""
     cdef uint64_t bits[2]
     cdef uint8_t code
-    cdef readonly str valtype
+    cdef readonly object valtype     # a name, or a whisk.types.RefType (3.0)
+    cdef object check                # ref_check(valtype)
     cdef readonly bint mutable
     cdef public object type
     cdef Heap heap                   # the heap its reference belongs to (see heap.pxi)
 
     def __cinit__(self, valtype, value=None, mutable=False):
-        if valtype not in _CODES:
-            raise ValueError(f"unknown value type {valtype!r}")
+        self.code = code_of(valtype)
         self.valtype = valtype
-        self.code = _CODES[valtype]
+        self.check = ref_check(valtype)
         self.mutable = bool(mutable)
         self.bits[0] = 0
         self.bits[1] = 0
@@ -343,6 +350,8 @@ cdef class Global:
     cdef _set(self, value, bint raw):
         cdef uint64_t hi = 0
         cdef Heap h = None
+        if self.check is not None:
+            check_ref(self.check, value, "global value")
         if self.code == T_FUNCREF or self.code == T_EXTERNREF:
             h = heap_of_global(self)
             heap_maybe_sweep(h)

@@ -15,7 +15,12 @@
 #     (backward branches: `cost` fuel units are charged to the budget; a negative budget polls)
 #   br_table a n t0 .. t(n-1) tdefault  return (results already copied to fp[0..])
 #   call f base                         call_indirect typeidx table a base
+#   call_ref a base                     (a: the function reference; 3.0)
 #     (the callee's frame starts at fp + base, where the arguments were written)
+#   return_call f base                  return_call_indirect typeidx table a base
+#   return_call_ref a base              (tail calls, 3.0: the callee's frame replaces this one:
+#     the arguments move down to fp[0..] and the Frame is reused, so the call stack stays flat)
+#   ref_as_non_null d a                 br_on_null a target     br_on_non_null a target
 #   select d cond a b                   select2 d cond a b (v128)
 #   global_get d g                      global_set g a      global_get2 / global_set2 (v128)
 #   memory_size d                       memory_grow d a
@@ -116,7 +121,7 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                         ctx.trap_arg = i
                         trap = TRAP_UNINITIALIZED_ELEMENT
                         break
-                    if callee.type_id != inst.type_ids[pc[1]]:
+                    if callee.type_id != inst.type_ids[pc[1]] and not func_subtype(callee, inst.type_ids[pc[1]]):
                         trap = TRAP_INDIRECT_TYPE
                         break
                     newfp = fp + pc[4]
@@ -159,6 +164,137 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 if budget < 0:
                     trap = TRAP_POLL
                     break
+            elif op == OP_call_ref:
+                callee = <FuncRec*>fp[pc[1]]
+                if callee == NULL:
+                    trap = TRAP_NULL_FUNC
+                    break
+                newfp = fp + pc[2]
+                if depth >= ctx.max_depth or newfp + callee.nslots > ctx.stack_end:
+                    trap = TRAP_CALL_STACK
+                    break
+                if callee.host != NULL:
+                    ctx.depth = depth
+                    ctx.free = newfp + callee.nslots
+                    ctx.budget = budget
+                    trap = call_host(ctx, callee, newfp)
+                    budget = ctx.budget
+                    if trap: break
+                    if inst.mem != NULL:
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
+                    pc += 3
+                    continue
+                frame = &ctx.frames[depth]
+                frame.ret_pc = pc + 3
+                frame.fp = fp
+                frame.func = cur
+                depth += 1
+                fp = newfp
+                cur = callee
+                if callee.nlocals > callee.nparams:
+                    memset(fp + callee.nparams, 0, (callee.nlocals - callee.nparams) * sizeof(uint64_t))
+                if callee.inst != inst:
+                    inst = callee.inst
+                    code = inst.code
+                    if inst.mem != NULL:
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
+                    else:
+                        mem = NULL
+                        memsize = 0
+                pc = code + callee.entry
+                budget -= callee.cost
+                if budget < 0:
+                    trap = TRAP_POLL
+                    break
+            elif op == OP_return_call or op == OP_return_call_indirect or op == OP_return_call_ref:
+                if op == OP_return_call:
+                    callee = inst.funcs[pc[1]]
+                    newfp = fp + pc[2]
+                elif op == OP_return_call_ref:
+                    callee = <FuncRec*>fp[pc[1]]
+                    if callee == NULL:
+                        trap = TRAP_NULL_FUNC
+                        break
+                    newfp = fp + pc[2]
+                else:
+                    tab = inst.tables[pc[2]]
+                    i = <uint32_t>fp[pc[3]]
+                    if i >= tab.size:
+                        trap = TRAP_UNDEFINED_ELEMENT
+                        break
+                    callee = <FuncRec*>tab.elems[i]
+                    if callee == NULL:
+                        ctx.trap_arg = i
+                        trap = TRAP_UNINITIALIZED_ELEMENT
+                        break
+                    if callee.type_id != inst.type_ids[pc[1]] and not func_subtype(callee, inst.type_ids[pc[1]]):
+                        trap = TRAP_INDIRECT_TYPE
+                        break
+                    newfp = fp + pc[4]
+                if callee.host != NULL:
+                    # a host callee: call it where the arguments are, then return its results
+                    if newfp + callee.nslots > ctx.stack_end:
+                        trap = TRAP_CALL_STACK
+                        break
+                    ctx.depth = depth
+                    ctx.free = newfp + callee.nslots
+                    ctx.budget = budget
+                    trap = call_host(ctx, callee, newfp)
+                    budget = ctx.budget
+                    if trap: break
+                    memmove(fp, newfp, callee.nresults * sizeof(uint64_t))
+                    if depth == entry_depth:
+                        break
+                    depth -= 1
+                    frame = &ctx.frames[depth]
+                    pc = frame.ret_pc
+                    fp = frame.fp
+                    cur = frame.func
+                    inst = cur.inst
+                    code = inst.code
+                    if inst.mem != NULL:
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
+                    else:
+                        mem = NULL
+                        memsize = 0
+                    continue
+                if fp + callee.nslots > ctx.stack_end:
+                    trap = TRAP_CALL_STACK
+                    break
+                # the callee's frame replaces this one: arguments down to fp[0..]
+                memmove(fp, newfp, callee.nparams * sizeof(uint64_t))
+                cur = callee
+                if callee.nlocals > callee.nparams:
+                    memset(fp + callee.nparams, 0, (callee.nlocals - callee.nparams) * sizeof(uint64_t))
+                if callee.inst != inst:
+                    inst = callee.inst
+                    code = inst.code
+                    if inst.mem != NULL:
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
+                    else:
+                        mem = NULL
+                        memsize = 0
+                pc = code + callee.entry
+                budget -= callee.cost
+                if budget < 0:
+                    trap = TRAP_POLL
+                    break
+            elif op == OP_ref_as_non_null:
+                if fp[pc[2]] == 0:
+                    trap = TRAP_NULL_REF
+                    break
+                fp[pc[1]] = fp[pc[2]]
+                pc += 3
+            elif op == OP_br_on_null:
+                if fp[pc[1]] == 0: pc = code + pc[2]
+                else: pc += 3
+            elif op == OP_br_on_non_null:
+                if fp[pc[1]] != 0: pc = code + pc[2]
+                else: pc += 3
             elif op == OP_return:
                 if depth == entry_depth:
                     break

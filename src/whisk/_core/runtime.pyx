@@ -19,6 +19,9 @@ import threading
 from _thread import stack_size as _thread_stack_size
 
 from whisk.errors import Trap, Exhaustion, Interrupted, ResourceError
+from whisk.types import (heap_family as _heap_family, is_sub_id as _is_sub_id,
+                         func_type_id as _func_type_id, super_chain as _super_chain)
+import struct as _struct
 
 cdef extern from "vmem.h":
     void* whisk_reserve(uint64_t n) noexcept nogil
@@ -68,6 +71,8 @@ TRAP_MESSAGES = {
     TRAP_FUEL: "all fuel consumed",
     TRAP_INTERRUPT: "interrupted",
     TRAP_TIMEOUT: "timeout",
+    TRAP_NULL_FUNC: "null function reference",
+    TRAP_NULL_REF: "null reference",
 }
 
 include "values.pxi"
@@ -378,6 +383,8 @@ cdef class Func:
     cdef public object name          # from the name section, if any
     cdef bytes ptypes
     cdef bytes rtypes
+    cdef object pchecks              # checks_of(params): None for plain types (values.pxi)
+    cdef object rchecks
 
     def __cinit__(self, functype, callable=None):
         if not isinstance(functype, _FuncType):
@@ -390,6 +397,8 @@ cdef class Func:
         self.callable = callable
         self.ptypes = type_codes(functype.params)
         self.rtypes = type_codes(functype.results)
+        self.pchecks = checks_of(functype.params)
+        self.rchecks = checks_of(functype.results)
         self.name = None
         memset(&self.rec, 0, sizeof(FuncRec))
         self.rec.obj = <PyObject*>self
@@ -398,11 +407,23 @@ cdef class Func:
         self.rec.nslots = max(self.rec.nparams, self.rec.nresults)
         self.rec.nlocals = self.rec.nparams
         self.rec.type_id = type_id(functype)
+        self.rec.supers = NULL
         if callable is not None:
             self.rec.host = <PyObject*>self
 
     cdef FuncRec* ptr(self):
         return &self.rec
+
+    @property
+    def type_id(self):
+        """The canonical id of the function's type (whisk.types.canonical_ids)."""
+        return self.rec.type_id
+
+    def _set_type_id(self, uint32_t cid):
+        """Give the function the defined type with canonical id ``cid`` (its module's type,
+        which may sit in a rec group or have supertypes); internal."""
+        self.rec.type_id = cid
+        self.rec.supers = supers_of(cid)
 
     def __call__(self, *args, timeout=None):
         res = self.invoke(args, False, timeout)
@@ -456,6 +477,9 @@ cdef class Func:
         if base + self.rec.nslots + 16 > ctx.stack_end:
             raise Exhaustion("call stack exhausted")
         fp = base
+        if self.pchecks is not None:
+            for k, chk in self.pchecks:
+                check_ref(chk, args[k], f"argument {k}")
         write_args(self.ptypes, args, fp, raw, heap)
         if self.rec.nlocals > self.rec.nparams:
             memset(fp + self.rec.nparams, 0, (self.rec.nlocals - self.rec.nparams) * sizeof(uint64_t))
@@ -517,6 +541,9 @@ cdef class Func:
             if slots == NULL:
                 raise MemoryError()
         try:
+            if self.pchecks is not None:
+                for k, chk in self.pchecks:
+                    check_ref(chk, args[k], f"argument {k}")
             write_args(self.ptypes, args, slots, raw, None)
             res = self.callable(*read_results(self.ptypes, slots, False))
             write_host_results(self, res, slots, None)
@@ -580,13 +607,41 @@ cdef int raise_trap(ExecStack st, int trap, uint32_t entry_depth) except -1:
 cdef dict _type_ids = {}
 
 cpdef uint32_t type_id(object functype):
-    """The canonical id of a function type (equal types, equal ids; spec 4.5.2.1)."""
+    """The canonical id of a function type on its own (final, no supertypes, a rec group of
+    its own: equivalent types, equal ids; 3.0 valid/conventions), as whisk.types computes it."""
     key = (tuple(functype.params), tuple(functype.results))
     i = _type_ids.get(key)
     if i is None:
-        i = len(_type_ids) + 1
+        i = _func_type_id(functype)
         _type_ids[key] = i
     return i
+
+
+cdef dict _supers = {}          # canonical id -> bytes [n, nearest supertype id, ...] (kept)
+
+cdef const uint32_t* supers_of(uint32_t cid) except? NULL:
+    """The declared supertype chain of a defined type as the loop reads it, or NULL."""
+    b = _supers.get(cid)
+    if b is None:
+        chain = _super_chain(cid)
+        b = _struct.pack(f"={len(chain) + 1}I", len(chain), *chain) if chain else b""
+        _supers[cid] = b
+    if len(<bytes>b) == 0:
+        return NULL
+    return <const uint32_t*><const char*><bytes>b
+
+
+cdef bint func_subtype(FuncRec* f, uint32_t want) noexcept nogil:
+    """Whether function f's type is a (declared, transitive) subtype of type id ``want``
+    (3.0 exec/instructions, call_indirect: the dynamic check is subtyping)."""
+    cdef const uint32_t* s = f.supers
+    cdef uint32_t k
+    if s == NULL:
+        return False
+    for k in range(s[0]):
+        if s[1 + k] == want:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------- instance
@@ -620,7 +675,8 @@ cdef class InstanceCore:
         free(self.ctx.datas)
 
     def build(self, LoweredModule code, list types, list imported_funcs, list defined,
-              list tables, memory, list globals, list datas, Store store not None):
+              list tables, memory, list globals, list datas, Store store not None,
+              list type_ids=None):
         """``types``: the module's FuncTypes; ``imported_funcs``: Func objects; ``defined``:
         [(FuncType, (entry, nparams, nresults, nlocals, nslots, cost))] per defined function;
         ``tables``/``globals``: Table/Global objects of the index spaces; ``memory``: Memory or
@@ -661,8 +717,11 @@ cdef class InstanceCore:
                 heap_merge(store.heap, heap_of_global(<Global>g))
         heap_root(store.heap).instances.append(self)
         self.funcs = list(imported_funcs)
-        for i, (ft, info) in enumerate(defined):
+        for i, d in enumerate(defined):
+            ft, info = d[0], d[1]
             f = Func(ft, _WASM_FUNC)
+            if len(d) > 2:
+                f._set_type_id(d[2])
             f.instance = self            # (a cdef attribute: readonly from Python)
             f.rec.inst = &self.ctx
             f.rec.entry, f.rec.nparams, f.rec.nresults, f.rec.nlocals, f.rec.nslots, f.rec.cost = info
@@ -687,7 +746,7 @@ cdef class InstanceCore:
             self.ctx.globals[i] = (<Global>globals[i]).ptr()
         self.ctx.type_ids = <uint32_t*>malloc(sizeof(uint32_t) * (len(types) + 1))
         for i in range(len(types)):
-            self.ctx.type_ids[i] = type_id(types[i])
+            self.ctx.type_ids[i] = type_ids[i] if type_ids is not None else type_id(types[i])
         self.data_keep = list(datas)
         self.ndatas = len(datas)
         self.ctx.datas = <SegRec*>calloc(len(datas) + 1, sizeof(SegRec))
@@ -709,7 +768,7 @@ cdef class InstanceCore:
         self.nelems = len(segments)
         self.ctx.elems = <SegRec*>calloc(len(segments) + 1, sizeof(SegRec))
         for i, (reftype, items) in enumerate(segments):
-            t = _CODES[reftype]
+            t = code_of(reftype)
             self.ctx.elems[i].items = <uint64_t*>malloc(sizeof(uint64_t) * (len(items) + 1))
             self.ctx.elems[i].n = len(items)
             for j in range(len(items)):

@@ -23,7 +23,10 @@ from ..module import (
     Code, DataSegment, ElemSegment, Export, GlobalDef, Import, Instr, ModuleStruct,
 )
 from ..opcodes import BY_CODE, PREFIX_FC, PREFIX_FD
-from ..types import VALTYPE_BY_CODE, FuncType, GlobalType, Limits, MemoryType, TableType
+from ..types import (
+    ABSTRACT_HEAPS, VALTYPE_BY_CODE, ArrayType, FieldType, FuncType, GlobalType, Limits,
+    MemoryType, RefType, StructType, SubType, TableType, ref_type,
+)
 from .reader import EOF_MESSAGE, Reader
 
 __all__ = [
@@ -50,7 +53,9 @@ SECTION_ORDER: dict[int, int] = {
     1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12,
 }
 
-_REFTYPE_BY_CODE = {0x70: "funcref", 0x6F: "externref"}
+#: Reference type shorthands (3.0 binary/types): a code for (ref null ht), ht abstract.
+_REFTYPE_BY_CODE = {code: ref_type(True, heap) for code, heap in ABSTRACT_HEAPS.items()}
+_MAX_TYPES = 1000000            # the JS API's limit on a module's types (wasmparser's too)
 _EXTERN_KINDS = ("func", "table", "memory", "global")
 _MAX_LOCALS = 0xFFFF_FFFF
 #: Implementation limits of the JS API (which wasmparser, wasmtime and the browsers apply; the
@@ -88,24 +93,86 @@ def _bad_type_byte(b: int, pos: int, what: str) -> DecodeError:
     return DecodeError(what, pos)
 
 
-def read_valtype(r: Reader) -> str:
-    """Read a value type (spec 5.3.4): one of the codes 0x7F..0x7B, 0x70, 0x6F."""
+def read_heaptype(r: Reader) -> "str | int":
+    """Read a heap type (3.0 binary/types): an abstract heap type's code (a negative s33 of one
+    byte) or a type index (a non-negative s33)."""
+    pos = r.pos
+    b = r.peek()
+    if b is not None and b in ABSTRACT_HEAPS:
+        r.pos = pos + 1
+        return ABSTRACT_HEAPS[b]
+    x = r.s33()
+    if x < 0:
+        raise DecodeError("malformed heap type", pos)
+    return x
+
+
+def _read_ref(r: Reader, b: int, pos: int, what: str) -> "str | RefType":
+    t = _REFTYPE_BY_CODE.get(b)
+    if t is not None:
+        return t
+    if b == 0x63 or b == 0x64:
+        return ref_type(b == 0x63, read_heaptype(r))
+    raise _bad_type_byte(b, pos, what)
+
+
+def read_valtype(r: Reader) -> "str | RefType":
+    """Read a value type (spec 5.3.4; 3.0 binary/types): 0x7F..0x7B, a reference type
+    shorthand (0x70 funcref, 0x6F externref, ...) or 0x63/0x64 with a heap type."""
     pos = r.pos
     b = r.byte()
     t = VALTYPE_BY_CODE.get(b)
     if t is None:
-        raise _bad_type_byte(b, pos, "malformed value type")
+        return _read_ref(r, b, pos, "malformed value type")
     return t
 
 
-def read_reftype(r: Reader) -> str:
-    """Read a reference type (spec 5.3.3): 0x70 funcref or 0x6F externref."""
+def read_reftype(r: Reader) -> "str | RefType":
+    """Read a reference type (spec 5.3.3; 3.0 binary/types): a shorthand code, or 0x63
+    (ref null ht) / 0x64 (ref ht) followed by a heap type."""
     pos = r.pos
-    b = r.byte()
-    t = _REFTYPE_BY_CODE.get(b)
-    if t is None:
-        raise _bad_type_byte(b, pos, "malformed reference type")
-    return t
+    return _read_ref(r, r.byte(), pos, "malformed reference type")
+
+
+def _read_storage(r: Reader) -> "str | RefType":
+    b = r.peek()
+    if b == 0x78 or b == 0x77:
+        r.pos += 1
+        return "i8" if b == 0x78 else "i16"
+    return read_valtype(r)
+
+
+def _read_field(r: Reader) -> FieldType:
+    t = _read_storage(r)
+    pos = r.pos
+    m = r.byte()
+    if m > 1:
+        raise DecodeError("malformed mutability", pos)
+    return FieldType(t, m == 1)
+
+
+def read_comptype(r: Reader) -> object:
+    """Read a composite type (3.0 binary/types): 0x60 function, 0x5F struct, 0x5E array."""
+    pos = r.pos
+    b = r.peek()
+    if b == 0x5F:
+        r.pos += 1
+        return StructType(tuple(r.vec(lambda: _read_field(r))))
+    if b == 0x5E:
+        r.pos += 1
+        return ArrayType(_read_field(r))
+    return read_functype(r)
+
+
+def read_subtype(r: Reader) -> SubType:
+    """Read a sub type (3.0 binary/types): 0x50 (sub) / 0x4F (sub final) with supertype
+    indices, or a bare composite type (final, no supertypes)."""
+    b = r.peek()
+    if b == 0x50 or b == 0x4F:
+        r.pos += 1
+        supers = tuple(r.vec(r.u32))
+        return SubType(b == 0x4F, supers, read_comptype(r))
+    return SubType(True, (), read_comptype(r))
 
 
 def read_functype(r: Reader) -> FuncType:
@@ -141,7 +208,8 @@ def read_limits(r: Reader) -> Limits:
 
 
 def read_tabletype(r: Reader) -> TableType:
-    """Read a table type (spec 5.3.9): a reference type, then limits."""
+    """Read a table type (spec 5.3.9): a reference type, then limits (tables with an i64
+    address type are the memory64 proposal's)."""
     elem = read_reftype(r)
     return TableType(read_limits(r), elem)
 
@@ -240,10 +308,12 @@ def _imm_blocktype(r: Reader) -> object:
         r.pos = p + 1
         return None
     if b is not None:
-        t = VALTYPE_BY_CODE.get(b)
+        t = VALTYPE_BY_CODE.get(b) or _REFTYPE_BY_CODE.get(b)
         if t is not None:
             r.pos = p + 1
             return t
+        if b == 0x63 or b == 0x64:
+            return read_valtype(r)
     x = r.s33()
     if x < 0:
         raise DecodeError("malformed block type", p)
@@ -254,8 +324,9 @@ def _imm_select_t(r: Reader) -> tuple[str, ...]:
     return tuple(r.vec(lambda: read_valtype(r)))
 
 
-def _imm_reftype(r: Reader) -> str:
-    return read_reftype(r)
+def _imm_reftype(r: Reader) -> "str | RefType":
+    # ref.null (3.0): a heap type; the immediate is the nullable reference type it makes
+    return ref_type(True, read_heaptype(r))
 
 
 _IMM_READERS = {
@@ -386,9 +457,25 @@ def decode_name_section(payload: bytes) -> tuple[str | None, dict[int, str]]:
     return module_name, func_names
 
 
-def decode_type_section(r: Reader) -> list[FuncType]:
-    """Decode the type section (spec 5.5.4): ``vec(functype)``."""
-    return r.vec(lambda: read_functype(r))
+def decode_type_section(r: Reader) -> tuple[list[SubType], list[int]]:
+    """Decode the type section (3.0 binary/modules): ``vec(rectype)``, each rec group 0x4E
+    ``vec(subtype)`` or a single sub type. Returns the sub types (flattened: the type index
+    space) and the size of each rec group."""
+    subtypes: list[SubType] = []
+    groups: list[int] = []
+    pos = r.pos
+    for _ in range(r.len32()):
+        if r.peek() == 0x4E:
+            r.pos += 1
+            members = r.vec(lambda: read_subtype(r))
+            subtypes.extend(members)
+            groups.append(len(members))
+        else:
+            subtypes.append(read_subtype(r))
+            groups.append(1)
+        if len(subtypes) > _MAX_TYPES:
+            raise DecodeError("too many types", pos)
+    return subtypes, groups
 
 
 def _import(r: Reader) -> Import:
@@ -428,9 +515,19 @@ def decode_function_section(r: Reader) -> list[int]:
     return [r.u32() for _ in range(n)]
 
 
-def decode_table_section(r: Reader) -> list[TableType]:
-    """Decode the table section (spec 5.5.7): ``vec(tabletype)``."""
-    return r.vec(lambda: read_tabletype(r))
+def _table(r: Reader) -> tuple[TableType, tuple[Instr, ...] | None]:
+    if r.peek() == 0x40:                # 3.0: 0x40 0x00 tabletype expr (an initialiser)
+        r.pos += 1
+        _zero_byte(r)
+        tt = read_tabletype(r)
+        return tt, decode_expr(r)
+    return read_tabletype(r), None
+
+
+def decode_table_section(r: Reader) -> list[tuple[TableType, tuple[Instr, ...] | None]]:
+    """Decode the table section (3.0 binary/modules): ``vec(table)``, each a table type, or
+    0x40 0x00, a table type and its initialiser expression. Returns (type, init or None)."""
+    return r.vec(lambda: _table(r))
 
 
 def decode_memory_section(r: Reader) -> list[MemoryType]:
@@ -467,11 +564,15 @@ def decode_start_section(r: Reader) -> int:
     return r.u32()
 
 
-def _elemkind(r: Reader) -> str:
+#: The type of an element segment of function indices (3.0 binary/modules: (ref func)).
+_REF_FUNC = RefType(False, "func")
+
+
+def _elemkind(r: Reader) -> "str | RefType":
     pos = r.pos
     if r.byte() != 0x00:
         raise DecodeError("malformed element kind", pos)
-    return "funcref"
+    return _REF_FUNC
 
 
 def _funcidx_items(r: Reader) -> tuple[tuple[Instr, ...], ...]:
@@ -502,7 +603,7 @@ def _elem(r: Reader) -> ElemSegment:
         reftype = read_reftype(r) if flags & 3 else "funcref"
         init = _expr_items(r)
     else:
-        reftype = _elemkind(r) if flags & 3 else "funcref"
+        reftype = _elemkind(r) if flags & 3 else _REF_FUNC
         init = _funcidx_items(r)
     return ElemSegment(mode, reftype, init, table, offset)
 
@@ -650,7 +751,7 @@ def decode_data_section(r: Reader) -> list[DataSegment]:
 
 #: Section id -> (ModuleStruct attribute, decoder); the code section (10) takes a body hook too.
 _SECTION_DECODERS: dict[int, tuple[str, Callable[[Reader], object]]] = {
-    1: ("types", decode_type_section),
+    1: ("subtypes", decode_type_section),
     2: ("imports", decode_import_section),
     3: ("funcs", decode_function_section),
     4: ("tables", decode_table_section),
@@ -747,6 +848,13 @@ def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | Non
             last = rank
             if sid == 10:
                 m.codes = decode_code_section(r, on_body)
+            elif sid == 1:
+                m.subtypes, m.rec_groups = decode_type_section(r)
+                m.types = [st.comp for st in m.subtypes]
+            elif sid == 4:
+                entries = decode_table_section(r)
+                m.tables = [tt for tt, _ in entries]
+                m.table_inits = [init for _, init in entries]
             else:
                 attr, decode = _SECTION_DECODERS[sid]
                 setattr(m, attr, decode(r))

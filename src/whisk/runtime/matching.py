@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .._core.runtime import Func, Global, Memory, Table
 from ..errors import LinkError
-from ..types import ExternType, FuncType, Limits, MemoryType, TableType
+from ..types import (ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, is_sub_id,
+                     match_valtype_closed)
 from .caller import Caller, host_func
 
 __all__ = ["Extern", "match_import"]
@@ -25,29 +26,45 @@ def _extern_desc(v: object) -> str:
     return type(v).__name__
 
 
-def _fits(want: ExternType, given: Extern) -> bool:
+def _fits(want: ExternType, given: Extern, cid: int | None) -> bool:
+    # 3.0 valid/matching (external types): a function's type is a subtype of the import's;
+    # a table's element type and a mutable global's type are equal; an immutable global's
+    # type is a subtype. Types are closed (DefTypes), so these compare across modules.
     if isinstance(want, FuncType):
-        return isinstance(given, Func) and given.type == want
+        if not isinstance(given, Func):
+            return False
+        if cid is None:
+            return given.type == want
+        return is_sub_id(given.type_id, cid)
     if isinstance(want, TableType):
         return (isinstance(given, Table) and given.elem == want.elem
                 and Limits(len(given), given.max).matches(want.limits))
     if isinstance(want, MemoryType):
         return isinstance(given, Memory) and Limits(given.pages, given.max_pages).matches(want.limits)
-    return isinstance(given, Global) and (given.valtype, given.mutable) == (want.valtype, want.mutable)
+    if not isinstance(given, Global) or given.mutable != want.mutable:
+        return False
+    if want.mutable:
+        return given.valtype == want.valtype
+    return match_valtype_closed(given.valtype, want.valtype)
 
 
-def match_import(where: str, want: ExternType, given: object, callers: list[Caller]) -> Extern:
-    """The extern for the import ``where`` (``"module.name"``) of type ``want``, given
-    ``given``. A Python callable for a function import becomes a Func of the declared type
-    (checked against its annotations, if any); the Caller it takes, if any, is appended to
-    ``callers``. Raises LinkError("incompatible import type for ...") on a mismatch."""
+def match_import(where: str, want: ExternType, given: object, callers: list[Caller],
+                 cid: int | None = None) -> Extern:
+    """The extern for the import ``where`` (``"module.name"``) of type ``want`` (closed: type
+    indices replaced by DefTypes; ``cid`` the canonical id of a function import's type, see
+    whisk.types.canonical_ids), given ``given``. A Python callable for a function import
+    becomes a Func of the declared type (checked against its annotations, if any); the Caller
+    it takes, if any, is appended to ``callers``. Raises LinkError("incompatible import type
+    for ...") on a mismatch."""
     if (isinstance(want, FuncType) and callable(given)
             and not isinstance(given, (Func, Table, Memory, Global))):
         func, caller = host_func(given, want, where)
+        if cid is not None and func.type_id != cid:
+            func._set_type_id(cid)
         if caller is not None:
             callers.append(caller)
         return func
-    if isinstance(given, (Func, Table, Memory, Global)) and _fits(want, given):
+    if isinstance(given, (Func, Table, Memory, Global)) and _fits(want, given, cid):
         return given
     raise LinkError(f"incompatible import type for {where}: expected {want!r}, "
                     f"given {_extern_desc(given)}")

@@ -10,7 +10,10 @@ from __future__ import annotations
 from .._core.lower import LoweredModule
 from ..errors import ValidationError
 from ..module import Instr, ModuleStruct
-from ..types import MAX_PAGES, GlobalType, Limits
+from ..types import (
+    MAX_PAGES, ArrayType, DefType, FuncType, GlobalType, Limits, RefType, StructType,
+    canonical_ids, close_valtype, is_reftype, match_valtype_closed,
+)
 
 __all__ = ["validate_module", "declared_refs"]
 
@@ -28,12 +31,93 @@ def _limits(lim: Limits, bound: int, what: str) -> None:
         raise ValidationError("size minimum must not be greater than maximum")
 
 
+def _check_vt(t: object, ntypes: int) -> None:
+    """A value type is valid (3.0 valid/types): its type index, if any, is defined."""
+    if isinstance(t, RefType) and isinstance(t.heap, int) and t.heap >= ntypes:
+        raise ValidationError(f"unknown type {t.heap}")
+
+
+def _comp_refs(c: object) -> list[object]:
+    """The value (and storage) types a composite type mentions."""
+    if isinstance(c, FuncType):
+        return list(c.params) + list(c.results)
+    if isinstance(c, StructType):
+        return [f.storage for f in c.fields]
+    if isinstance(c, ArrayType):
+        return [c.field.storage]
+    return []
+
+
+def _comp_matches(a: object, b: object, ids: list[int]) -> bool:
+    """Composite type ``a`` matches ``b`` (3.0 valid/matching): functions contravariant in
+    their parameters and covariant in their results; struct prefix and array fields with
+    immutable fields covariant, mutable ones equal."""
+    def vt(x: object, y: object) -> bool:
+        if x in ("i8", "i16") or y in ("i8", "i16"):
+            return x == y
+        return match_valtype_closed(close_valtype(x, ids), close_valtype(y, ids))
+
+    def field(x: object, y: object) -> bool:
+        if x.mutable != y.mutable:
+            return False
+        return vt(x.storage, y.storage) and (not x.mutable or vt(y.storage, x.storage))
+    if isinstance(a, FuncType) and isinstance(b, FuncType):
+        return (len(a.params) == len(b.params) and len(a.results) == len(b.results)
+                and all(vt(y, x) for x, y in zip(a.params, b.params))
+                and all(vt(x, y) for x, y in zip(a.results, b.results)))
+    if isinstance(a, StructType) and isinstance(b, StructType):
+        return (len(a.fields) >= len(b.fields)
+                and all(field(x, y) for x, y in zip(a.fields, b.fields)))
+    if isinstance(a, ArrayType) and isinstance(b, ArrayType):
+        return field(a.field, b.field)
+    return False
+
+
+def validate_types(m: ModuleStruct) -> list[int]:
+    """Validate the type section (3.0 valid/types, valid/modules: rec groups and sub types)
+    and return the canonical id of every type (see whisk.types.canonical_ids). A type may
+    refer to the types of earlier rec groups and of its own; a supertype must come earlier,
+    not be final and be matched by the sub type's composite type."""
+    subtypes = m.subtypes
+    if not subtypes and m.types:           # a ModuleStruct built by hand: plain functions
+        from ..types import SubType
+        subtypes = m.subtypes = [SubType(True, (), t) for t in m.types]
+        m.rec_groups = [1] * len(subtypes)
+    start = 0
+    for n in m.rec_groups:
+        end = start + n
+        for x in range(start, end):
+            st = subtypes[x]
+            for t in _comp_refs(st.comp):
+                _check_vt(t, end)
+            if len(st.supers) > 1:
+                raise ValidationError("multiple supertypes")
+            for y in st.supers:
+                if y >= x:
+                    raise ValidationError(f"unknown type {y}")
+        start = end
+    ids = canonical_ids(subtypes, m.rec_groups)
+    for x, st in enumerate(subtypes):
+        for y in st.supers:
+            sup = subtypes[y]
+            if sup.final or not _comp_matches(st.comp, sup.comp, ids):
+                raise ValidationError(f"sub type {x} does not match super type {y}")
+    return ids
+
+
+def match_vt(a: object, b: object, ids: list[int]) -> bool:
+    """Value type ``a`` matches ``b`` (3.0 valid/matching) in a module whose types have the
+    canonical ``ids``."""
+    return a == b or match_valtype_closed(close_valtype(a, ids), close_valtype(b, ids))
+
+
 def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int,
-               gtypes: list[GlobalType] | None = None) -> str:
+               gtypes: list[GlobalType] | None = None) -> object:
     """Validate a constant expression (spec 3.3.10) and return its result type.
 
-    Only ``t.const``, ``ref.null``, ``ref.func`` and ``global.get`` of an imported immutable
-    global (the first ``nglobals_visible`` globals) are constant. ``gtypes`` is
+    Only ``t.const``, ``ref.null``, ``ref.func`` and ``global.get`` of an immutable global
+    among the first ``nglobals_visible`` globals (3.0: the imported ones and, for a global's
+    initialiser, the globals defined before it) are constant. ``gtypes`` is
     ``m.global_types()`` if the caller has it (building it per expression made loading
     quadratic in the number of globals and element items)."""
     if gtypes is None:
@@ -43,11 +127,12 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
         if ins.name in _CONST_RESULT:
             stack.append(_CONST_RESULT[ins.name])
         elif ins.name == "ref.null":
+            _check_vt(ins.imm, len(m.types))
             stack.append(ins.imm)
         elif ins.name == "ref.func":
             if ins.imm >= nfuncs:
                 raise ValidationError(f"unknown function {ins.imm}")
-            stack.append("funcref")
+            stack.append(RefType(False, _func_type_indices(m)[ins.imm]))
         elif ins.name == "global.get":
             if ins.imm >= nglobals_visible:
                 raise ValidationError(f"unknown global {ins.imm}")
@@ -61,9 +146,14 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
     return stack[0]
 
 
-def _expect_const(m: ModuleStruct, expr: tuple[Instr, ...] | None, want: str, nglobals: int,
+def _func_type_indices(m: ModuleStruct) -> list[int]:
+    return m.imported_type_indices() + list(m.funcs)
+
+
+def _expect_const(m: ModuleStruct, expr: tuple[Instr, ...] | None, want: object, nglobals: int,
                   nfuncs: int, gtypes: list[GlobalType]) -> None:
-    if const_type(m, expr or (), nglobals, nfuncs, gtypes) != want:
+    got = const_type(m, expr or (), nglobals, nfuncs, gtypes)
+    if got != want and not match_vt(got, want, m.type_ids):
         raise ValidationError("type mismatch")
 
 
@@ -71,7 +161,7 @@ def declared_refs(m: ModuleStruct) -> set[int]:
     """C.refs (spec 3.4.10): function indices named by ``ref.func`` outside function bodies or
     exported."""
     refs: set[int] = set()
-    exprs = [g.init for g in m.globals]
+    exprs = [g.init for g in m.globals] + [e for e in m.table_inits if e]
     for e in m.elems:
         exprs.extend(e.init)
         if e.offset:
@@ -92,39 +182,50 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
     from .._core.lower import lower_module
 
     ntypes = len(m.types)
-    for t in m.imported_type_indices():
+    m.type_ids = validate_types(m)
+    for t in m.imported_type_indices() + list(m.funcs):
         if t >= ntypes:
             raise ValidationError(f"unknown type {t}")
-    for t in m.funcs:
-        if t >= ntypes:
-            raise ValidationError(f"unknown type {t}")
+        if not isinstance(m.types[t], FuncType):
+            raise ValidationError("type mismatch")
     tables = m.table_types()
     mems = m.memory_types()
     gtypes = m.global_types()
     nfuncs = len(m.imported("func")) + len(m.funcs)
     nimported_globals = len(m.imported("global"))
     for tt in tables:
+        _check_vt(tt.elem, ntypes)
         _limits(tt.limits, 0xFFFFFFFF, "table")
+    for g in gtypes:
+        _check_vt(g.valtype, ntypes)
     for mt in mems:
         _limits(mt.limits, MAX_PAGES, "memory")
     if len(mems) > 1:
         raise ValidationError("multiple memories")
-    for g in m.globals:
-        _expect_const(m, g.init, g.type.valtype, nimported_globals, nfuncs, gtypes)
+    for k, tt in enumerate(m.tables):
+        init = m.table_inits[k] if k < len(m.table_inits) else None
+        if init is None:
+            if not _defaultable(tt.elem):
+                raise ValidationError("type mismatch")
+        else:
+            _expect_const(m, init, tt.elem, len(gtypes), nfuncs, gtypes)
+    for k, g in enumerate(m.globals):
+        _expect_const(m, g.init, g.type.valtype, nimported_globals + k, nfuncs, gtypes)
     for e in m.elems:
+        _check_vt(e.reftype, ntypes)
         for item in e.init:
-            _expect_const(m, item, e.reftype, nimported_globals, nfuncs, gtypes)
+            _expect_const(m, item, e.reftype, len(gtypes), nfuncs, gtypes)
         if e.mode == "active":
             if e.table >= len(tables):
                 raise ValidationError(f"unknown table {e.table}")
-            if tables[e.table].elem != e.reftype:
+            if not match_vt(e.reftype, tables[e.table].elem, m.type_ids):
                 raise ValidationError("type mismatch")
-            _expect_const(m, e.offset, "i32", nimported_globals, nfuncs, gtypes)
+            _expect_const(m, e.offset, "i32", len(gtypes), nfuncs, gtypes)
     for d in m.datas:
         if d.mode == "active":
             if d.memory >= len(mems):
                 raise ValidationError(f"unknown memory {d.memory}")
-            _expect_const(m, d.offset, "i32", nimported_globals, nfuncs, gtypes)
+            _expect_const(m, d.offset, "i32", len(gtypes), nfuncs, gtypes)
     if m.start is not None:
         if m.start >= nfuncs:
             raise ValidationError(f"unknown function {m.start}")
@@ -140,10 +241,19 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
         if x.index >= limits[x.kind]:
             kind = "function" if x.kind == "func" else x.kind
             raise ValidationError(f"unknown {kind} {x.index}")
-    types = [(t.params, t.results) for t in m.types]
+    types = [(t.params, t.results) if isinstance(t, FuncType) else ((), ()) for t in m.types]
+    kinds = [0 if isinstance(t, FuncType) else 1 if isinstance(t, StructType) else 2
+             for t in m.types]
+    supers = [st.supers[0] if st.supers else -1 for st in m.subtypes]
     func_types = m.imported_type_indices() + list(m.funcs)
     codes = [(list(c.locals), c.body, c.offset) for c in m.codes]
     return lower_module(
         types, func_types, len(m.imported("func")), codes,
         [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables], len(mems),
-        [e.reftype for e in m.elems], m.data_count, declared_refs(m))
+        [e.reftype for e in m.elems], m.data_count, declared_refs(m),
+        (kinds, supers, list(m.type_ids)))
+
+
+def _defaultable(t: object) -> bool:
+    """Whether a value type has a default value (3.0 valid/types): all but non-null refs."""
+    return not (isinstance(t, RefType) and not t.nullable)
