@@ -1143,6 +1143,7 @@ cdef class Lowerer:
                 if self.emitting:
                     self.emit_br_if(l, c, first, cnt)
                     self.vn += cnt                          # the values stay, unchanged
+                    self.retype_label(l, first, cnt)        # ... typed as the label's
                 else:
                     fr = &self.cs[self.cn - 1 - l]
                     self.push_label_types(fr)
@@ -1650,6 +1651,7 @@ cdef class Lowerer:
             if self.emitting:
                 self.emit_br_ref(l, i, first, cnt, True)
                 self.vn += cnt
+                self.retype_label(l, first, cnt)
                 self.repush(i, t)
             else:
                 self.push_label_types(fr)
@@ -1669,9 +1671,20 @@ cdef class Lowerer:
         if self.emitting:
             self.emit_br_ref(l, first + cnt - 1, first, cnt, False)
             self.vn += cnt
+            self.retype_label(l, first, cnt)
         else:
             self.push_label_types(fr)
         self.vn -= 1                                   # not taken: the null is dropped
+        return 0
+
+    cdef int retype_label(self, int l, int first, int cnt) except -1:
+        # A branch not taken leaves the label's types on the stack (3.0 valid/instructions:
+        # br_if and br_on_* give [t*] of the label, which may be supertypes of the operands').
+        cdef Ctrl* fr = &self.cs[self.cn - 1 - l]
+        cdef uint32_t off = self.label_type_off(fr)
+        cdef int k
+        for k in range(cnt):
+            self.vt[first + k] = self.tdata[off + k]
         return 0
 
     cdef int repush(self, int i, vtype t) except -1:

@@ -134,7 +134,9 @@ cdef int code_of(object t) except -1:
     if heap is None or not hasattr(t, "nullable"):
         raise ValueError(f"unknown value type {t!r}")
     fam = _heap_family(heap)
-    name = {"func": "funcref", "extern": "externref", "exn": "exnref"}.get(fam)
+    # (the any family has no values but null until GC instructions come: kept like externref,
+    # and ref_check lets only null through)
+    name = {"func": "funcref", "extern": "externref", "exn": "exnref", "any": "externref"}.get(fam)
     if name is None or name not in _CODES:
         raise ValueError(f"value type {t} is not supported (GC types are not supported)")
     return _CODES[name]
@@ -147,7 +149,9 @@ cdef object ref_check(object t):
         return None
     heap = t.heap
     cid = getattr(heap, "id", 0)
-    bottom = heap in ("nofunc", "noextern", "noexn", "none")
+    bottom = heap in ("nofunc", "noextern", "noexn", "none") or _heap_family(heap) == "any"
+    if bottom:
+        cid = 0
     if t.nullable and not cid and not bottom:
         return None
     return (bool(t.nullable), cid, bottom)

@@ -208,7 +208,8 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
             if not _defaultable(tt.elem):
                 raise ValidationError("type mismatch")
         else:
-            _expect_const(m, init, tt.elem, len(gtypes), nfuncs, gtypes)
+            # (3.0 valid/modules: a table's initialiser sees the imported globals only)
+            _expect_const(m, init, tt.elem, nimported_globals, nfuncs, gtypes)
     for k, g in enumerate(m.globals):
         _expect_const(m, g.init, g.type.valtype, nimported_globals + k, nfuncs, gtypes)
     for e in m.elems:
