@@ -31,13 +31,14 @@ def _limits_text(limits: Limits) -> str:
 def type_json(t: object) -> dict[str, Any]:
     """An extern type as JSON-ready data, with its ``kind``."""
     if isinstance(t, FuncType):
-        return {"kind": "func", "params": list(t.params), "results": list(t.results)}
+        return {"kind": "func", "params": [str(v) for v in t.params],
+                "results": [str(v) for v in t.results]}
     if isinstance(t, TableType):
-        return {"kind": "table", "elem": t.elem, **_limits_json(t.limits)}
+        return {"kind": "table", "elem": str(t.elem), **_limits_json(t.limits)}
     if isinstance(t, MemoryType):
         return {"kind": "memory", **_limits_json(t.limits)}
     if isinstance(t, GlobalType):
-        return {"kind": "global", "valtype": t.valtype, "mutable": t.mutable}
+        return {"kind": "global", "valtype": str(t.valtype), "mutable": t.mutable}
     raise TypeError(f"not an extern type: {t!r}")
 
 

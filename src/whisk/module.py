@@ -10,7 +10,7 @@ from __future__ import annotations
 from .record import record, field
 from typing import Any
 
-from .types import ExternType, FuncType, GlobalType, MemoryType, TableType
+from .types import ExternType, FuncType, GlobalType, MemoryType, TableType, ValType
 
 __all__ = [
     "Instr", "Import", "Export", "GlobalDef", "ElemSegment", "DataSegment", "Code", "ModuleStruct",
@@ -66,7 +66,7 @@ class ElemSegment:
     """
 
     mode: str
-    reftype: str
+    reftype: ValType
     init: tuple[tuple[Instr, ...], ...]
     table: int = 0
     offset: tuple[Instr, ...] | None = None
@@ -89,7 +89,7 @@ class Code:
     instruction bytes (up to and including the final ``end``), ``offset`` the byte offset of
     ``body`` within the module binary (for error messages)."""
 
-    locals: tuple[tuple[int, str], ...]
+    locals: tuple[tuple[int, ValType], ...]
     body: bytes
     offset: int = 0
 

@@ -12,11 +12,13 @@ small frozen records with a readable ``repr``.
 
 from __future__ import annotations
 
+from typing import TypeVar, Union, cast
+
 from .record import record
 
 __all__ = [
     "VALTYPES", "NUMTYPES", "REFTYPES", "VALTYPE_BY_CODE", "CODE_BY_VALTYPE",
-    "FuncType", "RefType", "DefType", "ref_type", "as_reftype", "is_reftype", "heap_family",
+    "FuncType", "ValType", "RefType", "DefType", "ref_type", "as_reftype", "is_reftype", "heap_family",
     "FieldType", "StructType", "ArrayType", "SubType", "ABSTRACT_HEAPS", "HEAP_CODES",
     "canonical_ids", "func_type_id", "is_sub_id", "super_chain", "type_kind",
     "match_valtype_closed", "close_valtype", "close_type", "Limits", "TableType", "MemoryType", "GlobalType", "ExternType", "PAGE_SIZE",
@@ -129,7 +131,7 @@ class FieldType:
 class StructType:
     """A struct type (3.0 syntax/types, GC): a tuple of FieldTypes."""
 
-    fields: tuple
+    fields: "tuple[FieldType, ...]"
 
     def __str__(self) -> str:
         return "(struct " + " ".join(
@@ -155,9 +157,12 @@ class SubType:
     ``sub`` is final with no supertypes."""
 
     final: bool
-    supers: tuple
+    supers: tuple[int, ...]
     comp: object
 
+
+#: A value type: a name (numbers, vectors, the named reference types) or a RefType.
+ValType = Union[str, RefType]
 
 #: Size of one page of linear memory in bytes (64 KiB).
 PAGE_SIZE = 65536
@@ -169,8 +174,8 @@ MAX_PAGES = 65536
 class FuncType:
     """A function type (spec 2.3.5): ``params`` and ``results`` are tuples of value type names."""
 
-    params: tuple[str, ...]
-    results: tuple[str, ...]
+    params: "tuple[ValType, ...]"
+    results: "tuple[ValType, ...]"
 
     def __post_init__(self) -> None:
         # any iterable of names becomes a tuple, so FuncType(["i32"], []) == FuncType(("i32",), ())
@@ -218,7 +223,7 @@ class TableType:
     """A table type (spec 2.3.8): ``limits`` in elements, ``elem`` a reference type name."""
 
     limits: Limits
-    elem: str
+    elem: "ValType"
 
     def __repr__(self) -> str:
         return f"TableType({self.elem}, {self.limits})"
@@ -238,7 +243,7 @@ class MemoryType:
 class GlobalType:
     """A global type (spec 2.3.9): a value type name and mutability."""
 
-    valtype: str
+    valtype: "ValType"
     mutable: bool = False
 
     def __repr__(self) -> str:
@@ -251,7 +256,7 @@ ExternType = FuncType | TableType | MemoryType | GlobalType
 
 # --- iso-recursive canonicalisation (3.0 valid/conventions, rolling; valid/matching) -----------
 
-_GROUP_IDS: dict[tuple, int] = {}       # canonical key of a rec group -> group number
+_GROUP_IDS: dict[tuple[object, ...], int] = {}       # canonical key of a rec group -> group number
 _TYPE_IDS: dict[tuple[int, int], int] = {}   # (group number, position) -> canonical type id
 _SUPER: dict[int, int] = {}             # canonical type id -> that of its declared supertype
 _KIND: dict[int, str] = {}              # canonical type id -> 'func' | 'struct' | 'array'
@@ -270,7 +275,7 @@ def _key_vt(t: object, start: int, n: int, ids: list[int]) -> object:
     return t
 
 
-def _key_comp(c: object, start: int, n: int, ids: list[int]) -> tuple:
+def _key_comp(c: object, start: int, n: int, ids: list[int]) -> tuple[object, ...]:
     if isinstance(c, FuncType):
         return ("func", tuple(_key_vt(t, start, n, ids) for t in c.params),
                 tuple(_key_vt(t, start, n, ids) for t in c.results))
@@ -354,7 +359,7 @@ def type_kind(a: int) -> str:
     return _KIND.get(a, "func")
 
 
-def close_valtype(t: object, ids: list[int]) -> object:
+def close_valtype(t: "ValType", ids: list[int]) -> "ValType":
     """A module's value type with its type indices replaced by DefTypes (``ids``: the module's
     canonical ids), as the run time sees it."""
     if isinstance(t, RefType) and isinstance(t.heap, int):
@@ -362,8 +367,15 @@ def close_valtype(t: object, ids: list[int]) -> object:
     return t
 
 
-def close_type(c: object, ids: list[int]) -> object:
+_T = TypeVar("_T")
+
+
+def close_type(c: _T, ids: list[int]) -> _T:
     """A composite type (or GlobalType / TableType) with its type indices closed."""
+    return cast(_T, _close_type(c, ids))
+
+
+def _close_type(c: object, ids: list[int]) -> object:
     if isinstance(c, FuncType):
         if not any(isinstance(t, RefType) for t in c.params + c.results):
             return c

@@ -25,7 +25,7 @@ from ..module import (
 from ..opcodes import BY_CODE, PREFIX_FC, PREFIX_FD
 from ..types import (
     ABSTRACT_HEAPS, VALTYPE_BY_CODE, ArrayType, FieldType, FuncType, GlobalType, Limits,
-    MemoryType, RefType, StructType, SubType, TableType, ref_type,
+    MemoryType, RefType, StructType, SubType, TableType, ValType, ref_type,
 )
 from .reader import EOF_MESSAGE, Reader
 
@@ -42,7 +42,7 @@ __all__ = [
 #: ``on_body(data, code)``: called for each function body as it is sliced (see decode_module).
 BodyHook = Callable[[bytes, Code], None]
 #: A function's local declarations as ``(count, valtype)`` runs.
-LocalRuns = tuple[tuple[int, str], ...]
+LocalRuns = tuple[tuple[int, ValType], ...]
 
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
@@ -320,7 +320,7 @@ def _imm_blocktype(r: Reader) -> object:
     return x
 
 
-def _imm_select_t(r: Reader) -> tuple[str, ...]:
+def _imm_select_t(r: Reader) -> tuple[ValType, ...]:
     return tuple(r.vec(lambda: read_valtype(r)))
 
 
@@ -634,7 +634,7 @@ def _read_locals(r: Reader, data: bytes, start: int, entry_end: int,
             if hit is not None:
                 return hit, q
             q = start + 1
-            runs = []
+            runs: list[tuple[int, ValType]] = []
             valtypes = VALTYPE_BY_CODE
             for _ in range(data[start]):
                 if data[q] < 0x80:

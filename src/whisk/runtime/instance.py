@@ -77,9 +77,11 @@ class Module:
 
     @property
     def imports(self) -> tuple[ImportType, ...]:
-        """The module's imports in order, each with its expected type."""
+        """The module's imports in order, each with its expected type (closed: a concrete heap
+    type is a whisk.types.DefType)."""
         m = self._struct
-        return tuple(ImportType(imp.module, imp.name, m.import_type(imp)) for imp in m.imports)
+        return tuple(ImportType(imp.module, imp.name, close_type(m.import_type(imp), m.type_ids))
+                     for imp in m.imports)
 
     @property
     def exports(self) -> tuple[ExportType, ...]:
@@ -88,7 +90,8 @@ class Module:
         spaces: dict[str, Sequence[ExternType]] = {
             "func": m.func_types(), "table": m.table_types(), "memory": m.memory_types(),
             "global": m.global_types()}
-        return tuple(ExportType(e.name, spaces[e.kind][e.index]) for e in m.exports)
+        return tuple(ExportType(e.name, close_type(spaces[e.kind][e.index], m.type_ids))
+                     for e in m.exports)
 
     def custom_sections(self, name: str) -> list[bytes]:
         """The payloads of the custom sections called ``name``, in order."""
@@ -163,7 +166,7 @@ def _resolve(m: ModuleStruct, imports: Mapping[str, Mapping[str, object]]) -> _I
             continue
         where = f"{imp.module}.{imp.name}"
         ids = m.type_ids
-        cid = ids[imp.desc] if imp.kind == "func" and ids else None
+        cid = ids[imp.desc] if isinstance(imp.desc, int) and ids else None
         want = close_type(m.import_type(imp), ids) if ids else m.import_type(imp)
         out.externs.append(match_import(where, want, ns[imp.name], out.callers, cid))
     if missing:

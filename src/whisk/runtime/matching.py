@@ -35,7 +35,7 @@ def _fits(want: ExternType, given: Extern, cid: int | None) -> bool:
             return False
         if cid is None:
             return given.type == want
-        return is_sub_id(given.type_id, cid)
+        return is_sub_id(int(given.type_id), cid)
     if isinstance(want, TableType):
         return (isinstance(given, Table) and given.elem == want.elem
                 and Limits(len(given), given.max).matches(want.limits))
@@ -44,7 +44,7 @@ def _fits(want: ExternType, given: Extern, cid: int | None) -> bool:
     if not isinstance(given, Global) or given.mutable != want.mutable:
         return False
     if want.mutable:
-        return given.valtype == want.valtype
+        return bool(given.valtype == want.valtype)
     return match_valtype_closed(given.valtype, want.valtype)
 
 

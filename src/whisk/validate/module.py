@@ -11,7 +11,7 @@ from .._core.lower import LoweredModule
 from ..errors import ValidationError
 from ..module import Instr, ModuleStruct
 from ..types import (
-    MAX_PAGES, ArrayType, DefType, FuncType, GlobalType, Limits, RefType, StructType,
+    MAX_PAGES, ArrayType, FieldType, FuncType, GlobalType, Limits, RefType, StructType, ValType,
     canonical_ids, close_valtype, is_reftype, match_valtype_closed,
 )
 
@@ -37,7 +37,7 @@ def _check_vt(t: object, ntypes: int) -> None:
         raise ValidationError(f"unknown type {t.heap}")
 
 
-def _comp_refs(c: object) -> list[object]:
+def _comp_refs(c: object) -> "list[ValType]":
     """The value (and storage) types a composite type mentions."""
     if isinstance(c, FuncType):
         return list(c.params) + list(c.results)
@@ -52,12 +52,12 @@ def _comp_matches(a: object, b: object, ids: list[int]) -> bool:
     """Composite type ``a`` matches ``b`` (3.0 valid/matching): functions contravariant in
     their parameters and covariant in their results; struct prefix and array fields with
     immutable fields covariant, mutable ones equal."""
-    def vt(x: object, y: object) -> bool:
+    def vt(x: ValType, y: ValType) -> bool:
         if x in ("i8", "i16") or y in ("i8", "i16"):
             return x == y
         return match_valtype_closed(close_valtype(x, ids), close_valtype(y, ids))
 
-    def field(x: object, y: object) -> bool:
+    def field(x: FieldType, y: FieldType) -> bool:
         if x.mutable != y.mutable:
             return False
         return vt(x.storage, y.storage) and (not x.mutable or vt(y.storage, x.storage))
@@ -105,14 +105,14 @@ def validate_types(m: ModuleStruct) -> list[int]:
     return ids
 
 
-def match_vt(a: object, b: object, ids: list[int]) -> bool:
+def match_vt(a: ValType, b: ValType, ids: list[int]) -> bool:
     """Value type ``a`` matches ``b`` (3.0 valid/matching) in a module whose types have the
     canonical ``ids``."""
     return a == b or match_valtype_closed(close_valtype(a, ids), close_valtype(b, ids))
 
 
 def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int,
-               gtypes: list[GlobalType] | None = None) -> object:
+               gtypes: list[GlobalType] | None = None) -> ValType:
     """Validate a constant expression (spec 3.3.10) and return its result type.
 
     Only ``t.const``, ``ref.null``, ``ref.func`` and ``global.get`` of an immutable global
@@ -121,7 +121,7 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
     quadratic in the number of globals and element items)."""
     if gtypes is None:
         gtypes = m.global_types()
-    stack: list[str] = []
+    stack: list[ValType] = []
     for ins in expr:
         if ins.name in _CONST_RESULT:
             stack.append(_CONST_RESULT[ins.name])
@@ -149,7 +149,7 @@ def _func_type_indices(m: ModuleStruct) -> list[int]:
     return m.imported_type_indices() + list(m.funcs)
 
 
-def _expect_const(m: ModuleStruct, expr: tuple[Instr, ...] | None, want: object, nglobals: int,
+def _expect_const(m: ModuleStruct, expr: tuple[Instr, ...] | None, want: ValType, nglobals: int,
                   nfuncs: int, gtypes: list[GlobalType]) -> None:
     got = const_type(m, expr or (), nglobals, nfuncs, gtypes)
     if got != want and not match_vt(got, want, m.type_ids):
@@ -212,8 +212,8 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
     # (global.get in constant expressions sees the imported globals only: the 2.0 rule, which
     # the 2.0 suite asserts; 3.0 also lets a global's initialiser and the segments read
     # earlier defined globals, a choice for a feature switch)
-    for g in m.globals:
-        _expect_const(m, g.init, g.type.valtype, nimported_globals, nfuncs, gtypes)
+    for gdef in m.globals:
+        _expect_const(m, gdef.init, gdef.type.valtype, nimported_globals, nfuncs, gtypes)
     for e in m.elems:
         _check_vt(e.reftype, ntypes)
         for item in e.init:
@@ -257,6 +257,6 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
         (kinds, supers, list(m.type_ids)))
 
 
-def _defaultable(t: object) -> bool:
+def _defaultable(t: ValType) -> bool:
     """Whether a value type has a default value (3.0 valid/types): all but non-null refs."""
     return not (isinstance(t, RefType) and not t.nullable)
