@@ -25,7 +25,7 @@ from .runtime.caller import Caller
 from .runtime.instance import ExportType, Exports, ImportType, Instance, Module
 from .runtime.linker import Linker
 from .runtime.valtypes import externref, f32, f64, func_type_of, funcref, i32, i64, v128
-from .types import FuncType, GlobalType, Limits, MemoryType, TableType
+from .types import FuncType, GlobalType, Limits, MemoryType, RefType, TableType
 from .run import run  # noqa: E402  (the function; binds over the submodule attribute)
 from .wasi.config import WasiConfig
 
@@ -33,7 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Module", "Instance", "Store", "Func", "Memory", "Table", "Global", "Exports", "ImportType", "ExportType",
-    "FuncType", "TableType", "MemoryType", "GlobalType", "Limits",
+    "FuncType", "TableType", "MemoryType", "GlobalType", "Limits", "RefType",
     "WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap", "Exhaustion", "Interrupted", "Exit",
     "Linker", "Caller", "func_type_of", "i32", "i64", "f32", "f64", "v128", "funcref", "externref",
     "run", "WasiConfig",

@@ -21,8 +21,8 @@ from typing import Any
 
 #: The feature set whisk implements, as ``wasm-tools validate --features`` spells it
 #: (MVP + sign-extension, saturating float-to-int, multi-value, bulk memory, reference types,
-#: fixed-width SIMD, mutable globals).
-WASM2_FEATURES = "wasm2"
+#: fixed-width SIMD, mutable globals; of 3.0 so far: typed function references, tail calls).
+WASM2_FEATURES = "wasm2,function-references,tail-call"
 
 #: The directory of this file, and the repository it belongs to.
 HERE = os.path.dirname(os.path.abspath(__file__))
