@@ -20,7 +20,7 @@ __all__ = [
     "VALTYPES", "NUMTYPES", "REFTYPES", "VALTYPE_BY_CODE", "CODE_BY_VALTYPE",
     "FuncType", "ValType", "RefType", "DefType", "ref_type", "as_reftype", "is_reftype", "heap_family",
     "FieldType", "StructType", "ArrayType", "SubType", "ABSTRACT_HEAPS", "HEAP_CODES",
-    "canonical_ids", "func_type_id", "is_sub_id", "super_chain", "type_kind",
+    "canonical_ids", "func_type_id", "ALONE_IDS", "is_sub_id", "super_chain", "type_kind",
     "match_valtype_closed", "close_valtype", "close_type", "Limits", "TableType", "MemoryType", "GlobalType", "ExternType", "PAGE_SIZE",
     "MAX_PAGES",
 ]
@@ -327,10 +327,19 @@ def canonical_ids(subtypes: "list[SubType]", groups: "list[int]") -> list[int]:
     return ids
 
 
+#: (params, results) -> the id of that function type as a group of its own
+ALONE_IDS: dict[tuple[tuple[ValType, ...], tuple[ValType, ...]], int] = {}
+
+
 def func_type_id(ft: FuncType) -> int:
     """The canonical id of a function type on its own: a final type with no supertypes in a
-    rec group of its own (what a host function has; its params may hold DefTypes)."""
-    return canonical_ids([SubType(True, (), ft)], [1])[0]
+    rec group of its own (what a host function has; its params may hold DefTypes). Its
+    params and results must not hold type indices."""
+    key = (ft.params, ft.results)
+    tid = ALONE_IDS.get(key)
+    if tid is None:
+        tid = ALONE_IDS[key] = canonical_ids([SubType(True, (), ft)], [1])[0]
+    return tid
 
 
 def is_sub_id(a: int, b: int) -> bool:

@@ -21,7 +21,8 @@ class Lowerer:
     def setup(self, types: list[TypeSig], func_types: list[int], globals: list[tuple[Any, bool]],
               tables: list[Any], nmems: int, elem_types: list[Any], ndatas: int | None,
               refs: Collection[int],
-              typeinfo: tuple[list[int], list[int], list[int]] | None = None) -> None: ...
+              typeinfo: tuple[list[int] | None, list[int] | None, list[int]] | None = None
+              ) -> None: ...
     def lower_function(self, func_index: int, type_index: int,
                        local_runs: list[tuple[int, Any]], body: bytes,
                        offset: int) -> FuncLayout: ...
@@ -32,4 +33,5 @@ def lower_module(types: list[TypeSig], func_types: list[int], nimported: int,
                  globals: list[tuple[Any, bool]], tables: list[Any], nmems: int,
                  elem_types: list[Any], ndatas: int | None,
                  refs: Collection[int],
-                 typeinfo: tuple[list[int], list[int], list[int]] | None = None) -> LoweredModule: ...
+                 typeinfo: tuple[list[int] | None, list[int] | None, list[int]] | None = None
+                 ) -> LoweredModule: ...

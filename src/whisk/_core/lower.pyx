@@ -225,7 +225,8 @@ cdef class Lowerer:
         index per function, ``globals`` [(valtype, mutable)], ``tables`` [reftype], ``nmems``,
         ``elem_types`` [reftype], ``ndatas`` (None: no data count section), ``refs`` the
         function indices in C.refs, ``typeinfo`` (kinds, supers, canonical ids) per type
-        (None: all function types, final, distinct)."""
+        (None: all function types, final, distinct; kinds and supers None: all function
+        types without supertypes)."""
         cdef int i, j, k, total = 0
         self.ntypes = len(types)
         if self.ntypes > MAX_TYPES:
@@ -235,13 +236,13 @@ cdef class Lowerer:
         self.tcanon = <uint32_t*>malloc(sizeof(uint32_t) * (self.ntypes + 1))
         if self.tkind == NULL or self.tsuper == NULL or self.tcanon == NULL:
             raise MemoryError()
+        kinds = supers = canon = None
+        if typeinfo is not None:
+            kinds, supers, canon = typeinfo
         for i in range(self.ntypes):
-            if typeinfo is None:
-                self.tkind[i] = 0; self.tsuper[i] = -1; self.tcanon[i] = i
-            else:
-                self.tkind[i] = typeinfo[0][i]
-                self.tsuper[i] = typeinfo[1][i]
-                self.tcanon[i] = typeinfo[2][i]
+            self.tkind[i] = 0 if kinds is None else kinds[i]
+            self.tsuper[i] = -1 if supers is None else supers[i]
+            self.tcanon[i] = i if canon is None else canon[i]
         for params, results in types:
             total += len(params) + len(results)
         self.tcap = self.ntypes + 16
@@ -309,9 +310,11 @@ cdef class Lowerer:
 
     cdef vtype code_of(self, object t) except? 0xFFFFFFFF:
         # A value type from Python (a name or a whisk.types.RefType) as a vtype.
-        cdef object c = _NUM_CODES.get(t) if isinstance(t, str) else None
-        if c is not None:
-            return c
+        cdef object c
+        if type(t) is str:
+            c = _NUM_CODES.get(t)
+            if c is not None:
+                return c
         heap = getattr(t, "heap", None)
         if isinstance(heap, int):
             if heap >= self.ntypes:

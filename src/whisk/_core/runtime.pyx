@@ -395,18 +395,18 @@ cdef class Func:
             raise TypeError(f"a host Func needs a callable, not {type(callable).__name__}")
         self.type = functype
         self.callable = callable
-        self.ptypes = type_codes(functype.params)
-        self.rtypes = type_codes(functype.results)
-        self.pchecks = checks_of(functype.params)
-        self.rchecks = checks_of(functype.results)
+        sig = _signatures.get(functype)
+        if sig is None:
+            sig = _signature(functype)
+        self.ptypes, self.rtypes, self.pchecks, self.rchecks, np_, nr, tid = <tuple>sig
         self.name = None
         memset(&self.rec, 0, sizeof(FuncRec))
         self.rec.obj = <PyObject*>self
-        self.rec.nparams = sum([nslots_of(t) for t in self.ptypes])
-        self.rec.nresults = sum([nslots_of(t) for t in self.rtypes])
+        self.rec.nparams = np_
+        self.rec.nresults = nr
         self.rec.nslots = max(self.rec.nparams, self.rec.nresults)
         self.rec.nlocals = self.rec.nparams
-        self.rec.type_id = type_id(functype)
+        self.rec.type_id = tid
         self.rec.supers = NULL
         if callable is not None:
             self.rec.host = <PyObject*>self
@@ -604,17 +604,24 @@ cdef int raise_trap(ExecStack st, int trap, uint32_t entry_depth) except -1:
 
 
 # ---------------------------------------------------------------------------------- types
-cdef dict _type_ids = {}
+cdef dict _signatures = {}      # FuncType -> what a Func of that type holds (see _signature)
+
+
+cdef tuple _signature(object functype):
+    """(param codes, result codes, param checks, result checks, param slots, result slots,
+    type id) of a function type, computed once per type (Func() is made per function)."""
+    ptypes = type_codes(functype.params)
+    rtypes = type_codes(functype.results)
+    sig = (ptypes, rtypes, checks_of(functype.params), checks_of(functype.results),
+           sum([nslots_of(t) for t in ptypes]), sum([nslots_of(t) for t in rtypes]),
+           type_id(functype))
+    _signatures[functype] = sig
+    return sig
 
 cpdef uint32_t type_id(object functype):
     """The canonical id of a function type on its own (final, no supertypes, a rec group of
     its own: equivalent types, equal ids; 3.0 valid/conventions), as whisk.types computes it."""
-    key = (tuple(functype.params), tuple(functype.results))
-    i = _type_ids.get(key)
-    if i is None:
-        i = _func_type_id(functype)
-        _type_ids[key] = i
-    return i
+    return _func_type_id(functype)
 
 
 cdef dict _supers = {}          # canonical id -> bytes [n, nearest supertype id, ...] (kept)
@@ -720,7 +727,7 @@ cdef class InstanceCore:
         for i, d in enumerate(defined):
             ft, info = d[0], d[1]
             f = Func(ft, _WASM_FUNC)
-            if len(d) > 2:
+            if len(d) > 2 and d[2] != f.rec.type_id:   # a type in a rec group or with supers
                 f._set_type_id(d[2])
             f.instance = self            # (a cdef attribute: readonly from Python)
             f.rec.inst = &self.ctx

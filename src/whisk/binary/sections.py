@@ -457,25 +457,39 @@ def decode_name_section(payload: bytes) -> tuple[str | None, dict[int, str]]:
     return module_name, func_names
 
 
-def decode_type_section(r: Reader) -> tuple[list[SubType], list[int]]:
+def decode_type_section(r: Reader) -> tuple[list[object], list[SubType], list[int]]:
     """Decode the type section (3.0 binary/modules): ``vec(rectype)``, each rec group 0x4E
-    ``vec(subtype)`` or a single sub type. Returns the sub types (flattened: the type index
-    space) and the size of each rec group."""
-    subtypes: list[SubType] = []
+    ``vec(subtype)`` or a single sub type. Returns the composite types (flattened: the type
+    index space), their sub types and the size of each rec group; the last two are empty
+    when every type is a plain function type (final, no supertypes, a group of its own), as
+    in every module before 3.0."""
+    comps: list[object] = []
+    subtypes: list[SubType] | None = None
     groups: list[int] = []
     pos = r.pos
+    data = r.data
     for _ in range(r.len32()):
-        if r.peek() == 0x4E:
+        b = data[r.pos] if r.pos < r.end else None
+        if b == 0x60 and subtypes is None:      # the common case: a plain function type
+            comps.append(read_functype(r))
+            continue
+        if subtypes is None:
+            subtypes = [SubType(True, (), c) for c in comps]
+            groups = [1] * len(comps)
+        if b == 0x4E:
             r.pos += 1
             members = r.vec(lambda: read_subtype(r))
-            subtypes.extend(members)
             groups.append(len(members))
         else:
-            subtypes.append(read_subtype(r))
+            members = [read_subtype(r)]
             groups.append(1)
+        subtypes.extend(members)
+        comps.extend(st.comp for st in members)
         if len(subtypes) > _MAX_TYPES:
             raise DecodeError("too many types", pos)
-    return subtypes, groups
+    if len(comps) > _MAX_TYPES:
+        raise DecodeError("too many types", pos)
+    return comps, subtypes or [], groups
 
 
 def _import(r: Reader) -> Import:
@@ -849,8 +863,7 @@ def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | Non
             if sid == 10:
                 m.codes = decode_code_section(r, on_body)
             elif sid == 1:
-                m.subtypes, m.rec_groups = decode_type_section(r)
-                m.types = [st.comp for st in m.subtypes]
+                m.types, m.subtypes, m.rec_groups = decode_type_section(r)
             elif sid == 4:
                 entries = decode_table_section(r)
                 m.tables = [tt for tt, _ in entries]

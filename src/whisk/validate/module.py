@@ -11,8 +11,8 @@ from .._core.lower import LoweredModule
 from ..errors import ValidationError
 from ..module import Instr, ModuleStruct
 from ..types import (
-    MAX_PAGES, ArrayType, FieldType, FuncType, GlobalType, Limits, RefType, StructType, ValType,
-    canonical_ids, close_valtype, is_reftype, match_valtype_closed,
+    MAX_PAGES, ArrayType, FieldType, FuncType, GlobalType, Limits, RefType, StructType, SubType,
+    ALONE_IDS, ValType, canonical_ids, func_type_id, close_valtype, is_reftype, match_valtype_closed,
 )
 
 __all__ = ["validate_module", "declared_refs"]
@@ -79,8 +79,23 @@ def validate_types(m: ModuleStruct) -> list[int]:
     refer to the types of earlier rec groups and of its own; a supertype must come earlier,
     not be final and be matched by the sub type's composite type."""
     subtypes = m.subtypes
-    if not subtypes and m.types:           # a ModuleStruct built by hand: plain functions
-        from ..types import SubType
+    if not subtypes:
+        # every type a plain function type (final, no supertypes, a group of its own): its id
+        # is that of the function type alone, unless it names a type index
+        ids = []
+        known = ALONE_IDS
+        for t in m.types:
+            if type(t) is not FuncType:
+                break
+            tid = known.get((t.params, t.results))
+            if tid is None:
+                if any(isinstance(v, RefType) and isinstance(v.heap, int)
+                       for v in t.params + t.results):
+                    break
+                tid = func_type_id(t)
+            ids.append(tid)
+        else:
+            return ids
         subtypes = m.subtypes = [SubType(True, (), t) for t in m.types]
         m.rec_groups = [1] * len(subtypes)
     start = 0
@@ -245,9 +260,12 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
             kind = "function" if x.kind == "func" else x.kind
             raise ValidationError(f"unknown {kind} {x.index}")
     types = [(t.params, t.results) if isinstance(t, FuncType) else ((), ()) for t in m.types]
-    kinds = [0 if isinstance(t, FuncType) else 1 if isinstance(t, StructType) else 2
-             for t in m.types]
-    supers = [st.supers[0] if st.supers else -1 for st in m.subtypes]
+    kinds: list[int] | None = None         # None: all function types without supertypes
+    supers: list[int] | None = None
+    if m.subtypes:
+        kinds = [0 if isinstance(t, FuncType) else 1 if isinstance(t, StructType) else 2
+                 for t in m.types]
+        supers = [st.supers[0] if st.supers else -1 for st in m.subtypes]
     func_types = m.imported_type_indices() + list(m.funcs)
     codes = [(list(c.locals), c.body, c.offset) for c in m.codes]
     return lower_module(
