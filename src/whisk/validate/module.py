@@ -21,6 +21,14 @@ _CONST_RESULT = {"i32.const": "i32", "i64.const": "i64", "f32.const": "f32", "f6
                  "v128.const": "v128"}
 
 
+#: Which globals ``global.get`` may read in a constant expression. False: the imported ones
+#: (the 2.0 rule, which the 2.0 suite asserts: "unknown global"). True: the 3.0 rule (3.0
+#: valid/modules), where a global's initialiser also sees the globals defined before it and
+#: element and data segments see every global (the 3.0 suite's elem, data and global.wast);
+#: a table's initialiser sees the imported ones in both. For the feature switches to set.
+CONST_SEES_DEFINED_GLOBALS = False
+
+
 def _limits(lim: Limits, bound: int, what: str) -> None:
     """Limits within ``bound`` (spec 3.2.1): min <= max <= bound."""
     if lim.min > bound or (lim.max is not None and lim.max > bound):
@@ -224,26 +232,26 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
         else:
             # (3.0 valid/modules: a table's initialiser sees the imported globals only)
             _expect_const(m, init, tt.elem, nimported_globals, nfuncs, gtypes)
-    # (global.get in constant expressions sees the imported globals only: the 2.0 rule, which
-    # the 2.0 suite asserts; 3.0 also lets a global's initialiser and the segments read
-    # earlier defined globals, a choice for a feature switch)
-    for gdef in m.globals:
-        _expect_const(m, gdef.init, gdef.type.valtype, nimported_globals, nfuncs, gtypes)
+    # global.get in a constant expression: see CONST_SEES_DEFINED_GLOBALS
+    seg_globals = len(gtypes) if CONST_SEES_DEFINED_GLOBALS else nimported_globals
+    for k, gdef in enumerate(m.globals):
+        visible = nimported_globals + k if CONST_SEES_DEFINED_GLOBALS else nimported_globals
+        _expect_const(m, gdef.init, gdef.type.valtype, visible, nfuncs, gtypes)
     for e in m.elems:
         _check_vt(e.reftype, ntypes)
         for item in e.init:
-            _expect_const(m, item, e.reftype, nimported_globals, nfuncs, gtypes)
+            _expect_const(m, item, e.reftype, seg_globals, nfuncs, gtypes)
         if e.mode == "active":
             if e.table >= len(tables):
                 raise ValidationError(f"unknown table {e.table}")
             if not match_vt(e.reftype, tables[e.table].elem, m.type_ids):
                 raise ValidationError("type mismatch")
-            _expect_const(m, e.offset, "i32", nimported_globals, nfuncs, gtypes)
+            _expect_const(m, e.offset, "i32", seg_globals, nfuncs, gtypes)
     for d in m.datas:
         if d.mode == "active":
             if d.memory >= len(mems):
                 raise ValidationError(f"unknown memory {d.memory}")
-            _expect_const(m, d.offset, "i32", nimported_globals, nfuncs, gtypes)
+            _expect_const(m, d.offset, "i32", seg_globals, nfuncs, gtypes)
     if m.start is not None:
         if m.start >= nfuncs:
             raise ValidationError(f"unknown function {m.start}")
