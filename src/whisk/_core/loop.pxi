@@ -32,6 +32,56 @@
 # opcode table; their layouts are documented in tools/gen_core.py's gen_arms. The SIMD ops
 # (OP_SIMD_FIRST and up) are dispatched by simd_step in the generated simd.pxi.
 
+cdef uint32_t RETURN_CODE[1]        # a lone `return`: where a tail call of a host function goes
+RETURN_CODE[0] = OP_return
+
+
+cdef FuncRec* tail_callee(ExecCtx* ctx, InstCtx* inst, const uint32_t* pc, uint64_t* fp,
+                          uint64_t** newfp, int* trap) noexcept nogil:
+    # The callee of return_call f base / return_call_indirect x t a base / return_call_ref a
+    # base, and (newfp) where its arguments are; NULL with *trap set when it traps (3.0
+    # exec/instructions: the checks of call_indirect and call_ref, and a frame that fits).
+    cdef uint32_t op = pc[0], i
+    cdef TableRec* tab
+    cdef FuncRec* callee
+    if op == OP_return_call:
+        callee = inst.funcs[pc[1]]
+        newfp[0] = fp + pc[2]
+    elif op == OP_return_call_ref:
+        callee = <FuncRec*>fp[pc[1]]
+        if callee == NULL:
+            trap[0] = TRAP_NULL_FUNC
+            return NULL
+        newfp[0] = fp + pc[2]
+    else:
+        tab = inst.tables[pc[2]]
+        i = <uint32_t>fp[pc[3]]
+        if i >= tab.size:
+            trap[0] = TRAP_UNDEFINED_ELEMENT
+            return NULL
+        callee = <FuncRec*>tab.elems[i]
+        if callee == NULL:
+            ctx.trap_arg = i
+            trap[0] = TRAP_UNINITIALIZED_ELEMENT
+            return NULL
+        if callee.type_id != inst.type_ids[pc[1]] and not func_subtype(callee, inst.type_ids[pc[1]]):
+            trap[0] = TRAP_INDIRECT_TYPE
+            return NULL
+        newfp[0] = fp + pc[4]
+    if (newfp[0] if callee.host != NULL else fp) + callee.nslots > ctx.stack_end:
+        trap[0] = TRAP_CALL_STACK
+        return NULL
+    return callee
+
+
+cdef inline void tail_enter(uint64_t* fp, uint64_t* args, FuncRec* callee) noexcept nogil:
+    # The callee's frame replaces the caller's: its arguments move down to fp[0..], its other
+    # locals are zeroed (the Frame below stays: a tail call does not deepen the call stack).
+    memmove(fp, args, callee.nparams * sizeof(uint64_t))
+    if callee.nlocals > callee.nparams:
+        memset(fp + callee.nparams, 0, (callee.nlocals - callee.nparams) * sizeof(uint64_t))
+
+
 cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
     cdef InstCtx* inst = func.inst
     cdef const uint32_t* code = inst.code
@@ -54,6 +104,8 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
     cdef int trap = TRAP_NONE
     cdef uint32_t op
     cdef int64_t budget = ctx.budget
+    cdef uint64_t* tfp               # tail calls: where the callee's arguments are
+    cdef int ttrap = TRAP_NONE       # tail calls: the trap tail_callee found
     if inst.mem != NULL:
         mem = inst.mem.base
         memsize = inst.mem.size
@@ -105,9 +157,16 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 i = <uint32_t>fp[pc[1]]
                 if i > pc[2]: i = pc[2]
                 pc = code + pc[3 + i]
-            elif op == OP_call or op == OP_call_indirect:
+            elif op == OP_call or op == OP_call_indirect or op == OP_call_ref:
                 if op == OP_call:
                     callee = inst.funcs[pc[1]]
+                    newfp = fp + pc[2]
+                    next_pc = pc + 3
+                elif op == OP_call_ref:
+                    callee = <FuncRec*>fp[pc[1]]
+                    if callee == NULL:
+                        trap = TRAP_NULL_FUNC
+                        break
                     newfp = fp + pc[2]
                     next_pc = pc + 3
                 else:
@@ -164,111 +223,25 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 if budget < 0:
                     trap = TRAP_POLL
                     break
-            elif op == OP_call_ref:
-                callee = <FuncRec*>fp[pc[1]]
-                if callee == NULL:
-                    trap = TRAP_NULL_FUNC
-                    break
-                newfp = fp + pc[2]
-                if depth >= ctx.max_depth or newfp + callee.nslots > ctx.stack_end:
-                    trap = TRAP_CALL_STACK
-                    break
-                if callee.host != NULL:
-                    ctx.depth = depth
-                    ctx.free = newfp + callee.nslots
-                    ctx.budget = budget
-                    trap = call_host(ctx, callee, newfp)
-                    budget = ctx.budget
-                    if trap: break
-                    if inst.mem != NULL:
-                        mem = inst.mem.base
-                        memsize = inst.mem.size
-                    pc += 3
-                    continue
-                frame = &ctx.frames[depth]
-                frame.ret_pc = pc + 3
-                frame.fp = fp
-                frame.func = cur
-                depth += 1
-                fp = newfp
-                cur = callee
-                if callee.nlocals > callee.nparams:
-                    memset(fp + callee.nparams, 0, (callee.nlocals - callee.nparams) * sizeof(uint64_t))
-                if callee.inst != inst:
-                    inst = callee.inst
-                    code = inst.code
-                    if inst.mem != NULL:
-                        mem = inst.mem.base
-                        memsize = inst.mem.size
-                    else:
-                        mem = NULL
-                        memsize = 0
-                pc = code + callee.entry
-                budget -= callee.cost
-                if budget < 0:
-                    trap = TRAP_POLL
-                    break
             elif op == OP_return_call or op == OP_return_call_indirect or op == OP_return_call_ref:
-                if op == OP_return_call:
-                    callee = inst.funcs[pc[1]]
-                    newfp = fp + pc[2]
-                elif op == OP_return_call_ref:
-                    callee = <FuncRec*>fp[pc[1]]
-                    if callee == NULL:
-                        trap = TRAP_NULL_FUNC
-                        break
-                    newfp = fp + pc[2]
-                else:
-                    tab = inst.tables[pc[2]]
-                    i = <uint32_t>fp[pc[3]]
-                    if i >= tab.size:
-                        trap = TRAP_UNDEFINED_ELEMENT
-                        break
-                    callee = <FuncRec*>tab.elems[i]
-                    if callee == NULL:
-                        ctx.trap_arg = i
-                        trap = TRAP_UNINITIALIZED_ELEMENT
-                        break
-                    if callee.type_id != inst.type_ids[pc[1]] and not func_subtype(callee, inst.type_ids[pc[1]]):
-                        trap = TRAP_INDIRECT_TYPE
-                        break
-                    newfp = fp + pc[4]
+                # the callee (out of line: tail_callee), then its frame replaces this one
+                callee = tail_callee(ctx, inst, pc, fp, &tfp, &ttrap)
+                if callee == NULL:
+                    trap = ttrap
+                    break
                 if callee.host != NULL:
                     # a host callee: call it where the arguments are, then return its results
-                    if newfp + callee.nslots > ctx.stack_end:
-                        trap = TRAP_CALL_STACK
-                        break
                     ctx.depth = depth
-                    ctx.free = newfp + callee.nslots
+                    ctx.free = tfp + callee.nslots
                     ctx.budget = budget
-                    trap = call_host(ctx, callee, newfp)
+                    trap = call_host(ctx, callee, tfp)
                     budget = ctx.budget
                     if trap: break
-                    memmove(fp, newfp, callee.nresults * sizeof(uint64_t))
-                    if depth == entry_depth:
-                        break
-                    depth -= 1
-                    frame = &ctx.frames[depth]
-                    pc = frame.ret_pc
-                    fp = frame.fp
-                    cur = frame.func
-                    inst = cur.inst
-                    code = inst.code
-                    if inst.mem != NULL:
-                        mem = inst.mem.base
-                        memsize = inst.mem.size
-                    else:
-                        mem = NULL
-                        memsize = 0
+                    memmove(fp, tfp, callee.nresults * sizeof(uint64_t))
+                    pc = RETURN_CODE
                     continue
-                if fp + callee.nslots > ctx.stack_end:
-                    trap = TRAP_CALL_STACK
-                    break
-                # the callee's frame replaces this one: arguments down to fp[0..]
-                memmove(fp, newfp, callee.nparams * sizeof(uint64_t))
+                tail_enter(fp, tfp, callee)
                 cur = callee
-                if callee.nlocals > callee.nparams:
-                    memset(fp + callee.nparams, 0, (callee.nlocals - callee.nparams) * sizeof(uint64_t))
                 if callee.inst != inst:
                     inst = callee.inst
                     code = inst.code
