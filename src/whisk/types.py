@@ -391,10 +391,19 @@ def _close_type(c: object, ids: list[int]) -> object:
         return FuncType(tuple(close_valtype(t, ids) for t in c.params),
                         tuple(close_valtype(t, ids) for t in c.results))
     if isinstance(c, GlobalType):
-        return GlobalType(close_valtype(c.valtype, ids), c.mutable)
+        t = close_valtype(c.valtype, ids)
+        return c if t is c.valtype else _with(c, valtype=t)
     if isinstance(c, TableType):
-        return TableType(c.limits, close_valtype(c.elem, ids))
+        t = close_valtype(c.elem, ids)
+        return c if t is c.elem else _with(c, elem=t)
     return c
+
+
+def _with(c: object, **changes: object) -> object:
+    """A copy of record ``c`` with some fields changed (every other field kept as it is)."""
+    fields = {f: getattr(c, f) for f in getattr(c, "__match_args__")}
+    fields.update(changes)
+    return type(c)(**fields)
 
 
 def match_valtype_closed(a: object, b: object) -> bool:
