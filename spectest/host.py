@@ -5,7 +5,11 @@
 * immutable globals ``global_i32`` = 666, ``global_i64`` = 666, ``global_f32`` = 666.6,
   ``global_f64`` = 666.6;
 * ``table``: funcref table, min 10, max 20;
+* ``table64``: the same with 64-bit indices (WebAssembly 3.0, memory64), where the engine
+  decodes 64-bit tables: it comes from instantiating :data:`TABLE64_MODULE`;
 * ``memory``: 1 page, max 2.
+
+(The reference interpreter's ``interpreter/host/spectest.ml``.)
 
 :data:`FUNCS`, :data:`GLOBALS`, :data:`TABLE` and :data:`MEMORY` describe it; the builders turn
 the description into one engine's objects.
@@ -15,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Tuple
 
-__all__ = ["FUNCS", "GLOBALS", "TABLE", "MEMORY", "noop", "whisk_spectest", "wasmtime_spectest"]
+__all__ = ["FUNCS", "GLOBALS", "TABLE", "MEMORY", "TABLE64_MODULE", "noop", "whisk_spectest",
+           "wasmtime_spectest"]
 
 # name -> (params, results)
 FUNCS: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {
@@ -38,6 +43,9 @@ GLOBALS: Dict[str, Tuple[str, Any]] = {
 GLOBAL_BITS = {"global_f32": 0x4426A666, "global_f64": 0x4084D4CCCCCCCCCD}
 TABLE = ("table", "funcref", 10, 20)
 MEMORY = ("memory", 1, 2)
+# (module (table (export "table64") i64 10 20 funcref)): limits flags 0x05 = maximum + 64-bit
+TABLE64_MODULE = (b"\0asm\x01\0\0\0" + b"\x04\x05\x01\x70\x05\x0a\x14"
+                  + b"\x07\x0b\x01\x07table64\x01\x00")
 
 
 def noop(*args: Any) -> None:
@@ -62,11 +70,16 @@ def whisk_spectest(whisk: Any) -> Dict[str, Any]:
     exports[tname] = whisk.Table(reftype, tmin, tmax)
     mname, mmin, mmax = MEMORY
     exports[mname] = whisk.Memory(mmin, mmax)
+    try:
+        exports["table64"] = whisk.Instance(whisk.Module(TABLE64_MODULE)).exports["table64"]
+    except Exception:  # a whisk without 64-bit tables: scripts importing it fail to link
+        pass
     return exports
 
 
-def wasmtime_spectest(wasmtime: Any, store: Any) -> Dict[str, Any]:
-    """The spectest module as wasmtime externs in ``store``."""
+def wasmtime_spectest(wasmtime: Any, store: Any, engine: Any = None) -> Dict[str, Any]:
+    """The spectest module as wasmtime externs in ``store`` (``table64`` too when ``engine``,
+    the store's engine, has memory64 enabled)."""
     vt = {
         "i32": wasmtime.ValType.i32(),
         "i64": wasmtime.ValType.i64(),
@@ -89,4 +102,9 @@ def wasmtime_spectest(wasmtime: Any, store: Any) -> Dict[str, Any]:
     )
     mname, mmin, mmax = MEMORY
     exports[mname] = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(mmin, mmax)))
+    try:  # (wasmtime-py has no 64-bit TableType; memory64 must be enabled)
+        module = wasmtime.Module(engine, TABLE64_MODULE)
+        exports["table64"] = wasmtime.Instance(store, module, []).exports(store)["table64"]
+    except Exception:
+        pass
     return exports

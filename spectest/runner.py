@@ -1,19 +1,27 @@
 """Run WAST scripts against an engine adapter and report the outcome.
 
-:func:`run_script` runs parsed commands in this process; :func:`run_file` reads, parses and runs
-one file; :func:`run_files` runs many files, each in its own subprocess with an optional timeout
-(so a hang or crash in one script cannot stop the run), up to ``jobs`` at a time, and yields the
-:class:`FileResult` of each in input order.  :func:`main` is the command line
-(``python -m spectest``).
+:func:`run_script` runs commands in this process; :func:`run_file` converts, reads and runs one
+file (see :mod:`spectest.convert` and :mod:`spectest.script`); :func:`run_files` runs many
+files, each in its own subprocess with an optional timeout (so a hang or crash in one script
+cannot stop the run), up to ``jobs`` at a time, and yields the :class:`FileResult` of each in
+input order.  :func:`main` is the command line (``python -m spectest``).
 
 Counting: every command is one test, counted under its kind (see :mod:`spectest.script`) as
 passed, failed or skipped.  Skips are only:
 
-* ``assert_malformed`` of a ``module quote`` (a text-format error: not the engine's job);
-* ``assert_malformed``/``assert_invalid`` (or other assertions) of a TEXT module that wat2wasm
-  itself rejects (a text-format error);
-* a module wat2wasm cannot encode, forms this runner does not support, and commands that need
-  such a module -- these are always listed with their reason.
+* ``assert_malformed`` of a text module (``module quote``): a text-format error, not the
+  engine's job;
+* ``assert_invalid`` (or another assertion) of a text module that the converter cannot encode
+  (a text-format error);
+* ``assert_malformed_custom``/``assert_invalid_custom``: custom-section annotations (the text
+  format's ``@custom``/``@metadata`` syntax; custom section contents have no semantics);
+* a module the converter cannot encode, forms this runner does not support, and commands that
+  need such a module -- these are always listed with their reason.
+
+Scripts follow the spec's ``interpreter/README.md`` ("Scripts"), with the reference
+interpreter's meaning (``interpreter/script/runner.ml``): a module command defines a module and
+an instance; ``module definition`` only a module, which ``module instance`` instantiates; a
+name-less reference means the latest module or instance.
 """
 
 from __future__ import annotations
@@ -29,8 +37,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from . import script as S
-from .cache import WatError, wat2wasm
-from .engines import Failure, get_engine
+from . import values as V
+from .convert import ConvertError
+from .engines import ENGINES, Failure, get_engine
 
 __all__ = [
     "FileResult",
@@ -47,18 +56,20 @@ __all__ = [
 ]
 
 KINDS = [
-    "module", "register", "action", "assert_return", "assert_trap", "assert_exhaustion",
-    "assert_invalid", "assert_malformed", "assert_unlinkable", "assert_uninstantiable",
-    "unsupported",
+    "module", "module_definition", "module_instance", "register", "action", "assert_return",
+    "assert_trap", "assert_exhaustion", "assert_exception", "assert_invalid", "assert_malformed",
+    "assert_unlinkable", "assert_uninstantiable", "assert_malformed_custom",
+    "assert_invalid_custom", "unsupported",
 ]
 
 # skip categories; those in _LISTED are always printed one by one
-SKIP_QUOTE = "assert_malformed on module quote (text-format error, not the engine's job)"
-SKIP_WAT_REJECTS = "text module rejected by wat2wasm (text-format error)"
-SKIP_WAT_CANNOT = "wat2wasm cannot encode a module the test needs"
-SKIP_DEPENDS = "needs a module that wat2wasm could not encode"
+SKIP_QUOTE = "assert_malformed on a text module (text-format error, not the engine's job)"
+SKIP_TEXT_REJECTS = "text module the converter cannot encode (text-format error)"
+SKIP_TEXT_CANNOT = "the converter cannot encode a module the test needs"
+SKIP_DEPENDS = "needs a module that the converter could not encode"
+SKIP_CUSTOM = "custom-section annotation (text format; custom sections have no semantics)"
 SKIP_UNSUPPORTED = "unsupported script form"
-_LISTED = {SKIP_WAT_CANNOT, SKIP_UNSUPPORTED}
+_LISTED = {SKIP_TEXT_CANNOT, SKIP_UNSUPPORTED}
 
 MAX_STORED_FAILURES = 500
 
@@ -112,7 +123,8 @@ class FileResult:
 
 
 class _Missing:
-    """Stands in for a module that could not be made: ``skip`` (wat2wasm) or failed."""
+    """Stands in for a module or instance that could not be made: ``skip`` (the converter could
+    not encode it) or failed."""
 
     __slots__ = ("line", "skip", "reason")
 
@@ -154,19 +166,23 @@ def _kind_matches(want: str, got: str) -> bool:
     return False
 
 
+def _module_name(name: Optional[str]) -> str:
+    return "" if name is None else name
+
+
 class ScriptRunner:
-    """Runs the commands of one script against one engine adapter, recording into ``result``."""
+    """Runs the commands of one script against one engine adapter, recording into ``result``.
+
+    ``modules`` and ``instances`` map names to loaded modules and instances; the key ``""``
+    is the latest one of each (the reference interpreter's ``bind``)."""
 
     def __init__(self, engine: Any, result: FileResult,
-                 progress: Optional[Callable[[int, FileResult], None]] = None,
-                 wat: Callable[[str], bytes] = wat2wasm):
+                 progress: Optional[Callable[[int, FileResult], None]] = None):
         self.engine = engine
         self.result = result
         self.progress = progress
-        self.wat = wat
-        self.current: Any = None
-        self.current_line = 0
-        self.named: Dict[str, Any] = {}
+        self.modules: Dict[str, Any] = {}
+        self.instances: Dict[str, Any] = {}
         self.registry: Dict[str, Any] = {"spectest": engine.spectest()}
 
     # -- bookkeeping ------------------------------------------------------------------------
@@ -204,56 +220,83 @@ class ScriptRunner:
 
     # -- modules ----------------------------------------------------------------------------
 
-    def _binary(self, mod: S.ModuleDef) -> bytes:
-        if mod.form == "binary":
-            return mod.binary or b""
-        return self.wat(mod.text or "")
-
     def _binary_or_skip(self, mod: S.ModuleDef, text_error_is_expected: bool) -> bytes:
-        try:
-            return self._binary(mod)
-        except WatError as e:
-            if text_error_is_expected:
-                raise _Outcome("skip", _short(str(e), 200), SKIP_WAT_REJECTS) from None
-            raise _Outcome("skip", f"wat2wasm: {_short(str(e), 200)}", SKIP_WAT_CANNOT) from None
+        if mod.binary is not None:
+            return mod.binary
+        if text_error_is_expected:
+            raise _Outcome("skip", "text module does not parse", SKIP_TEXT_REJECTS)
+        raise _Outcome("skip", "text module does not parse", SKIP_TEXT_CANNOT)
 
-    def _set_module(self, name: Optional[str], inst: Any, line: int) -> None:
-        self.current = inst
-        self.current_line = line
+    def _bind(self, table: Dict[str, Any], name: Optional[str], value: Any) -> None:
+        table[""] = value
         if name is not None:
-            self.named[name] = inst
+            table[name] = value
 
-    def _do_ModuleDef(self, cmd: S.ModuleDef) -> None:
+    def _load_module(self, cmd: S.ModuleDef) -> Any:
+        """Load ``cmd`` and bind it as a module (also when it fails: as a :class:`_Missing`)."""
+        if cmd.binary is None:
+            reason = "the converter could not encode this text module"
+            self._bind(self.modules, cmd.name, _Missing(cmd.line, True, reason))
+            raise _Outcome("skip", reason, SKIP_TEXT_CANNOT)
         try:
-            binary = self._binary(cmd)
-        except WatError as e:
-            reason = f"wat2wasm: {_short(str(e), 200)}"
-            self._set_module(cmd.name, _Missing(cmd.line, True, reason), cmd.line)
-            raise _Outcome("skip", reason, SKIP_WAT_CANNOT) from None
-        try:
-            module = self.engine.load(binary)
-            inst = self.engine.instantiate(module, self.registry)
+            module = self.engine.load(cmd.binary)
         except Failure as e:
             reason = f"module failed: {e.kind}: {_short(e.message)}"
-            self._set_module(cmd.name, _Missing(cmd.line, False, reason), cmd.line)
+            self._bind(self.modules, cmd.name, _Missing(cmd.line, False, reason))
             raise _Outcome("fail", reason) from None
         except BaseException as e:
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
             reason = f"module failed: engine error {type(e).__name__}: {_short(str(e))}{_where(e)}"
-            self._set_module(cmd.name, _Missing(cmd.line, False, reason), cmd.line)
+            self._bind(self.modules, cmd.name, _Missing(cmd.line, False, reason))
             raise _Outcome("fail", reason) from None
-        self._set_module(cmd.name, inst, cmd.line)
+        self._bind(self.modules, cmd.name, module)
+        return module
+
+    def _instantiate(self, module: Any, name: Optional[str], line: int) -> None:
+        """Instantiate ``module`` and bind the instance (a :class:`_Missing` if that fails)."""
+        if isinstance(module, _Missing):
+            self._bind(self.instances, name, module)
+            if module.skip:
+                raise _Outcome("skip", f"module at line {module.line}: {module.reason}", SKIP_DEPENDS)
+            raise _Outcome("fail", f"module at line {module.line} is unavailable ({module.reason})")
+        try:
+            inst = self.engine.instantiate(module, self.registry)
+        except Failure as e:
+            reason = f"instantiation failed: {e.kind}: {_short(e.message)}"
+            self._bind(self.instances, name, _Missing(line, False, reason))
+            raise _Outcome("fail", reason) from None
+        except BaseException as e:
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            reason = f"instantiation failed: engine error {type(e).__name__}: {_short(str(e))}{_where(e)}"
+            self._bind(self.instances, name, _Missing(line, False, reason))
+            raise _Outcome("fail", reason) from None
+        self._bind(self.instances, name, inst)
+
+    def _do_ModuleDef(self, cmd: S.ModuleDef) -> None:
+        try:
+            module = self._load_module(cmd)
+        except _Outcome:
+            self._bind(self.instances, cmd.name, self.modules[""])
+            raise
+        self._instantiate(module, cmd.name, cmd.line)
+
+    def _do_ModuleDefinition(self, cmd: S.ModuleDefinition) -> None:
+        self._load_module(cmd)
+
+    def _do_ModuleInstance(self, cmd: S.ModuleInstance) -> None:
+        key = _module_name(cmd.module)
+        module = self.modules.get(key)
+        if module is None:
+            self._bind(self.instances, cmd.instance, _Missing(cmd.line, False, "no such module"))
+            raise _Outcome("fail", f"unknown module {cmd.module}" if cmd.module else "no module defined")
+        self._instantiate(module, cmd.instance, cmd.line)
 
     def _instance(self, name: Optional[str]) -> Any:
-        if name is None:
-            inst = self.current
-            if inst is None:
-                raise _Outcome("fail", "no module defined before this command")
-        else:
-            inst = self.named.get(name)
-            if inst is None:
-                raise _Outcome("fail", f"unknown module {name}")
+        inst = self.instances.get(_module_name(name))
+        if inst is None:
+            raise _Outcome("fail", f"unknown module {name}" if name else "no module defined before this command")
         if isinstance(inst, _Missing):
             if inst.skip:
                 raise _Outcome("skip", f"module at line {inst.line}: {inst.reason}", SKIP_DEPENDS)
@@ -266,7 +309,7 @@ class ScriptRunner:
 
     # -- actions ----------------------------------------------------------------------------
 
-    def _act(self, action: S.Action) -> List[S.Value]:
+    def _act(self, action: S.Action) -> List[V.Value]:
         inst = self._instance(action.module)
         if action.op == "invoke":
             return self.engine.invoke(inst, action.field, action.args)
@@ -287,23 +330,25 @@ class ScriptRunner:
         exp = cmd.expected
         if len(got) != len(exp) or not all(p.matches(v) for p, v in zip(exp, got)):
             raise _Outcome("fail", f"{cmd.action}: expected {_fmt_pats(exp)}, "
-                                   f"got [{', '.join(S.format_value(v) for v in got)}]")
+                                   f"got [{', '.join(V.format_value(v) for v in got)}]")
 
     def _expect(self, cmd: Any, want: str, run: Callable[[], Any], what: str) -> None:
+        message = getattr(cmd, "message", None)
+        expected = f"{want} {message!r}" if message is not None else want
         try:
             out = run()
         except Failure as e:
             if not _kind_matches(want, e.kind):
-                raise _Outcome("fail", f"{what}: expected {want} {cmd.message!r}, "
+                raise _Outcome("fail", f"{what}: expected {expected}, "
                                        f"got {e.kind}: {_short(e.message)}") from None
-            if self.engine.exact_messages and not e.message.startswith(cmd.message):
-                raise _Outcome("fail", f"{what}: expected {want} {cmd.message!r}, "
+            if message is not None and self.engine.exact_messages and not e.message.startswith(message):
+                raise _Outcome("fail", f"{what}: expected {expected}, "
                                        f"got {e.kind} message {_short(e.message)!r}") from None
             return
         got = ""
         if isinstance(out, list):
-            got = f": [{', '.join(S.format_value(v) for v in out)}]"
-        raise _Outcome("fail", f"{what}: expected {want} {cmd.message!r}, but it succeeded{got}")
+            got = f": [{', '.join(V.format_value(v) for v in out)}]"
+        raise _Outcome("fail", f"{what}: expected {expected}, but it succeeded{got}")
 
     def _do_AssertTrap(self, cmd: S.AssertTrap) -> None:
         self._expect(cmd, "trap", lambda: self._act(cmd.action), str(cmd.action))
@@ -311,8 +356,11 @@ class ScriptRunner:
     def _do_AssertExhaustion(self, cmd: S.AssertExhaustion) -> None:
         self._expect(cmd, "exhaustion", lambda: self._act(cmd.action), str(cmd.action))
 
+    def _do_AssertException(self, cmd: S.AssertException) -> None:
+        self._expect(cmd, "exception", lambda: self._act(cmd.action), str(cmd.action))
+
     def _do_AssertMalformed(self, cmd: S.AssertMalformed) -> None:
-        if cmd.module.form == "quote":
+        if cmd.module.form == "text":
             raise _Outcome("skip", cmd.message, SKIP_QUOTE)
         binary = self._binary_or_skip(cmd.module, text_error_is_expected=True)
         self._expect(cmd, "malformed", lambda: self.engine.load(binary), "module")
@@ -337,6 +385,12 @@ class ScriptRunner:
         module = self._load_ok(binary)
         self._expect(cmd, "uninstantiable", lambda: self.engine.instantiate(module, self.registry), "module")
 
+    def _do_AssertMalformedCustom(self, cmd: S.AssertMalformedCustom) -> None:
+        raise _Outcome("skip", cmd.message, SKIP_CUSTOM)
+
+    def _do_AssertInvalidCustom(self, cmd: S.AssertInvalidCustom) -> None:
+        raise _Outcome("skip", cmd.message, SKIP_CUSTOM)
+
     def _do_Unsupported(self, cmd: S.Unsupported) -> None:
         raise _Outcome("skip", cmd.reason, SKIP_UNSUPPORTED)
 
@@ -347,7 +401,7 @@ def _fmt_pats(pats: Sequence[Any]) -> str:
 
 def run_script(commands: Iterable[Any], engine: Any, path: str = "<script>",
                progress: Optional[Callable[[int, FileResult], None]] = None) -> FileResult:
-    """Run already-parsed commands against an engine adapter in this process."""
+    """Run already-read commands (:mod:`spectest.script`) against an engine adapter here."""
     result = FileResult(path)
     t0 = time.perf_counter()
     ScriptRunner(engine, result, progress).run(commands)
@@ -357,19 +411,19 @@ def run_script(commands: Iterable[Any], engine: Any, path: str = "<script>",
 
 def run_file(path: str, engine_name: str = "whisk",
              progress: Optional[Callable[[int, FileResult], None]] = None) -> FileResult:
-    """Read, parse and run one ``.wast`` file in this process."""
+    """Convert, read and run one ``.wast`` file in this process."""
     t0 = time.perf_counter()
     result = FileResult(str(path))
     try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "surrogateescape")
-        commands = S.parse_script(text)
-    except (OSError, ValueError) as e:
-        result.error = f"cannot read script: {e}"
+        commands = S.load_script(path)
+    except (OSError, ValueError, ConvertError) as e:
+        result.error = f"cannot read script: {_short(str(e), 600)}"
         result.elapsed = time.perf_counter() - t0
         return result
     try:
         engine = get_engine(engine_name)
+        if hasattr(engine, "configure_for"):
+            engine.configure_for(str(path))
     except Exception as e:
         result.error = f"engine {engine_name!r} unavailable: {type(e).__name__}: {e}"
         result.elapsed = time.perf_counter() - t0
@@ -516,11 +570,13 @@ def _partial(result: FileResult, shared: Any, failures: List[Tuple[int, str, str
 
 
 def expand_paths(items: Sequence[str]) -> List[str]:
+    """Files as given; directories as their ``.wast`` files, subdirectories included, sorted."""
     out: List[str] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            out += sorted(str(x) for x in p.glob("*.wast"))
+            out += sorted((str(x) for x in p.rglob("*.wast")),
+                          key=lambda x: (os.path.dirname(x), x))
         else:
             out.append(item)
     return out
@@ -543,11 +599,29 @@ def _print_file(r: FileResult, verbose: bool, max_failures: int, out: Any) -> No
             print(f"      {kind:24} {p:6} passed {f:6} failed {s:6} skipped", file=out)
 
 
+def _folder_table(folders: Dict[str, List[int]], out: Any) -> None:
+    """Print passed/failed/skipped commands (and files) per folder, relative to their common root."""
+    if not folders:
+        return
+    dirs = list(folders)
+    root = os.path.commonpath(dirs) if len(dirs) > 1 else os.path.dirname(dirs[0])
+    width = max(len("folder"), *(len(os.path.relpath(d, root)) for d in dirs)) + 2
+    print("", file=out)
+    print(f"folders under {root}:", file=out)
+    print(f"{'folder':{width}} {'files':>6} {'failing':>7} {'passed':>8} "
+          f"{'failed':>8} {'skipped':>8}", file=out)
+    for d in sorted(dirs):
+        files, bad, p, f, k = folders[d]
+        print(f"{os.path.relpath(d, root):{width}} {files:6} {bad:7} {p:8} {f:8} {k:8}", file=out)
+
+
 def report(results: Iterable[FileResult], verbose: bool = False, max_failures: int = 3,
-           out: Any = None) -> Tuple[int, int, int]:
-    """Print per-file lines as results arrive, then per-kind totals; return (passed, failed, skipped)."""
+           out: Any = None, by_folder: bool = False) -> Tuple[int, int, int]:
+    """Print per-file lines as results arrive, then per-kind totals (and with ``by_folder``
+    per-folder totals); return (passed, failed, skipped)."""
     out = out or sys.stdout
     t0 = time.perf_counter()
+    folders: Dict[str, List[int]] = {}  # dir -> [files, files failing, passed, failed, skipped]
     totals: Dict[str, List[int]] = {}
     skip_cats: Counter = Counter()
     files = bad_files = 0
@@ -556,6 +630,12 @@ def report(results: Iterable[FileResult], verbose: bool = False, max_failures: i
         bad_files += not r.ok
         _print_file(r, verbose, max_failures, out)
         out.flush()
+        fo = folders.setdefault(os.path.dirname(os.path.abspath(r.path)), [0, 0, 0, 0, 0])
+        fo[0] += 1
+        fo[1] += not r.ok
+        fo[2] += r.passed
+        fo[3] += r.failed
+        fo[4] += r.skipped
         for kind, c in r.counts.items():
             t = totals.setdefault(kind, [0, 0, 0])
             for i in range(3):
@@ -577,6 +657,8 @@ def report(results: Iterable[FileResult], verbose: bool = False, max_failures: i
         print("skipped:", file=out)
         for cat, n in skip_cats.most_common():
             print(f"  {n:6}  {cat}", file=out)
+    if by_folder:
+        _folder_table(folders, out)
     print(f"{files} files ({bad_files} with failures), {time.perf_counter() - t0:.1f}s", file=out)
     print(f"{P} passed, {F} failed, {K} skipped", file=out)
     return P, F, K
@@ -585,7 +667,7 @@ def report(results: Iterable[FileResult], verbose: bool = False, max_failures: i
 def add_arguments(ap: argparse.ArgumentParser, default_engine: str = "whisk") -> None:
     """Add the runner's options to ``ap`` (for embedding, e.g. as ``python -m whisk wast``)."""
     ap.add_argument("files", nargs="+", help=".wast files or directories of them")
-    ap.add_argument("--engine", default=default_engine, choices=["whisk", "wasmtime"])
+    ap.add_argument("--engine", default=default_engine, choices=list(ENGINES))
     ap.add_argument("-v", "--verbose", action="store_true", help="list every failure and skip")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                     help="files run in parallel (default: number of CPUs)")
@@ -595,6 +677,8 @@ def add_arguments(ap: argparse.ArgumentParser, default_engine: str = "whisk") ->
                     help="run files in this process, one after another (no timeout)")
     ap.add_argument("--max-failures", type=int, default=3,
                     help="failures shown per file without -v (default 3)")
+    ap.add_argument("--by-folder", action="store_true",
+                    help="also print passed/failed/skipped commands per folder")
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -605,7 +689,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         return 2
     results = run_files(paths, args.engine, jobs=args.jobs, timeout=args.timeout or None,
                         isolate=not args.no_isolate)
-    _, failed, _ = report(results, verbose=args.verbose, max_failures=args.max_failures)
+    _, failed, _ = report(results, verbose=args.verbose, max_failures=args.max_failures,
+                          by_folder=getattr(args, "by_folder", False))
     return 1 if failed else 0
 
 

@@ -1,615 +1,44 @@
-"""WAST scripts: S-expressions -> command objects, and the value conversions they need.
+"""Script commands, read from the JSON that :mod:`spectest.convert` makes of a ``.wast`` file.
 
-Values are carried as raw bits: :class:`Value` ``(type, value)`` where ``type`` is one of
-``i32 i64 f32 f64 v128 funcref externref`` and ``value`` is an UNSIGNED int holding the bits for
-numbers and vectors, or ``None`` / an :class:`ExternRef` / an engine function for references.
+:func:`load_script` converts and reads a file; :func:`read_commands` reads an already converted
+script.  Every command carries ``line`` (1-based line of the command in the ``.wast`` file) and
+``kind``, the name it is counted under:
 
-Expected results are patterns (:class:`Const`, :class:`NanPat`, :class:`V128Pat`,
-:class:`RefNull`, :class:`RefExtern`, :class:`RefFunc`, :class:`Either`) with a ``matches(value)``
-method.
+``module``, ``module_definition`` (``(module definition $M ...)``: decoded and validated, not
+instantiated), ``module_instance`` (``(module instance $I $M)``), ``register``, ``action``,
+``assert_return``, ``assert_trap``, ``assert_exhaustion``, ``assert_exception`` (the action must
+throw a WebAssembly exception), ``assert_invalid``, ``assert_malformed``, ``assert_unlinkable``,
+``assert_uninstantiable`` (also ``(assert_trap (module ...))``), ``assert_malformed_custom`` /
+``assert_invalid_custom`` (custom-section annotations), and ``unsupported`` for forms this
+runner does not run (``thread``, ``wait``, ``assert_suspension``), each with its reason.  A
+command whose values this module cannot read keeps its kind and becomes :class:`Unsupported`.
 
-Every command carries ``line`` (1-based line of its opening paren) and ``kind`` (the name it is
-counted under: ``module``, ``register``, ``action``, ``assert_return``, ``assert_trap``,
-``assert_exhaustion``, ``assert_invalid``, ``assert_malformed``, ``assert_unlinkable``,
-``assert_uninstantiable`` -- which is also what ``(assert_trap (module ...))`` counts as -- and
-``unsupported`` for forms this runner does not run, each with its reason).
+The script syntax is the spec's ``interpreter/README.md``, section "Scripts"; the JSON is
+``wasm-tools json-from-wast``'s (crate ``json-from-wast``), which WABT's ``wast2json`` shares.
+Values and patterns are those of :mod:`spectest.values`.
 """
 
 from __future__ import annotations
 
-import functools
-import re
+import os
 from dataclasses import dataclass
-from typing import Any, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, List, Mapping, Optional, Tuple, Union
 
-from .sexpr import Node, ParseError, String, dumps, parse_with_lines
+from .convert import Converted, convert
+from .values import (SHAPES, Const, Either, ExternRef, HostRef, NanPat, Pattern, RefExtern,
+                     RefFunc, RefHost, RefNull, RefType, V128Pat, Value, format_value)
 
 __all__ = [
-    "ScriptError",
-    "ExternRef",
-    "Value",
-    "Const",
-    "NanPat",
-    "V128Pat",
-    "RefNull",
-    "RefExtern",
-    "RefFunc",
-    "Either",
-    "ModuleDef",
-    "Register",
-    "Action",
-    "AssertReturn",
-    "AssertTrap",
-    "AssertExhaustion",
-    "AssertMalformed",
-    "AssertInvalid",
-    "AssertUnlinkable",
-    "AssertUninstantiable",
-    "ActionCommand",
-    "Unsupported",
-    "parse_script",
-    "parse_int",
-    "parse_float",
-    "parse_float_bits",
-    "format_float_bits",
-    "float_bits_to_text",
-    "parse_v128",
-    "parse_const",
-    "format_value",
-    "CANONICAL_NAN",
+    "ScriptError", "ModuleDef", "ModuleDefinition", "ModuleInstance", "Register", "Action",
+    "ActionCommand", "AssertReturn", "AssertTrap", "AssertExhaustion", "AssertException",
+    "AssertMalformed", "AssertInvalid", "AssertUnlinkable", "AssertUninstantiable",
+    "AssertMalformedCustom", "AssertInvalidCustom", "Unsupported", "Command",
+    "load_script", "read_commands", "read_value", "read_pattern",
 ]
 
 
 class ScriptError(ValueError):
-    """A script form this runner cannot understand."""
-
-
-# --------------------------------------------------------------------------------------------
-# values
-
-
-@dataclass(frozen=True)
-class ExternRef:
-    """The host reference ``(ref.extern N)``: compared by its number."""
-
-    n: int
-
-    def __repr__(self) -> str:
-        return f"ref.extern {self.n}"
-
-
-class Value(NamedTuple):
-    type: Optional[str]  # i32 i64 f32 f64 v128 funcref externref, or None when the engine can't tell
-    value: Any
-
-
-_INT_BITS = {"i32": 32, "i64": 64}
-# float formats: (total bits, mantissa (fraction) bits, exponent bits)
-_FLOAT_FMT = {"f32": (32, 23, 8), "f64": (64, 52, 11)}
-CANONICAL_NAN = {"f32": 0x7FC00000, "f64": 0x7FF8000000000000}
-_EXP_MASK = {"f32": 0x7F800000, "f64": 0x7FF0000000000000}
-_FRAC_MASK = {"f32": 0x007FFFFF, "f64": 0x000FFFFFFFFFFFFF}
-_QUIET = {"f32": 0x00400000, "f64": 0x0008000000000000}
-_SIGN = {"f32": 0x80000000, "f64": 0x8000000000000000}
-
-_DEC_INT = re.compile(r"[0-9](?:_?[0-9])*\Z")
-_HEX_INT = re.compile(r"[0-9a-fA-F](?:_?[0-9a-fA-F])*\Z")
-_DEC_FLOAT = re.compile(
-    r"(?P<int>[0-9](?:_?[0-9])*)(?:\.(?P<frac>[0-9](?:_?[0-9])*)?)?"
-    r"(?:[eE](?P<exp>[+-]?[0-9](?:_?[0-9])*))?\Z"
-)
-_HEX_FLOAT = re.compile(
-    r"(?P<int>[0-9a-fA-F](?:_?[0-9a-fA-F])*)(?:\.(?P<frac>[0-9a-fA-F](?:_?[0-9a-fA-F])*)?)?"
-    r"(?:[pP](?P<exp>[+-]?[0-9](?:_?[0-9])*))?\Z"
-)
-
-
-def _split_sign(text: str) -> Tuple[bool, str]:
-    if text[:1] == "-":
-        return True, text[1:]
-    if text[:1] == "+":
-        return False, text[1:]
-    return False, text
-
-
-def _parse_nat(body: str) -> int:
-    if body[:2] in ("0x", "0X"):
-        digits = body[2:]
-        if not _HEX_INT.match(digits):
-            raise ScriptError(f"bad hexadecimal number {body!r}")
-        return int(digits.replace("_", ""), 16)
-    if not _DEC_INT.match(body):
-        raise ScriptError(f"bad number {body!r}")
-    return int(body.replace("_", ""), 10)
-
-
-@functools.lru_cache(maxsize=65536)
-def parse_int(text: str, bits: int) -> int:
-    """Integer literal (``-1``, ``0xffff_ffff``, ``+7``) -> unsigned ``bits``-bit value."""
-    neg, body = _split_sign(text)
-    n = _parse_nat(body)
-    if neg:
-        if n > 1 << (bits - 1):
-            raise ScriptError(f"integer constant out of range: {text}")
-        n = -n
-    elif n >= 1 << bits:
-        raise ScriptError(f"integer constant out of range: {text}")
-    return n & ((1 << bits) - 1)
-
-
-def _round_to_float(num: int, den: int, mbits: int, ebits: int) -> int:
-    """Round the positive rational num/den to nearest-even in the given binary format.
-
-    Returns the bits without the sign; raises OverflowError if it rounds to infinity.
-    """
-    bias = (1 << (ebits - 1)) - 1
-    emin = 1 - bias
-    # e = floor(log2(num/den))
-    e = num.bit_length() - den.bit_length()
-    if e >= 0:
-        if num < (den << e):
-            e -= 1
-    elif (num << -e) < den:
-        e -= 1
-    if e < emin:
-        e = emin  # subnormal range: fixed scale
-    shift = mbits - e
-    if shift >= 0:
-        q, r = divmod(num << shift, den)
-        d = den
-    else:
-        d = den << -shift
-        q, r = divmod(num, d)
-    r2 = r << 1
-    if r2 > d or (r2 == d and q & 1):
-        q += 1
-    if q >> (mbits + 1):  # rounding carried into a new binade
-        q >>= 1
-        e += 1
-    if q >> mbits:  # normal
-        biased = e + bias
-        if biased >= (1 << ebits) - 1:
-            raise OverflowError("float constant out of range")
-        return (biased << mbits) | (q & ((1 << mbits) - 1))
-    return q  # subnormal (or zero)
-
-
-def _rational_bits(num: int, den: int, fmt: str) -> int:
-    _, mbits, ebits = _FLOAT_FMT[fmt]
-    if num == 0:
-        return 0
-    return _round_to_float(num, den, mbits, ebits)
-
-
-@functools.lru_cache(maxsize=262144)
-def parse_float_bits(text: str, fmt: str) -> int:
-    """Float literal -> raw bits (unsigned) of an ``fmt`` (``'f32'``/``'f64'``) value.
-
-    Accepts decimal and hexadecimal forms (with ``_`` separators), ``inf``, ``nan``,
-    ``nan:0x...``, each with an optional sign. Rounds to nearest, ties to even; a finite
-    literal that rounds to infinity raises :class:`ScriptError`.
-    """
-    width, mbits, ebits = _FLOAT_FMT[fmt]
-    neg, body = _split_sign(text)
-    sign = _SIGN[fmt] if neg else 0
-    if body == "inf":
-        return sign | _EXP_MASK[fmt]
-    if body == "nan":
-        return sign | CANONICAL_NAN[fmt]
-    if body.startswith("nan:0x"):
-        digits = body[6:]
-        if not _HEX_INT.match(digits):
-            raise ScriptError(f"bad NaN payload {text!r}")
-        payload = int(digits.replace("_", ""), 16)
-        if not 1 <= payload <= _FRAC_MASK[fmt]:
-            raise ScriptError(f"NaN payload out of range: {text}")
-        return sign | _EXP_MASK[fmt] | payload
-    max_exp = 1 << ebits  # generous bound on binary exponents that can still be finite
-    if body[:2] in ("0x", "0X"):
-        m = _HEX_FLOAT.match(body[2:])
-        if not m:
-            raise ScriptError(f"bad float literal {text!r}")
-        ip = m.group("int").replace("_", "")
-        fp = (m.group("frac") or "").replace("_", "")
-        exp = int((m.group("exp") or "0").replace("_", ""))
-        mant = int(ip + fp, 16)
-        exp -= 4 * len(fp)
-        if mant == 0:
-            return sign
-        top = mant.bit_length() + exp  # value < 2**top
-        if top > max_exp + 2:
-            raise ScriptError(f"float constant out of range: {text}")
-        if top < -(max_exp + mbits + 4):
-            return sign  # far below the smallest subnormal: rounds to zero
-        num, den = (mant << exp, 1) if exp >= 0 else (mant, 1 << -exp)
-    else:
-        m = _DEC_FLOAT.match(body)
-        if not m:
-            raise ScriptError(f"bad float literal {text!r}")
-        ip = m.group("int").replace("_", "")
-        fp = (m.group("frac") or "").replace("_", "")
-        exp = int((m.group("exp") or "0").replace("_", ""))
-        digits = (ip + fp).lstrip("0")
-        exp -= len(fp)
-        if not digits:
-            return sign
-        if fmt == "f64" and len(digits) <= 300 and -400 < exp < 400:
-            # Python's float() is correctly rounded for binary64
-            v = float(f"{digits}e{exp}")
-            if v == float("inf"):
-                raise ScriptError(f"float constant out of range: {text}")
-            import struct
-
-            return sign | struct.unpack("<Q", struct.pack("<d", v))[0]
-        mant = int(digits)
-        top10 = len(digits) + exp  # value < 10**top10
-        if top10 > (max_exp * 3) // 10 + 2:
-            raise ScriptError(f"float constant out of range: {text}")
-        if top10 < -((max_exp + mbits) * 3) // 10 - 4:
-            return sign
-        num, den = (mant * 10**exp, 1) if exp >= 0 else (mant, 10**-exp)
-    try:
-        return sign | _rational_bits(num, den, fmt)
-    except OverflowError:
-        raise ScriptError(f"float constant out of range: {text}") from None
-
-
-def parse_float(text: str, fmt: str) -> int:
-    """Alias of :func:`parse_float_bits`."""
-    return parse_float_bits(text, fmt)
-
-
-def float_bits_to_text(bits: int, fmt: str) -> str:
-    """Exact text form of raw float bits (hex float, ``inf``, ``nan:0x..``); parses back to ``bits``."""
-    width, mbits, ebits = _FLOAT_FMT[fmt]
-    sign = "-" if bits & _SIGN[fmt] else ""
-    e = (bits >> mbits) & ((1 << ebits) - 1)
-    frac = bits & ((1 << mbits) - 1)
-    if e == (1 << ebits) - 1:
-        return f"{sign}inf" if frac == 0 else f"{sign}nan:0x{frac:x}"
-    bias = (1 << (ebits - 1)) - 1
-    if e == 0:
-        if frac == 0:
-            return f"{sign}0x0p+0"
-        lead, exp = 0, 1 - bias
-    else:
-        lead, exp = 1, e - bias
-    # mantissa as hex digits: pad the fraction to whole nibbles
-    nib = (mbits + 3) // 4
-    f = frac << (4 * nib - mbits)
-    fs = f"{f:0{nib}x}".rstrip("0")
-    return f"{sign}0x{lead}{'.' + fs if fs else ''}p{exp:+d}"
-
-
-def format_float_bits(bits: int, fmt: str) -> str:
-    """Human-readable form of raw float bits for messages: ``1.5 (0x3fc00000)``."""
-    import struct
-
-    width = _FLOAT_FMT[fmt][0]
-    if (bits & _EXP_MASK[fmt]) == _EXP_MASK[fmt] and bits & _FRAC_MASK[fmt]:
-        txt = float_bits_to_text(bits, fmt)
-    elif fmt == "f32":
-        txt = repr(struct.unpack("<f", struct.pack("<I", bits))[0])
-    else:
-        txt = repr(struct.unpack("<d", struct.pack("<Q", bits))[0])
-    return f"{txt} (0x{bits:0{width // 4}x})"
-
-
-def is_nan(bits: int, fmt: str) -> bool:
-    return (bits & _EXP_MASK[fmt]) == _EXP_MASK[fmt] and bool(bits & _FRAC_MASK[fmt])
-
-
-def is_canonical_nan(bits: int, fmt: str) -> bool:
-    return (bits & ~_SIGN[fmt]) == CANONICAL_NAN[fmt]
-
-
-def is_arithmetic_nan(bits: int, fmt: str) -> bool:
-    return (bits & _EXP_MASK[fmt]) == _EXP_MASK[fmt] and bool(bits & _QUIET[fmt])
-
-
-# v128 shapes: name -> (lane count, lane bits, lane kind)
-_SHAPES = {
-    "i8x16": (16, 8, "i"),
-    "i16x8": (8, 16, "i"),
-    "i32x4": (4, 32, "i"),
-    "i64x2": (2, 64, "i"),
-    "f32x4": (4, 32, "f32"),
-    "f64x2": (2, 64, "f64"),
-}
-
-
-def _lane_int(text: str, bits: int) -> int:
-    # lanes accept [-2**(bits-1), 2**bits), like the scalar constants
-    return parse_int(text, bits)
-
-
-def parse_v128(shape: str, lanes: Sequence[str]) -> int:
-    """``v128.const <shape> <lanes>`` -> unsigned 128-bit int (lane 0 in the low bits)."""
-    if shape not in _SHAPES:
-        raise ScriptError(f"unknown v128 shape {shape!r}")
-    count, bits, kind = _SHAPES[shape]
-    if len(lanes) != count:
-        raise ScriptError(f"v128.const {shape} needs {count} lanes, got {len(lanes)}")
-    out = 0
-    for i, lane in enumerate(lanes):
-        if type(lane) is not str:
-            raise ScriptError(f"bad v128 lane {lane!r}")
-        v = _lane_int(lane, bits) if kind == "i" else parse_float_bits(lane, kind)
-        out |= v << (i * bits)
-    return out
-
-
-def split_lanes(v: int, shape: str) -> List[int]:
-    count, bits, _ = _SHAPES[shape]
-    mask = (1 << bits) - 1
-    return [(v >> (i * bits)) & mask for i in range(count)]
-
-
-def format_value(v: Value) -> str:
-    t, x = v.type, v.value
-    if t in _INT_BITS and isinstance(x, int):
-        bits = _INT_BITS[t]
-        signed = x - (1 << bits) if x >> (bits - 1) else x
-        return f"{t}:{signed} (0x{x:0{bits // 4}x})"
-    if t in _FLOAT_FMT and isinstance(x, int):
-        return f"{t}:{format_float_bits(x, t)}"
-    if t == "v128" and isinstance(x, int):
-        return f"v128:0x{x:032x} (i32x4 {' '.join('0x%08x' % l for l in split_lanes(x, 'i32x4'))})"
-    if t in ("funcref", "externref"):
-        return f"{t}:{'null' if x is None else x!r}"
-    return f"{t}:{x!r}"
-
-
-# --------------------------------------------------------------------------------------------
-# result patterns
-
-
-class Pattern:
-    def matches(self, v: Value) -> bool:  # pragma: no cover - interface
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class Const(Pattern):
-    """An exact value: numbers/vectors compare by bits."""
-
-    type: str
-    bits: int
-
-    def matches(self, v: Value) -> bool:
-        if v.type is not None and v.type != self.type:
-            return False
-        x = v.value
-        if not isinstance(x, int) or isinstance(x, bool):
-            return False
-        width = 128 if self.type == "v128" else _INT_BITS.get(self.type) or _FLOAT_FMT[self.type][0]
-        return (x & ((1 << width) - 1)) == self.bits and -(1 << (width - 1)) <= x < (1 << width)
-
-    def __str__(self) -> str:
-        return format_value(Value(self.type, self.bits))
-
-
-@dataclass(frozen=True)
-class NanPat(Pattern):
-    """``nan:canonical`` or ``nan:arithmetic`` of an f32/f64."""
-
-    type: str
-    kind: str  # 'canonical' | 'arithmetic'
-
-    def matches(self, v: Value) -> bool:
-        if v.type is not None and v.type != self.type:
-            return False
-        x = v.value
-        if not isinstance(x, int) or isinstance(x, bool):
-            return False
-        return _nan_lane_matches(x, self.type, self.kind)
-
-    def __str__(self) -> str:
-        return f"{self.type}:nan:{self.kind}"
-
-
-def _nan_lane_matches(x: int, fmt: str, kind: str) -> bool:
-    if kind == "canonical":
-        return is_canonical_nan(x, fmt)
-    return is_arithmetic_nan(x, fmt)
-
-
-@dataclass(frozen=True)
-class V128Pat(Pattern):
-    """A v128 result given per lane; float lanes may be ``nan:canonical``/``nan:arithmetic``.
-
-    ``lanes`` holds ints (exact lane bits) or the strings ``'canonical'``/``'arithmetic'``.
-    """
-
-    shape: str
-    lanes: Tuple[Union[int, str], ...]
-
-    def matches(self, v: Value) -> bool:
-        if v.type is not None and v.type != "v128":
-            return False
-        x = v.value
-        if not isinstance(x, int) or isinstance(x, bool) or not 0 <= x < 1 << 128:
-            return False
-        got = split_lanes(x, self.shape)
-        kind = _SHAPES[self.shape][2]
-        for g, want in zip(got, self.lanes):
-            if isinstance(want, str):
-                if not _nan_lane_matches(g, kind, want):
-                    return False
-            elif g != want:
-                return False
-        return True
-
-    def __str__(self) -> str:
-        kind = _SHAPES[self.shape][2]
-        parts = []
-        for lane in self.lanes:
-            if isinstance(lane, str):
-                parts.append("nan:" + lane)
-            elif kind == "i":
-                parts.append(str(lane))
-            else:
-                parts.append(float_bits_to_text(lane, kind))
-        return f"v128:{self.shape} {' '.join(parts)}"
-
-
-@dataclass(frozen=True)
-class RefNull(Pattern):
-    """``(ref.null func|extern)``; ``kind`` None accepts any null."""
-
-    kind: Optional[str]
-
-    def matches(self, v: Value) -> bool:
-        if v.value is not None:
-            return False
-        if v.type is None or self.kind is None:
-            return v.type in (None, "funcref", "externref")
-        want = {"func": "funcref", "extern": "externref"}.get(self.kind, self.kind)
-        return v.type == want
-
-    def __str__(self) -> str:
-        return f"ref.null {self.kind or ''}".strip()
-
-
-@dataclass(frozen=True)
-class RefExtern(Pattern):
-    """``(ref.extern N)``; ``n`` None accepts any non-null extern reference."""
-
-    n: Optional[int]
-
-    def matches(self, v: Value) -> bool:
-        if v.type not in (None, "externref") or v.value is None:
-            return False
-        if self.n is None:
-            return True
-        return v.value == ExternRef(self.n)
-
-    def __str__(self) -> str:
-        return "ref.extern" if self.n is None else f"ref.extern {self.n}"
-
-
-@dataclass(frozen=True)
-class RefFunc(Pattern):
-    """``(ref.func ...)``: any non-null function reference."""
-
-    def matches(self, v: Value) -> bool:
-        return v.type in (None, "funcref") and v.value is not None and not isinstance(v.value, ExternRef)
-
-    def __str__(self) -> str:
-        return "ref.func"
-
-
-@dataclass(frozen=True)
-class Either(Pattern):
-    alternatives: Tuple[Pattern, ...]
-
-    def matches(self, v: Value) -> bool:
-        return any(p.matches(v) for p in self.alternatives)
-
-    def __str__(self) -> str:
-        return "either(" + " | ".join(map(str, self.alternatives)) + ")"
-
-
-# --------------------------------------------------------------------------------------------
-# constants and patterns from S-expressions
-
-
-def _atoms(node: list, start: int) -> List[str]:
-    out = node[start:]
-    for a in out:
-        if type(a) is not str:
-            raise ScriptError(f"expected a number, got {dumps(a)}")
-    return out
-
-
-def parse_const(node: Node) -> Value:
-    """An argument constant: ``(i32.const 1)``, ``(v128.const i8x16 ...)``, ``(ref.null func)``, ..."""
-    if type(node) is not list or not node or type(node[0]) is not str:
-        raise ScriptError(f"expected a constant, got {dumps(node)}")
-    op = node[0]
-    if op in ("i32.const", "i64.const"):
-        if len(node) != 2:
-            raise ScriptError(f"bad constant {dumps(node)}")
-        t = op[:3]
-        return Value(t, parse_int(_atoms(node, 1)[0], _INT_BITS[t]))
-    if op in ("f32.const", "f64.const"):
-        if len(node) != 2:
-            raise ScriptError(f"bad constant {dumps(node)}")
-        t = op[:3]
-        return Value(t, parse_float_bits(_atoms(node, 1)[0], t))
-    if op == "v128.const":
-        lanes = _atoms(node, 1)
-        if not lanes:
-            raise ScriptError("v128.const without shape")
-        return Value("v128", parse_v128(lanes[0], lanes[1:]))
-    if op == "ref.null":
-        kind = node[1] if len(node) > 1 else None
-        if kind in ("func", "funcref"):
-            return Value("funcref", None)
-        if kind in ("extern", "externref"):
-            return Value("externref", None)
-        raise ScriptError(f"unsupported reference constant {dumps(node)}")
-    if op in ("ref.extern", "ref.host"):
-        if len(node) != 2:
-            raise ScriptError(f"bad constant {dumps(node)}")
-        return Value("externref", ExternRef(parse_int(_atoms(node, 1)[0], 64)))
-    raise ScriptError(f"unsupported constant {dumps(node)}")
-
-
-def parse_pattern(node: Node) -> Pattern:
-    """A result pattern of ``assert_return``."""
-    if type(node) is not list or not node or type(node[0]) is not str:
-        raise ScriptError(f"expected a result, got {dumps(node)}")
-    op = node[0]
-    if op in ("i32.const", "i64.const"):
-        if len(node) != 2:
-            raise ScriptError(f"bad result {dumps(node)}")
-        t = op[:3]
-        return Const(t, parse_int(_atoms(node, 1)[0], _INT_BITS[t]))
-    if op in ("f32.const", "f64.const"):
-        if len(node) != 2:
-            raise ScriptError(f"bad result {dumps(node)}")
-        t = op[:3]
-        text = _atoms(node, 1)[0]
-        if text in ("nan:canonical", "nan:arithmetic"):
-            return NanPat(t, text[4:])
-        return Const(t, parse_float_bits(text, t))
-    if op == "v128.const":
-        lanes = _atoms(node, 1)
-        if not lanes:
-            raise ScriptError("v128.const without shape")
-        shape, rest = lanes[0], lanes[1:]
-        if shape not in _SHAPES:
-            raise ScriptError(f"unknown v128 shape {shape!r}")
-        count, bits, kind = _SHAPES[shape]
-        if len(rest) != count:
-            raise ScriptError(f"v128.const {shape} needs {count} lanes, got {len(rest)}")
-        if kind == "i":
-            return Const("v128", parse_v128(shape, rest))
-        pats: List[Union[int, str]] = []
-        for lane in rest:
-            if lane in ("nan:canonical", "nan:arithmetic"):
-                pats.append(lane[4:])
-            else:
-                pats.append(parse_float_bits(lane, kind))
-        if all(isinstance(p, int) for p in pats):
-            return Const("v128", sum(p << (i * bits) for i, p in enumerate(pats)))
-        return V128Pat(shape, tuple(pats))
-    if op == "ref.null":
-        kind = node[1] if len(node) > 1 else None
-        if kind is not None and type(kind) is not str:
-            raise ScriptError(f"bad result {dumps(node)}")
-        kind = {"funcref": "func", "externref": "extern"}.get(kind, kind)
-        return RefNull(kind)
-    if op in ("ref.extern", "ref.host"):
-        if len(node) == 1:
-            return RefExtern(None)
-        return RefExtern(parse_int(_atoms(node, 1)[0], 64))
-    if op == "ref.func":
-        return RefFunc()
-    if op == "either":
-        return Either(tuple(parse_pattern(n) for n in node[1:]))
-    raise ScriptError(f"unsupported result {dumps(node)}")
+    """A command or value this runner cannot understand."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -618,15 +47,34 @@ def parse_pattern(node: Node) -> Pattern:
 
 @dataclass
 class ModuleDef:
-    """A module: ``form`` is 'text' (``text`` = the module re-serialised), 'quote' (``text`` =
-    the concatenated quoted strings) or 'binary' (``binary`` = the concatenated bytes)."""
+    """A module.  ``form`` 'binary': ``binary`` holds it.  ``form`` 'text' (``module quote`` or
+    text the converter kept as text): ``text`` is the text, ``binary`` its encoding if the
+    converter could make one, else None (then the text does not parse: a text-format error)."""
 
     line: int
     name: Optional[str]
     form: str
-    text: Optional[str] = None
     binary: Optional[bytes] = None
+    text: Optional[str] = None
     kind: str = "module"
+
+
+@dataclass
+class ModuleDefinition(ModuleDef):
+    """``(module definition $M? ...)``: decode and validate, bind as a module; no instance."""
+
+    kind: str = "module_definition"
+
+
+@dataclass
+class ModuleInstance:
+    """``(module instance $I? $M?)``: instantiate module ``module`` (default: the latest) as
+    ``instance``, which becomes the current instance."""
+
+    line: int
+    instance: Optional[str]
+    module: Optional[str]
+    kind: str = "module_instance"
 
 
 @dataclass
@@ -684,6 +132,15 @@ class AssertExhaustion:
 
 
 @dataclass
+class AssertException:
+    """``(assert_exception action)``: the action must end by throwing a WebAssembly exception."""
+
+    line: int
+    action: Action
+    kind: str = "assert_exception"
+
+
+@dataclass
 class AssertMalformed:
     line: int
     module: ModuleDef
@@ -718,8 +175,28 @@ class AssertUninstantiable:
 
 
 @dataclass
+class AssertMalformedCustom:
+    """``(assert_malformed_custom module msg)``: a custom-section annotation that does not parse."""
+
+    line: int
+    module: ModuleDef
+    message: str
+    kind: str = "assert_malformed_custom"
+
+
+@dataclass
+class AssertInvalidCustom:
+    """``(assert_invalid_custom module msg)``: a custom section whose contents are invalid."""
+
+    line: int
+    module: ModuleDef
+    message: str
+    kind: str = "assert_invalid_custom"
+
+
+@dataclass
 class Unsupported:
-    """A form this runner does not run; it is counted as skipped with ``reason``."""
+    """A form this runner does not run; it is counted (under ``kind``) as skipped with ``reason``."""
 
     line: int
     what: str
@@ -728,156 +205,219 @@ class Unsupported:
 
 
 Command = Union[
-    ModuleDef, Register, ActionCommand, AssertReturn, AssertTrap, AssertExhaustion,
-    AssertMalformed, AssertInvalid, AssertUnlinkable, AssertUninstantiable, Unsupported,
+    ModuleDef, ModuleInstance, Register, ActionCommand, AssertReturn, AssertTrap,
+    AssertExhaustion, AssertException, AssertMalformed, AssertInvalid, AssertUnlinkable,
+    AssertUninstantiable, AssertMalformedCustom, AssertInvalidCustom, Unsupported,
 ]
 
+# --------------------------------------------------------------------------------------------
+# values
 
-def _is_name(node: Any) -> bool:
-    return type(node) is str and node[:1] == "$"
-
-
-def _string(node: Any, what: str) -> str:
-    if not isinstance(node, String):
-        raise ScriptError(f"expected a string for {what}, got {dumps(node) if node is not None else 'nothing'}")
-    return node.text()
-
-
-def parse_module(node: list, line: int) -> ModuleDef:
-    if not node or node[0] != "module":
-        raise ScriptError(f"expected a module, got {dumps(node)[:60]}")
-    i = 1
-    name = None
-    if len(node) > 1 and _is_name(node[1]):
-        name = node[1]
-        i = 2
-    mode = node[i] if len(node) > i else None
-    if mode == "binary" or mode == "quote":
-        parts = node[i + 1 :]
-        for p in parts:
-            if not isinstance(p, String):
-                raise ScriptError(f"module {mode} takes strings only")
-        if mode == "binary":
-            return ModuleDef(line, name, "binary", binary=b"".join(p.value for p in parts))
-        text = b"".join(p.value for p in parts).decode("utf-8", "surrogateescape")
-        return ModuleDef(line, name, "quote", text=text)
-    if mode in ("definition", "instance"):
-        raise ScriptError(f"(module {mode} ...) is not supported (not part of WebAssembly 2.0)")
-    # strings are written back with ASCII escapes: wat2wasm rejects some raw characters
-    return ModuleDef(line, name, "text", text=dumps(node, ascii=True))
+_MASK = {"i32": (1 << 32) - 1, "i64": (1 << 64) - 1, "f32": (1 << 32) - 1, "f64": (1 << 64) - 1}
+_LANE_SHAPE = {"i8": "i8x16", "i16": "i16x8", "i32": "i32x4", "i64": "i64x2", "f32": "f32x4", "f64": "f64x2"}
+# JSON types of null references (any 'value') -> heap type of the (ref.null ...)
+_NULL_TYPES = {"nullref": "none", "nullfuncref": "nofunc", "nullexternref": "noextern",
+               "nullexnref": "noexn", "nullcontref": "nocont"}
+# JSON reference types with an optional value: type -> heap type
+_REF_TYPES = {"funcref": "func", "externref": "extern", "anyref": "any", "exnref": "exn", "contref": "cont"}
+# GC reference patterns without a value: (ref.eq), (ref.struct), ...  (wasm-tools writes
+# (ref.null eq) the same way: these only occur in GC scripts)
+_GC_PATTERNS = {"eqref": "eq", "structref": "struct", "arrayref": "array", "i31ref": "i31",
+                "i31ref_shared": "i31"}
 
 
-def parse_action(node: Any) -> Action:
-    if type(node) is not list or not node or node[0] not in ("invoke", "get"):
-        raise ScriptError(f"expected an action, got {dumps(node)[:60] if node is not None else 'nothing'}")
-    op = node[0]
-    i = 1
-    module = None
-    if len(node) > 1 and _is_name(node[1]):
-        module = node[1]
-        i = 2
-    field = _string(node[i] if len(node) > i else None, op)
-    rest = node[i + 1 :]
-    if op == "get":
-        if rest:
-            raise ScriptError("get takes no arguments")
-        return Action(op, module, field)
-    return Action(op, module, field, tuple(parse_const(a) for a in rest))
+def _int(text: Any, bits: int) -> int:
+    """A JSON integer (a decimal string, signed or unsigned) as unsigned ``bits``-bit value."""
+    try:
+        n = int(text, 10) if isinstance(text, str) else int(text)
+    except (TypeError, ValueError):
+        raise ScriptError(f"bad integer {text!r}") from None
+    if not -(1 << (bits - 1)) <= n < (1 << bits):
+        raise ScriptError(f"integer out of range for {bits} bits: {text!r}")
+    return n & ((1 << bits) - 1)
 
 
-def _message(node: list, index: int) -> str:
-    if len(node) <= index:
-        raise ScriptError(f"{node[0]} needs a failure message")
-    return _string(node[index], node[0])
+def _lanes(v: Mapping[str, Any]) -> Tuple[str, List[Any]]:
+    shape = _LANE_SHAPE.get(v.get("lane_type", ""))
+    lanes = v.get("value")
+    if shape is None or not isinstance(lanes, list) or len(lanes) != SHAPES[shape][0]:
+        raise ScriptError(f"bad v128 constant {v!r}")
+    return shape, lanes
 
 
-def parse_command(node: Node, line: int) -> Command:
-    if type(node) is not list or not node or type(node[0]) is not str:
-        raise ScriptError(f"expected a command, got {dumps(node)[:60]}")
-    head = node[0]
-    if head == "module":
-        return parse_module(node, line)
-    if head == "register":
-        as_name = _string(node[1] if len(node) > 1 else None, "register")
-        mod = node[2] if len(node) > 2 else None
-        if mod is not None and not _is_name(mod):
-            raise ScriptError("register: expected a module name")
-        return Register(line, as_name, mod)
-    if head in ("invoke", "get"):
-        return ActionCommand(line, parse_action(node))
-    if head == "assert_return":
-        return AssertReturn(line, parse_action(node[1] if len(node) > 1 else None),
-                            tuple(parse_pattern(n) for n in node[2:]))
-    if head == "assert_trap":
-        target = node[1] if len(node) > 1 else None
-        if type(target) is list and target and target[0] == "module":
-            return AssertUninstantiable(line, parse_module(target, line), _message(node, 2))
-        return AssertTrap(line, parse_action(target), _message(node, 2))
-    if head == "assert_exhaustion":
-        return AssertExhaustion(line, parse_action(node[1] if len(node) > 1 else None), _message(node, 2))
-    if head in ("assert_malformed", "assert_invalid", "assert_unlinkable", "assert_uninstantiable"):
-        target = node[1] if len(node) > 1 else None
-        if type(target) is not list:
-            raise ScriptError(f"{head} needs a module")
-        mod = parse_module(target, line)
-        cls = {
-            "assert_malformed": AssertMalformed,
-            "assert_invalid": AssertInvalid,
-            "assert_unlinkable": AssertUnlinkable,
-            "assert_uninstantiable": AssertUninstantiable,
-        }[head]
-        return cls(line, mod, _message(node, 2))
-    if head in ("script", "input", "output"):
-        return Unsupported(line, head, f"meta command ({head} ...) is not supported")
-    raise ScriptError(f"unknown command {head!r}")
+def _v128_bits(shape: str, lanes: List[Any]) -> int:
+    _, bits, _ = SHAPES[shape]
+    return sum(_int(x, bits) << (i * bits) for i, x in enumerate(lanes))
 
 
-_KINDS = {
-    "module": "module", "register": "register", "invoke": "action", "get": "action",
-    "assert_return": "assert_return", "assert_trap": "assert_trap",
-    "assert_exhaustion": "assert_exhaustion", "assert_malformed": "assert_malformed",
-    "assert_invalid": "assert_invalid", "assert_unlinkable": "assert_unlinkable",
-    "assert_uninstantiable": "assert_uninstantiable",
-}
+def read_value(v: Mapping[str, Any]) -> Value:
+    """An argument of an action: ``{"type": "i32", "value": "-1"}``, ``{"type": "v128",
+    "lane_type": "i8", "value": [...]}``, ``{"type": "externref", "value": "null" | "N"}``, ..."""
+    t = v.get("type")
+    x = v.get("value")
+    if t in _MASK:
+        return Value(t, _int(x, _MASK[t].bit_length()))
+    if t == "v128":
+        return Value("v128", _v128_bits(*_lanes(v)))
+    if t in _NULL_TYPES:
+        return Value(t, None)
+    if t in _REF_TYPES and x == "null":
+        return Value(t, None)
+    if t == "externref" and x is not None:
+        return Value(t, ExternRef(_int(x, 32)))
+    if t == "anyref" and x is not None:
+        return Value(t, HostRef(_int(x, 32)))
+    raise ScriptError(f"unsupported argument {dict(v)!r}")
 
 
-def _kind_of(node: Node) -> str:
-    """The kind a (possibly unparseable) command is counted under."""
-    if type(node) is not list or not node or type(node[0]) is not str:
-        return "unsupported"
-    if node[0] == "assert_trap" and len(node) > 1 and type(node[1]) is list and node[1][:1] == ["module"]:
-        return "assert_uninstantiable"
-    return _KINDS.get(node[0], "unsupported")
+def _float_pattern(t: str, x: Any) -> Pattern:
+    if x in ("nan:canonical", "nan:arithmetic"):
+        return NanPat(t, x[4:])
+    return Const(t, _int(x, _MASK[t].bit_length()))
 
 
-_MODULE_FIELDS = {"type", "import", "func", "table", "memory", "global", "export", "start", "elem", "data"}
+def read_pattern(v: Mapping[str, Any]) -> Pattern:
+    """An expected result of ``assert_return`` (see :mod:`spectest.values` for the patterns)."""
+    t = v.get("type")
+    x = v.get("value")
+    if t in ("i32", "i64"):
+        return Const(t, _int(x, _MASK[t].bit_length()))
+    if t in ("f32", "f64"):
+        return _float_pattern(t, x)
+    if t == "v128":
+        shape, lanes = _lanes(v)
+        kind = SHAPES[shape][2]
+        if kind == "i":
+            return Const("v128", _v128_bits(shape, lanes))
+        pats = [_float_pattern(kind, lane) for lane in lanes]
+        if all(isinstance(p, Const) for p in pats):
+            return Const("v128", _v128_bits(shape, lanes))
+        return V128Pat(shape, tuple(p.kind if isinstance(p, NanPat) else p.bits for p in pats))  # type: ignore[union-attr]
+    if t == "either":
+        alts = v.get("values")
+        if not isinstance(alts, list) or not alts:
+            raise ScriptError("either without alternatives")
+        return Either(tuple(read_pattern(a) for a in alts))
+    if t == "refnull":
+        return RefNull(None)
+    if t in _NULL_TYPES:
+        return RefNull(_NULL_TYPES[t])
+    if t in _REF_TYPES:
+        heap = _REF_TYPES[t]
+        if x == "null":
+            return RefNull(heap)
+        if t == "funcref":
+            if isinstance(x, dict):
+                x = x.get("index")
+            return RefFunc(None if x is None else int(x))
+        if t == "externref":
+            return RefExtern(None if x is None else _int(x, 32))
+        if t == "anyref" and x is not None:
+            return RefHost(_int(x, 32))
+        if x is None:
+            return RefType(heap)
+    if t in _GC_PATTERNS and x is None:
+        return RefType(_GC_PATTERNS[t])
+    raise ScriptError(f"unsupported result {dict(v)!r}")
 
 
-def parse_script(text: str) -> List[Command]:
-    """Parse a whole ``.wast`` script into commands.
+# --------------------------------------------------------------------------------------------
+# commands from JSON
 
-    Module fields at the top level (a script that is just a module's body) form an inline module.
-    A syntax error in the S-expressions raises :class:`~spectest.sexpr.ParseError`; a command this
-    module cannot interpret becomes an :class:`Unsupported` command carrying the reason (so that a
-    runner reports it instead of dropping it).
-    """
-    out: List[Command] = []
-    inline: List[Node] = []  # module fields written at the top level (an inline module)
-    inline_line = 0
-    for node, line in parse_with_lines(text) + [(None, 0)]:
-        if type(node) is list and node and node[0] in _MODULE_FIELDS:
-            if not inline:
-                inline_line = line
-            inline.append(node)
-            continue
-        if inline:
-            out.append(ModuleDef(inline_line, None, "text", text=dumps(["module"] + inline, ascii=True)))
-            inline = []
-        if node is None:
-            break
+
+def _module(c: Mapping[str, Any], files: Mapping[str, bytes], cls: type = ModuleDef) -> ModuleDef:
+    line = int(c.get("line", 0))
+    name = c.get("name")
+
+    def data(key: str) -> Optional[bytes]:
+        fn = c.get(key)
+        if fn is None:
+            return None
         try:
-            out.append(parse_command(node, line))
-        except (ScriptError, ParseError) as e:
-            what = node[0] if type(node) is list and node and type(node[0]) is str else "?"
-            out.append(Unsupported(line, what, str(e), kind=_kind_of(node)))
+            return files[os.path.basename(fn)]
+        except KeyError:
+            raise ScriptError(f"the converter did not write {fn}") from None
+
+    if c.get("module_type", "binary") == "text":
+        raw = data("filename") or b""
+        return cls(line, name, "text", binary=data("binary_filename"),
+                   text=raw.decode("utf-8", "surrogateescape"))
+    return cls(line, name, "binary", binary=data("filename") or b"")
+
+
+def _action(a: Any) -> Action:
+    if not isinstance(a, dict) or a.get("type") not in ("invoke", "get"):
+        raise ScriptError(f"unsupported action {a!r}")
+    field = a.get("field")
+    if not isinstance(field, str):
+        raise ScriptError("action without a field name")
+    if a["type"] == "get":
+        return Action("get", a.get("module"), field)
+    return Action("invoke", a.get("module"), field, tuple(read_value(v) for v in a.get("args", [])))
+
+
+_MODULE_ASSERTIONS = {
+    "assert_malformed": AssertMalformed, "assert_invalid": AssertInvalid,
+    "assert_unlinkable": AssertUnlinkable, "assert_uninstantiable": AssertUninstantiable,
+    "assert_malformed_custom": AssertMalformedCustom, "assert_invalid_custom": AssertInvalidCustom,
+}
+_KINDS = {"module": "module", "module_definition": "module_definition",
+          "module_instance": "module_instance", "register": "register", "action": "action",
+          "assert_return": "assert_return", "assert_trap": "assert_trap",
+          "assert_exhaustion": "assert_exhaustion", "assert_exception": "assert_exception",
+          **{k: k for k in _MODULE_ASSERTIONS}}
+
+
+def read_command(c: Mapping[str, Any], files: Mapping[str, bytes]) -> Command:
+    """One JSON command -> a command object (raises :class:`ScriptError`)."""
+    t = c.get("type")
+    line = int(c.get("line", 0))
+    if t == "module":
+        return _module(c, files)
+    if t == "module_definition":
+        return _module(c, files, ModuleDefinition)
+    if t == "module_instance":
+        instance, module = c.get("instance"), c.get("module")
+        if module is None:  # (module instance $x): one name is the module's (the spec's parser.mly)
+            instance, module = None, instance
+        return ModuleInstance(line, instance, module)
+    if t == "register":
+        return Register(line, str(c["as"]), c.get("name"))
+    if t == "action":
+        return ActionCommand(line, _action(c.get("action")))
+    if t == "assert_return":
+        return AssertReturn(line, _action(c.get("action")),
+                            tuple(read_pattern(v) for v in c.get("expected", [])))
+    if t == "assert_trap":
+        return AssertTrap(line, _action(c.get("action")), str(c.get("text", "")))
+    if t == "assert_exhaustion":
+        return AssertExhaustion(line, _action(c.get("action")), str(c.get("text", "")))
+    if t == "assert_exception":
+        return AssertException(line, _action(c.get("action")))
+    cls = _MODULE_ASSERTIONS.get(t)  # type: ignore[arg-type]
+    if cls is not None:
+        return cls(line, _module(c, files), str(c.get("text", "")))
+    raise ScriptError(f"{t} commands are not supported")
+
+
+def read_commands(converted: Converted) -> List[Command]:
+    """The commands of a converted script, in order.  A command this module cannot read becomes
+    :class:`Unsupported` (keeping its kind when it has one) so that the runner reports it."""
+    out: List[Command] = []
+    files = converted.files
+    for c in converted.data.get("commands", []):
+        try:
+            out.append(read_command(c, files))
+        except (ScriptError, KeyError, TypeError, ValueError) as e:
+            t = str(c.get("type", "?"))
+            out.append(Unsupported(int(c.get("line", 0)), t, str(e), kind=_KINDS.get(t, "unsupported")))
     return out
+
+
+def load_script(path: str | os.PathLike[str], use_cache: bool = True) -> List[Command]:
+    """Convert (or take from the cache) and read the script at ``path``.
+
+    Raises :class:`~spectest.convert.ConvertError` if the converters reject the file and OSError
+    if it cannot be read.
+    """
+    return read_commands(convert(path, use_cache=use_cache))

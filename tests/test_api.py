@@ -250,3 +250,16 @@ def test_v128_crosses_as_unsigned_int_or_16_bytes():
         e.add(2**128, 0)
     with pytest.raises(ValueError):
         e.add(-1, 0)
+
+
+def test_memory_slice_takes_numpy_arrays_of_any_dtype():
+    np = pytest.importorskip("numpy")
+    mem = whisk.Memory(1)
+    a = np.arange(4, dtype=np.float64)
+    mem[8:8 + a.nbytes] = a
+    assert np.frombuffer(mem[8:8 + a.nbytes], dtype=np.float64).tolist() == [0.0, 1.0, 2.0, 3.0]
+    b = np.arange(12, dtype=np.int32).reshape(3, 4)[:, ::2]      # not contiguous
+    mem[100:100 + b.nbytes] = b
+    assert np.frombuffer(mem[100:100 + b.nbytes], dtype=np.int32).tolist() == [0, 2, 4, 6, 8, 10]
+    with pytest.raises(ValueError):
+        mem[0:3] = np.zeros(1, dtype=np.int32)                    # 4 bytes into 3

@@ -330,3 +330,9 @@ def test_parse_value_v128_and_references():
         cli.parse_value("v128", str(1 << 128))
     with pytest.raises(cli.CliError):
         cli.parse_value("funcref", "7")
+
+
+def test_version_option_prints_the_package_version(capsys):
+    from whisk.cli import main
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"whisk {whisk.__version__}"

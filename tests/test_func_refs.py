@@ -114,6 +114,26 @@ def test_local_init_set_before_get_is_valid():
     assert whisk.Instance(m).exports.run() == 0
 
 
+def test_heap_types_decode_and_need_the_feature():
+    from whisk.binary import decode_module
+    from whisk.binary.reader import Reader
+    from whisk.binary.sections import decode_expr
+    from whisk.errors import DecodeError
+    assert decode_expr(Reader(b"\xd0\x73\x0b")) == (whisk.module.Instr("ref.null", RefType(True, "nofunc")),)
+    with pytest.raises(DecodeError, match="malformed heap type"):
+        decode_expr(Reader(b"\xd0\x7f\x0b"))              # 3.0: ref.null takes a heap type
+    wasm = wasmtime.wat2wasm("(module (type $t (func)) (func (param (ref null $t))))")
+    decode_module(wasm)
+    with pytest.raises(whisk.DecodeError, match="typed function references are not enabled"):
+        whisk.Module(wasm, features=whisk.Features.wasm2())
+    with pytest.raises(whisk.DecodeError, match="tail calls are not enabled"):
+        load_wasm2("(module (func $f (return_call $f)))")
+
+
+def load_wasm2(wat: str) -> whisk.Module:
+    return whisk.Module(wasmtime.wat2wasm(wat), features=whisk.Features.wasm2())
+
+
 def test_rec_group_forward_reference_outside_group_is_invalid():
     with pytest.raises(whisk.ValidationError, match="unknown type"):
         load("(module (type (func (param (ref 1)))) (type (func)))")

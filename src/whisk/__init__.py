@@ -3,6 +3,7 @@
 The public API (everything else is internal)::
 
     Module(source) / Module.from_file(path)      decode + validate (+ pre-decode) a .wasm binary
+    Features(**flags), .wasm2(), .all()          which proposals a Module may use (features=)
     Instance(module, imports=None, store=None)   instantiate; .exports maps names to externs
     Store(fuel=, max_memory_bytes=, max_table_elements=, max_instances=, max_tables=,
           max_memories=, max_call_depth=)        limits shared by instances; interrupt()
@@ -21,6 +22,7 @@ The public API (everything else is internal)::
 from ._core.runtime import Func, Global, Memory, Store, Table
 from .errors import (DecodeError, Exhaustion, Exit, Interrupted, LinkError, ResourceError, Trap,
                      ValidationError, WasmError)
+from .features import Features
 from .runtime.caller import Caller
 from .runtime.instance import ExportType, Exports, ImportType, Instance, Module
 from .runtime.linker import Linker
@@ -32,7 +34,7 @@ from .wasi.config import WasiConfig
 __version__ = "0.1.0"
 
 __all__ = [
-    "Module", "Instance", "Store", "Func", "Memory", "Table", "Global", "Exports", "ImportType", "ExportType",
+    "Module", "Features", "Instance", "Store", "Func", "Memory", "Table", "Global", "Exports", "ImportType", "ExportType",
     "FuncType", "TableType", "MemoryType", "GlobalType", "Limits", "RefType",
     "WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap", "Exhaustion", "Interrupted", "Exit",
     "Linker", "Caller", "func_type_of", "i32", "i64", "f32", "f64", "v128", "funcref", "externref",

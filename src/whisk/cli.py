@@ -9,6 +9,7 @@ Spelled like ``wasmtime run``::
 Other subcommands::
 
     python -m whisk validate module.wasm          # "module.wasm: valid", or a one-line error
+    python -m whisk validate --wasm2 module.wasm  # ... accepting WebAssembly 2.0 only
     python -m whisk inspect [--json] module.wasm  # imports, exports, memories, tables, globals...
     python -m whisk wast test.wast                # spec test scripts (source checkout only)
 
@@ -83,6 +84,8 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         prog="whisk", description="whisk: a WebAssembly runtime for Python.",
         epilog="Without a COMMAND, 'run' is assumed: 'whisk prog.wasm' is 'whisk run prog.wasm'.")
     _add_verbose(parser)
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"whisk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in COMMANDS.values():
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
@@ -102,6 +105,37 @@ def _add_verbose(p: argparse.ArgumentParser) -> None:
         pass
 
 
+def _parse_features(text: str) -> Any:
+    from .features import Features
+
+    try:
+        return Features.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_features(p: argparse.ArgumentParser) -> None:
+    """``--wasm2`` / ``--features LIST``: the WebAssembly features the module may use."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--wasm2", action="store_true",
+                   help="accept WebAssembly 2.0 modules only (no 3.0 features)")
+    g.add_argument("--features", type=_parse_features, metavar="LIST",
+                   help="the features the module may use: an optional preset (all, wasm2), "
+                        "then +NAME/-NAME, comma-separated, e.g. wasm2,+tail_call or "
+                        "--features=-relaxed_simd; names: simd, relaxed_simd, exceptions, "
+                        "legacy_exceptions, tail_call, function_references, multi_memory, "
+                        "memory64, extended_const (default: all)")
+
+
+def _features(ns: argparse.Namespace) -> Any:
+    """The ``whisk.Features`` the options ask for, or None (all)."""
+    if getattr(ns, "wasm2", False):
+        from .features import Features
+
+        return Features.wasm2()
+    return getattr(ns, "features", None)
+
+
 # --- run -------------------------------------------------------------------------------------------
 
 def _configure_run(p: argparse.ArgumentParser) -> None:
@@ -118,6 +152,7 @@ def _configure_run(p: argparse.ArgumentParser) -> None:
                    help="stop the guest with a trap after about N wasm instructions")
     p.add_argument("--timeout", type=parse_duration, metavar="DURATION",
                    help="stop the guest after DURATION (e.g. 2s, 500ms, 1.5; seconds by default)")
+    _add_features(p)
     p.add_argument("module", metavar="MODULE", help="the .wasm file")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                    help="arguments for the guest (or for --invoke)")
@@ -239,12 +274,13 @@ def _exit_status(code: int) -> int:
 
 
 def _invoke(module_path: str, name: str, args: Sequence[str], env: dict[str, str],
-            preopens: dict[str, str], fuel: int | None = None, timeout: float | None = None) -> int:
+            preopens: dict[str, str], fuel: int | None = None, timeout: float | None = None,
+            features: Any = None) -> int:
     from ._core.runtime import Store
     from .run import instantiate_wasi, load_module
     from .wasi import WasiConfig
 
-    module, filename = load_module(module_path)
+    module, filename = load_module(module_path, features)
     instance, wasi = instantiate_wasi(
         module, WasiConfig(argv=(filename or module_path, *args), env=env, preopens=preopens),
         Store(fuel=fuel))
@@ -305,9 +341,11 @@ def cmd_run(ns: argparse.Namespace) -> int:
     if ns.fuel is not None and ns.fuel < 0:
         raise CliError("--fuel must be >= 0")
     if ns.invoke is not None:
-        code = _invoke(ns.module, ns.invoke, args, env, preopens, ns.fuel, ns.timeout)
+        code = _invoke(ns.module, ns.invoke, args, env, preopens, ns.fuel, ns.timeout,
+                       _features(ns))
     else:
-        code = run(ns.module, args, env=env, preopens=preopens, fuel=ns.fuel, timeout=ns.timeout)
+        code = run(ns.module, args, env=env, preopens=preopens, fuel=ns.fuel, timeout=ns.timeout,
+                   features=_features(ns))
     return _exit_status(code)
 
 
@@ -344,15 +382,17 @@ def cmd_wast(ns: argparse.Namespace) -> int:
 # --- validate and inspect ---------------------------------------------------------------------------
 
 def _configure_module(p: argparse.ArgumentParser) -> None:
+    _add_features(p)
     p.add_argument("module", metavar="MODULE", help="the .wasm file")
 
 
-def _load(path: str) -> Any:
-    """``whisk.Module.from_file(path)`` with errors that say which file and what kind."""
+def _load(path: str, features: Any = None) -> Any:
+    """``whisk.Module.from_file(path, features=features)`` with errors that say which file and
+    what kind."""
     from . import Module
 
     try:
-        return Module.from_file(path)
+        return Module.from_file(path, features=features)
     except (DecodeError, ValidationError) as exc:
         raise CliError(f"{path}: {_error_message(exc)}") from exc
 
@@ -361,7 +401,7 @@ def _load(path: str) -> Any:
                      "error (malformed or invalid).", _configure_module)
 def cmd_validate(ns: argparse.Namespace) -> int:
     """``whisk validate MODULE``: prints ``MODULE: valid``."""
-    _load(ns.module)
+    _load(ns.module, _features(ns))
     print(f"{ns.module}: valid")
     return 0
 
@@ -379,7 +419,7 @@ def cmd_inspect(ns: argparse.Namespace) -> int:
 
     from .describe import describe, format_text
 
-    summary = describe(_load(ns.module))
+    summary = describe(_load(ns.module, _features(ns)))
     print(json.dumps(summary, indent=2) if ns.json else format_text(summary))
     return 0
 
@@ -409,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser("run").print_usage(sys.stderr)
         print("whisk: error: a MODULE (or a COMMAND) is required", file=sys.stderr)
         return 2
-    if argv[lead] not in COMMANDS and argv[lead] not in ("-h", "--help"):
+    if argv[lead] not in COMMANDS and argv[lead] not in ("-h", "--help", "--version"):
         argv.insert(lead, "run")
     parser = build_parser(argv[lead] if argv[lead] in COMMANDS else "run")    # built once
     try:

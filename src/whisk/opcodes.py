@@ -1,9 +1,12 @@
-"""THE opcode table: every WebAssembly 2.0 instruction, defined once (spec 5.4 and 3.3).
+"""THE opcode table: every WebAssembly 2.0 instruction and those of 3.0 whisk implements, defined
+once (spec 5.4 and 3.3).
 
 Each row gives the mnemonic, the prefix byte (``None`` for single-byte opcodes, ``0xFC`` for the
 saturating-truncation / bulk-memory / table group), the opcode (for prefixed ops: the u32 LEB128 that
 follows the prefix), the immediate kind, the stack signature, and, for memory accesses, the access
-width in bytes (the natural alignment is ``log2(width)``).
+width in bytes (the natural alignment is ``log2(width)``), and the feature that introduced it:
+``mvp`` or a 2.0 proposal (always on), or a name of ``whisk.features.FEATURE_NAMES`` (for 3.0
+rows; the decoders reject the op when a Module's ``Features`` disable it).
 
 The decoder reads immediates by ``imm``; the validator applies the signature generically to every
 op whose ``params``/``results`` are not ``None`` and a hand-written rule to the rest ("special");
@@ -353,15 +356,49 @@ _SIMD_RUNS: list[tuple[int, str, str]] = [
 ]
 
 
+# The relaxed SIMD instructions (WebAssembly 3.0, spec 5.4 "Vector Instructions": 0xFD 256 to
+# 275, feature ``relaxed_simd``). Their results are implementation-dependent within the sets the
+# spec allows (spec 4.3.6 "Relaxed Operations"); whisk computes the deterministic profile's choice
+# (simd.h; docs/features.md, "Relaxed SIMD").
+_V4 = "v128 v128 v128 -> v128"
+# fmt: off
+_RELAXED_SIMD: list[tuple[int, str, str]] = [
+    # code  name                                   signature
+    (0x100, "i8x16.relaxed_swizzle",               _V2),
+    (0x101, "i32x4.relaxed_trunc_f32x4_s",         _V1),
+    (0x102, "i32x4.relaxed_trunc_f32x4_u",         _V1),
+    (0x103, "i32x4.relaxed_trunc_f64x2_s_zero",    _V1),
+    (0x104, "i32x4.relaxed_trunc_f64x2_u_zero",    _V1),
+    (0x105, "f32x4.relaxed_madd",                  _V4),
+    (0x106, "f32x4.relaxed_nmadd",                 _V4),
+    (0x107, "f64x2.relaxed_madd",                  _V4),
+    (0x108, "f64x2.relaxed_nmadd",                 _V4),
+    (0x109, "i8x16.relaxed_laneselect",            _V4),
+    (0x10A, "i16x8.relaxed_laneselect",            _V4),
+    (0x10B, "i32x4.relaxed_laneselect",            _V4),
+    (0x10C, "i64x2.relaxed_laneselect",            _V4),
+    (0x10D, "f32x4.relaxed_min",                   _V2),
+    (0x10E, "f32x4.relaxed_max",                   _V2),
+    (0x10F, "f64x2.relaxed_min",                   _V2),
+    (0x110, "f64x2.relaxed_max",                   _V2),
+    (0x111, "i16x8.relaxed_q15mulr_s",             _V2),
+    (0x112, "i16x8.relaxed_dot_i8x16_i7x16_s",     _V2),
+    (0x113, "i32x4.relaxed_dot_i8x16_i7x16_add_s", _V4),
+]
+# fmt: on
+
+
 def _simd_rows() -> list[Row]:
-    """Every 0xFD row: the table above, then the runs expanded, as (name, prefix, code, imm,
-    signature, width, feature)."""
+    """Every 0xFD row: the table above, then the runs expanded, then the relaxed SIMD rows, as
+    (name, prefix, code, imm, signature, width, feature)."""
     rows: list[Row] = [(name, PREFIX_FD, code, imm, sig, (rest or [0])[0], "simd")
                        for code, name, imm, sig, *rest in _SIMD]
     for start, names, sig in _SIMD_RUNS:
         shape, ops = names.split(":")
         for i, op in enumerate(ops.split()):
             rows.append((f"{shape}.{op}", PREFIX_FD, start + i, "", sig, 0, "simd"))
+    rows += [(name, PREFIX_FD, code, "", sig, 0, "relaxed_simd")
+             for code, name, sig in _RELAXED_SIMD]
     return rows
 
 

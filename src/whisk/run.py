@@ -17,17 +17,18 @@ __all__ = ["run", "instantiate_wasi", "load_module"]
 DEFAULT_ARGV0 = "main.wasm"
 
 
-def load_module(module_or_path: Any) -> tuple[Any, str | None]:
-    """A ``whisk.Module`` from a module, a path (str or ``os.PathLike``) or the binary's bytes,
-    and the file's base name (None unless given a path)."""
+def load_module(module_or_path: Any, features: Any = None) -> tuple[Any, str | None]:
+    """A ``whisk.Module`` from a module, a path (str or ``os.PathLike``) or the binary's bytes
+    (loaded with ``features``, a ``whisk.Features`` or None for all), and the file's base name
+    (None unless given a path)."""
     import whisk
 
     if isinstance(module_or_path, whisk.Module):
         return module_or_path, None
     if isinstance(module_or_path, (bytes, bytearray, memoryview)):
-        return whisk.Module(bytes(module_or_path)), None
+        return whisk.Module(bytes(module_or_path), features=features), None
     path = os.fspath(module_or_path)
-    return whisk.Module.from_file(path), os.path.basename(path)
+    return whisk.Module.from_file(path, features=features), os.path.basename(path)
 
 
 def check_wasi_imports(module: Any) -> None:
@@ -68,7 +69,7 @@ def instantiate_wasi(module: Any, config: WasiConfig, store: Any = None) -> tupl
 def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | bytes | None = None,
         env: Mapping[str, str] | None = None, preopens: Mapping[str, Any] | None = None,
         stdin: Any = None, stdout: Any = None, stderr: Any = None, store: Any = None,
-        fuel: int | None = None, timeout: float | None = None) -> int:
+        fuel: int | None = None, timeout: float | None = None, features: Any = None) -> int:
     """Run a WASI (preview 1) command module and return its exit status.
 
     ``module_or_path``: a ``whisk.Module``, a path to a ``.wasm`` file, or the binary's bytes.
@@ -79,7 +80,9 @@ def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | b
     ``stdin``: bytes or a binary file object; ``stdout``/``stderr``: binary file objects; None
     means the process's own streams. ``store``: a ``whisk.Store`` to run in (its limits
     apply); ``fuel``: an instruction budget (a new store's fuel, or the given store's);
-    ``timeout``: seconds before the run stops with ``whisk.Interrupted("timeout")``.
+    ``timeout``: seconds before the run stops with ``whisk.Interrupted("timeout")``;
+    ``features``: the ``whisk.Features`` a module given as a path or bytes is loaded with
+    (default all).
 
     The module is instantiated with the ``wasi_snapshot_preview1`` imports, its ``memory``
     export bound, and its ``_start`` export called. Returns 0 if ``_start`` returns, or the code
@@ -88,7 +91,7 @@ def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | b
     imports something else than WASI, or exports no ``_start``, raises
     ``whisk.errors.LinkError``.
     """
-    module, filename = load_module(module_or_path)
+    module, filename = load_module(module_or_path, features)
     if argv0 is None:
         argv0 = filename or DEFAULT_ARGV0
     config = WasiConfig(argv=(argv0, *args), env=env, preopens=preopens,

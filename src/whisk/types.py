@@ -31,9 +31,9 @@ VALTYPE_BY_CODE: dict[int, str] = {
     0x70: "funcref", 0x6F: "externref",
 }
 CODE_BY_VALTYPE: dict[str, int] = {v: k for k, v in VALTYPE_BY_CODE.items()}
-VALTYPES: tuple[str, ...] = ("i32", "i64", "f32", "f64", "v128", "funcref", "externref")
+VALTYPES: tuple[str, ...] = ("i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref")
 NUMTYPES: tuple[str, ...] = ("i32", "i64", "f32", "f64")
-REFTYPES: tuple[str, ...] = ("funcref", "externref")
+REFTYPES: tuple[str, ...] = ("funcref", "externref", "exnref")
 
 #: Abstract heap types by binary code (3.0 binary/types: heaptype as a negative s33).
 ABSTRACT_HEAPS: dict[int, str] = {
@@ -220,23 +220,30 @@ class Limits:
 
 @record
 class TableType:
-    """A table type (spec 2.3.8): ``limits`` in elements, ``elem`` a reference type name."""
+    """A table type (spec 2.3.8; 3.0: tabletype ::= addrtype limits reftype): ``limits`` in
+    elements, ``elem`` a reference type name, ``address`` the address type of its indices,
+    ``"i32"`` or ``"i64"`` (table64)."""
 
     limits: Limits
     elem: "ValType"
+    address: str = "i32"
 
     def __repr__(self) -> str:
-        return f"TableType({self.elem}, {self.limits})"
+        at = "i64 " if self.address == "i64" else ""
+        return f"TableType({at}{self.elem}, {self.limits})"
 
 
 @record
 class MemoryType:
-    """A memory type (spec 2.3.7): ``limits`` in pages of 64 KiB."""
+    """A memory type (spec 2.3.7; 3.0: memtype ::= addrtype limits): ``limits`` in pages of
+    64 KiB, ``address`` the address type, ``"i32"`` or ``"i64"`` (memory64)."""
 
     limits: Limits
+    address: str = "i32"
 
     def __repr__(self) -> str:
-        return f"MemoryType({self.limits})"
+        at = "i64 " if self.address == "i64" else ""
+        return f"MemoryType({at}{self.limits})"
 
 
 @record

@@ -17,6 +17,7 @@ from whisk.binary import decode_module
 from whisk.binary.reader import Reader
 from whisk.binary.sections import decode_expr, decode_name_section
 from whisk.errors import DecodeError
+from whisk.features import Features
 from whisk.module import Code, Instr
 from whisk.types import FuncType, GlobalType, Limits, MemoryType, TableType
 
@@ -65,14 +66,14 @@ def i32_const(n: int) -> bytes:
     return b"\x41" + sleb(n)
 
 
-def fail(data: bytes) -> DecodeError:
+def fail(data: bytes, features: Features | None = None) -> DecodeError:
     with pytest.raises(DecodeError) as info:
-        decode_module(data)
+        decode_module(data, features=features)
     return info.value
 
 
-def expect(data: bytes, message: str) -> DecodeError:
-    e = fail(data)
+def expect(data: bytes, message: str, features: Features | None = None) -> DecodeError:
+    e = fail(data, features)
     assert e.message.startswith(message), (e.message, message)
     return e
 
@@ -352,7 +353,30 @@ def test_table_section():
     (b"\x01", "unexpected end of section or function"),
 ])
 def test_table_section_errors(content, message):
+    # WebAssembly 2.0 reads the limits flag as a 1-bit LEB128
+    expect(mod(sec(4, content)), message, Features.wasm2())
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\x01\x70\x02", "malformed limits flags"),
+    (b"\x01\x70\x08\x00", "malformed limits flags"),
+    (b"\x01\x70\x81\x00\x00\x00", "malformed limits flags"),
+    (b"\x01\x70\x04\x80\x80\x80\x80\x80\x80\x80\x80\x80\x02", "integer too large"),
+    (b"\x01\x7f\x00\x00", "malformed reference type"),
+])
+def test_table_section_errors_3_0(content, message):
+    # 3.0 (table64): the flag is one byte of 0x00, 0x01, 0x04, 0x05; i64 limits are u64s
     expect(mod(sec(4, content)), message)
+
+
+def test_table64_and_memory64_limits():
+    m = decode_module(mod(sec(4, vec([b"\x70\x04\x00", b"\x70\x05\x01" + leb(2**40)])),
+                          sec(5, vec([b"\x05\x00" + leb(2**48)]))))
+    assert m.tables == [TableType(Limits(0), "funcref", "i64"),
+                        TableType(Limits(1, 2**40), "funcref", "i64")]
+    assert m.mems == [MemoryType(Limits(0, 2**48), "i64")]
+    e = expect(mod(sec(5, vec([b"\x04\x00"]))), "integer too large", Features.wasm2())
+    assert "64-bit memories are not enabled" in e.message
 
 
 def test_memory_section():
@@ -374,7 +398,7 @@ def test_memory_section():
     (b"\x01", "unexpected end of section or function"),
 ])
 def test_memory_section_errors(content, message):
-    expect(mod(sec(5, content)), message)
+    expect(mod(sec(5, content)), message, Features.wasm2())
 
 
 # --- global section and constant expressions (spec 5.5.9, 5.4) ---------------------------------
@@ -434,12 +458,12 @@ def test_decode_expr_generic_instructions():
         Instr("end"),
         Instr("loop", 0), Instr("end"),
         Instr("i32.load", (2, 16)),
-        Instr("memory.size"), Instr("memory.grow"),
+        Instr("memory.size", 0), Instr("memory.grow", 0),          # 3.0: memory indices
         Instr("br_table", ((0, 1), 2)),
         Instr("call_indirect", (5, 0)),
         Instr("select_t", ("i32",)),
         Instr("i32.trunc_sat_f32_s"),
-        Instr("memory.init", 1), Instr("memory.copy"), Instr("memory.fill"),
+        Instr("memory.init", (1, 0)), Instr("memory.copy", (0, 0)), Instr("memory.fill", 0),
         Instr("table.init", (2, 3)), Instr("table.copy", (4, 5)), Instr("table.size", 1),
     )
 
@@ -462,13 +486,14 @@ def test_decode_expr_generic_instructions():
     (b"\x41\x80\x80\x80\x80\x80\x00" + END, "integer representation too long"),
     (b"\x41\xff\xff\xff\xff\x0f" + END, "integer too large"),
     (b"\x42" + b"\x80" * 10 + b"\x00" + END, "integer representation too long"),
-    (b"\xd0\x7f" + END, "malformed heap type"),      # 3.0: ref.null takes a heap type
+    (b"\xd0\x7f" + END, "malformed reference type"),
     (b"\x43\x00\x00", "unexpected end of section or function"),
     (b"\x02\x50" + END + END, "malformed block type"),
 ])
 def test_decode_expr_errors(code, message):
+    # the 2.0 decoder's errors (3.0 gives 0x06 and memory index immediates a meaning)
     with pytest.raises(DecodeError) as info:
-        decode_expr(Reader(code))
+        decode_expr(Reader(code, features=Features.wasm2()))
     assert info.value.message.startswith(message)
 
 

@@ -23,6 +23,9 @@ from typing import Any
 #: (MVP + sign-extension, saturating float-to-int, multi-value, bulk memory, reference types,
 #: fixed-width SIMD, mutable globals; of 3.0 so far: typed function references, tail calls).
 WASM2_FEATURES = "wasm2,function-references,tail-call"
+#: The same set as whisk.Features names (the decoder fuzzer loads modules with it, so that
+#: whisk and the oracle judge one feature set).
+WHISK_FEATURES: tuple[str, ...] = ("simd", "function_references", "tail_call")
 
 #: The directory of this file, and the repository it belongs to.
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -299,7 +299,7 @@ def judge(data: bytes) -> dict[str, Any]:
     import whisk
     from whisk.types import FuncType, GlobalType, MemoryType, TableType
     try:
-        module = whisk.Module(data)
+        module = whisk.Module(data, features=whisk.Features.only(common.WHISK_FEATURES))
     except (whisk.DecodeError, whisk.ValidationError) as e:
         return {"verdict": "reject", "error": type(e).__name__, "message": str(e)[:300]}
     except BaseException as e:

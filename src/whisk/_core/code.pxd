@@ -82,6 +82,7 @@ cdef struct MemRec:
     uint64_t max_pages     # maximum in pages of 64 KiB (65536 if none declared)
     uint64_t reserved      # bytes of address space reserved at base
     StoreRec* acct         # the store whose account its growth is charged to (or NULL)
+    uint32_t is64          # 1 for memory64 (i64 addresses), 0 for i32
 
 cdef struct TableRec:
     # A table. Like a memory, `elems` never moves: address space for `reserved` elements is
@@ -121,7 +122,8 @@ cdef struct InstCtx:
     const uint32_t* code   # the module's lowered code
     FuncRec** funcs        # function index space
     uint64_t** globals     # global index space: each a pointer to the value's slot(s)
-    MemRec* mem            # memory 0, or NULL
+    MemRec* mem            # memory 0, or NULL (the dispatch loop keeps its base and size)
+    MemRec** mems          # the memory index space (multi-memory; mems[0] == mem)
     TableRec** tables      # table index space
     uint32_t* type_ids     # canonical id per type index (for call_indirect)
     SegRec* elems          # element segments

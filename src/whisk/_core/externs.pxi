@@ -11,6 +11,9 @@ cdef PyThread_type_lock _grow_lock = PyThread_allocate_lock()
 
 cdef uint64_t PAGE = 65536
 cdef uint64_t MAX_PAGES = 65536
+cdef uint64_t MAX_PAGES64 = 1 << 48                 # memory64: 2^64 bytes (3.0 spec 3.2.6)
+cdef uint64_t RESERVE64_PAGES = 1 << 18             # memory64: address space reserved (16 GiB)
+cdef uint32_t MAX_TABLE_LIMIT = 0xFFFFFFFE          # elements: a saturated u32 index is beyond
 cdef uint32_t DEFAULT_TABLE_ELEMENTS = 10000000   # elements per table unless a Store says
 cdef uint64_t NO_LIMIT = 0xFFFFFFFFFFFFFFFF
 cdef uint64_t ELEM_BYTES = 8                      # a table element, as the account counts it
@@ -27,15 +30,16 @@ cdef inline bint acct_charge(StoreRec* s, uint64_t nbytes) noexcept nogil:
 
 
 # ---------------------------------------------------------------------------------- memory
-cdef int64_t mem_grow(MemRec* m, uint32_t delta) noexcept nogil:
-    """memory.grow (spec 4.4.7.8): the old size in pages, or -1 beyond the maximum, the store's
-    limit or what the host can commit."""
+cdef int64_t mem_grow(MemRec* m, uint64_t delta) noexcept nogil:
+    """memory.grow (spec 4.4.7.8): the old size in pages, or -1 beyond the maximum, the
+    reserved address space, the store's limit or what the host can commit."""
     cdef uint64_t old, new
     cdef int64_t r = -1
     PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
     old = m.size // PAGE
     new = old + delta
-    if new <= m.max_pages and new * PAGE <= m.reserved and acct_charge(m.acct, <uint64_t>delta * PAGE):
+    if (delta <= m.max_pages - old and new <= m.max_pages and new * PAGE <= m.reserved
+            and acct_charge(m.acct, <uint64_t>delta * PAGE)):
         if whisk_commit(m.base, m.size, new * PAGE):
             m.size = new * PAGE
             r = <int64_t>old
@@ -46,18 +50,20 @@ cdef int64_t mem_grow(MemRec* m, uint32_t delta) noexcept nogil:
 
 
 cdef class Memory:
-    """A linear memory (spec 4.2.8): ``Memory(min_pages, max_pages=None, limit_bytes=None)``,
-    sizes in pages of 64 KiB (ints); ``limit_bytes`` caps its address space below the declared
-    maximum (memory.grow past it returns -1).
+    """A linear memory (spec 4.2.8): ``Memory(min_pages, max_pages=None, limit_bytes=None,
+    address_type="i32")``, sizes in pages of 64 KiB (ints); ``limit_bytes`` caps its address
+    space below the declared maximum (memory.grow past it returns -1); ``address_type`` is
+    ``"i64"`` for a memory64 memory (3.0 spec 2.3.8), whose addresses and sizes are i64.
 
     Supports the writable buffer protocol: ``memoryview(mem)`` is a zero-copy view of the
     current size in bytes, and ``numpy.frombuffer(mem, ...)`` works too. The memory never moves:
-    its address space (``max_pages``, or 4 GiB) is reserved up front and committed as it grows,
-    so a view taken before ``grow`` stays valid (it keeps the length it had). The first store
-    that creates or imports it charges its size, and its growth, to ``max_memory_bytes``.
-    Raises TypeError for a non-int size, ValueError for limits over 65536 pages or
-    min > max, ResourceError if the minimum passes ``limit_bytes`` or the host cannot provide
-    the memory.
+    its address space (``max_pages``, or 4 GiB for i32; for i64 ``max_pages`` or 16 GiB,
+    whichever is smaller, and at least ``min_pages``) is reserved up front and committed as it
+    grows, so a view taken before ``grow`` stays valid (it keeps the length it had); growth
+    past the reservation returns -1. The first store that creates or imports it charges its
+    size, and its growth, to ``max_memory_bytes``. Raises TypeError for a non-int size,
+    ValueError for limits over 65536 pages (2^48 for i64) or min > max, ResourceError if the
+    minimum passes ``limit_bytes`` or the host cannot provide the memory.
     """
     cdef MemRec rec
     cdef public object type          # a whisk.types.MemoryType, set by the runtime
@@ -66,22 +72,30 @@ cdef class Memory:
     cdef Py_ssize_t _shape
     cdef Py_ssize_t _stride
 
-    def __cinit__(self, min_pages, max_pages=None, limit_bytes=None):
+    def __cinit__(self, min_pages, max_pages=None, limit_bytes=None, address_type="i32"):
+        cdef uint64_t bound, reserve
         self.rec.base = NULL
         self.rec.acct = NULL
-        count_arg(min_pages, "min_pages", 0, MAX_PAGES)
-        opt_count_arg(max_pages, "max_pages", 0, MAX_PAGES)
+        if address_type not in ("i32", "i64"):
+            raise ValueError("address_type must be 'i32' or 'i64'")
+        self.rec.is64 = 1 if address_type == "i64" else 0
+        bound = MAX_PAGES64 if self.rec.is64 else MAX_PAGES
+        count_arg(min_pages, "min_pages", 0, bound)
+        opt_count_arg(max_pages, "max_pages", 0, bound)
         opt_count_arg(limit_bytes, "limit_bytes", 0, None)
         if max_pages is not None and max_pages < min_pages:
             raise ValueError("size minimum must not be greater than maximum")
         self.declared_max = max_pages
-        self.rec.max_pages = MAX_PAGES if max_pages is None else max_pages
+        self.rec.max_pages = bound if max_pages is None else max_pages
         if limit_bytes is not None:
             if min_pages * PAGE > limit_bytes:
                 raise ResourceError(f"memory minimum of {min_pages} pages exceeds the limit of "
                                     f"{limit_bytes} bytes")
             self.rec.max_pages = min(self.rec.max_pages, limit_bytes // PAGE)
-        self.rec.reserved = (self.rec.max_pages if self.rec.max_pages > 0 else 1) * PAGE
+        reserve = self.rec.max_pages
+        if self.rec.is64 and reserve > RESERVE64_PAGES:
+            reserve = max(RESERVE64_PAGES, <uint64_t>min_pages)
+        self.rec.reserved = (reserve if reserve > 0 else 1) * PAGE
         self.rec.base = <uint8_t*>whisk_reserve(self.rec.reserved)
         if self.rec.base == NULL:
             raise ResourceError("cannot reserve address space for a linear memory")
@@ -111,14 +125,20 @@ cdef class Memory:
         """Maximum size in pages (None if the memory declares none)."""
         return self.declared_max
 
+    @property
+    def address_type(self):
+        """The address type (3.0 spec 2.3.8): ``"i32"``, or ``"i64"`` for memory64."""
+        return "i64" if self.rec.is64 else "i32"
+
     def grow(self, delta_pages):
         """Grow by ``delta_pages`` pages of 64 KiB (spec 4.5.3.9); returns the old size in pages.
         Raises TypeError unless an int, ValueError beyond the declared maximum, ResourceError
-        beyond the store's limit or what the host can commit."""
-        count_arg(delta_pages, "delta_pages", 0, 0xFFFFFFFF)
+        beyond the store's limit, the reserved address space or what the host can commit."""
+        count_arg(delta_pages, "delta_pages", 0, 0xFFFFFFFFFFFFFFFF if self.rec.is64 else 0xFFFFFFFF)
         r = mem_grow(&self.rec, delta_pages)
         if r < 0:
-            if self.rec.size // PAGE + delta_pages > (MAX_PAGES if self.declared_max is None
+            if self.rec.size // PAGE + delta_pages > ((MAX_PAGES64 if self.rec.is64 else MAX_PAGES)
+                                                      if self.declared_max is None
                                                       else self.declared_max):
                 raise ValueError("memory cannot grow beyond its maximum")
             raise ResourceError("memory cannot grow: the store's max_memory_bytes or the "
@@ -159,6 +179,17 @@ cdef class Memory:
         return self.rec.base[key]
 
     def __setitem__(self, key, value):
+        """``mem[i] = byte`` or ``mem[a:b] = data``: ``data`` any bytes-like object, e.g. a
+        NumPy array of any dtype (its bytes are copied: a float64 array of n elements fills
+        8*n bytes). The slice and the data must have the same length in bytes."""
+        if not isinstance(key, int) and not isinstance(value, (bytes, bytearray)):
+            try:
+                view = memoryview(value)
+            except TypeError:
+                pass
+            else:
+                if view.format != "B" or view.ndim != 1:
+                    value = view.cast("B") if view.c_contiguous else view.tobytes()
         memoryview(self)[key] = value
 
     def __getbuffer__(self, Py_buffer* buf, int flags):
@@ -180,7 +211,8 @@ cdef class Memory:
         pass
 
     def __repr__(self):
-        return f"<whisk.Memory {self.rec.size // PAGE} pages>"
+        at = " i64" if self.rec.is64 else ""
+        return f"<whisk.Memory{at} {self.rec.size // PAGE} pages>"
 
 
 # ---------------------------------------------------------------------------------- table
@@ -207,9 +239,11 @@ cdef int64_t table_grow(TableRec* t, uint32_t delta, uint64_t init) noexcept nog
 
 
 cdef class Table:
-    """A table (spec 4.2.7): ``Table(reftype, min, max=None, limit=None)`` with ``reftype``
-    'funcref' or 'externref' and sizes in elements (ints); ``limit`` caps its growth (default
-    10,000,000 elements, or the store's ``max_table_elements``). ``len(t)``, ``t[i]``,
+    """A table (spec 4.2.7): ``Table(reftype, min, max=None, limit=None, address_type="i32")``
+    with ``reftype`` 'funcref' or 'externref' and sizes in elements (ints); ``limit`` caps its
+    growth (default 10,000,000 elements, or the store's ``max_table_elements``; never beyond
+    2^32-2 elements); ``address_type`` is ``"i64"`` for a table64 table (3.0 spec 2.3.9),
+    whose limits may be up to 2^64-1 and whose indices are i64. ``len(t)``, ``t[i]``,
     ``t[i] = ref``, ``t.grow(delta, init=None)``. The elements never move: their address space
     is reserved up front, so growing never disturbs a guest running in another thread.
     References written to it stay alive while the table is reachable. Raises TypeError for a
@@ -222,9 +256,11 @@ cdef class Table:
     cdef Heap heap                   # the heap its references belong to (see heap.pxi)
     cdef object acct_store           # the Store charged for it (keeps rec.acct valid)
     cdef uint64_t reserved_bytes
+    cdef object declared_max         # max as given (None: no maximum)
+    cdef readonly str address_type   # 'i32', or 'i64' for table64
 
-    def __cinit__(self, reftype, min, max=None, limit=None):
-        cdef uint64_t cap
+    def __cinit__(self, reftype, min, max=None, limit=None, address_type="i32"):
+        cdef uint64_t cap, bound
         self.rec.elems = NULL
         self.rec.acct = NULL
         self.reserved_bytes = 0
@@ -232,17 +268,24 @@ cdef class Table:
                 hasattr(reftype, "heap") and code_of(reftype) in (T_FUNCREF, T_EXTERNREF))):
             raise ValueError("reftype must be 'funcref', 'externref' or a whisk.types.RefType")
         self.check = ref_check(reftype)
-        count_arg(min, "min", 0, 0xFFFFFFFF)
-        opt_count_arg(max, "max", 0, 0xFFFFFFFF)
-        opt_count_arg(limit, "limit", 0, 0xFFFFFFFF)
+        if address_type not in ("i32", "i64"):
+            raise ValueError("address_type must be 'i32' or 'i64'")
+        bound = 0xFFFFFFFF if address_type == "i32" else 0xFFFFFFFFFFFFFFFF
+        count_arg(min, "min", 0, bound)
+        opt_count_arg(max, "max", 0, bound)
+        opt_count_arg(limit, "limit", 0, None)
         if max is not None and max < min:
             raise ValueError("size minimum must not be greater than maximum")
         self.elem = reftype
+        self.address_type = address_type
+        self.declared_max = max
         self.rec.is_func = 1 if code_of(reftype) == T_FUNCREF else 0
-        self.rec.max = 0xFFFFFFFF if max is None else max
+        self.rec.max = 0xFFFFFFFF if max is None or max > 0xFFFFFFFF else max
         cap = DEFAULT_TABLE_ELEMENTS if limit is None else limit
         if cap > self.rec.max:
             cap = self.rec.max
+        if cap > MAX_TABLE_LIMIT:
+            cap = MAX_TABLE_LIMIT
         if min > cap:
             raise ResourceError(f"table minimum of {min} elements exceeds the limit of {cap} "
                                 f"elements")
@@ -271,7 +314,7 @@ cdef class Table:
     @property
     def max(self):
         """Maximum size in elements, or None."""
-        return None if self.rec.max == 0xFFFFFFFF else self.rec.max
+        return self.declared_max
 
     cdef uint8_t code(self):
         return T_FUNCREF if self.rec.is_func else T_EXTERNREF
@@ -300,15 +343,15 @@ cdef class Table:
         unless an int, ValueError beyond the declared maximum, ResourceError beyond the limit
         (the store's max_table_elements or max_memory_bytes)."""
         cdef uint64_t hi
-        count_arg(delta, "delta", 0, 0xFFFFFFFF)
+        count_arg(delta, "delta", 0, 0xFFFFFFFF if self.address_type == "i32" else None)
         if self.check is not None:
             check_ref(self.check, init, "init")
         h = heap_of_table(self)
         heap_maybe_sweep(h)
         cdef uint64_t b = to_bits(self.code(), init, &hi, h)
-        r = table_grow(&self.rec, delta, b)
+        r = table_grow(&self.rec, min(delta, 0xFFFFFFFF), b)
         if r < 0:
-            if self.rec.size + delta > self.rec.max:
+            if self.declared_max is not None and self.rec.size + delta > self.declared_max:
                 raise ValueError("table cannot grow beyond its maximum")
             raise ResourceError(f"table cannot grow beyond its limit of {self.rec.limit} "
                                 f"elements or the store's max_memory_bytes")

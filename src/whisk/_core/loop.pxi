@@ -28,6 +28,13 @@
 #   table_get d t a                     table_set t a b     table_size d t      table_grow d t a b
 #   table_fill t a b c                  table_copy dt st a b c                  table_init t seg a b c
 #   elem_drop seg                       ref_is_null d a     ref_func d f
+# The general path of memory instructions (multi-memory: memories other than 0; memory64),
+# run out of line (memory_ops.pxi, memfar.pxi); m, m1, m2 are memory indices:
+#   mem_far m offlo offhi <access op with offset 0>             memory_size_far d m
+#   memory_grow_far d m a               memory_fill_far m 0 a b c
+#   memory_copy_far m1 m2 a b c         memory_init_far m seg a b c
+# table64 (i64 indices and counts, narrowed for the table arms, which read 32 bits):
+#   sat32 d a (d = min(a, 0xFFFFFFFF))  grow_result64 d (a u32 -1 from table_grow becomes i64 -1)
 # The regular ops (unary, binary, _ri, br_<compare>, loads and stores) are generated from the
 # opcode table; their layouts are documented in tools/gen_core.py's gen_arms. The SIMD ops
 # (OP_SIMD_FIRST and up) are dispatched by simd_step in the generated simd.pxi.
@@ -413,6 +420,33 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
             elif op == OP_ref_func:
                 fp[pc[1]] = <uint64_t>inst.funcs[pc[2]]
                 pc += 3
+            elif op == OP_mem_far:
+                next_pc = mem_far_step(pc + 4, fp, inst.mems[pc[1]],
+                                       <uint64_t>pc[2] | (<uint64_t>pc[3] << 32))
+                if next_pc == NULL:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                pc = next_pc
+            elif op == OP_memory_size_far:
+                fp[pc[1]] = inst.mems[pc[2]].size >> 16
+                pc += 3
+            elif op == OP_memory_grow_far:
+                fp[pc[1]] = mem_grow_far(inst.mems[pc[2]], fp[pc[3]])
+                mem = inst.mem.base             # memory 0 may be the same memory
+                memsize = inst.mem.size
+                pc += 4
+            elif op == OP_memory_fill_far or op == OP_memory_copy_far or op == OP_memory_init_far:
+                trap = mem_bulk_far(pc, fp, inst)
+                if trap:
+                    break
+                pc += 6
+            elif op == OP_sat32:
+                fp[pc[1]] = fp[pc[2]] if fp[pc[2]] <= 0xFFFFFFFFU else <uint64_t>0xFFFFFFFFU
+                pc += 3
+            elif op == OP_grow_result64:
+                if fp[pc[1]] == 0xFFFFFFFFU:
+                    fp[pc[1]] = ~(<uint64_t>0)
+                pc += 2
             elif op == OP_i32_load:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 4 > memsize:

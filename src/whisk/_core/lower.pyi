@@ -19,8 +19,9 @@ class Lowerer:
     """Validates and lowers the bodies of one module, one function at a time."""
 
     def setup(self, types: list[TypeSig], func_types: list[int], globals: list[tuple[Any, bool]],
-              tables: list[Any], nmems: int, elem_types: list[Any], ndatas: int | None,
-              refs: Collection[int],
+              tables: list[Any], mems: list[str], elem_types: list[Any], ndatas: int | None,
+              refs: Collection[int], features: int | None = None,
+              table_addrs: list[str] | None = None,
               typeinfo: tuple[list[int] | None, list[int] | None, list[int]] | None = None
               ) -> None: ...
     def lower_function(self, func_index: int, type_index: int,
@@ -30,8 +31,9 @@ class Lowerer:
 
 def lower_module(types: list[TypeSig], func_types: list[int], nimported: int,
                  codes: list[tuple[list[tuple[int, Any]], bytes, int]],
-                 globals: list[tuple[Any, bool]], tables: list[Any], nmems: int,
-                 elem_types: list[Any], ndatas: int | None,
-                 refs: Collection[int],
+                 globals: list[tuple[Any, bool]], tables: list[Any], mems: list[str],
+                 elem_types: list[Any], ndatas: int | None, refs: Collection[int],
+                 features: int | None = None,
+                 table_addrs: list[str] | None = None,
                  typeinfo: tuple[list[int] | None, list[int] | None, list[int]] | None = None
                  ) -> LoweredModule: ...

@@ -162,7 +162,11 @@ cdef class Lowerer:
     cdef vtype* ttype          # element type of each table
     cdef int ntables
     cdef int nmems
-    cdef vtype* etype          # element type of each element segment
+    cdef uint8_t* maddr          # 1 for each memory whose address type is i64 (memory64)
+    cdef uint8_t* taddr          # 1 for each table whose address type is i64 (table64)
+    cdef bint multi_memory       # the multi-memory feature: memarg flag bit 6 carries a memidx
+    cdef bint memory64           # the memory64 feature: u64 memarg offsets
+    cdef vtype* etype            # element type of each element segment
     cdef int nelems
     cdef int ndatas              # -1: no data count section
     cdef uint8_t* refs           # 1 for functions in C.refs
@@ -175,6 +179,9 @@ cdef class Lowerer:
     cdef uint8_t* linit          # per local: initialised (3.0 valid/instructions, local.get)
     cdef int32_t* inits          # locals set since the enclosing blocks began (to reset at end)
     cdef int ninits, inits_cap
+    cdef bint typed_refs         # the function_references feature: (ref null? ht), heap types
+    cdef bint exn_refs           # the exceptions feature: exnref, nullexnref
+    cdef uint32_t feat_off       # the DISABLED features' bits (whisk.features.Features.mask)
     # ---- code buffer ----
     cdef uint32_t* code
     cdef Py_ssize_t n, cap
@@ -214,20 +221,29 @@ cdef class Lowerer:
     def __dealloc__(self):
         free(self.tdata); free(self.toff); free(self.tnp); free(self.tnr); free(self.ftype)
         free(self.gtype); free(self.gmut); free(self.ttype); free(self.etype); free(self.refs)
+        free(self.maddr); free(self.taddr)
         free(self.code); free(self.ltype); free(self.lslot); free(self.vt); free(self.vk)
         free(self.vv); free(self.vp); free(self.cs); free(self.labels)
         free(self.tkind); free(self.tsuper); free(self.tcanon); free(self.linit); free(self.inits)
 
-    def setup(self, list types, list func_types, list globals, list tables, int nmems,
-              list elem_types, ndatas, refs, tuple typeinfo=None):
+    def setup(self, list types, list func_types, list globals, list tables, list mems,
+              list elem_types, ndatas, refs, features=None, list table_addrs=None,
+              tuple typeinfo=None):
         """Module context (spec 3.1.1, C): ``types`` [(params, results)] of value types (names
         or whisk.types.RefType; struct and array types give ((), ())), ``func_types`` type
-        index per function, ``globals`` [(valtype, mutable)], ``tables`` [reftype], ``nmems``,
-        ``elem_types`` [reftype], ``ndatas`` (None: no data count section), ``refs`` the
-        function indices in C.refs, ``typeinfo`` (kinds, supers, canonical ids) per type
-        (None: all function types, final, distinct; kinds and supers None: all function
-        types without supertypes)."""
+        index per function, ``globals`` [(valtype, mutable)], ``tables`` [reftype], ``mems``
+        the address type of each memory ("i32" or "i64"), ``elem_types`` [reftype], ``ndatas``
+        (None: no data count section), ``refs`` the function indices in C.refs, ``features``
+        the enabled features' bits (``whisk.features.Features.mask``; None: all),
+        ``table_addrs`` the address type of each table (default all "i32"), ``typeinfo``
+        (kinds, supers, canonical ids) per type (None: all function types, final, distinct;
+        kinds and supers None: all function types without supertypes). An instruction whose
+        feature (opcode table, W_FEAT) is disabled is malformed ("relaxed SIMD is not
+        enabled"); code that checks a non-instruction feature here tests ``self.feat_off &
+        <bit>`` (bit i is ``whisk.features.FEATURE_NAMES[i]``) and reports with
+        ``self.disabled_feature(name)``."""
         cdef int i, j, k, total = 0
+        self.feat_off = 0 if features is None else <uint32_t>(~<uint64_t>features & 0xFFFFFFFF)
         self.ntypes = len(types)
         if self.ntypes > MAX_TYPES:
             raise ValidationError("too many types")
@@ -284,7 +300,18 @@ cdef class Lowerer:
         self.ttype = <vtype*>malloc(sizeof(vtype) * (self.ntables + 1))
         for i, t in enumerate(tables):
             self.ttype[i] = self.code_of(t)
-        self.nmems = nmems
+        self.nmems = len(mems)
+        self.maddr = <uint8_t*>malloc(self.nmems + 1)
+        for i, t in enumerate(mems):
+            self.maddr[i] = 1 if t == "i64" else 0
+        self.taddr = <uint8_t*>malloc(self.ntables + 1)
+        for i in range(self.ntables):
+            self.taddr[i] = 1 if table_addrs is not None and table_addrs[i] == "i64" else 0
+        from whisk.features import feature_bit
+        self.multi_memory = not (self.feat_off & feature_bit("multi_memory"))
+        self.memory64 = not (self.feat_off & feature_bit("memory64"))
+        self.typed_refs = not (self.feat_off & feature_bit("function_references"))
+        self.exn_refs = not (self.feat_off & feature_bit("exceptions"))
         self.nelems = len(elem_types)
         self.etype = <vtype*>malloc(sizeof(vtype) * (self.nelems + 1))
         for i, t in enumerate(elem_types):
@@ -408,14 +435,32 @@ cdef class Lowerer:
             self.malformed("unexpected end of section or function")
         b = self.p[self.pos]
         if HEAP_CODE[b]:
+            if not self.typed_refs and b != 0x70 and b != 0x6F:
+                self.check_ref_feature(b, "malformed reference type")
             self.pos += 1
             return HEAP_CODE[b]
+        if not self.typed_refs:
+            self.ref_disabled("function_references", "malformed reference type")
         x = self.sleb(33)
         if x < 0:
             self.malformed("malformed heap type")
         if x >= self.ntypes:
             self.invalid(f"unknown type {x}")
         return H_CONCRETE + <uint32_t>x
+
+    cdef int check_ref_feature(self, int b, str what) except -1:
+        # A reference shorthand beyond funcref/externref with typed references off: exnref and
+        # nullexnref are the exceptions feature's, the rest typed function references'.
+        if b == 0x69 or b == 0x74:
+            if not self.exn_refs:
+                self.ref_disabled("exceptions", what)
+            return 0
+        return self.ref_disabled("function_references", what)
+
+    cdef int ref_disabled(self, str name, str what) except -1:
+        # The 2.0 decoder's message for what it meets, then the feature that would allow it.
+        from whisk.features import disabled_message
+        return self.malformed(f"{what} ({disabled_message(name)})")
 
     cdef vtype valtype(self) except 0:
         # A value type (spec 5.3.4; 3.0 binary/types): a number/vector code, a reference
@@ -424,8 +469,15 @@ cdef class Lowerer:
         if is_num(b):
             return b
         if HEAP_CODE[b]:
+            if not self.typed_refs and b != 0x70 and b != 0x6F:
+                self.pos -= 1
+                self.check_ref_feature(b, "malformed value type")
+                self.pos += 1
             return ref_vt(True, HEAP_CODE[b])
         if b == 0x63 or b == 0x64:
+            if not self.typed_refs:
+                self.pos -= 1
+                self.ref_disabled("function_references", "malformed value type")
             return ref_vt(b == 0x63, self.heaptype())
         if b & 0x80:
             self.malformed("integer representation too long")
@@ -439,6 +491,22 @@ cdef class Lowerer:
 
     cdef int malformed(self, str msg) except -1:
         raise DecodeError(f"{msg} (function {self.func_index})", self.base_offset + self.pos)
+
+    cdef int disabled_feature(self, str name, str what=None) except -1:
+        # A construct of a disabled feature (whisk.features): malformed, as to a 2.0 decoder.
+        from whisk.features import disabled_message
+        self.malformed(disabled_message(name) + (f" ({what})" if what else ""))
+
+    cdef int disabled_op(self, int idx) except -1:
+        # The op at compact index idx (gen_core.wasm_index) belongs to a disabled feature.
+        from whisk.opcodes import BY_CODE
+        cdef int key = idx
+        if idx >= WASM_FD_BASE:
+            key = (0xFD << 16) | (idx - WASM_FD_BASE)
+        elif idx >= WASM_FC_BASE:
+            key = (0xFC << 16) | (idx - WASM_FC_BASE)
+        op = BY_CODE[key]
+        self.disabled_feature(op.feature, op.name)
 
     # ------------------------------------------------------------------ reading (spec 5.2)
     cdef inline int byte(self) except -1:
@@ -461,6 +529,23 @@ cdef class Lowerer:
             result |= <uint64_t>(b & 0x7F) << shift
             if not (b & 0x80):
                 return <int64_t>result
+            shift += 7
+
+    cdef uint64_t u64(self) except? 0xFFFFFFFFFFFFFFFF:
+        # Unsigned LEB128 of at most 64 bits (10 bytes; the last may carry 1 bit).
+        cdef uint64_t result = 0
+        cdef int shift = 0
+        cdef int b
+        while True:
+            b = self.byte()
+            if shift == 63:
+                if b & 0x80:
+                    self.malformed("integer representation too long")
+                if b & 0x7E:
+                    self.malformed("integer too large")
+            result |= <uint64_t>(b & 0x7F) << shift
+            if not (b & 0x80):
+                return result
             shift += 7
 
     cdef int64_t sleb(self, int bits) except? -1:
@@ -966,6 +1051,7 @@ cdef class Lowerer:
     cdef int body(self) except -1:
         cdef int b, idx, kind, i, j, a, c, first, cnt, l, ti
         cdef int64_t x, y
+        cdef uint64_t off
         cdef vtype t, t1, t2
         cdef uint32_t sa, sb, sc, dst, op
         cdef Ctrl* fr
@@ -980,18 +1066,20 @@ cdef class Lowerer:
                 self.flat += 1
             if b == 0xFC:
                 x = self.u32()
-                if x >= 32:
+                if x >= WASM_FC_COUNT:
                     self.malformed(f"illegal opcode fc {x:x}")
-                idx = 256 + <int>x
+                idx = WASM_FC_BASE + <int>x
             elif b == 0xFD:
                 x = self.u32()
-                if x >= 256:
+                if x >= WASM_FD_COUNT:
                     self.malformed(f"illegal opcode fd {x:x}")
-                idx = 288 + <int>x
+                idx = WASM_FD_BASE + <int>x
             else:
                 idx = b
             if not W_KNOWN[idx]:
                 self.malformed(f"illegal opcode {b:02x}")
+            if W_FEAT[idx] & self.feat_off:
+                self.disabled_op(idx)
             kind = W_KIND[idx]
             if kind == 5:                                   # SIMD (0xFD)
                 self.simd(idx)
@@ -1030,8 +1118,11 @@ cdef class Lowerer:
                 else:
                     self.push(W_R[idx], K_SLOT, 0)
             elif kind == 3 or kind == 4:                    # load / store
-                y = self.memarg(W_WIDTH[idx])
-                if kind == 3:
+                a = self.memarg(W_WIDTH[idx], &off)
+                if self.far(a):
+                    self.far_access(idx, kind, a, off)
+                elif kind == 3:
+                    y = <int64_t>off
                     i = self.pop(T_I32)
                     if self.emitting:
                         if self.take_add(i, &sa, &sc):          # address = a + c (i32.add_ri)
@@ -1046,6 +1137,7 @@ cdef class Lowerer:
                     else:
                         self.push(W_R[idx], K_SLOT, 0)
                 else:
+                    y = <int64_t>off
                     j = self.pop(W_P1[idx])
                     i = self.pop(T_I32)
                     if self.emitting:
@@ -1177,7 +1269,9 @@ cdef class Lowerer:
                     self.invalid(f"unknown type {x}")
                 if self.tkind[x] != 0 or not self.sub(self.ttype[y], T_FUNCREF):
                     self.invalid("type mismatch")
-                c = self.pop(T_I32)
+                c = self.pop(self.table_addr_type(y))
+                if self.taddr[y]:
+                    self.narrow(c)
                 self.call(<int>x, OP_call_indirect, <uint32_t>x, <uint32_t>y, c)
             elif b == 0x1A:                                 # drop
                 self.pop_any()
@@ -1202,9 +1296,10 @@ cdef class Lowerer:
                     self.start(OP_global_set2 if self.gtype[x] == T_V128 else OP_global_set)
                     self.emit(<uint32_t>x); self.emit(sa)
             elif b == 0x3F or b == 0x40:                    # memory.size / memory.grow
-                self.zero_byte()
-                self.need_memory()
-                if b == 0x40:
+                a = self.memidx()
+                if self.far(a):
+                    self.far_size_grow(a, b == 0x40)
+                elif b == 0x40:
                     i = self.pop(T_I32)
                     if self.emitting:
                         sa = self.operand(i)
@@ -1256,9 +1351,12 @@ cdef class Lowerer:
             elif b == 0x25 or b == 0x26:                    # table.get / table.set
                 x = self.table_index()
                 t = self.ttype[x]
+                t1 = self.table_addr_type(x)
                 if b == 0x25:
-                    i = self.pop(T_I32)
+                    i = self.pop(t1)
                     if self.emitting:
+                        if t1 == T_I64:
+                            self.narrow(i)
                         sa = self.operand(i)
                         self.produce(OP_table_get, t); self.emit(<uint32_t>x); self.emit(sa)
                         self.end_producer()
@@ -1266,14 +1364,58 @@ cdef class Lowerer:
                         self.push(t, K_SLOT, 0)
                 else:
                     j = self.pop(t)
-                    i = self.pop(T_I32)
+                    i = self.pop(t1)
                     if self.emitting:
+                        if t1 == T_I64:
+                            self.narrow(i)
                         sa = self.operand(i); sb = self.operand(j)
                         self.start(OP_table_set); self.emit(<uint32_t>x); self.emit(sa); self.emit(sb)
-            elif idx >= 256:
-                self.prefixed(idx - 256)
+            elif idx >= WASM_FC_BASE:
+                self.prefixed(idx - WASM_FC_BASE)
             else:
                 self.malformed(f"illegal opcode {b:02x}")
+
+    cdef int far_access(self, int idx, int kind, int m, uint64_t offset) except -1:
+        # A scalar load (kind 3) or store (kind 4) on memory m by the general path: OP_mem_far,
+        # then the access op with its address operand of memory m's address type, offset 0.
+        cdef int i, j = -1
+        cdef uint32_t sa, sb
+        if kind == 4:
+            j = self.pop(W_P1[idx])
+        i = self.pop(self.addr_type(m))
+        if not self.emitting:
+            if kind == 3:
+                self.push(W_R[idx], K_SLOT, 0)
+            return 0
+        sa = self.operand(i)
+        if kind == 4:
+            sb = self.operand(j)
+        self.emit_far(m, offset)
+        if kind == 3:
+            self.produce(W_OP[idx], W_R[idx]); self.emit(sa); self.emit(0)
+            self.end_producer()
+        else:
+            self.start(W_OP[idx]); self.emit(sa); self.emit(sb); self.emit(0)
+        return 0
+
+    cdef int far_size_grow(self, int m, bint grow) except -1:
+        # memory.size / memory.grow of memory m (3.0 spec 3.3.7): i64 sizes for memory64.
+        cdef uint8_t at = self.addr_type(m)
+        cdef int i
+        cdef uint32_t sa
+        if grow:
+            i = self.pop(at)
+            if self.emitting:
+                sa = self.operand(i)
+                self.produce(OP_memory_grow_far, at); self.emit(<uint32_t>m); self.emit(sa)
+                self.end_producer()
+            else:
+                self.push(at, K_SLOT, 0)
+        elif self.emitting:
+            self.produce(OP_memory_size_far, at); self.emit(<uint32_t>m); self.end_producer()
+        else:
+            self.push(at, K_SLOT, 0)
+        return 0
 
     cdef int simd(self, int idx) except -1:
         # A 0xFD instruction (spec 3.3.3 typing, 5.4.8 encoding), lowered to the layout of
@@ -1282,12 +1424,15 @@ cdef class Lowerer:
         cdef int ent[3]
         cdef uint32_t slots[3]
         cdef vtype ptypes[3]
-        cdef int64_t offset = 0
-        cdef int lane = 0
+        cdef uint64_t offset = 0
+        cdef int lane = 0, m = 0
+        cdef bint far = False
         cdef uint32_t words[4]
         ptypes[0] = W_P0[idx]; ptypes[1] = W_P1[idx]; ptypes[2] = W_P2[idx]
         if imm == 2 or imm == 3:                    # memarg, memarg + lane
-            offset = self.memarg(W_WIDTH[idx])
+            m = self.memarg(W_WIDTH[idx], &offset)
+            ptypes[0] = self.addr_type(m)           # the address operand
+            far = self.far(m)
         if imm == 1 or imm == 3:                    # lane index
             lane = self.byte()
             if lane >= W_LANES[idx]:
@@ -1309,6 +1454,9 @@ cdef class Lowerer:
             return 0
         for k in range(np_):
             slots[k] = self.operand(ent[k])
+        if far:
+            self.emit_far(m, offset)
+            offset = 0
         if W_R[idx]:
             self.produce(W_OP[idx], W_R[idx])
         else:
@@ -1344,21 +1492,81 @@ cdef class Lowerer:
             self.invalid(f"unknown table {x}")
         return <int>x
 
-    cdef int need_memory(self) except -1:
-        if self.nmems == 0:
-            self.invalid("unknown memory 0")
-        return 0
+    cdef int need_memory(self, int64_t x=0) except -1:
+        if x >= self.nmems:
+            self.invalid(f"unknown memory {x}")
+        return <int>x
 
-    cdef int64_t memarg(self, int width) except -1:
-        # memarg (spec 5.4.6): alignment exponent then offset; 2**align <= width (spec 3.3.7).
-        cdef int64_t align = self.u32()
-        cdef int64_t offset = self.u32()
-        self.need_memory()
-        if align >= 32:
-            self.malformed("malformed memop flags")
-        if ((<int64_t>1) << align) > width:
+    cdef int memidx(self) except -1:
+        # A memory index immediate (3.0 spec 5.4.6): a u32 with multi-memory, else the reserved
+        # 0x00 byte of 2.0. Checked to name a memory; returns it.
+        if self.multi_memory:
+            return self.need_memory(self.u32())
+        if self.pos < self.end and self.p[self.pos] != 0:
+            self.malformed("zero byte expected (multiple memories are not enabled)")
+        self.zero_byte()
+        return self.need_memory(0)
+
+    cdef inline uint8_t addr_type(self, int m):
+        # The address type of memory m: the type of its address operands (3.0 spec 3.3.7).
+        return T_I64 if self.maddr[m] else T_I32
+
+    cdef inline uint8_t table_addr_type(self, int x):
+        return T_I64 if self.taddr[x] else T_I32
+
+    cdef bint far(self, int m):
+        # Whether accesses to memory m take the general path (OP_mem_far): any memory but 0,
+        # and memory64. Memory 0 of i32 addresses keeps the dispatch loop's own arms.
+        return m != 0 or self.maddr[m] != 0
+
+    cdef int memarg(self, int width, uint64_t* offset) except -1:
+        # memarg (3.0 spec 5.4.6): flags n (n < 64: alignment n, memory 0; 64 <= n < 128:
+        # alignment n - 64, then a memory index), then the offset (u64; u32 in 2.0).
+        # Validation (3.3.7): 2**align <= width; offset < 2**|addrtype|. Returns the memory.
+        cdef int64_t flags = self.u32()
+        cdef int m = 0
+        if self.multi_memory:
+            if flags >= 128:
+                self.malformed("malformed memop flags")
+            if flags >= 64:
+                flags -= 64
+                m = <int>self.u32()
+        elif flags >= 32:
+            self.malformed("malformed memop flags" + (" (multiple memories are not enabled)"
+                                                      if 64 <= flags < 128 else ""))
+        if self.memory64:
+            offset[0] = self.u64()
+        else:
+            offset[0] = <uint64_t>self.u32()
+        self.need_memory(m)
+        if flags >= 63 or ((<int64_t>1) << flags) > width:
             self.invalid("alignment must not be larger than natural")
-        return offset
+        if not self.maddr[m] and offset[0] > 0xFFFFFFFF:
+            self.invalid("offset out of range")
+        return m
+
+    cdef int emit_far(self, int m, uint64_t offset) except -1:
+        # The prefix of a general memory access: OP_mem_far m offset(lo, hi), then the access op
+        # itself with offset 0 (see loop.pxi.in).
+        self.start(OP_mem_far)
+        self.emit(<uint32_t>m)
+        return self.emit64(offset)
+
+    cdef int narrow(self, int i) except -1:
+        # Entry i, an i64 index or count of a table64 table, becomes a u32 in its canonical slot,
+        # saturated at 0xFFFFFFFF: every table holds fewer elements (TableRec.limit), so an
+        # index beyond 2**32 stays out of bounds and a count beyond it still fails.
+        cdef uint64_t v
+        if i < 0 or not self.emitting:
+            return 0
+        if self.vk[i] == K_CONST:
+            v = self.vv[i]
+            self.vv[i] = v if v <= 0xFFFFFFFF else 0xFFFFFFFF
+            return 0
+        cdef uint32_t s = self.operand(i)
+        self.start(OP_sat32); self.emit(self.canon(i)); self.emit(s)
+        self.vk[i] = K_SLOT
+        return 0
 
     cdef bint same_params_results(self, int ti):
         cdef uint32_t k, off = self.toff[ti]
@@ -1764,22 +1972,30 @@ cdef class Lowerer:
             if self.ndatas < 0:
                 self.malformed("data count section required")
             if sub == 8:
-                self.zero_byte()
-                self.need_memory()
+                k = self.memidx()
             if x >= self.ndatas:
                 self.invalid(f"unknown data segment {x}")
             if sub == 9:
                 if self.emitting:
                     self.start(OP_data_drop); self.emit(<uint32_t>x)
                 return 0
+            if self.far(k):                               # [at i32 i32] -> []
+                return self.three_far(OP_memory_init_far, <uint32_t>k, <uint32_t>x,
+                                      self.addr_type(k), T_I32, T_I32)
             return self.three(OP_memory_init, <uint32_t>x, 1, T_I32)
         if sub == 10:                                     # memory.copy
-            self.zero_byte(); self.zero_byte()
-            self.need_memory()
+            i = self.memidx()
+            j = self.memidx()
+            if self.far(i) or self.far(j):                # [at1 at2 min(at1, at2)] -> []
+                return self.three_far(OP_memory_copy_far, <uint32_t>i, <uint32_t>j,
+                                      self.addr_type(i), self.addr_type(j),
+                                      T_I64 if self.maddr[i] and self.maddr[j] else T_I32)
             return self.three(OP_memory_copy, 0, 0, T_I32)
         if sub == 11:                                     # memory.fill
-            self.zero_byte()
-            self.need_memory()
+            k = self.memidx()
+            if self.far(k):                               # [at i32 at] -> []
+                return self.three_far(OP_memory_fill_far, <uint32_t>k, 0, self.addr_type(k),
+                                      T_I32, self.addr_type(k))
             return self.three(OP_memory_fill, 0, 0, T_I32)
         if sub == 12:                                     # table.init
             y = self.u32()
@@ -1788,7 +2004,8 @@ cdef class Lowerer:
                 self.invalid(f"unknown elem segment {y}")
             if not self.sub(self.etype[y], self.ttype[x]):
                 self.invalid("type mismatch")
-            return self.three(OP_table_init, <uint32_t>x, 2, T_I32, <uint32_t>y)
+            return self.three(OP_table_init, <uint32_t>x, 2, T_I32, <uint32_t>y,
+                              self.table_addr_type(x))
         if sub == 13:                                     # elem.drop
             y = self.u32()
             if y >= self.nelems:
@@ -1801,31 +2018,42 @@ cdef class Lowerer:
             y = self.table_index()
             if not self.sub(self.ttype[y], self.ttype[x]):
                 self.invalid("type mismatch")
-            return self.three(OP_table_copy, <uint32_t>x, 2, T_I32, <uint32_t>y)
+            return self.three(OP_table_copy, <uint32_t>x, 2,
+                              T_I64 if self.taddr[x] and self.taddr[y] else T_I32, <uint32_t>y,
+                              self.table_addr_type(x), self.table_addr_type(y))
         if sub == 15:                                     # table.grow
             x = self.table_index()
-            j = self.pop(T_I32)
+            t = self.table_addr_type(x)
+            j = self.pop(t)
             i = self.pop(self.ttype[x])
             if self.emitting:
+                if t == T_I64:
+                    self.narrow(j)
                 s0 = self.operand(i); s1 = self.operand(j)
-                self.produce(OP_table_grow, T_I32); self.emit(<uint32_t>x); self.emit(s0); self.emit(s1)
+                self.produce(OP_table_grow, t); self.emit(<uint32_t>x); self.emit(s0); self.emit(s1)
                 self.end_producer()
+                if t == T_I64:                            # -1 (failure) as an i64
+                    self.start(OP_grow_result64); self.emit(self.canon(self.vn - 1))
             else:
-                self.push(T_I32, K_SLOT, 0)
+                self.push(t, K_SLOT, 0)
             return 0
         if sub == 16:                                     # table.size
             x = self.table_index()
+            t = self.table_addr_type(x)
             if self.emitting:
-                self.produce(OP_table_size, T_I32); self.emit(<uint32_t>x); self.end_producer()
+                self.produce(OP_table_size, t); self.emit(<uint32_t>x); self.end_producer()
             else:
-                self.push(T_I32, K_SLOT, 0)
+                self.push(t, K_SLOT, 0)
             return 0
         if sub == 17:                                     # table.fill
             x = self.table_index()
-            k = self.pop(T_I32)
+            t = self.table_addr_type(x)
+            k = self.pop(t)
             j = self.pop(self.ttype[x])
-            i = self.pop(T_I32)
+            i = self.pop(t)
             if self.emitting:
+                if t == T_I64:
+                    self.narrow(i); self.narrow(k)
                 s0 = self.operand(i); s1 = self.operand(j); s2 = self.operand(k)
                 self.start(OP_table_fill); self.emit(<uint32_t>x)
                 self.emit(s0); self.emit(s1); self.emit(s2)
@@ -1833,13 +2061,34 @@ cdef class Lowerer:
         # 0..7: the saturating truncations are regular (unary) ops handled by the caller
         return self.malformed(f"illegal opcode fc {sub:x}")
 
-    cdef int three(self, uint32_t op, uint32_t imm, int nimm, vtype t, uint32_t imm2=0) except -1:
-        # An op taking three i32 operands, after `nimm` leading immediates (imm, imm2).
+    cdef int three_far(self, uint32_t op, uint32_t imm, uint32_t imm2, vtype t0, vtype t1,
+                       vtype t2) except -1:
+        # A bulk memory op of the general path: op imm imm2 a b c, operands of types t0 t1 t2
+        # (the far ops read each memory's operands at its address type).
+        cdef int i, j, k
+        cdef uint32_t s0, s1, s2
+        k = self.pop(t2)
+        j = self.pop(t1)
+        i = self.pop(t0)
+        if self.emitting:
+            s0 = self.operand(i); s1 = self.operand(j); s2 = self.operand(k)
+            self.start(op); self.emit(imm); self.emit(imm2)
+            self.emit(s0); self.emit(s1); self.emit(s2)
+        return 0
+
+    cdef int three(self, uint32_t op, uint32_t imm, int nimm, vtype t, uint32_t imm2=0,
+                   vtype t0=0, vtype t1=0) except -1:
+        # An op taking three operands of types t0 t1 t (t0, t1 default to t), after `nimm`
+        # leading immediates (imm, imm2). i64 operands (table64 indices and counts) are
+        # narrowed to saturated u32s: the table ops' arms read 32 bits.
         cdef int i, j, k
         cdef uint32_t s0, s1, s2
         k = self.pop(t)
-        j = self.pop(t)
-        i = self.pop(t)
+        j = self.pop(t1 if t1 else t)
+        i = self.pop(t0 if t0 else t)
+        if (t0 if t0 else t) == T_I64: self.narrow(i)
+        if (t1 if t1 else t) == T_I64: self.narrow(j)
+        if t == T_I64: self.narrow(k)
         if self.emitting:
             s0 = self.operand(i); s1 = self.operand(j); s2 = self.operand(k)
             self.start(op)
@@ -1852,18 +2101,20 @@ cdef class Lowerer:
 
 
 def lower_module(list types, list func_types, int nimported, list codes, list globals,
-                 list tables, int nmems, list elem_types, ndatas, refs, tuple typeinfo=None):
+                 list tables, list mems, list elem_types, ndatas, refs, features=None,
+                 list table_addrs=None, tuple typeinfo=None):
     """Validate and pre-decode every function body of a module (spec 3.3, 3.4.1; 5.5.13).
 
     ``types``: [(params, results)] as tuples of value type names; ``func_types``: the type index
     of every function in the index space (imports first, ``nimported`` of them); ``codes``:
     [(local_runs, body_bytes, byte_offset)] per defined function; the rest is the module
-    context (see Lowerer.setup). Returns a LoweredModule whose ``funcs`` gives, per defined
+    context and the enabled features' bits (see Lowerer.setup). Returns a LoweredModule whose ``funcs`` gives, per defined
     function, (entry, nparams, nresults, nlocals, nslots). Raises DecodeError (malformed body)
     or ValidationError (invalid body).
     """
     cdef Lowerer lw = Lowerer()
-    lw.setup(types, func_types, globals, tables, nmems, elem_types, ndatas, refs, typeinfo)
+    lw.setup(types, func_types, globals, tables, mems, elem_types, ndatas, refs, features,
+             table_addrs, typeinfo)
     funcs = []
     for k, (local_runs, body, offset) in enumerate(codes):
         funcs.append(lw.lower_function(nimported + k, func_types[nimported + k], local_runs,

@@ -661,6 +661,7 @@ cdef class InstanceCore:
     cdef public list tables
     cdef public list globals
     cdef public object memory
+    cdef public list memories
     cdef public object store
     cdef list data_keep
     cdef Py_ssize_t nelems, ndatas
@@ -674,6 +675,7 @@ cdef class InstanceCore:
         free(self.ctx.funcs)
         free(self.ctx.globals)
         free(self.ctx.tables)
+        free(self.ctx.mems)
         free(self.ctx.type_ids)
         if self.ctx.elems != NULL:
             for i in range(self.nelems):
@@ -682,12 +684,12 @@ cdef class InstanceCore:
         free(self.ctx.datas)
 
     def build(self, LoweredModule code, list types, list imported_funcs, list defined,
-              list tables, memory, list globals, list datas, Store store not None,
+              list tables, list memories, list globals, list datas, Store store not None,
               list type_ids=None):
         """``types``: the module's FuncTypes; ``imported_funcs``: Func objects; ``defined``:
         [(FuncType, (entry, nparams, nresults, nlocals, nslots, cost))] per defined function;
-        ``tables``/``globals``: Table/Global objects of the index spaces; ``memory``: Memory or
-        None; ``datas``: the bytes of each data segment; ``store``: the Store it belongs to.
+        ``tables``/``memories``/``globals``: Table/Memory/Global objects of the index spaces;
+        ``datas``: the bytes of each data segment; ``store``: the Store it belongs to.
         Returns the list of all Func objects."""
         cdef Py_ssize_t i, n
         cdef Func f
@@ -704,8 +706,9 @@ cdef class InstanceCore:
         for x in globals:
             if not isinstance(x, Global):
                 raise TypeError("globals must be Globals")
-        if memory is not None and not isinstance(memory, Memory):
-            raise TypeError("memory must be a Memory or None")
+        for x in memories:
+            if not isinstance(x, Memory):
+                raise TypeError("memories must be Memories")
         self.built = True
         self.store = store
         self.ctx.store = store.ptr()
@@ -745,8 +748,12 @@ cdef class InstanceCore:
         self.ctx.tables = <TableRec**>malloc(sizeof(TableRec*) * (len(tables) + 1))
         for i in range(len(tables)):
             self.ctx.tables[i] = (<Table>tables[i]).ptr()
-        self.memory = memory
-        self.ctx.mem = (<Memory>memory).ptr() if memory is not None else NULL
+        self.memories = list(memories)
+        self.memory = memories[0] if memories else None
+        self.ctx.mems = <MemRec**>malloc(sizeof(MemRec*) * (len(memories) + 1))
+        for i in range(len(memories)):
+            self.ctx.mems[i] = (<Memory>memories[i]).ptr()
+        self.ctx.mem = self.ctx.mems[0] if memories else NULL
         self.globals = list(globals)
         self.ctx.globals = <uint64_t**>malloc(sizeof(uint64_t*) * (len(globals) + 1))
         for i in range(len(globals)):
@@ -787,17 +794,18 @@ cdef class InstanceCore:
             raise IndexError("no such table or element segment")
         cdef TableRec* tab = self.ctx.tables[table]
         cdef SegRec* s = &self.ctx.elems[seg]
-        if dst + n > tab.size or src + n > s.n:
+        if dst > tab.size or n > tab.size - dst or src > s.n or n > s.n - src:
             raise Trap("out of bounds table access")
         memcpy(tab.elems + dst, s.items + src, n * sizeof(uint64_t))
 
-    def memory_init(self, uint32_t seg, uint64_t dst, uint64_t src, uint64_t n):
-        """memory.init (spec 4.4.7.12) from Python (active segments at instantiation)."""
-        if seg >= self.ndatas:
-            raise IndexError("no such data segment")
+    def memory_init(self, uint32_t seg, uint64_t dst, uint64_t src, uint64_t n, uint32_t mem=0):
+        """memory.init (spec 4.4.7.12) of memory ``mem`` from Python (active data segments at
+        instantiation); ``dst`` a byte address, ``src``/``n`` bytes of the segment."""
+        if seg >= self.ndatas or mem >= len(self.memories):
+            raise IndexError("no such data segment or memory")
         cdef SegRec* s = &self.ctx.datas[seg]
-        cdef MemRec* m = self.ctx.mem
-        if m == NULL or dst + n > m.size or src + n > s.n:
+        cdef MemRec* m = self.ctx.mems[mem]
+        if dst > m.size or n > m.size - dst or src > s.n or n > s.n - src:
             raise Trap("out of bounds memory access")
         memcpy(m.base + dst, s.bytes + src, n)
 
@@ -813,4 +821,6 @@ cdef class InstanceCore:
 
 
 include "simd.pxi"
+include "memory_ops.pxi"
+include "memfar.pxi"
 include "loop.pxi"

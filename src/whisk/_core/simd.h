@@ -1,4 +1,5 @@
-/* The 236 fixed-width SIMD instructions (spec 4.4.3 "Vector Instructions", 4.3 numerics lane-wise),
+/* The 236 fixed-width SIMD instructions (spec 4.4.3 "Vector Instructions", 4.3 numerics lane-wise)
+ * and the 20 relaxed SIMD instructions of WebAssembly 3.0 (at the end),
  * one function per instruction, named after the mnemonic with '.' -> '_'.
  *
  * A v128 lives in two consecutive 64-bit stack slots (low half first), so it is passed as
@@ -323,5 +324,71 @@ V_HALF(f32x4_demote_f64x2_zero, f64, f32, (float)x)
 V_HALF(f64x2_promote_low_f32x4, f32, f64, (double)x)
 V_HALF(f64x2_convert_low_i32x4_s, i32, f64, (double)x)
 V_HALF(f64x2_convert_low_i32x4_u, u32, f64, (double)x)
+
+/* ---- relaxed SIMD (WebAssembly 3.0; spec 4.3.6 "Relaxed Operations") ----
+ * Each relaxed operator's result is one of a set the spec allows, chosen by a global parameter
+ * R. whisk fixes every parameter to 0, the choice of the deterministic profile (spec Appendix
+ * "Profiles"), so each instruction computes the same result on every host, equal to a 2.0
+ * instruction where one exists (docs/features.md lists them): */
+static inline void i8x16_relaxed_swizzle(uint64_t* r, const uint64_t* pa, const uint64_t* pb) {
+    i8x16_swizzle(r, pa, pb);                   /* R_swizzle = 0: an index >= 16 selects 0 */
+}
+/* R_trunc_s = R_trunc_u = 0: NaN and out-of-range lanes saturate, as trunc_sat. */
+static inline void i32x4_relaxed_trunc_f32x4_s(uint64_t* r, const uint64_t* pa) { i32x4_trunc_sat_f32x4_s(r, pa); }
+static inline void i32x4_relaxed_trunc_f32x4_u(uint64_t* r, const uint64_t* pa) { i32x4_trunc_sat_f32x4_u(r, pa); }
+static inline void i32x4_relaxed_trunc_f64x2_s_zero(uint64_t* r, const uint64_t* pa) { i32x4_trunc_sat_f64x2_s_zero(r, pa); }
+static inline void i32x4_relaxed_trunc_f64x2_u_zero(uint64_t* r, const uint64_t* pa) { i32x4_trunc_sat_f64x2_u_zero(r, pa); }
+
+/* R_fmadd = 0: unfused, fadd(fmul(z1, z2), z3), two roundings. The product goes through a
+ * volatile so that no compiler contracts it into a fused multiply-add (GCC's default
+ * -ffp-contract=fast does on targets with FMA instructions). nmadd negates z1 (spec: frelaxed_nmadd
+ * = frelaxed_madd(-z1, z2, z3)). */
+#define V_MADD(NAME, F, T, N, NEG) \
+    static inline void NAME(uint64_t* r, const uint64_t* pa, const uint64_t* pb, const uint64_t* pc) { \
+        V_IN(a, pa); V_IN(b, pb); V_IN(c, pc); whisk_v128 o; int i; \
+        for (i = 0; i < N; i++) { volatile T p = (NEG a.F[i]) * b.F[i]; o.F[i] = p + c.F[i]; } \
+        V_OUT(r, o); }
+V_MADD(f32x4_relaxed_madd, f32, float, 4, +)
+V_MADD(f32x4_relaxed_nmadd, f32, float, 4, -)
+V_MADD(f64x2_relaxed_madd, f64, double, 2, +)
+V_MADD(f64x2_relaxed_nmadd, f64, double, 2, -)
+
+/* R_laneselect = 0: the mask is used bit by bit, as v128.bitselect (the same for every shape). */
+static inline void i8x16_relaxed_laneselect(uint64_t* r, const uint64_t* pa, const uint64_t* pb, const uint64_t* pc) { v128_bitselect(r, pa, pb, pc); }
+static inline void i16x8_relaxed_laneselect(uint64_t* r, const uint64_t* pa, const uint64_t* pb, const uint64_t* pc) { v128_bitselect(r, pa, pb, pc); }
+static inline void i32x4_relaxed_laneselect(uint64_t* r, const uint64_t* pa, const uint64_t* pb, const uint64_t* pc) { v128_bitselect(r, pa, pb, pc); }
+static inline void i64x2_relaxed_laneselect(uint64_t* r, const uint64_t* pa, const uint64_t* pb, const uint64_t* pc) { v128_bitselect(r, pa, pb, pc); }
+
+/* R_fmin = R_fmax = 0: fmin / fmax (NaN propagates, -0 < +0), as f32x4.min etc. */
+static inline void f32x4_relaxed_min(uint64_t* r, const uint64_t* pa, const uint64_t* pb) { f32x4_min(r, pa, pb); }
+static inline void f32x4_relaxed_max(uint64_t* r, const uint64_t* pa, const uint64_t* pb) { f32x4_max(r, pa, pb); }
+static inline void f64x2_relaxed_min(uint64_t* r, const uint64_t* pa, const uint64_t* pb) { f64x2_min(r, pa, pb); }
+static inline void f64x2_relaxed_max(uint64_t* r, const uint64_t* pa, const uint64_t* pb) { f64x2_max(r, pa, pb); }
+
+/* R_iq15mulr = 0: -32768 * -32768 saturates to 32767, as i16x8.q15mulr_sat_s. */
+static inline void i16x8_relaxed_q15mulr_s(uint64_t* r, const uint64_t* pa, const uint64_t* pb) { i16x8_q15mulr_sat_s(r, pa, pb); }
+
+/* R_idot = 0: both operands signed. i16x8: lane i = iadd_sat_s(a[2i]*b[2i], a[2i+1]*b[2i+1]) over
+ * the 8-bit lanes (spec ivdotsat); i32x4 ..._add_s: those 16-bit lanes added pairwise (signed)
+ * into 32 bits, plus c, wrapping (spec vextternop). */
+static inline void whisk_relaxed_dot_i8(whisk_v128* o, const whisk_v128* a, const whisk_v128* b) {
+    int i;
+    for (i = 0; i < 8; i++) {
+        int32_t s = (int32_t)a->i8[2 * i] * b->i8[2 * i] + (int32_t)a->i8[2 * i + 1] * b->i8[2 * i + 1];
+        o->i16[i] = (int16_t)SAT(s, -32768, 32767);
+    }
+}
+static inline void i16x8_relaxed_dot_i8x16_i7x16_s(uint64_t* r, const uint64_t* pa, const uint64_t* pb) {
+    V_IN(a, pa); V_IN(b, pb); whisk_v128 o;
+    whisk_relaxed_dot_i8(&o, &a, &b);
+    V_OUT(r, o);
+}
+static inline void i32x4_relaxed_dot_i8x16_i7x16_add_s(uint64_t* r, const uint64_t* pa, const uint64_t* pb, const uint64_t* pc) {
+    V_IN(a, pa); V_IN(b, pb); V_IN(c, pc); whisk_v128 d, o; int i;
+    whisk_relaxed_dot_i8(&d, &a, &b);
+    for (i = 0; i < 4; i++)
+        o.u32[i] = (uint32_t)((int32_t)d.i16[2 * i] + (int32_t)d.i16[2 * i + 1]) + c.u32[i];
+    V_OUT(r, o);
+}
 
 #endif

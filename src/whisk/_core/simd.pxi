@@ -242,6 +242,26 @@ cdef extern from "simd.h":
     void i32x4_trunc_sat_f64x2_u_zero(uint64_t* r, const uint64_t* a) noexcept nogil
     void f64x2_convert_low_i32x4_s(uint64_t* r, const uint64_t* a) noexcept nogil
     void f64x2_convert_low_i32x4_u(uint64_t* r, const uint64_t* a) noexcept nogil
+    void i8x16_relaxed_swizzle(uint64_t* r, const uint64_t* a, const uint64_t* b) noexcept nogil
+    void i32x4_relaxed_trunc_f32x4_s(uint64_t* r, const uint64_t* a) noexcept nogil
+    void i32x4_relaxed_trunc_f32x4_u(uint64_t* r, const uint64_t* a) noexcept nogil
+    void i32x4_relaxed_trunc_f64x2_s_zero(uint64_t* r, const uint64_t* a) noexcept nogil
+    void i32x4_relaxed_trunc_f64x2_u_zero(uint64_t* r, const uint64_t* a) noexcept nogil
+    void f32x4_relaxed_madd(uint64_t* r, const uint64_t* a, const uint64_t* b, const uint64_t* c) noexcept nogil
+    void f32x4_relaxed_nmadd(uint64_t* r, const uint64_t* a, const uint64_t* b, const uint64_t* c) noexcept nogil
+    void f64x2_relaxed_madd(uint64_t* r, const uint64_t* a, const uint64_t* b, const uint64_t* c) noexcept nogil
+    void f64x2_relaxed_nmadd(uint64_t* r, const uint64_t* a, const uint64_t* b, const uint64_t* c) noexcept nogil
+    void i8x16_relaxed_laneselect(uint64_t* r, const uint64_t* a, const uint64_t* b, const uint64_t* c) noexcept nogil
+    void i16x8_relaxed_laneselect(uint64_t* r, const uint64_t* a, const uint64_t* b, const uint64_t* c) noexcept nogil
+    void i32x4_relaxed_laneselect(uint64_t* r, const uint64_t* a, const uint64_t* b, const uint64_t* c) noexcept nogil
+    void i64x2_relaxed_laneselect(uint64_t* r, const uint64_t* a, const uint64_t* b, const uint64_t* c) noexcept nogil
+    void f32x4_relaxed_min(uint64_t* r, const uint64_t* a, const uint64_t* b) noexcept nogil
+    void f32x4_relaxed_max(uint64_t* r, const uint64_t* a, const uint64_t* b) noexcept nogil
+    void f64x2_relaxed_min(uint64_t* r, const uint64_t* a, const uint64_t* b) noexcept nogil
+    void f64x2_relaxed_max(uint64_t* r, const uint64_t* a, const uint64_t* b) noexcept nogil
+    void i16x8_relaxed_q15mulr_s(uint64_t* r, const uint64_t* a, const uint64_t* b) noexcept nogil
+    void i16x8_relaxed_dot_i8x16_i7x16_s(uint64_t* r, const uint64_t* a, const uint64_t* b) noexcept nogil
+    void i32x4_relaxed_dot_i8x16_i7x16_add_s(uint64_t* r, const uint64_t* a, const uint64_t* b, const uint64_t* c) noexcept nogil
 
 
 cdef const uint32_t* simd_step(const uint32_t* pc, uint64_t* fp, uint8_t* mem,
@@ -1003,4 +1023,64 @@ cdef const uint32_t* simd_step(const uint32_t* pc, uint64_t* fp, uint8_t* mem,
     elif op == OP_f64x2_convert_low_i32x4_u:
         f64x2_convert_low_i32x4_u(&fp[pc[1]], &fp[pc[2]])
         return pc + 3
+    elif op == OP_i8x16_relaxed_swizzle:
+        i8x16_relaxed_swizzle(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]])
+        return pc + 4
+    elif op == OP_i32x4_relaxed_trunc_f32x4_s:
+        i32x4_relaxed_trunc_f32x4_s(&fp[pc[1]], &fp[pc[2]])
+        return pc + 3
+    elif op == OP_i32x4_relaxed_trunc_f32x4_u:
+        i32x4_relaxed_trunc_f32x4_u(&fp[pc[1]], &fp[pc[2]])
+        return pc + 3
+    elif op == OP_i32x4_relaxed_trunc_f64x2_s_zero:
+        i32x4_relaxed_trunc_f64x2_s_zero(&fp[pc[1]], &fp[pc[2]])
+        return pc + 3
+    elif op == OP_i32x4_relaxed_trunc_f64x2_u_zero:
+        i32x4_relaxed_trunc_f64x2_u_zero(&fp[pc[1]], &fp[pc[2]])
+        return pc + 3
+    elif op == OP_f32x4_relaxed_madd:
+        f32x4_relaxed_madd(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]], &fp[pc[4]])
+        return pc + 5
+    elif op == OP_f32x4_relaxed_nmadd:
+        f32x4_relaxed_nmadd(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]], &fp[pc[4]])
+        return pc + 5
+    elif op == OP_f64x2_relaxed_madd:
+        f64x2_relaxed_madd(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]], &fp[pc[4]])
+        return pc + 5
+    elif op == OP_f64x2_relaxed_nmadd:
+        f64x2_relaxed_nmadd(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]], &fp[pc[4]])
+        return pc + 5
+    elif op == OP_i8x16_relaxed_laneselect:
+        i8x16_relaxed_laneselect(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]], &fp[pc[4]])
+        return pc + 5
+    elif op == OP_i16x8_relaxed_laneselect:
+        i16x8_relaxed_laneselect(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]], &fp[pc[4]])
+        return pc + 5
+    elif op == OP_i32x4_relaxed_laneselect:
+        i32x4_relaxed_laneselect(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]], &fp[pc[4]])
+        return pc + 5
+    elif op == OP_i64x2_relaxed_laneselect:
+        i64x2_relaxed_laneselect(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]], &fp[pc[4]])
+        return pc + 5
+    elif op == OP_f32x4_relaxed_min:
+        f32x4_relaxed_min(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]])
+        return pc + 4
+    elif op == OP_f32x4_relaxed_max:
+        f32x4_relaxed_max(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]])
+        return pc + 4
+    elif op == OP_f64x2_relaxed_min:
+        f64x2_relaxed_min(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]])
+        return pc + 4
+    elif op == OP_f64x2_relaxed_max:
+        f64x2_relaxed_max(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]])
+        return pc + 4
+    elif op == OP_i16x8_relaxed_q15mulr_s:
+        i16x8_relaxed_q15mulr_s(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]])
+        return pc + 4
+    elif op == OP_i16x8_relaxed_dot_i8x16_i7x16_s:
+        i16x8_relaxed_dot_i8x16_i7x16_s(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]])
+        return pc + 4
+    elif op == OP_i32x4_relaxed_dot_i8x16_i7x16_add_s:
+        i32x4_relaxed_dot_i8x16_i7x16_add_s(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]], &fp[pc[4]])
+        return pc + 5
     return NULL

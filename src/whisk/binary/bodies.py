@@ -9,6 +9,7 @@ run only after a failure, finds that first error with the generic instruction de
 from __future__ import annotations
 
 from ..errors import DecodeError
+from ..features import Features
 from ..module import Code
 from .reader import Reader
 from .sections import decode_expr, decode_module
@@ -16,18 +17,18 @@ from .sections import decode_expr, decode_module
 __all__ = ["first_decode_error"]
 
 
-def _decode_body(data: bytes, code: Code) -> None:
-    r = Reader(data, code.offset)
-    decode_expr(r)
-    if r.pos != code.offset + len(code.body):
-        raise DecodeError("section size mismatch", r.pos)
-
-
-def first_decode_error(data: bytes) -> DecodeError | None:
+def first_decode_error(data: bytes, features: Features | None = None) -> DecodeError | None:
     """The first DecodeError in file order, decoding every function body as it is met, or None
-    if the whole module, bodies included, decodes."""
+    if the whole module, bodies included, decodes (with ``features``, default all)."""
+
+    def _decode_body(data: bytes, code: Code) -> None:
+        r = Reader(data, code.offset, features=features)
+        decode_expr(r)
+        if r.pos != code.offset + len(code.body):
+            raise DecodeError("section size mismatch", r.pos)
+
     try:
-        decode_module(data, on_body=_decode_body)
+        decode_module(data, on_body=_decode_body, features=features)
     except DecodeError as e:
         return e
     return None

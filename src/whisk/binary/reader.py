@@ -21,8 +21,9 @@ import builtins
 from typing import Callable, TypeVar
 
 from ..errors import DecodeError
+from ..features import ALL, Features
 
-__all__ = ["Reader", "EOF_MESSAGE"]
+__all__ = ["Reader", "EOF_MESSAGE", "feature_enabled"]
 
 T = TypeVar("T")
 
@@ -41,16 +42,21 @@ class Reader:
     ``data`` is the whole module (``bytes``; a ``bytearray`` or ``memoryview`` is copied once),
     ``pos`` the current absolute offset and ``end`` the exclusive limit of readable bytes
     (default: the end of ``data``). Offsets in errors are absolute offsets into ``data``.
+    ``features`` (:class:`~whisk.features.Features`, default all) are the features the module
+    may use: decoders check a construct of a feature with
+    ``r.features.require(name, what, malformed=True, offset=pos)``.
     """
 
-    __slots__ = ("data", "pos", "end")
+    __slots__ = ("data", "pos", "end", "features")
 
-    def __init__(self, data: bytes | bytearray | memoryview, pos: int = 0, end: int | None = None):
+    def __init__(self, data: bytes | bytearray | memoryview, pos: int = 0, end: int | None = None,
+                 features: Features | None = None):
         if not isinstance(data, bytes):
             data = bytes(data)
         self.data: bytes = data
         self.pos: int = pos
         self.end: int = len(data) if end is None else min(end, len(data))
+        self.features: Features = ALL if features is None else features
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -244,3 +250,10 @@ class Reader:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             raise DecodeError("malformed UTF-8 encoding", start) from None
+
+
+def feature_enabled(r: Reader, name: str) -> bool:
+    """Whether the feature ``name`` (e.g. ``"memory64"``, ``"multi_memory"``) is on for what
+    ``r`` decodes: ``r.features`` is None (every feature whisk supports) or the set of names."""
+    f = r.features
+    return f is None or name in f

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import DecodeError
+from ..features import Features, disabled_message, feature_bit
 from ..module import (
     Code, DataSegment, ElemSegment, Export, GlobalDef, Import, Instr, ModuleStruct,
 )
@@ -27,7 +28,7 @@ from ..types import (
     ABSTRACT_HEAPS, VALTYPE_BY_CODE, ArrayType, FieldType, FuncType, GlobalType, Limits,
     MemoryType, RefType, StructType, SubType, TableType, ValType, ref_type,
 )
-from .reader import EOF_MESSAGE, Reader
+from .reader import EOF_MESSAGE, Reader, feature_enabled
 
 __all__ = [
     "decode_module", "decode_custom_section", "decode_name_section", "decode_type_section",
@@ -93,14 +94,26 @@ def _bad_type_byte(b: int, pos: int, what: str) -> DecodeError:
     return DecodeError(what, pos)
 
 
+def _typed_refs_off(r: Reader, b: int, pos: int, what: str) -> None:
+    """With typed function references (or, for exnref, exceptions) off, only the 2.0 reference
+    types are: anything else is ``what`` (the 2.0 decoder's message), the feature named."""
+    if b == 0x70 or b == 0x6F:
+        return
+    name = "exceptions" if b in (0x69, 0x74) else "function_references"
+    if not feature_enabled(r, name):
+        raise DecodeError(f"{what} ({disabled_message(name)})", pos)
+
+
 def read_heaptype(r: Reader) -> "str | int":
     """Read a heap type (3.0 binary/types): an abstract heap type's code (a negative s33 of one
     byte) or a type index (a non-negative s33)."""
     pos = r.pos
     b = r.peek()
     if b is not None and b in ABSTRACT_HEAPS:
+        _typed_refs_off(r, b, pos, "malformed reference type")
         r.pos = pos + 1
         return ABSTRACT_HEAPS[b]
+    _typed_refs_off(r, -1, pos, "malformed reference type")
     x = r.s33()
     if x < 0:
         raise DecodeError("malformed heap type", pos)
@@ -110,8 +123,10 @@ def read_heaptype(r: Reader) -> "str | int":
 def _read_ref(r: Reader, b: int, pos: int, what: str) -> "str | RefType":
     t = _REFTYPE_BY_CODE.get(b)
     if t is not None:
+        _typed_refs_off(r, b, pos, what)
         return t
     if b == 0x63 or b == 0x64:
+        _typed_refs_off(r, b, pos, what)
         return ref_type(b == 0x63, read_heaptype(r))
     raise _bad_type_byte(b, pos, what)
 
@@ -190,33 +205,47 @@ def read_functype(r: Reader) -> FuncType:
     return FuncType(params, results)
 
 
-def read_limits(r: Reader) -> Limits:
-    """Read limits (spec 5.3.7): flag 0x00 then min, or flag 0x01 then min and max (u32s).
+def read_limits(r: Reader) -> tuple[Limits, str]:
+    """Read limits (spec 5.3.7) and the address type they carry: ``(Limits, "i32" | "i64")``.
 
-    The flag is read as a 1-bit LEB128 like the reference interpreter does, so 0x02..0x7F are
-    ``"integer too large"`` and a continuation bit is ``"integer representation too long"``.
+    WebAssembly 3.0 (memory64, table64): the flag byte is 0x00 (min), 0x01 (min, max), 0x04
+    (i64: min) or 0x05 (i64: min, max); the bounds are u64 for i64, u32 otherwise; any other
+    flag byte is ``"malformed limits flags"``. With the memory64 feature off (WebAssembly 2.0),
+    the flag is read as a 1-bit LEB128 like the 2.0 reference interpreter does, so 0x02..0x7F
+    are ``"integer too large"`` and a continuation bit is ``"integer representation too long"``.
     """
     p = r.pos
     if p < r.end and r.data[p] < 2:
         r.pos = p + 1
         flag = r.data[p]
+    elif feature_enabled(r, "memory64"):
+        flag = r.byte()
+        if flag not in (4, 5):
+            raise DecodeError("malformed limits flags", p)
     else:
+        if p < r.end and r.data[p] in (4, 5):       # 2.0 reads a 1-bit LEB128 here
+            raise DecodeError(f"integer too large ({disabled_message('memory64')})", p)
         flag = r.uleb(1)
+    if flag & 4:
+        mn = r.u64()
+        mx = r.u64() if flag & 1 else None
+        return Limits(mn, mx), "i64"
     mn = r.u32()
     mx = r.u32() if flag else None
-    return Limits(mn, mx)
+    return Limits(mn, mx), "i32"
 
 
 def read_tabletype(r: Reader) -> TableType:
-    """Read a table type (spec 5.3.9): a reference type, then limits (tables with an i64
-    address type are the memory64 proposal's)."""
+    """Read a table type (spec 5.3.9): a reference type, then limits (with the address type)."""
     elem = read_reftype(r)
-    return TableType(read_limits(r), elem)
+    limits, address = read_limits(r)
+    return TableType(limits, elem, address)
 
 
 def read_memtype(r: Reader) -> MemoryType:
     """Read a memory type (spec 5.3.8): limits (range checks are the validator's job)."""
-    return MemoryType(read_limits(r))
+    limits, address = read_limits(r)
+    return MemoryType(limits, address)
 
 
 def read_globaltype(r: Reader) -> GlobalType:
@@ -251,29 +280,44 @@ def _zero_byte(r: Reader) -> None:
         raise DecodeError("zero byte expected", pos)
 
 
-def _imm_mem0(r: Reader) -> None:
+def _memidx(r: Reader) -> int:
+    """A memory index immediate (3.0, multi-memory): a u32; with the feature off, the byte 0x00
+    that 2.0 reserves."""
+    if feature_enabled(r, "multi_memory"):
+        return r.u32()
+    if r.pos < r.end and r.data[r.pos] != 0:
+        raise DecodeError(f"zero byte expected ({disabled_message('multi_memory')})", r.pos)
     _zero_byte(r)
-    return None
+    return 0
 
 
-def _imm_mem_copy(r: Reader) -> None:
-    _zero_byte(r)
-    _zero_byte(r)
-    return None
+def _imm_mem0(r: Reader) -> int:
+    return _memidx(r)
 
 
-def _imm_mem_init(r: Reader) -> int:
+def _imm_mem_copy(r: Reader) -> tuple[int, int]:
+    return (_memidx(r), _memidx(r))
+
+
+def _imm_mem_init(r: Reader) -> tuple[int, int]:
     x = r.u32()
-    _zero_byte(r)
-    return x
+    return (x, _memidx(r))
 
 
-def _imm_memarg(r: Reader) -> tuple[int, int]:
+def _imm_memarg(r: Reader) -> tuple[int, int] | tuple[int, int, int]:
+    """memarg (3.0 spec 5.4.6): flags (the alignment exponent, bit 6 set when a memory index
+    follows), [memidx], offset (u64; u32 without memory64). (align, offset) for memory 0, else
+    (align, offset, memidx)."""
     pos = r.pos
-    align = r.u32()
-    if align >= 32:
+    flags = r.u32()
+    mem = 0
+    if flags & 0x40 and feature_enabled(r, "multi_memory"):
+        flags &= ~0x40
+        mem = r.u32()
+    if flags >= 32:
         raise DecodeError("malformed memop flags", pos)
-    return (align, r.u32())
+    offset = r.u64() if feature_enabled(r, "memory64") else r.u32()
+    return (flags, offset) if mem == 0 else (flags, offset, mem)
 
 
 def _imm_v128(r: Reader) -> int:
@@ -290,9 +334,9 @@ def _imm_lane(r: Reader) -> int:
     return r.byte()
 
 
-def _imm_memarg_lane(r: Reader) -> tuple[int, int, int]:
-    align, offset = _imm_memarg(r)
-    return (align, offset, r.byte())
+def _imm_memarg_lane(r: Reader) -> tuple[int, ...]:
+    align, offset, *mem = _imm_memarg(r)
+    return (align, offset, r.byte(), *mem)
 
 
 def _imm_br_table(r: Reader) -> tuple[tuple[int, ...], int]:
@@ -359,9 +403,10 @@ _IMM_READERS = {
     "memarg_lane": _imm_memarg_lane,
 }
 
-#: opcode key -> (name, immediate reader, opens a block?)
+#: opcode key -> (name, immediate reader, opens a block?, feature bit (0: always on), feature)
 _OPS = {
-    key: (op.name, _IMM_READERS[op.imm], op.name in ("block", "loop", "if"))
+    key: (op.name, _IMM_READERS[op.imm], op.name in ("block", "loop", "if"),
+          feature_bit(op.feature), op.feature)
     for key, op in BY_CODE.items()
     if op.name not in ("end", "else")
 }
@@ -372,11 +417,13 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
 
     Returns the instructions without that final ``end`` (nested ``else``/``end`` are kept).
     Any instruction is accepted (the validator requires constant ones); an unknown opcode is
-    ``"illegal opcode"``. f32/f64 immediates are raw bits; i32/i64 immediates signed ints.
+    ``"illegal opcode"``, one of a feature disabled in ``r.features`` "<feature> is not
+    enabled". f32/f64 immediates are raw bits; i32/i64 immediates signed ints.
     """
     out: list[Instr] = []
     stack: list[str] = []  # kinds of the open blocks: 'block' | 'if' | 'else'
     ops = _OPS
+    mask = r.features.mask
     while True:
         pos = r.pos
         b = r.byte()
@@ -401,7 +448,9 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
             entry = ops.get(b)
             if entry is None:
                 raise DecodeError(f"illegal opcode {b:02x}", pos)
-        name, read_imm, opens = entry
+        name, read_imm, opens, bit, feature = entry
+        if bit and not mask & bit:
+            raise DecodeError(f"{disabled_message(feature)} ({name})", pos)
         out.append(Instr(name, read_imm(r)))
         if opens:
             stack.append("if" if name == "if" else "block")
@@ -468,9 +517,10 @@ def decode_type_section(r: Reader) -> tuple[list[object], list[SubType], list[in
     groups: list[int] = []
     pos = r.pos
     data = r.data
+    typed = feature_enabled(r, "function_references")
     for _ in range(r.len32()):
         b = data[r.pos] if r.pos < r.end else None
-        if b == 0x60 and subtypes is None:      # the common case: a plain function type
+        if (b == 0x60 or not typed) and subtypes is None:   # a plain function type (2.0: all)
             comps.append(read_functype(r))
             continue
         if subtypes is None:
@@ -530,7 +580,8 @@ def decode_function_section(r: Reader) -> list[int]:
 
 
 def _table(r: Reader) -> tuple[TableType, tuple[Instr, ...] | None]:
-    if r.peek() == 0x40:                # 3.0: 0x40 0x00 tabletype expr (an initialiser)
+    if r.peek() == 0x40 and feature_enabled(r, "function_references"):
+        # 3.0: 0x40 0x00 tabletype expr (an initialiser)
         r.pos += 1
         _zero_byte(r)
         tt = read_tabletype(r)
@@ -618,6 +669,8 @@ def _elem(r: Reader) -> ElemSegment:
         init = _expr_items(r)
     else:
         reftype = _elemkind(r) if flags & 3 else _REF_FUNC
+        if not feature_enabled(r, "function_references"):
+            reftype = "funcref"                 # (2.0: funcref)
         init = _funcidx_items(r)
     return ElemSegment(mode, reftype, init, table, offset)
 
@@ -795,7 +848,8 @@ _INTERNAL_ERRORS = (IndexError, KeyError, ValueError, TypeError, OverflowError, 
 
 
 def decode_module(data: bytes | bytearray | memoryview, *,
-                  on_body: BodyHook | None = None) -> ModuleStruct:
+                  on_body: BodyHook | None = None,
+                  features: Features | None = None) -> ModuleStruct:
     """Decode a binary module (spec 5.5.16) into a :class:`~whisk.module.ModuleStruct`.
 
     Checks the preamble (magic and version), section ids, sizes and order (each non-custom
@@ -811,9 +865,12 @@ def decode_module(data: bytes | bytearray | memoryview, *,
     that entry is sliced, and may raise ``DecodeError`` (its body spans
     ``data[code.offset:code.offset + len(code.body)]``; like the reference interpreter it may
     read on past that end and report ``"section size mismatch"``).
+
+    ``features`` (default all; see :mod:`whisk.features`) limits what the module may use: the
+    decoders reach it as ``Reader.features``.
     """
     try:
-        return _decode_module(data, on_body)
+        return _decode_module(data, on_body, features)
     except DecodeError:
         raise
     except _HookError as e:
@@ -822,7 +879,8 @@ def decode_module(data: bytes | bytearray | memoryview, *,
         raise DecodeError(f"malformed module (internal decoder error: {e!r})", None) from e
 
 
-def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | None) -> ModuleStruct:
+def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | None,
+                   features: Features | None) -> ModuleStruct:
     if not isinstance(data, bytes):
         data = bytes(data)
     n = len(data)
@@ -836,7 +894,7 @@ def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | Non
         raise DecodeError("unknown binary version", 4)
 
     m = ModuleStruct()
-    r = Reader(data, 8)
+    r = Reader(data, 8, features=features)
     last = 0
     while r.pos < n:
         id_pos = r.pos

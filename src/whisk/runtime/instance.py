@@ -7,6 +7,7 @@ element and data segments in order, drops declarative ones, and runs the start f
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from ..record import record
@@ -16,6 +17,7 @@ from .._core.runtime import Func, Global, InstanceCore, Memory, Store, Table
 from ..binary import decode_module
 from ..binary.bodies import first_decode_error
 from ..errors import DecodeError, LinkError, ResourceError, ValidationError
+from ..features import ALL as ALL_FEATURES, Features
 from ..module import Instr, ModuleStruct
 from ..types import ExternType, close_type
 from ..validate.module import validate_module
@@ -23,6 +25,13 @@ from .caller import Caller
 from .matching import Extern, match_import
 
 __all__ = ["Module", "Instance", "ImportType", "ExportType", "Exports", "Extern"]
+
+#: The extended constant instructions (spec 3.4.13 "Constant Expressions", WebAssembly 3.0) on
+#: Python ints.
+_CONST_BINOPS: dict[str, Callable[[int, int], int]] = {
+    "i32.add": operator.add, "i32.sub": operator.sub, "i32.mul": operator.mul,
+    "i64.add": operator.add, "i64.sub": operator.sub, "i64.mul": operator.mul,
+}
 
 
 @record
@@ -46,34 +55,44 @@ class ExportType:
 class Module:
     """A decoded and validated WebAssembly module (spec 2.5), ready to instantiate.
 
-    ``Module(source)`` takes the bytes of a ``.wasm`` binary (any bytes-like object). Raises
-    DecodeError if the binary is malformed (spec 5), ValidationError if it is invalid (spec 3).
-    Function bodies are pre-decoded into the core's instruction format once, here.
+    ``Module(source, features=None)`` takes the bytes of a ``.wasm`` binary (any bytes-like
+    object) and optionally the :class:`~whisk.Features` the module may use (default: all;
+    ``Features.wasm2()`` for WebAssembly 2.0 only). Raises DecodeError if the binary is
+    malformed (spec 5) or uses an instruction of a disabled feature, ValidationError if it is
+    invalid (spec 3) or uses another construct of a disabled feature; the message names the
+    feature ("relaxed SIMD is not enabled"). Function bodies are pre-decoded into the core's
+    instruction format once, here. ``.features`` is the Features it was loaded with.
     """
 
-    def __init__(self, source: bytes | bytearray | memoryview):
+    def __init__(self, source: bytes | bytearray | memoryview, *,
+                 features: Features | None = None):
         if isinstance(source, str):
             raise TypeError("Module() takes the bytes of a binary module, not text; assemble "
                             "WebAssembly text first (e.g. wasm-tools parse, or wasmtime.wat2wasm)")
         if not isinstance(source, (bytes, bytearray, memoryview)):
             raise TypeError(f"Module() takes bytes-like module binary (bytes, bytearray or "
                             f"memoryview), not {type(source).__name__}")
+        if features is not None and not isinstance(features, Features):
+            raise TypeError(f"features must be a whisk.Features, not {type(features).__name__}")
+        self.features: Features = ALL_FEATURES if features is None else features
         data = bytes(source)
         try:
-            self._struct: ModuleStruct = decode_module(data)
-            self._lowered = validate_module(self._struct)
+            self._struct: ModuleStruct = decode_module(data, features=features)
+            self._lowered = validate_module(self._struct, features)
         except (DecodeError, ValidationError) as e:
             # report what the spec's decoder meets first, reading bodies in file order
-            first = first_decode_error(data)
+            first = first_decode_error(data, features)
             if first is not None:
                 raise first from None
             raise e
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> "Module":
-        """Read and load a ``.wasm`` file. Raises OSError, DecodeError, ValidationError."""
+    def from_file(cls, path: str | os.PathLike[str], *,
+                  features: Features | None = None) -> "Module":
+        """Read and load a ``.wasm`` file (``features`` as for ``Module()``). Raises OSError,
+        DecodeError, ValidationError."""
         with open(path, "rb") as f:
-            return cls(f.read())
+            return cls(f.read(), features=features)
 
     @property
     def imports(self) -> tuple[ImportType, ...]:
@@ -227,13 +246,15 @@ class Instance:
             tt = close_type(tt, ids)
             _check_bytes(store, tt.limits.min * 8, f"table of {tt.limits.min} elements")
             # ResourceError if the minimum passes the store's max_table_elements:
-            t = Table(tt.elem, tt.limits.min, tt.limits.max, store.max_table_elements)
+            t = Table(tt.elem, tt.limits.min, tt.limits.max, store.max_table_elements,
+                      address_type=tt.address)
             store.attach(t)
             t.type = tt
             tables.append(t)
         for mt in m.mems:
             _check_bytes(store, mt.limits.min * 65536, f"memory minimum of {mt.limits.min} pages")
-            mem = Memory(mt.limits.min, mt.limits.max, store.max_memory_bytes)
+            mem = Memory(mt.limits.min, mt.limits.max, store.max_memory_bytes,
+                         address_type=mt.address)
             store.attach(mem)
             mem.type = mt
             mems.append(mem)
@@ -245,9 +266,8 @@ class Instance:
         core = InstanceCore()
         closed = [close_type(t, ids) for t in m.types]
         defined = [(closed[t], info, ids[t]) for t, info in zip(m.funcs, module._lowered.funcs)]
-        all_funcs = core.build(module._lowered, closed, funcs, defined, tables,
-                               mems[0] if mems else None, globals_, [d.data for d in m.datas],
-                               store, list(ids))
+        all_funcs = core.build(module._lowered, closed, funcs, defined, tables, mems, globals_,
+                               [d.data for d in m.datas], store, list(ids))
         for i, f in enumerate(all_funcs):
             if f.name is None and i in m.func_names:
                 f.name = m.func_names[i]
@@ -255,23 +275,31 @@ class Instance:
         nimported_globals = len(m.imported("global"))
 
         def const(expr: tuple[Instr, ...] | None) -> int | Func | None:
-            # constant expressions (spec 4.4.10) in raw-bit form: numbers as int bits
-            value: int | Func | None = None
+            # constant expressions (spec 4.4.10; validated) in raw-bit form: numbers as int
+            # bits (i32/i64 consts may be signed); the extended constant instructions (3.0)
+            # i32/i64 add/sub/mul wrap to their width
+            stack: list[int | Func | None] = []
             for ins in expr or ():
-                if ins.name in ("i32.const", "i64.const", "v128.const", "f32.const", "f64.const"):
-                    value = ins.imm
-                elif ins.name == "ref.null":
-                    value = None
-                elif ins.name == "ref.func":
-                    value = all_funcs[ins.imm]
-                elif ins.name == "global.get":
-                    value = globals_[ins.imm].value_bits
-            return value
+                name = ins.name
+                if name in ("i32.const", "i64.const", "v128.const", "f32.const", "f64.const"):
+                    stack.append(ins.imm)
+                elif name == "ref.null":
+                    stack.append(None)
+                elif name == "ref.func":
+                    stack.append(all_funcs[ins.imm])
+                elif name == "global.get":
+                    stack.append(globals_[ins.imm].value_bits)
+                else:
+                    b, a = stack.pop(), stack.pop()
+                    assert isinstance(a, int) and isinstance(b, int)
+                    stack.append(_CONST_BINOPS[name](a, b) & (
+                        0xFFFFFFFF if name[1:3] == "32" else 0xFFFFFFFFFFFFFFFF))
+            return stack[-1] if stack else None
 
-        def offset(expr: tuple[Instr, ...] | None) -> int:
+        def offset(expr: tuple[Instr, ...] | None, address: str) -> int:
             value = const(expr)
-            assert isinstance(value, int)       # validation typed the offset i32
-            return value & 0xFFFFFFFF
+            assert isinstance(value, int)       # validation typed the offset (i32 or i64)
+            return value & (0xFFFFFFFF if address == "i32" else 0xFFFFFFFFFFFFFFFF)
 
         for g, glob in zip(m.globals, globals_[nimported_globals:]):
             glob.set_initial(const(g.init), raw=True)
@@ -294,13 +322,15 @@ class Instance:
         # segment initialisation (spec 4.5.4 steps 14-15), in order; a trap aborts
         for i, e in enumerate(m.elems):
             if e.mode == "active":
-                core.table_init(e.table, i, offset(e.offset), 0, len(e.init))
+                core.table_init(e.table, i, offset(e.offset, tables[e.table].address_type), 0,
+                                len(e.init))
                 core.elem_drop(i)
             elif e.mode == "declarative":
                 core.elem_drop(i)
         for i, d in enumerate(m.datas):
             if d.mode == "active":
-                core.memory_init(i, offset(d.offset), 0, len(d.data))
+                core.memory_init(i, offset(d.offset, mems[d.memory].address_type), 0,
+                                 len(d.data), d.memory)
                 core.data_drop(i)
         if m.start is not None:
             all_funcs[m.start]()

@@ -18,9 +18,11 @@ def _extern_desc(v: object) -> str:
     if isinstance(v, Func):
         return f"func {v.type}"
     if isinstance(v, Table):
-        return f"table {v.elem} {len(v)}..{v.max}"
+        at = "i64 " if v.address_type == "i64" else ""
+        return f"table {at}{v.elem} {len(v)}..{v.max}"
     if isinstance(v, Memory):
-        return f"memory {v.pages}..{v.max_pages}"
+        at = "i64 " if v.address_type == "i64" else ""
+        return f"memory {at}{v.pages}..{v.max_pages}"
     if isinstance(v, Global):
         return f"global {'mut ' if v.mutable else ''}{v.valtype}"
     return type(v).__name__
@@ -38,9 +40,11 @@ def _fits(want: ExternType, given: Extern, cid: int | None) -> bool:
         return is_sub_id(int(given.type_id), cid)
     if isinstance(want, TableType):
         return (isinstance(given, Table) and given.elem == want.elem
+                and given.address_type == want.address
                 and Limits(len(given), given.max).matches(want.limits))
     if isinstance(want, MemoryType):
-        return isinstance(given, Memory) and Limits(given.pages, given.max_pages).matches(want.limits)
+        return (isinstance(given, Memory) and given.address_type == want.address
+                and Limits(given.pages, given.max_pages).matches(want.limits))
     if not isinstance(given, Global) or given.mutable != want.mutable:
         return False
     if want.mutable:

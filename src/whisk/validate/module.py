@@ -9,24 +9,21 @@ from __future__ import annotations
 
 from .._core.lower import LoweredModule
 from ..errors import ValidationError
+from ..features import Features, disabled_message
 from ..module import Instr, ModuleStruct
 from ..types import (
-    MAX_PAGES, ArrayType, FieldType, FuncType, GlobalType, Limits, RefType, StructType, SubType,
-    ALONE_IDS, ValType, canonical_ids, func_type_id, close_valtype, is_reftype, match_valtype_closed,
+    ALONE_IDS, MAX_PAGES, ArrayType, FieldType, FuncType, GlobalType, Limits, RefType, StructType,
+    SubType, ValType, canonical_ids, close_valtype, func_type_id, match_valtype_closed,
 )
 
 __all__ = ["validate_module", "declared_refs"]
 
 _CONST_RESULT = {"i32.const": "i32", "i64.const": "i64", "f32.const": "f32", "f64.const": "f64",
                  "v128.const": "v128"}
-
-
-#: Which globals ``global.get`` may read in a constant expression. False: the imported ones
-#: (the 2.0 rule, which the 2.0 suite asserts: "unknown global"). True: the 3.0 rule (3.0
-#: valid/modules), where a global's initialiser also sees the globals defined before it and
-#: element and data segments see every global (the 3.0 suite's elem, data and global.wast);
-#: a table's initialiser sees the imported ones in both. For the feature switches to set.
-CONST_SEES_DEFINED_GLOBALS = False
+#: The extended constant instructions (WebAssembly 3.0, spec 3.4.13 "Constant Expressions"):
+#: binop -> operand type.
+_CONST_BINOPS = {"i32.add": "i32", "i32.sub": "i32", "i32.mul": "i32",
+                 "i64.add": "i64", "i64.sub": "i64", "i64.mul": "i64"}
 
 
 def _limits(lim: Limits, bound: int, what: str) -> None:
@@ -34,6 +31,8 @@ def _limits(lim: Limits, bound: int, what: str) -> None:
     if lim.min > bound or (lim.max is not None and lim.max > bound):
         if what == "memory":
             raise ValidationError("memory size must be at most 65536 pages (4GiB)")
+        if what == "memory64":
+            raise ValidationError("memory size must be at most 2^48 pages")
         raise ValidationError("table size must be at most 2^32-1")
     if lim.max is not None and lim.min > lim.max:
         raise ValidationError("size minimum must not be greater than maximum")
@@ -134,35 +133,65 @@ def match_vt(a: ValType, b: ValType, ids: list[int]) -> bool:
     return a == b or match_valtype_closed(close_valtype(a, ids), close_valtype(b, ids))
 
 
-def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int,
-               gtypes: list[GlobalType] | None = None) -> ValType:
-    """Validate a constant expression (spec 3.3.10) and return its result type.
+MAX_PAGES64 = 1 << 48     # memory64: 2^64 bytes in pages of 64 KiB (3.0 spec 3.2.6)
 
-    Only ``t.const``, ``ref.null``, ``ref.func`` and ``global.get`` of an immutable global
-    among the first ``nglobals_visible`` globals (the imported ones) are constant. ``gtypes`` is
-    ``m.global_types()`` if the caller has it (building it per expression made loading
-    quadratic in the number of globals and element items)."""
+
+def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int,
+               gtypes: list[GlobalType] | None = None, features: Features | None = None
+               ) -> ValType:
+    """Validate a constant expression (spec 3.4.13 "Constant Expressions"; 2.0: 3.3.10) and
+    return its result type.
+
+    Constant instructions: ``t.const``, ``ref.null``, ``ref.func``, ``global.get`` of an
+    immutable global among the first ``nglobals_visible`` of the index space (the caller's
+    context C: the imported globals, then for a global initialiser the globals defined before
+    it, for element and data segments all of them, spec 3.5 "Modules"), and, with the
+    ``extended_const`` feature (on unless ``features`` disables it), ``i32``/``i64``
+    ``add``/``sub``/``mul``. As the reference interpreter does, constness is checked first
+    (ValidationError "constant expression required", "unknown global N"), then typing over an
+    operand stack ("type mismatch"). ``gtypes`` is ``m.global_types()`` if the caller has it
+    (building it per expression made loading quadratic in the number of globals and element
+    items)."""
     if gtypes is None:
         gtypes = m.global_types()
-    stack: list[ValType] = []
+    extended = features is None or "extended_const" in features
     for ins in expr:
-        if ins.name in _CONST_RESULT:
-            stack.append(_CONST_RESULT[ins.name])
-        elif ins.name == "ref.null":
-            _check_vt(ins.imm, len(m.types))
-            stack.append(ins.imm)
-        elif ins.name == "ref.func":
-            if ins.imm >= nfuncs:
-                raise ValidationError(f"unknown function {ins.imm}")
-            stack.append(RefType(False, _func_type_indices(m)[ins.imm]))
-        elif ins.name == "global.get":
+        name = ins.name
+        if name == "global.get":
             if ins.imm >= nglobals_visible:
+                if not extended and ins.imm < len(gtypes):
+                    raise ValidationError(
+                        f"unknown global {ins.imm} ({disabled_message('extended_const')}: "
+                        f"only imported globals are constant)")
                 raise ValidationError(f"unknown global {ins.imm}")
             if gtypes[ins.imm].mutable:
                 raise ValidationError("constant expression required")
-            stack.append(gtypes[ins.imm].valtype)
-        else:
+        elif name in _CONST_BINOPS:
+            if not extended:
+                raise ValidationError(f"constant expression required "
+                                      f"({disabled_message('extended_const')}: {name})")
+        elif name not in _CONST_RESULT and name not in ("ref.null", "ref.func"):
             raise ValidationError("constant expression required")
+    stack: list[ValType] = []
+    for ins in expr:
+        name = ins.name
+        if name in _CONST_RESULT:
+            stack.append(_CONST_RESULT[name])
+        elif name in _CONST_BINOPS:
+            t = _CONST_BINOPS[name]
+            if len(stack) < 2 or stack[-1] != t or stack[-2] != t:
+                raise ValidationError("type mismatch")
+            stack.pop()
+        elif name == "ref.null":
+            _check_vt(ins.imm, len(m.types))
+            stack.append(ins.imm)
+        elif name == "ref.func":
+            if ins.imm >= nfuncs:
+                raise ValidationError(f"unknown function {ins.imm}")
+            # 3.0: (ref $t), the function's exact type (2.0: funcref, its supertype)
+            stack.append(RefType(False, _func_type_indices(m)[ins.imm]))
+        else:                                       # global.get
+            stack.append(gtypes[ins.imm].valtype)
     if len(stack) != 1:
         raise ValidationError("type mismatch")
     return stack[0]
@@ -173,10 +202,27 @@ def _func_type_indices(m: ModuleStruct) -> list[int]:
 
 
 def _expect_const(m: ModuleStruct, expr: tuple[Instr, ...] | None, want: ValType, nglobals: int,
-                  nfuncs: int, gtypes: list[GlobalType]) -> None:
-    got = const_type(m, expr or (), nglobals, nfuncs, gtypes)
+                  nfuncs: int, gtypes: list[GlobalType], features: Features | None) -> None:
+    got = const_type(m, expr or (), nglobals, nfuncs, gtypes, features)
     if got != want and not match_vt(got, want, m.type_ids):
         raise ValidationError("type mismatch")
+
+
+def _require_no_v128(m: ModuleStruct, features: Features) -> None:
+    """With ``simd`` disabled, the v128 value type (spec 2.3.2) is not available: a function
+    type, global type or local declaration that names it fails (ValidationError; instructions
+    of SIMD fail in the lowerer). Block types and ``select`` annotations are not checked (without
+    SIMD instructions no v128 value can reach them)."""
+    for ft in m.types:
+        if isinstance(ft, FuncType) and ("v128" in ft.params or "v128" in ft.results):
+            features.require("simd", "v128 in a function type")
+    for gt in m.global_types():
+        if gt.valtype == "v128":
+            features.require("simd", "v128 global")
+    for c in m.codes:
+        for _, t in c.locals:
+            if t == "v128":
+                features.require("simd", "v128 local")
 
 
 def declared_refs(m: ModuleStruct) -> set[int]:
@@ -196,14 +242,17 @@ def declared_refs(m: ModuleStruct) -> set[int]:
     return refs
 
 
-def validate_module(m: ModuleStruct) -> LoweredModule:
+def validate_module(m: ModuleStruct, features: Features | None = None) -> LoweredModule:
     """Validate a decoded module (spec 3.4) and pre-decode its function bodies.
 
+    ``features`` (default all, see :mod:`whisk.features`) limits what the module may use.
     Returns the core's LoweredModule. Raises ValidationError (or DecodeError for a malformed
-    function body)."""
+    function body, or an instruction of a disabled feature)."""
     from .._core.lower import lower_module
 
     ntypes = len(m.types)
+    if features is not None and "function_references" not in features and m.subtypes:
+        features.require("function_references", "a rec group, sub type or GC type")
     m.type_ids = validate_types(m)
     for t in m.imported_type_indices() + list(m.funcs):
         if t >= ntypes:
@@ -217,13 +266,21 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
     nimported_globals = len(m.imported("global"))
     for tt in tables:
         _check_vt(tt.elem, ntypes)
-        _limits(tt.limits, 0xFFFFFFFF, "table")
-    for g in gtypes:
-        _check_vt(g.valtype, ntypes)
+        if tt.address == "i32":
+            _limits(tt.limits, 0xFFFFFFFF, "table")
+        else:
+            _limits(tt.limits, 0xFFFFFFFFFFFFFFFF, "table")
     for mt in mems:
-        _limits(mt.limits, MAX_PAGES, "memory")
-    if len(mems) > 1:
-        raise ValidationError("multiple memories")
+        if mt.address == "i32":
+            _limits(mt.limits, MAX_PAGES, "memory")
+        else:
+            _limits(mt.limits, MAX_PAGES64, "memory64")
+    if len(mems) > 1 and features is not None and "multi_memory" not in features:
+        raise ValidationError(f"multiple memories ({disabled_message('multi_memory')})")
+    if features is not None and "simd" not in features:
+        _require_no_v128(m, features)
+    for gt in gtypes:
+        _check_vt(gt.valtype, ntypes)
     for k, tt in enumerate(m.tables):
         init = m.table_inits[k] if k < len(m.table_inits) else None
         if init is None:
@@ -231,27 +288,32 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
                 raise ValidationError("type mismatch")
         else:
             # (3.0 valid/modules: a table's initialiser sees the imported globals only)
-            _expect_const(m, init, tt.elem, nimported_globals, nfuncs, gtypes)
-    # global.get in a constant expression: see CONST_SEES_DEFINED_GLOBALS
-    seg_globals = len(gtypes) if CONST_SEES_DEFINED_GLOBALS else nimported_globals
-    for k, gdef in enumerate(m.globals):
-        visible = nimported_globals + k if CONST_SEES_DEFINED_GLOBALS else nimported_globals
-        _expect_const(m, gdef.init, gdef.type.valtype, visible, nfuncs, gtypes)
+            _expect_const(m, init, tt.elem, nimported_globals, nfuncs, gtypes, features)
+    # The globals constant expressions may read (spec 3.5 "Modules", WebAssembly 3.0): a global's
+    # initialiser the imported globals and those defined before it (C'), a segment's
+    # expressions every global (C). WebAssembly 2.0 (extended_const off): imported ones only.
+    extended = features is None or "extended_const" in features
+    nsegment_globals = len(gtypes) if extended else nimported_globals
+    for i, g in enumerate(m.globals):
+        _expect_const(m, g.init, g.type.valtype, nimported_globals + i if extended else
+                      nimported_globals, nfuncs, gtypes, features)
     for e in m.elems:
         _check_vt(e.reftype, ntypes)
         for item in e.init:
-            _expect_const(m, item, e.reftype, seg_globals, nfuncs, gtypes)
+            _expect_const(m, item, e.reftype, nsegment_globals, nfuncs, gtypes, features)
         if e.mode == "active":
             if e.table >= len(tables):
                 raise ValidationError(f"unknown table {e.table}")
             if not match_vt(e.reftype, tables[e.table].elem, m.type_ids):
                 raise ValidationError("type mismatch")
-            _expect_const(m, e.offset, "i32", seg_globals, nfuncs, gtypes)
+            _expect_const(m, e.offset, tables[e.table].address, nsegment_globals, nfuncs, gtypes,
+                          features)
     for d in m.datas:
         if d.mode == "active":
             if d.memory >= len(mems):
                 raise ValidationError(f"unknown memory {d.memory}")
-            _expect_const(m, d.offset, "i32", seg_globals, nfuncs, gtypes)
+            _expect_const(m, d.offset, mems[d.memory].address, nsegment_globals, nfuncs, gtypes,
+                          features)
     if m.start is not None:
         if m.start >= nfuncs:
             raise ValidationError(f"unknown function {m.start}")
@@ -278,8 +340,9 @@ def validate_module(m: ModuleStruct) -> LoweredModule:
     codes = [(list(c.locals), c.body, c.offset) for c in m.codes]
     return lower_module(
         types, func_types, len(m.imported("func")), codes,
-        [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables], len(mems),
-        [e.reftype for e in m.elems], m.data_count, declared_refs(m),
+        [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables],
+        [mt.address for mt in mems], [e.reftype for e in m.elems], m.data_count, declared_refs(m),
+        None if features is None else features.mask, [t.address for t in tables],
         (kinds, supers, list(m.type_ids)))
 
 
