@@ -95,7 +95,10 @@ def _entry_type(entry: dict[str, Any]) -> object:
     """Rebuild the type object of a ``type_json`` dict (for printing)."""
     kind = entry["kind"]
     if kind == "func":
-        return FuncType(tuple(entry["params"]), tuple(entry["results"]))
+        # (value types come back as their text, "(ref null $type3)" too: not re-validated)
+        ft = object.__new__(FuncType)
+        ft.__dict__.update(params=tuple(entry["params"]), results=tuple(entry["results"]))
+        return ft
     if kind == "global":
         return GlobalType(entry["valtype"], entry["mutable"])
     limits = Limits(entry["min"], entry["max"])
