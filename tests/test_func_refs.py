@@ -302,3 +302,12 @@ def test_return_call_result_types_must_match():
     with pytest.raises(whisk.ValidationError, match="type mismatch"):
         load("""(module (func $f (result i64) (i64.const 0))
                 (func (result i32) (return_call $f)))""")
+
+
+def test_describe_prints_typed_references():
+    from whisk.describe import describe, format_text
+    m = load("""(module (type $t (func (param i32) (result i32)))
+      (func $f (export "f") (type $t) (local.get 0))
+      (func (export "g") (param (ref null $t)) (result (ref func)) (ref.func $f)))""")
+    text = format_text(describe(m))
+    assert "g: func [(ref null $type" in text and "-> [(ref func)]" in text
