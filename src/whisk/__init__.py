@@ -7,37 +7,42 @@ The public API (everything else is internal)::
     Instance(module, imports=None, store=None)   instantiate; .exports maps names to externs
     Store(fuel=, max_memory_bytes=, max_table_elements=, max_instances=, max_tables=,
           max_memories=, max_call_depth=)        limits shared by instances; interrupt()
-    Func, Memory, Table, Global                  runtime objects (spec 4.2)
+    Func, Memory, Table, Global, Tag             runtime objects (spec 4.2; Tag: 3.0 exceptions)
     Linker(store=None)                           define(), define_instance(), define_wasi(),
                                                  define_unknown_imports_as_traps(), instantiate()
     Caller                                       first parameter of a host function: .memory, .exports
-    i32 i64 f32 f64 v128 funcref externref       value-type annotations of host functions
+    i32 i64 f32 f64 v128 funcref externref exnref
+                                                 value-type annotations of host functions
     func_type_of(callable)                       the FuncType those annotations declare
     run(module_or_path, args=(), ...)            run a WASI command, return its exit status
     WasiConfig                                   WASI settings for run() and embedding
     WasmError > DecodeError | ValidationError | LinkError > ResourceError
-              | Trap > Exhaustion | Interrupted; Exit
+              | Trap > Exhaustion | Interrupted | WasmException; Exit
+    WasmException(tag, payload)                  a wasm exception: raised when one escapes the
+                                                 guest, raise it in a host function to throw
 """
 
-from ._core.runtime import Func, Global, Memory, Store, Table
+from ._core.runtime import Func, Global, Memory, Store, Table, Tag
 from .errors import (DecodeError, Exhaustion, Exit, Interrupted, LinkError, ResourceError, Trap,
-                     ValidationError, WasmError)
+                     ValidationError, WasmError, WasmException)
 from .features import Features
 from .runtime.caller import Caller
 from .runtime.instance import ExportType, Exports, ImportType, Instance, Module
 from .runtime.linker import Linker
-from .runtime.valtypes import externref, f32, f64, func_type_of, funcref, i32, i64, v128
-from .types import FuncType, GlobalType, Limits, MemoryType, RefType, TableType
+from .runtime.valtypes import (exnref, externref, f32, f64, func_type_of, funcref, i32, i64,
+                               v128)
+from .types import FuncType, GlobalType, Limits, MemoryType, RefType, TableType, TagType
 from .run import run  # noqa: E402  (the function; binds over the submodule attribute)
 from .wasi.config import WasiConfig
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Module", "Features", "Instance", "Store", "Func", "Memory", "Table", "Global", "Exports", "ImportType", "ExportType",
-    "FuncType", "TableType", "MemoryType", "GlobalType", "Limits", "RefType",
-    "WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap", "Exhaustion", "Interrupted", "Exit",
-    "Linker", "Caller", "func_type_of", "i32", "i64", "f32", "f64", "v128", "funcref", "externref",
+    "Module", "Features", "Instance", "Store", "Func", "Memory", "Table", "Global", "Tag", "Exports", "ImportType", "ExportType",
+    "FuncType", "TableType", "MemoryType", "GlobalType", "TagType", "Limits", "RefType",
+    "WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap", "Exhaustion", "Interrupted",
+    "WasmException", "Exit",
+    "Linker", "Caller", "func_type_of", "i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref",
     "run", "WasiConfig",
 ]
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .module import Instr, ModuleStruct
-from .types import ExternType, FuncType, GlobalType, Limits, MemoryType, TableType
+from .types import ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, TagType
 
 if TYPE_CHECKING:
     from .runtime.instance import Module
@@ -39,12 +39,14 @@ def type_json(t: object) -> dict[str, Any]:
         return {"kind": "memory", **_limits_json(t.limits)}
     if isinstance(t, GlobalType):
         return {"kind": "global", "valtype": str(t.valtype), "mutable": t.mutable}
+    if isinstance(t, TagType):
+        return {"kind": "tag", "params": [str(v) for v in t.type.params]}
     raise TypeError(f"not an extern type: {t!r}")
 
 
 def type_text(t: object) -> str:
     """An extern type in one line: ``func [i32 i32] -> [i32]``, ``memory 1..`` (no maximum),
-    ``table funcref 2..10``, ``global mut i64``."""
+    ``table funcref 2..10``, ``global mut i64``, ``tag [i32]``."""
     if isinstance(t, FuncType):
         return f"func {t}"
     if isinstance(t, TableType):
@@ -53,6 +55,8 @@ def type_text(t: object) -> str:
         return f"memory {_limits_text(t.limits)}"
     if isinstance(t, GlobalType):
         return f"global {'mut ' if t.mutable else ''}{t.valtype}"
+    if isinstance(t, TagType):
+        return f"tag [{' '.join(map(str, t.type.params))}]"
     raise TypeError(f"not an extern type: {t!r}")
 
 
@@ -101,6 +105,8 @@ def _entry_type(entry: dict[str, Any]) -> object:
         return ft
     if kind == "global":
         return GlobalType(entry["valtype"], entry["mutable"])
+    if kind == "tag":
+        return TagType(FuncType(tuple(entry["params"]), ()))
     limits = Limits(entry["min"], entry["max"])
     return TableType(limits, entry["elem"]) if kind == "table" else MemoryType(limits)
 

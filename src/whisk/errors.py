@@ -10,6 +10,7 @@ Hierarchy (one class per assertion kind of the spec test suite)::
       Trap              execution trapped (spec 4.4: "assert_trap")
         Exhaustion      call stack or fuel exhausted ("assert_exhaustion"; "all fuel consumed")
         Interrupted     stopped from outside: Store.interrupt() or a call's timeout
+      WasmException     a wasm exception (3.0 spec: throw, "assert_exception"); not a trap
     Exit                a WASI guest called ``proc_exit`` (not an error: ``.code`` holds the status)
 
 Messages start with the spec test suite's wording (for example ``"unexpected end"`` or
@@ -19,9 +20,13 @@ Messages start with the spec test suite's wording (for example ``"unexpected end
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._core.runtime import Tag
 
 __all__ = ["WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap",
-           "Exhaustion", "Interrupted", "Exit"]
+           "Exhaustion", "Interrupted", "WasmException", "Exit"]
 
 
 class WasmError(Exception):
@@ -94,6 +99,43 @@ class Interrupted(Trap):
     """Guest code was stopped from outside: by ``Store.interrupt()`` (message ``"interrupted"``)
     or because a call's ``timeout`` passed (message ``"timeout"``). Guest code is checked at
     backward branches and calls, so it stops within about a million instructions."""
+
+
+class WasmException(WasmError):
+    """A WebAssembly exception (3.0 spec 4.2.11, exception instances; thrown by ``throw``).
+
+    Raised by a call when an exception the guest threw is not caught in wasm: ``tag`` is the
+    ``whisk.Tag`` it was thrown with, ``payload`` a list of its values as Python values
+    (converted like call results). It is the exception instance itself: the same exception
+    always gives the same WasmException object, it is the Python value of an ``exnref``
+    (a function returning exnref returns one, or None for null), and it can be passed where an
+    exnref is expected.
+
+    ``WasmException(tag, payload=())`` makes a new exception instance of ``tag`` (the values
+    converted like call arguments: TypeError/ValueError if they do not fit the tag's
+    parameters). A host function that raises one throws it into the guest, where a
+    ``try_table`` can catch it; uncaught, it passes through the wasm frames back to the Python
+    caller unchanged. Traps are never WasmExceptions and cannot be caught by wasm code.
+    """
+
+    tag: Tag
+    payload: list[object]
+
+    def __init__(self, tag: Tag, payload: Iterable[object] = ()):
+        from ._core.runtime import new_exception   # (the core imports this module)
+
+        values = list(payload)
+        self._init(tag, values, new_exception(tag, values, self))
+
+    def _init(self, tag: Tag, payload: list[object], exn: object) -> None:
+        # the core builds the WasmException of an exception the guest threw this way
+        self.tag = tag
+        self.payload = payload
+        self._exn = exn
+        Exception.__init__(self, tag, payload)
+
+    def __str__(self) -> str:
+        return f"wasm exception {self.tag!r}, payload {self.payload!r}"
 
 
 class Exit(Exception):

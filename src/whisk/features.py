@@ -62,7 +62,8 @@ BASE_FEATURES: frozenset[str] = frozenset(
      "multi-value"})
 
 # Feature -> the features it needs (checked when a Features is made).
-_REQUIRES: dict[str, tuple[str, ...]] = {"relaxed_simd": ("simd",)}
+_REQUIRES: dict[str, tuple[str, ...]] = {"relaxed_simd": ("simd",),
+                                         "legacy_exceptions": ("exceptions",)}   # (tags)
 
 _ALL_MASK = (1 << len(FEATURE_NAMES)) - 1
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .record import record, field
 from typing import Any
 
-from .types import ExternType, FuncType, GlobalType, MemoryType, TableType, ValType
+from .types import ExternType, FuncType, GlobalType, MemoryType, TableType, TagType, ValType
 
 __all__ = [
     "Instr", "Import", "Export", "GlobalDef", "ElemSegment", "DataSegment", "Code", "ModuleStruct",
@@ -30,8 +30,8 @@ class Instr:
 
 @record
 class Import:
-    """An import (spec 2.5.11): ``kind`` is 'func' | 'table' | 'memory' | 'global'; ``desc`` is a
-    type index (func) or a TableType / MemoryType / GlobalType."""
+    """An import (spec 2.5.11): ``kind`` is 'func' | 'table' | 'memory' | 'global' | 'tag';
+    ``desc`` is a type index (func, tag) or a TableType / MemoryType / GlobalType."""
 
     module: str
     name: str
@@ -41,7 +41,8 @@ class Import:
 
 @record
 class Export:
-    """An export (spec 2.5.10): ``kind`` 'func' | 'table' | 'memory' | 'global' and its index."""
+    """An export (spec 2.5.10): ``kind`` 'func' | 'table' | 'memory' | 'global' | 'tag' and its
+    index."""
 
     name: str
     kind: str
@@ -96,8 +97,8 @@ class Code:
 
 @record(frozen=False)
 class ModuleStruct:
-    """A decoded module (spec 2.5). Index spaces: functions, tables, memories and globals start
-    with the imports of that kind, then the module's own definitions."""
+    """A decoded module (spec 2.5). Index spaces: functions, tables, memories, globals and tags
+    start with the imports of that kind, then the module's own definitions."""
 
     # the composite type of each type index (FuncType, or StructType/ArrayType), and the
     # sub types (finality, supertypes) and rec group sizes they come from (3.0 syntax/types)
@@ -109,6 +110,7 @@ class ModuleStruct:
     tables: list[TableType] = field(default_factory=list)
     table_inits: list[Any] = field(default_factory=list)   # per defined table: expr or None
     mems: list[MemoryType] = field(default_factory=list)
+    tags: list[int] = field(default_factory=list)           # type index of each defined tag
     globals: list[GlobalDef] = field(default_factory=list)
     exports: list[Export] = field(default_factory=list)
     start: int | None = None
@@ -122,7 +124,7 @@ class ModuleStruct:
     module_name: str | None = None
 
     def imported(self, kind: str) -> list[Import]:
-        """The imports of one kind ('func', 'table', 'memory', 'global'), in order."""
+        """The imports of one kind ('func', 'table', 'memory', 'global', 'tag'), in order."""
         return [imp for imp in self.imports if imp.kind == kind]
 
     def func_types(self) -> list[FuncType]:
@@ -130,12 +132,23 @@ class ModuleStruct:
         return [self.types[i] for i in self.imported_type_indices()] + [self.types[t] for t in self.funcs]
 
     def import_type(self, imp: Import) -> ExternType:
-        """The type an import declares (a function import's type index resolved)."""
+        """The type an import declares (a function or tag import's type index resolved)."""
+        if imp.kind == "tag":
+            assert isinstance(imp.desc, int)
+            return TagType(self.types[imp.desc])
         return self.types[imp.desc] if isinstance(imp.desc, int) else imp.desc
 
     def imported_type_indices(self) -> list[int]:
         """The type index of each imported function, in order."""
         return [i.desc for i in self.imported("func") if isinstance(i.desc, int)]
+
+    def tag_type_indices(self) -> list[int]:
+        """The type index of every tag in the tag index space (imports first)."""
+        return [i.desc for i in self.imported("tag") if isinstance(i.desc, int)] + list(self.tags)
+
+    def tag_types(self) -> list[TagType]:
+        """The type of every tag in the tag index space (imports first)."""
+        return [TagType(self.types[t]) for t in self.tag_type_indices()]
 
     def table_types(self) -> list[TableType]:
         """The type of every table in the table index space (imports first)."""

@@ -38,6 +38,9 @@ Immediate kinds (``imm``):
 ``table_init`` element index (u32) then table index (u32)
 ``elem``       element index (u32)
 ``table_copy`` destination table index (u32) then source table index (u32)
+``tag``        tag index (u32)
+``try_table``  block type, then vec(catch): 0x00 tag label | 0x01 tag label | 0x02 label |
+               0x03 label (catch, catch_ref, catch_all, catch_all_ref)
 =============  ===============================================================
 """
 
@@ -106,6 +109,15 @@ _ROWS: list[Row] = [
     ("return_call_indirect", None, 0x13, "call_ind", "special", 0, "tail_call"),
     ("call_ref",       None, 0x14, "func",      "special", 0, "function_references"),
     ("return_call_ref", None, 0x15, "func",     "special", 0, "tail_call"),
+    # --- exceptions (3.0 spec 5.4.1; legacy: the exception-handling proposal's legacy/) ---
+    ("throw",          None, 0x08, "tag",       "special", 0, "exceptions"),
+    ("throw_ref",      None, 0x0A, "",          "special", 0, "exceptions"),
+    ("try_table",      None, 0x1F, "try_table", "special", 0, "exceptions"),
+    ("try",            None, 0x06, "blocktype", "special", 0, "legacy_exceptions"),
+    ("catch",          None, 0x07, "tag",       "special", 0, "legacy_exceptions"),
+    ("rethrow",        None, 0x09, "label",     "special", 0, "legacy_exceptions"),
+    ("delegate",       None, 0x18, "label",     "special", 0, "legacy_exceptions"),
+    ("catch_all",      None, 0x19, "",          "special", 0, "legacy_exceptions"),
     # --- reference (5.4.2) ---
     ("ref.null",       None, 0xD0, "reftype",   "special", 0, "reference-types"),
     ("ref.is_null",    None, 0xD1, "",          "special", 0, "reference-types"),

@@ -21,14 +21,14 @@ __all__ = [
     "FuncType", "ValType", "RefType", "DefType", "ref_type", "as_reftype", "is_reftype", "heap_family",
     "FieldType", "StructType", "ArrayType", "SubType", "ABSTRACT_HEAPS", "HEAP_CODES",
     "canonical_ids", "func_type_id", "ALONE_IDS", "is_sub_id", "super_chain", "type_kind",
-    "match_valtype_closed", "close_valtype", "close_type", "Limits", "TableType", "MemoryType", "GlobalType", "ExternType", "PAGE_SIZE",
+    "match_valtype_closed", "close_valtype", "close_type", "Limits", "TableType", "MemoryType", "GlobalType", "TagType", "ExternType", "PAGE_SIZE",
     "MAX_PAGES",
 ]
 
 #: Binary codes of value types (spec 5.3.1-5.3.4).
 VALTYPE_BY_CODE: dict[int, str] = {
     0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
-    0x70: "funcref", 0x6F: "externref",
+    0x70: "funcref", 0x6F: "externref", 0x69: "exnref",
 }
 CODE_BY_VALTYPE: dict[str, int] = {v: k for k, v in VALTYPE_BY_CODE.items()}
 VALTYPES: tuple[str, ...] = ("i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref")
@@ -257,8 +257,19 @@ class GlobalType:
         return f"GlobalType({'mut ' if self.mutable else ''}{self.valtype})"
 
 
+@record
+class TagType:
+    """A tag type (3.0 spec 2.3.10): the function type of an exception's payload, ``type``, whose
+    ``params`` are the payload's value types (its ``results`` are always empty)."""
+
+    type: FuncType
+
+    def __repr__(self) -> str:
+        return f"TagType({self.type})"
+
+
 #: The type of an import or export (spec 2.3.11, external types).
-ExternType = FuncType | TableType | MemoryType | GlobalType
+ExternType = FuncType | TableType | MemoryType | GlobalType | TagType
 
 
 # --- iso-recursive canonicalisation (3.0 valid/conventions, rolling; valid/matching) -----------

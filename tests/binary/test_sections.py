@@ -115,7 +115,7 @@ def test_accepts_bytearray_and_memoryview():
 # --- section framing and order (spec 5.5.2) ----------------------------------------------------
 
 
-@pytest.mark.parametrize("sid", [13, 14, 0x7F, 0x80, 0xFF])
+@pytest.mark.parametrize("sid", [14, 15, 0x7F, 0x80, 0xFF])
 def test_malformed_section_id(sid):
     e = expect(mod(bytes([sid, 1, 0])), "malformed section id")
     assert e.offset == 8
@@ -299,7 +299,24 @@ def test_import_section():
     assert [i.name for i in m.imported("table")] == ["t", "t2"]
 
 
-@pytest.mark.parametrize("kind", [b"\x04", b"\x05", b"\x80", b"\xff"])
+def test_tag_section_and_tag_imports_and_exports():
+    # 3.0 spec 5.5.9: section id 13, between the memory and global sections; kind 0x04
+    m = decode_module(mod(sec(1, vec([functype()])),
+                          sec(2, vec([name("env") + name("t") + b"\x04\x00\x00"])),
+                          sec(5, vec([b"\x00\x01"])),
+                          sec(13, vec([b"\x00\x00", b"\x00\x00"])),
+                          sec(6, vec([b"\x7f\x00\x41\x00\x0b"])),
+                          sec(7, vec([name("x") + b"\x04\x02"]))))
+    assert [(i.kind, i.desc) for i in m.imports] == [("tag", 0)]
+    assert m.tags == [0, 0]
+    assert [(e.kind, e.index) for e in m.exports] == [("tag", 2)]
+    assert m.tag_type_indices() == [0, 0, 0]
+    expect(mod(sec(13, vec([b"\x01\x00"]))), "zero byte expected")
+    expect(mod(sec(6, vec([b"\x7f\x00\x41\x00\x0b"])), sec(13, vec([]))),
+           "unexpected content after last section")
+
+
+@pytest.mark.parametrize("kind", [b"\x05", b"\x06", b"\x80", b"\xff"])
 def test_malformed_import_kind(kind):
     expect(mod(sec(2, vec([name("") + name("") + kind]))), "malformed import kind")
     expect(mod(sec(2, vec([name("") + name("") + kind + b"\x00"]))), "malformed import kind")
@@ -497,6 +514,18 @@ def test_decode_expr_errors(code, message):
     assert info.value.message.startswith(message)
 
 
+@pytest.mark.parametrize("code, message", [
+    (b"\x27" + END, "illegal opcode 27"),
+    (b"\x1f\x40\x01\x04\x00" + END + END, "malformed catch clause"),    # try_table
+    (b"\x07\x00" + END, "illegal opcode 07"),                            # catch outside a try
+    (b"\x06\x40\x18" + END, "unexpected end"),                          # try ... delegate
+])
+def test_decode_expr_errors_3_0(code, message):
+    with pytest.raises(DecodeError) as info:
+        decode_expr(Reader(code))
+    assert info.value.message.startswith(message)
+
+
 def test_decode_expr_simd_immediates():
     # v128.const (16 bytes, little-endian), i8x16.shuffle (16 lane bytes), extract_lane (a lane
     # byte), v128.load8_lane (memarg then lane); the 0xFD sub-opcode is a u32 LEB128.
@@ -518,10 +547,11 @@ def test_decode_expr_deep_nesting_is_iterative():
 
 
 def test_global_init_missing_end_reads_on_like_the_reference():
-    # binary.wast: the init expression runs into the code section's id 0x0a
+    # binary.wast: the init expression runs into the code section's id 0x0a, which is
+    # throw_ref since 3.0 (2.0's binary.wast expected "illegal opcode" here), and reads on
     data = mod(sec(1, vec([functype()])), sec(3, vec([b"\x00"])),
                b"\x06\x05\x01\x7f\x00\x41\x00", sec(10, vec([body(END)])))
-    expect(data, "illegal opcode")
+    expect(data, "unexpected end of section or function")
 
 
 def test_global_count_mismatch():
@@ -537,7 +567,7 @@ def test_export_section():
                                       name("m") + b"\x02\x00", name("g") + b"\x03\x80\x01"]))))
     assert [(e.name, e.kind, e.index) for e in m.exports] == [
         ("f", "func", 0), ("t", "table", 1), ("m", "memory", 0), ("g", "global", 128)]
-    expect(mod(sec(7, vec([name("f") + b"\x04\x00"]))), "malformed export kind")
+    expect(mod(sec(7, vec([name("f") + b"\x05\x00"]))), "malformed export kind")
     expect(mod(sec(7, vec([name(b"\xff") + b"\x00\x00"]))), "malformed UTF-8 encoding")
 
 

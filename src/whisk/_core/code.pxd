@@ -20,7 +20,28 @@
 #
 # Values live in frames as raw 64-bit slots: i32 zero-extended, i64 as is, f32/f64 as their IEEE
 # bits (so NaN payloads survive), funcref as a FuncRec* (0 = null), externref as the address of
-# the Python object (a PyObject*, 0 = null).
+# the Python object (a PyObject*, 0 = null), exnref as an ExnRec* (0 = null).
+#
+# Exceptions (3.0 spec 4.4.1.8 exception handling, 4.2 "exception instances"; the legacy
+# try/catch/delegate of the exception-handling proposal): `throw` makes an exception instance
+# (an Exn object owning its ExnRec: the tag's TagRec and a copy of the payload slots) and
+# leaves the loop with TRAP_THROW and ctx.exn set; the loop then looks for a handler, frame by
+# frame outward, in the module's handler table (LoweredModule.htab, InstCtx.htab), which the
+# pre-decoder builds; nothing is executed on entry to a try_table or try. Layout of htab:
+#   word 0            F, the number of functions with handlers, then F triples
+#                     (function entry, offset of its first handler, handler count), by entry
+#   handler           start end depth kind hidden nclauses, then nclauses * (tag flags dst target)
+#     start..end      the code range (word indices) its try body covers
+#     depth           the control-stack depth of its try_table / try (the function body is 0)
+#     kind            HK_CATCH (try_table, or a legacy try with catch clauses) or HK_DELEGATE
+#                     (a legacy try ... delegate l: `hidden` is the depth of label l; the search
+#                     continues with handlers of depth <= that, in the same frame)
+#     hidden          a legacy catch: the slot receiving the caught exnref (for rethrow)
+#     tag             tag index, or NO_TAG for catch_all
+#     flags           CF_REF: catch_ref / catch_all_ref (the exnref follows the payload)
+#     dst, target     the label's first slot and the code index to continue at
+#   A function's handlers are in the order their ranges end, so the first that contains an
+#   address is the innermost; a caller frame is searched at its call instruction (ret_pc - 1).
 #
 # Ownership (issue 11, item 3; RATIONALE.md "Who keeps a reference alive"). A ref in a slot is a
 # borrowed pointer; what keeps its target alive is the store's heap (Heap in heap.pxi):
@@ -60,8 +81,10 @@ cdef enum TrapCode:
     TRAP_STACK_OVERFLOW = 14 # value stack exhausted (reported like TRAP_CALL_STACK)
     TRAP_TIMEOUT = 15        # the deadline of a call passed
     TRAP_POLL = 16           # internal: the fuel budget ran out, poll() decides (never raised)
-    TRAP_NULL_FUNC = 17      # call_ref / return_call_ref of a null reference
-    TRAP_NULL_REF = 18       # ref.as_non_null of a null reference
+    TRAP_THROW = 17          # an exception (ctx.exn) is thrown: a handler may catch it
+    TRAP_NULL_EXN = 18       # throw_ref of a null exnref
+    TRAP_NULL_FUNC = 19      # call_ref / return_call_ref of a null reference
+    TRAP_NULL_REF = 20       # ref.as_non_null of a null reference
 
 cdef struct StoreRec:
     # What a Store shares with the loop (spec-external, like wasmtime's Store): interruption,
@@ -104,6 +127,26 @@ cdef struct SegRec:
 
 cdef struct InstCtx
 
+cdef struct TagRec:
+    # A tag instance (3.0 spec 4.2.10): its address is its identity (an imported tag is the
+    # same TagRec as the exporting instance's).
+    uint32_t nslots        # payload slots (one per value, two per v128)
+    PyObject* obj          # the Tag object that holds this record (borrowed)
+
+cdef struct ExnRec:
+    # An exception instance (3.0 spec 4.2.11): tag and payload; immutable once made.
+    TagRec* tag
+    uint64_t* payload      # tag.nslots slots
+    PyObject* obj          # the Exn object that holds this record (borrowed)
+    uint32_t exposed       # 0 while only the throw in flight knows it (see catch_exn)
+    ExnRec* next           # in ExecCtx.dead
+
+cdef enum:
+    HK_CATCH = 0
+    HK_DELEGATE = 1
+    CF_REF = 1
+    NO_TAG = 0xFFFFFFFF
+
 cdef struct FuncRec:
     InstCtx* inst          # owning instance (NULL for host functions)
     uint32_t entry         # word index of the first instruction in inst.code
@@ -129,6 +172,8 @@ cdef struct InstCtx:
     SegRec* elems          # element segments
     SegRec* datas          # data segments
     StoreRec* store        # the store the instance belongs to
+    TagRec** tags          # tag index space
+    const uint32_t* htab   # the module's handler table (see "Exceptions" above)
 
 cdef struct Frame:
     # A saved caller frame on the call stack.
@@ -159,3 +204,10 @@ cdef struct ExecCtx:
     void* tstate           # the thread state poll() saved when it released the GIL, or NULL
     int64_t next_signal_check
     PyObject* owner        # the ExecStack object (borrowed)
+    ExnRec* exn            # the exception being thrown (with TRAP_THROW)
+    ExnRec* dead           # caught exceptions nothing can reach: dropped from their heap later
+    # where catch_exn found a handler (the loop continues there; see exceptions.pxi)
+    uint32_t catch_depth
+    FuncRec* catch_func
+    const uint32_t* catch_pc
+    uint64_t* catch_fp

@@ -240,7 +240,7 @@ cdef int64_t table_grow(TableRec* t, uint32_t delta, uint64_t init) noexcept nog
 
 cdef class Table:
     """A table (spec 4.2.7): ``Table(reftype, min, max=None, limit=None, address_type="i32")``
-    with ``reftype`` 'funcref' or 'externref' and sizes in elements (ints); ``limit`` caps its
+    with ``reftype`` 'funcref', 'externref' or 'exnref' and sizes in elements (ints); ``limit`` caps its
     growth (default 10,000,000 elements, or the store's ``max_table_elements``; never beyond
     2^32-2 elements); ``address_type`` is ``"i64"`` for a table64 table (3.0 spec 2.3.9),
     whose limits may be up to 2^64-1 and whose indices are i64. ``len(t)``, ``t[i]``,
@@ -250,8 +250,9 @@ cdef class Table:
     wrong argument type, ValueError for min > max, IndexError for an index out of bounds,
     ResourceError if the minimum passes the limit."""
     cdef TableRec rec
-    cdef readonly object elem        # 'funcref', 'externref' or a RefType (3.0)
+    cdef readonly object elem        # 'funcref', 'externref', 'exnref' or a RefType (3.0)
     cdef object check                # ref_check(elem): None, or what values must satisfy
+    cdef uint8_t ecode               # its slot type code
     cdef public object type
     cdef Heap heap                   # the heap its references belong to (see heap.pxi)
     cdef object acct_store           # the Store charged for it (keeps rec.acct valid)
@@ -264,9 +265,10 @@ cdef class Table:
         self.rec.elems = NULL
         self.rec.acct = NULL
         self.reserved_bytes = 0
-        if not (reftype in ("funcref", "externref") or (
-                hasattr(reftype, "heap") and code_of(reftype) in (T_FUNCREF, T_EXTERNREF))):
-            raise ValueError("reftype must be 'funcref', 'externref' or a whisk.types.RefType")
+        if not (reftype in ("funcref", "externref", "exnref") or (
+                hasattr(reftype, "heap") and code_of(reftype) in (T_FUNCREF, T_EXTERNREF, T_EXNREF))):
+            raise ValueError("reftype must be 'funcref', 'externref', 'exnref' or a "
+                             "whisk.types.RefType")
         self.check = ref_check(reftype)
         if address_type not in ("i32", "i64"):
             raise ValueError("address_type must be 'i32' or 'i64'")
@@ -280,6 +282,7 @@ cdef class Table:
         self.address_type = address_type
         self.declared_max = max
         self.rec.is_func = 1 if code_of(reftype) == T_FUNCREF else 0
+        self.ecode = code_of(reftype)
         self.rec.max = 0xFFFFFFFF if max is None or max > 0xFFFFFFFF else max
         cap = DEFAULT_TABLE_ELEMENTS if limit is None else limit
         if cap > self.rec.max:
@@ -317,7 +320,7 @@ cdef class Table:
         return self.declared_max
 
     cdef uint8_t code(self):
-        return T_FUNCREF if self.rec.is_func else T_EXTERNREF
+        return self.ecode
 
     def __getitem__(self, i):
         if not isinstance(i, int) or isinstance(i, bool):
@@ -395,7 +398,7 @@ cdef class Global:
         cdef Heap h = None
         if self.check is not None:
             check_ref(self.check, value, "global value")
-        if self.code == T_FUNCREF or self.code == T_EXTERNREF:
+        if self.code == T_FUNCREF or self.code == T_EXTERNREF or self.code == T_EXNREF:
             h = heap_of_global(self)
             heap_maybe_sweep(h)
         self.bits[0] = raw_to_bits(self.code, value, &hi, h) if raw else to_bits(self.code, value, &hi, h)

@@ -90,7 +90,10 @@ cdef void heap_adopt_func(Heap h, Func f):
 
 cdef inline void heap_mark(dict refs, dict live, uint64_t b):
     if b != 0 and b in refs:
-        live[b] = refs[b]
+        o = refs[b]
+        live[b] = o
+        if type(o) is Exn:
+            heap_mark_exn(live, <Exn>o)     # and what the exception's payload holds
 
 
 cdef void heap_sweep(Heap h):
@@ -138,6 +141,6 @@ cdef Heap heap_of_table(Table t):
 cdef Heap heap_of_global(Global g):
     if g.heap is None:
         g.heap = Heap()
-        if g.code == T_FUNCREF or g.code == T_EXTERNREF:
+        if g.code == T_FUNCREF or g.code == T_EXTERNREF or g.code == T_EXNREF:
             g.heap.globals_.add(g)
     return g.heap

@@ -35,6 +35,9 @@
 #   memory_copy_far m1 m2 a b c         memory_init_far m seg a b c
 # table64 (i64 indices and counts, narrowed for the table arms, which read 32 bits):
 #   sat32 d a (d = min(a, 0xFFFFFFFF))  grow_result64 d (a u32 -1 from table_grow becomes i64 -1)
+#   throw tag base (the payload at fp + base)                throw_ref a (also legacy rethrow)
+#     (both leave the inner loop with TRAP_THROW; catch_exn, exceptions.pxi, finds the handler
+#     and the loop resumes in the frame that caught it: try_table and try emit no code)
 # The regular ops (unary, binary, _ri, br_<compare>, loads and stores) are generated from the
 # opcode table; their layouts are documented in tools/gen_core.py's gen_arms. The SIMD ops
 # (OP_SIMD_FIRST and up) are dispatched by simd_step in the generated simd.pxi.
@@ -447,6 +450,16 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 if fp[pc[1]] == 0xFFFFFFFFU:
                     fp[pc[1]] = ~(<uint64_t>0)
                 pc += 2
+            elif op == OP_throw:
+                trap = throw_new(ctx, inst, pc[1], fp + pc[2])
+                break
+            elif op == OP_throw_ref:
+                if fp[pc[1]] == 0:
+                    trap = TRAP_NULL_EXN
+                    break
+                ctx.exn = <ExnRec*>fp[pc[1]]
+                trap = TRAP_THROW
+                break
             elif op == OP_i32_load:
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
                 if ea + 4 > memsize:
@@ -1882,7 +1895,26 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 pc = next_pc
         if trap != TRAP_POLL:
-            break
+            if trap != TRAP_THROW or not catch_exn(ctx, entry_depth, depth, cur, pc, fp):
+                break
+            # Caught (an exception thrown here, by a callee or by a host function): continue at
+            # the handler's label in the frame that caught it; a catch counts as a branch.
+            depth = ctx.catch_depth
+            cur = ctx.catch_func
+            pc = ctx.catch_pc
+            fp = ctx.catch_fp
+            inst = cur.inst
+            code = inst.code
+            if inst.mem != NULL:
+                mem = inst.mem.base
+                memsize = inst.mem.size
+            else:
+                mem = NULL
+                memsize = 0
+            trap = TRAP_NONE
+            budget -= 1
+            if budget >= 0:
+                continue
         # The budget ran out at a backward branch or a call: settle fuel, check for interruption,
         # the deadline and signals, then resume at pc (or stop with the trap poll() returns).
         ctx.budget = budget

@@ -14,6 +14,7 @@ class LoweredModule:
 
     funcs: list[FuncLayout]
     def words(self) -> tuple[int, ...]: ...
+    def handlers(self) -> tuple[int, ...]: ...
 
 class Lowerer:
     """Validates and lowers the bodies of one module, one function at a time."""
@@ -21,7 +22,7 @@ class Lowerer:
     def setup(self, types: list[TypeSig], func_types: list[int], globals: list[tuple[Any, bool]],
               tables: list[Any], mems: list[str], elem_types: list[Any], ndatas: int | None,
               refs: Collection[int], features: int | None = None,
-              table_addrs: list[str] | None = None,
+              table_addrs: list[str] | None = None, tags: Collection[int] = (),
               typeinfo: tuple[list[int] | None, list[int] | None, list[int]] | None = None
               ) -> None: ...
     def lower_function(self, func_index: int, type_index: int,
@@ -34,6 +35,6 @@ def lower_module(types: list[TypeSig], func_types: list[int], nimported: int,
                  globals: list[tuple[Any, bool]], tables: list[Any], mems: list[str],
                  elem_types: list[Any], ndatas: int | None, refs: Collection[int],
                  features: int | None = None,
-                 table_addrs: list[str] | None = None,
+                 table_addrs: list[str] | None = None, tags: Collection[int] = (),
                  typeinfo: tuple[list[int] | None, list[int] | None, list[int]] | None = None
                  ) -> LoweredModule: ...

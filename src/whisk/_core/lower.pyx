@@ -20,6 +20,16 @@
 # * call arguments are written to consecutive canonical slots, where the callee's frame begins;
 # * branches copy the label's values to the label's slots, then jump to an absolute code index;
 #   forward targets are patched at `end` through a chain threaded through the target words.
+#
+# Exceptions (3.0 spec 3.3.8 try_table, throw, throw_ref; the legacy proposal's try, catch,
+# catch_all, delegate, rethrow) emit nothing on entry to a try block: each try_table or try
+# adds an entry to the module's handler table (code.pxd, "Exceptions"), whose targets are
+# patched like branch targets (a second chain per label, Ctrl.hfixups, through htab). A catch
+# clause writes the payload (and exnref) straight to the label's slots; one that targets the
+# function's label continues at a bare `return` emitted after the function's code. A legacy
+# catch body keeps the caught exnref (for rethrow) in a hidden operand-stack entry at the try's
+# base slot, below the body's own values, so calls in the body do not overwrite it; the body's
+# results are moved down one slot at its end.
 
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
 from libc.stdlib cimport malloc, realloc, free
@@ -27,6 +37,7 @@ from libc.string cimport memset, memcpy
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 
 from whisk._core.ops cimport *
+from whisk._core.code cimport HK_CATCH, HK_DELEGATE, NO_TAG
 from whisk.errors import DecodeError, ValidationError
 
 include "optable.pxi"
@@ -89,6 +100,9 @@ cdef inline bint is_num(uint32_t b) noexcept nogil:
     return b == T_I32 or b == T_I64 or b == T_F32 or b == T_F64 or b == T_V128
 
 cdef enum:
+    FEAT_EXCEPTIONS = 1 << 2    # whisk.features.feature_bit("exceptions") (checked in setup)
+
+cdef enum:
     K_SLOT = 0
     K_LOCAL = 1
     K_CONST = 2
@@ -99,6 +113,10 @@ cdef enum:
     C_LOOP = 2
     C_IF = 3
     C_ELSE = 4
+    C_TRY_TABLE = 5
+    C_TRY = 6               # legacy try, before its first catch
+    C_CATCH = 7             # legacy try, in a catch body
+    C_CATCH_ALL = 8         # legacy try, in its catch_all body
 
 cdef enum:
     MAX_LOCALS = 50000
@@ -116,6 +134,8 @@ cdef struct Ctrl:
     uint32_t else_fixup     # if: the target word that wants the else address
     uint32_t icount         # loop: instructions decoded before its start (for fuel costs)
     int init_height         # entries of the init stack at its start (3.0 local initialisation)
+    uint32_t hfixups        # head of the chain of handler-table words that want the end address
+    int hid                 # 1 in a legacy catch body: the hidden exnref entry is part of height
 
 cdef inline int slot_size(vtype t) noexcept nogil:
     return 2 if t == T_V128 else 1
@@ -127,6 +147,22 @@ cdef inline bint defaultable(vtype t) noexcept nogil:
     # 3.0 valid/types: every type but a non-nullable reference has a default value
     return not (t & REF_BIT) or (t & NULL_BIT) != 0
 
+_TYPE_NAMES = {T_I32: "i32", T_I64: "i64", T_F32: "f32", T_F64: "f64", T_V128: "v128",
+               T_FUNCREF: "funcref", T_EXTERNREF: "externref", T_EXNREF: "exnref", T_UNKNOWN: "_"}
+_HEAP_NAMES = {v: k for k, v in _HEAP_BY_NAME.items()}
+
+
+def vt_name(vtype t):
+    """A vtype in the spec's text form ("i32", "funcref", "(ref null 3)"; "_" unknown)."""
+    if t in _TYPE_NAMES:
+        return _TYPE_NAMES[t]
+    if not (t & REF_BIT):
+        return "?"
+    h = heap_of(t)
+    hs = str(h - H_CONCRETE) if h >= H_CONCRETE else _HEAP_NAMES.get(h, "?")
+    return f"(ref {'null ' if t & NULL_BIT else ''}{hs})"
+
+
 _NUM_CODES = {"i32": T_I32, "i64": T_I64, "f32": T_F32, "f64": T_F64, "v128": T_V128,
               "funcref": T_FUNCREF, "externref": T_EXTERNREF, "exnref": T_EXNREF}
 
@@ -134,9 +170,18 @@ _NUM_CODES = {"i32": T_I32, "i64": T_I64, "f32": T_F32, "f64": T_F64, "v128": T_
 cdef class LoweredModule:
     """The lowered code of one module: ``code`` (all functions, concatenated) and, per defined
     function, ``entry`` (word index), ``nparams``/``nresults``/``nlocals`` (in slots) and
-    ``nslots`` (frame size in 64-bit slots)."""
+    ``nslots`` (frame size in 64-bit slots); ``htab`` the handler table (code.pxd,
+    "Exceptions"), empty for a module without try_table or try."""
     def __dealloc__(self):
         free(self.code)
+        free(self.htab)
+
+    def handlers(self):
+        """The handler table as a tuple of ints (for tests and the disassembler)."""
+        return tuple(self.htab[i] for i in range(self.nh))
+
+    cdef const uint32_t* htab_ptr(self):
+        return self.htab
 
     def words(self):
         """The code as a tuple of ints (for tests and the disassembler)."""
@@ -181,6 +226,14 @@ cdef class Lowerer:
     cdef int ninits, inits_cap
     cdef bint typed_refs         # the function_references feature: (ref null? ht), heap types
     cdef bint exn_refs           # the exceptions feature: exnref, nullexnref
+    cdef uint32_t* tagtype       # type index of each tag
+    cdef int ntags
+    # ---- handler table (code.pxd, "Exceptions") ----
+    cdef list htab               # handler entries of the module so far (words; chains patched)
+    cdef list hfuncs             # (entry, first word, count) per function with handlers
+    cdef list hpend              # a stack, per open try_table / try: [body end, clauses]
+    cdef int nhandlers           # handlers of the current function
+    cdef uint32_t ret_chain      # htab words that want the current function's return stub
     cdef uint32_t feat_off       # the DISABLED features' bits (whisk.features.Features.mask)
     # ---- code buffer ----
     cdef uint32_t* code
@@ -225,17 +278,19 @@ cdef class Lowerer:
         free(self.code); free(self.ltype); free(self.lslot); free(self.vt); free(self.vk)
         free(self.vv); free(self.vp); free(self.cs); free(self.labels)
         free(self.tkind); free(self.tsuper); free(self.tcanon); free(self.linit); free(self.inits)
+        free(self.tagtype)
 
     def setup(self, list types, list func_types, list globals, list tables, list mems,
               list elem_types, ndatas, refs, features=None, list table_addrs=None,
-              tuple typeinfo=None):
+              tags=(), tuple typeinfo=None):
         """Module context (spec 3.1.1, C): ``types`` [(params, results)] of value types (names
         or whisk.types.RefType; struct and array types give ((), ())), ``func_types`` type
         index per function, ``globals`` [(valtype, mutable)], ``tables`` [reftype], ``mems``
         the address type of each memory ("i32" or "i64"), ``elem_types`` [reftype], ``ndatas``
         (None: no data count section), ``refs`` the function indices in C.refs, ``features``
         the enabled features' bits (``whisk.features.Features.mask``; None: all),
-        ``table_addrs`` the address type of each table (default all "i32"), ``typeinfo``
+        ``table_addrs`` the address type of each table (default all "i32"), ``tags`` the type
+        index of each tag, ``typeinfo``
         (kinds, supers, canonical ids) per type (None: all function types, final, distinct;
         kinds and supers None: all function types without supertypes). An instruction whose
         feature (opcode table, W_FEAT) is disabled is malformed ("relaxed SIMD is not
@@ -244,6 +299,8 @@ cdef class Lowerer:
         ``self.disabled_feature(name)``."""
         cdef int i, j, k, total = 0
         self.feat_off = 0 if features is None else <uint32_t>(~<uint64_t>features & 0xFFFFFFFF)
+        from whisk.features import feature_bit
+        assert feature_bit("exceptions") == FEAT_EXCEPTIONS
         self.ntypes = len(types)
         if self.ntypes > MAX_TYPES:
             raise ValidationError("too many types")
@@ -317,6 +374,15 @@ cdef class Lowerer:
         for i, t in enumerate(elem_types):
             self.etype[i] = self.code_of(t)
         self.ndatas = -1 if ndatas is None else ndatas
+        self.ntags = len(tags)
+        self.tagtype = <uint32_t*>malloc(sizeof(uint32_t) * (self.ntags + 1))
+        if self.tagtype == NULL:
+            raise MemoryError()
+        for i, t in enumerate(tags):
+            self.tagtype[i] = t
+        self.htab = []
+        self.hfuncs = []
+        self.hpend = []
         self.vcap = 64
         self.vt = <vtype*>malloc(sizeof(vtype) * self.vcap)
         self.vk = <uint8_t*>malloc(self.vcap)
@@ -506,7 +572,16 @@ cdef class Lowerer:
         elif idx >= WASM_FC_BASE:
             key = (0xFC << 16) | (idx - WASM_FC_BASE)
         op = BY_CODE[key]
+        if idx < 256:                   # a single-byte opcode: 2.0 decoders say "illegal opcode"
+            from whisk.features import disabled_message
+            self.malformed(f"illegal opcode {idx:02x}: {disabled_message(op.feature)} ({op.name})")
         self.disabled_feature(op.feature, op.name)
+
+    cdef inline int check_exnref(self, vtype t, str what) except -1:
+        # exnref (0x69) is a type of the exceptions feature
+        if t == T_EXNREF and self.feat_off & FEAT_EXCEPTIONS:
+            self.disabled_feature("exceptions", what)
+        return 0
 
     # ------------------------------------------------------------------ reading (spec 5.2)
     cdef inline int byte(self) except -1:
@@ -659,6 +734,16 @@ cdef class Lowerer:
             self.code[head] = addr
             head = nxt
 
+    cdef int patch_hchain(self, uint32_t head, uint32_t addr) except -1:
+        # patch_chain for the handler table's target words
+        cdef uint32_t nxt
+        cdef list h = self.htab
+        while head != NO_CHAIN:
+            nxt = h[head]
+            h[head] = addr
+            head = nxt
+        return 0
+
     # ------------------------------------------------------------------ operand stack
     cdef int grow_vals(self) except -1:
         cdef int cap = self.vcap * 2
@@ -794,6 +879,8 @@ cdef class Lowerer:
         c.fixups = NO_CHAIN
         c.else_fixup = NO_CHAIN
         c.init_height = self.ninits
+        c.hfixups = NO_CHAIN
+        c.hid = 0
         self.emitting = not dead
         return 0
 
@@ -1014,6 +1101,7 @@ cdef class Lowerer:
         cdef uint32_t param_slots = s
         for cnt, name in local_runs:
             t = self.code_of(name)
+            self.check_exnref(t, "exnref local")
             for i in range(cnt):
                 self.ltype[k] = t; self.lslot[k] = s; self.linit[k] = defaultable(t)
                 s += slot_size(t); k += 1
@@ -1029,8 +1117,17 @@ cdef class Lowerer:
         self.emitting = True
         self.last_dst = -1
         self.last_end = -1
+        self.nhandlers = 0
+        self.ret_chain = NO_CHAIN
+        cdef Py_ssize_t first_handler = len(self.htab)
         self.push_ctrl(C_FUNC, type_index)
         self.body()
+        if self.ret_chain != NO_CHAIN:
+            # catch clauses that target the function's label: their values are in fp[0..]
+            self.patch_hchain(self.ret_chain, <uint32_t>self.n)
+            self.start(OP_return)
+        if self.nhandlers:
+            self.hfuncs.append((entry, first_handler, self.nhandlers))
         cdef uint32_t res_slots = 0
         for i in range(nr):
             res_slots += slot_size(self.tdata[self.toff[type_index] + np_ + i])
@@ -1042,10 +1139,26 @@ cdef class Lowerer:
     def finish(self):
         """Hand the code over as a LoweredModule (the Lowerer is spent)."""
         cdef LoweredModule m = LoweredModule()
+        cdef Py_ssize_t i, hdr
         m.code = self.code
         m.n = self.n
         self.code = NULL
         m.funcs = []
+        m.htab = NULL
+        m.nh = 0
+        if self.hfuncs:
+            # header: F, then (entry, first, count) per function; offsets count from word 0
+            hdr = 1 + 3 * len(self.hfuncs)
+            words = [len(self.hfuncs)]
+            for entry, first, count in self.hfuncs:
+                words += [entry, hdr + first, count]
+            words += self.htab
+            m.nh = len(words)
+            m.htab = <uint32_t*>malloc(sizeof(uint32_t) * m.nh)
+            if m.htab == NULL:
+                raise MemoryError()
+            for i in range(m.nh):
+                m.htab[i] = words[i] & 0xFFFFFFFF     # (NO_TAG reads as -1 in Python)
         return m
 
     cdef int body(self) except -1:
@@ -1214,17 +1327,9 @@ cdef class Lowerer:
                     return 0
                 if fr.kind == C_LOOP:
                     self.loops -= 1
-                here = self.n
-                self.patch_chain(fr.fixups, <uint32_t>here)
-                if fr.else_fixup != NO_CHAIN:
-                    self.patch_chain(fr.else_fixup, <uint32_t>here)
-                self.place_label()
-                self.vn = fr.height
-                ti = fr.type_index
-                self.reset_inits(fr)
-                self.cn -= 1
-                self.emitting = not (self.cs[self.cn - 1].unreachable or self.cs[self.cn - 1].dead)
-                self.push_types(ti, True)
+                if fr.kind >= C_TRY_TABLE:
+                    self.end_try(fr)
+                self.close_block(fr)
             elif b == 0x0C:                                 # br
                 l = self.label_index()
                 cnt = self.pop_label(l, &first)
@@ -1244,6 +1349,32 @@ cdef class Lowerer:
                     self.push_label_types(fr)
             elif b == 0x0E:
                 self.br_table()
+            elif b == 0x08:                                 # throw
+                self.throw()
+            elif b == 0x0A:                                 # throw_ref
+                i = self.pop(T_EXNREF)
+                if self.emitting:
+                    sa = self.operand(i)
+                    self.start(OP_throw_ref); self.emit(sa)
+                self.set_unreachable()
+            elif b == 0x1F:                                 # try_table
+                self.try_table()
+            elif b == 0x06:                                 # try (legacy)
+                ti = self.blocktype()
+                self.hpend.append([0, []])
+                self.enter_block(C_TRY, ti, -1)
+            elif b == 0x07 or b == 0x19:                    # catch x / catch_all (legacy)
+                self.legacy_catch(b == 0x19)
+            elif b == 0x18:                                 # delegate l (legacy)
+                self.delegate()
+            elif b == 0x09:                                 # rethrow l (legacy)
+                l = self.label_index()
+                fr = &self.cs[self.cn - 1 - l]
+                if fr.kind != C_CATCH and fr.kind != C_CATCH_ALL:
+                    self.invalid("invalid rethrow label")
+                if self.emitting:
+                    self.start(OP_throw_ref); self.emit(self.nloc + fr.base_pos)
+                self.set_unreachable()
             elif b == 0x0F:                                 # return
                 cnt = self.pop_label(self.cn - 1, &first)
                 if self.emitting:
@@ -1579,13 +1710,224 @@ cdef class Lowerer:
 
     cdef int end_results(self, Ctrl* fr) except -1:
         # At else/end: check the block's results (pop_ctrl) and put them in canonical slots.
+        # (A legacy catch body's results sit one slot above the label's, past the hidden
+        # exnref entry: they are moved down, in increasing order, one slot at a time.)
         cdef int k, cnt = self.tnr[fr.type_index]
+        cdef uint32_t dst, src
+        self.check_vals(fr.type_index, True, "instruction")
         self.pop_types(fr.type_index, True)
         if self.vn != fr.height:
-            self.invalid("type mismatch")
+            self.invalid(f"type mismatch: block requires {self.types_text(fr.type_index, True)} "
+                         f"but stack has {self.stack_text(self.vn - fr.height)}")
         if self.emitting and fr.kind != C_FUNC:
             for k in range(cnt):
                 self.materialize(self.vn + k)
+            if fr.hid:
+                dst = self.nloc + fr.base_pos
+                for k in range(cnt):
+                    src = self.canon(self.vn + k)
+                    self.start(OP_copy); self.emit(dst); self.emit(src)
+                    if self.vt[self.vn + k] == T_V128:
+                        self.start(OP_copy); self.emit(dst + 1); self.emit(src + 1)
+                    dst += slot_size(self.vt[self.vn + k])
+        return 0
+
+    cdef int close_block(self, Ctrl* fr) except -1:
+        # The end of a block other than the function's (end, or a legacy delegate): branch
+        # targets are patched, the frame is popped and its results pushed.
+        cdef Py_ssize_t here = self.n
+        cdef int ti
+        self.patch_chain(fr.fixups, <uint32_t>here)
+        if fr.else_fixup != NO_CHAIN:
+            self.patch_chain(fr.else_fixup, <uint32_t>here)
+        if fr.hfixups != NO_CHAIN:
+            self.patch_hchain(fr.hfixups, <uint32_t>here)
+        self.place_label()
+        self.vn = fr.height - fr.hid
+        ti = fr.type_index
+        self.reset_inits(fr)
+        self.cn -= 1
+        self.emitting = not (self.cs[self.cn - 1].unreachable or self.cs[self.cn - 1].dead)
+        self.push_types(ti, True)
+        return 0
+
+    cdef str types_text(self, int ti, bint results):
+        cdef int k, cnt = self.tnr[ti] if results else self.tnp[ti]
+        cdef uint32_t off = self.toff[ti] + (self.tnp[ti] if results else 0)
+        return "[" + " ".join([vt_name(self.tdata[off + k]) for k in range(cnt)]) + "]"
+
+    cdef str stack_text(self, int n):
+        # the top n operand types, as the reference interpreter prints a stack
+        cdef int k
+        return "[" + " ".join([vt_name(self.vt[self.vn - n + k]) for k in range(n)]) + "]"
+
+    cdef int check_vals(self, int ti, bint results, str what) except -1:
+        # Before pop_types(ti, results): the reference interpreter's detailed message for a
+        # mismatch, "type mismatch: instruction requires [t*] but stack has [t'*]" (the top
+        # values of the block, at most as many as required).
+        cdef Ctrl* c = &self.cs[self.cn - 1]
+        cdef int k, cnt = self.tnr[ti] if results else self.tnp[ti]
+        cdef uint32_t off = self.toff[ti] + (self.tnp[ti] if results else 0)
+        cdef int avail = self.vn - c.height
+        cdef int n = cnt if cnt < avail else avail
+        cdef bint ok = avail >= cnt or c.unreachable
+        cdef vtype want, have
+        for k in range(n):
+            want = self.tdata[off + cnt - n + k]
+            have = self.vt[self.vn - n + k]
+            if want != have and not self.sub(have, want):
+                ok = False
+        if not ok:
+            self.invalid(f"type mismatch: {what} requires {self.types_text(ti, results)} but "
+                         f"stack has {self.stack_text(n)}")
+        return 0
+
+    # ------------------------------------------------------------------ exceptions
+    cdef int tag_index(self) except -1:
+        cdef int64_t x = self.u32()
+        if x >= self.ntags:
+            self.invalid(f"unknown tag {x}")
+        return <int>x
+
+    cdef int throw(self) except -1:
+        # throw x (3.0 spec 3.3.8.7): the payload goes to consecutive canonical slots, as call
+        # arguments do; layout: throw tagidx base.
+        cdef int k, first, x = self.tag_index()
+        cdef int ti = self.tagtype[x]
+        cdef int np_ = self.tnp[ti]
+        cdef uint32_t base
+        self.check_vals(ti, False, "instruction")
+        self.pop_types(ti, False)
+        first = self.vn
+        if self.emitting:
+            for k in range(np_):
+                self.materialize(first + k)
+            base = self.nloc + (self.vp[first] if np_ > 0 else self.next_pos())
+            self.start(OP_throw); self.emit(<uint32_t>x); self.emit(base)
+        return self.set_unreachable()
+
+    cdef int try_table(self) except -1:
+        # try_table bt catch* (3.0 spec 3.3.8.6): each clause's label (in the context outside
+        # the try_table) must take the tag's payload, then the exnref for catch_ref and
+        # catch_all_ref. The handler is added at `end` (end_try).
+        cdef int ti = self.blocktype()
+        cdef int64_t n = self.u32()
+        cdef int64_t k
+        cdef int kind, x, l, cnt, j, np_ = 0
+        cdef uint32_t off, toff = 0
+        cdef Ctrl* c
+        cdef list clauses = []
+        for k in range(n):
+            kind = self.byte()
+            if kind > 3:
+                self.pos -= 1
+                self.malformed("malformed catch clause")
+            x = self.tag_index() if kind < 2 else -1
+            l = self.label_index()
+            c = &self.cs[self.cn - 1 - l]
+            if x >= 0:
+                np_ = self.tnp[self.tagtype[x]]
+                toff = self.toff[self.tagtype[x]]
+            else:
+                np_ = 0
+            cnt = self.label_type_count(c)
+            off = self.label_type_off(c)
+            if cnt != np_ + (kind & 1):
+                self.invalid("type mismatch")
+            for j in range(np_):
+                if not self.sub(self.tdata[toff + j], self.tdata[off + j]):
+                    self.invalid("type mismatch")
+            # (3.0: the clause gives [t* (ref exn)], which must match the label's types)
+            if kind & 1 and not self.sub(ref_vt(False, H_EXN), self.tdata[off + np_]):
+                self.invalid("type mismatch")
+            clauses.append((NO_TAG if x < 0 else x, kind & 1, self.cn - 1 - l))
+        self.hpend.append([0, clauses])
+        return self.enter_block(C_TRY_TABLE, ti, -1)
+
+    cdef int legacy_catch(self, bint all) except -1:
+        # catch x / catch_all of a legacy try: the try body (or the previous catch body) ends
+        # like an if's then-branch; the new body starts with the hidden exnref entry at the
+        # try's base slot, then the tag's payload.
+        cdef Ctrl* fr = &self.cs[self.cn - 1]
+        cdef int x = -1
+        cdef uint32_t dst
+        if fr.kind != C_TRY and fr.kind != C_CATCH:
+            self.malformed("unexpected catch" if fr.kind != C_CATCH_ALL else "catch after catch_all")
+        if not all:
+            x = self.tag_index()
+        self.end_results(fr)
+        pend = self.hpend[len(self.hpend) - 1]
+        if self.emitting:
+            self.start(OP_br)
+            self.emit(fr.fixups)
+            fr.fixups = <uint32_t>(self.n - 1)
+        if fr.kind == C_TRY:
+            pend[0] = self.n
+        self.place_label()
+        self.vn = fr.height - fr.hid
+        if not fr.hid:
+            fr.hid = 1
+            fr.height += 1
+        self.push(T_EXNREF, K_SLOT, 0)
+        if x >= 0:
+            self.push_types(self.tagtype[x], False)
+        dst = self.nloc + fr.base_pos
+        pend[1].append((NO_TAG if x < 0 else x, 0, dst + 1, <uint32_t>self.n))
+        fr.kind = C_CATCH_ALL if all else C_CATCH
+        fr.unreachable = 0
+        self.emitting = not fr.dead
+        return 0
+
+    cdef int delegate(self) except -1:
+        # try ... delegate l (legacy): ends the try like `end`; an exception from its body is
+        # handled as if thrown at label l (outside the try), by the handlers of depth <= l's.
+        cdef Ctrl* fr = &self.cs[self.cn - 1]
+        cdef int64_t l
+        if fr.kind != C_TRY:
+            self.malformed("unexpected delegate")
+        l = self.u32()
+        if l >= self.cn - 1:
+            self.invalid("unknown label")
+        self.end_results(fr)
+        self.add_handler(fr, fr.target, <uint32_t>self.n, HK_DELEGATE,
+                         <uint32_t>(self.cn - 2 - l), [])
+        self.hpend.pop()
+        return self.close_block(fr)
+
+    cdef int end_try(self, Ctrl* fr) except -1:
+        # `end` of a try_table or legacy try: add its handler (code.pxd, "Exceptions").
+        pend = self.hpend.pop()
+        if fr.kind == C_TRY_TABLE:
+            self.add_handler(fr, fr.target, <uint32_t>self.n, HK_CATCH, NO_TAG, pend[1])
+        elif fr.kind != C_TRY:
+            self.add_handler(fr, fr.target, pend[0], HK_CATCH, self.nloc + fr.base_pos, pend[1])
+        return 0
+
+    cdef int add_handler(self, Ctrl* fr, uint32_t start, uint32_t end, uint32_t kind,
+                         uint32_t hidden, list clauses) except -1:
+        # Append a handler of the frame fr (the top of the control stack) covering start..end.
+        # try_table clauses are (tag, flags, control index of the label), whose targets join
+        # the label's chain; legacy ones (tag, flags, dst, target) are final.
+        cdef list h = self.htab
+        cdef Ctrl* c
+        if fr.dead or start >= end:
+            return 0
+        h += [start, end, <uint32_t>(self.cn - 1), kind, hidden, len(clauses)]
+        for cl in clauses:
+            if len(cl) == 4:
+                h += list(cl)
+                continue
+            c = &self.cs[<int>cl[2]]
+            h += [cl[0], cl[1]]
+            if c.kind == C_FUNC:
+                h += [0, self.ret_chain]
+                self.ret_chain = <uint32_t>(len(h) - 1)
+            elif c.kind == C_LOOP:
+                h += [self.nloc + c.base_pos, c.target]
+            else:
+                h += [self.nloc + c.base_pos, c.hfixups]
+                c.hfixups = <uint32_t>(len(h) - 1)
+        self.nhandlers += 1
         return 0
 
     cdef int push_label_types(self, Ctrl* fr) except -1:
@@ -2102,19 +2444,20 @@ cdef class Lowerer:
 
 def lower_module(list types, list func_types, int nimported, list codes, list globals,
                  list tables, list mems, list elem_types, ndatas, refs, features=None,
-                 list table_addrs=None, tuple typeinfo=None):
+                 list table_addrs=None, tags=(), tuple typeinfo=None):
     """Validate and pre-decode every function body of a module (spec 3.3, 3.4.1; 5.5.13).
 
     ``types``: [(params, results)] as tuples of value type names; ``func_types``: the type index
     of every function in the index space (imports first, ``nimported`` of them); ``codes``:
     [(local_runs, body_bytes, byte_offset)] per defined function; the rest is the module
-    context and the enabled features' bits (see Lowerer.setup). Returns a LoweredModule whose ``funcs`` gives, per defined
+    context and the enabled features' bits (see Lowerer.setup; ``tags``: the type index of each
+    tag). Returns a LoweredModule whose ``funcs`` gives, per defined
     function, (entry, nparams, nresults, nlocals, nslots). Raises DecodeError (malformed body)
     or ValidationError (invalid body).
     """
     cdef Lowerer lw = Lowerer()
     lw.setup(types, func_types, globals, tables, mems, elem_types, ndatas, refs, features,
-             table_addrs, typeinfo)
+             table_addrs, tags, typeinfo)
     funcs = []
     for k, (local_runs, body, offset) in enumerate(codes):
         funcs.append(lw.lower_function(nimported + k, func_types[nimported + k], local_runs,

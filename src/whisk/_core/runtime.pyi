@@ -37,7 +37,8 @@ class Memory:
     def __buffer__(self, flags: int, /) -> memoryview: ...
 
 class Table:
-    """A table of references: ``Table('funcref' | 'externref', min, max=None, limit=None)``."""
+    """A table of references: ``Table('funcref' | 'externref' | 'exnref', min, max=None,
+    limit=None)``."""
 
     elem: Any
     address_type: str
@@ -109,6 +110,21 @@ class Func:
     def call_bits(self, *args: Any, timeout: float | None = None) -> tuple[Any, ...]: ...
     def _set_type_id(self, cid: int) -> None: ...
 
+class Tag:
+    """A tag (3.0 exceptions): ``Tag(functype)``, the payload's types as ``functype.params``
+    (its results must be empty); compared by identity."""
+
+    type: FuncType
+    def __init__(self, functype: FuncType) -> None: ...
+
+class Exn:
+    """Internal: an exception instance (the target of an exnref)."""
+
+    tag: Tag
+    def error(self) -> Any: ...
+
+def new_exception(tag: object, payload: list[Any], wrapper: Any) -> Exn: ...
+
 class InstanceCore:
     """The core's view of a module instance (built by ``whisk.runtime.instance``)."""
 
@@ -118,10 +134,12 @@ class InstanceCore:
     memory: Memory | None
     memories: list[Memory]
     store: Store
+    tags: list[Tag]
     def build(self, code: LoweredModule, types: list[Any], imported_funcs: list[Func],
               defined: list[tuple[FuncType, FuncLayout]] | list[tuple[FuncType, FuncLayout, int]],
               tables: list[Table], memories: list[Memory], globals: list[Global],
               datas: list[bytes], store: Store, type_ids: list[int] | None = None) -> list[Func]: ...
+    def set_tags(self, tags: list[Tag]) -> None: ...
     def set_elems(self, segments: list[tuple[Any, list[Any]]]) -> None: ...
     def table_init(self, table: int, seg: int, dst: int, src: int, n: int) -> None: ...
     def memory_init(self, seg: int, dst: int, src: int, n: int, mem: int = 0) -> None: ...

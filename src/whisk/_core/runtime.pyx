@@ -1,4 +1,4 @@
-# The runtime objects (spec 4.2: function, table, memory and global instances), the execution
+# The runtime objects (spec 4.2: function, table, memory, global and tag instances), the execution
 # stack, the call boundary between Python and wasm, and the dispatch loop (loop.pxi).
 
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t, uintptr_t
@@ -53,9 +53,10 @@ cdef enum:
     T_V128 = 0x7B
     T_FUNCREF = 0x70
     T_EXTERNREF = 0x6F
+    T_EXNREF = 0x69
 
 _CODES = {"i32": T_I32, "i64": T_I64, "f32": T_F32, "f64": T_F64, "v128": T_V128,
-          "funcref": T_FUNCREF, "externref": T_EXTERNREF}
+          "funcref": T_FUNCREF, "externref": T_EXTERNREF, "exnref": T_EXNREF}
 
 TRAP_MESSAGES = {
     TRAP_UNREACHABLE: "unreachable",
@@ -71,6 +72,7 @@ TRAP_MESSAGES = {
     TRAP_FUEL: "all fuel consumed",
     TRAP_INTERRUPT: "interrupted",
     TRAP_TIMEOUT: "timeout",
+    TRAP_NULL_EXN: "null exception reference",
     TRAP_NULL_FUNC: "null function reference",
     TRAP_NULL_REF: "null reference",
 }
@@ -121,6 +123,8 @@ cdef class ExecStack:
         self.ctx.may_release = 0
         self.ctx.tstate = NULL
         self.ctx.owner = <PyObject*>self
+        self.ctx.exn = NULL
+        self.ctx.dead = NULL
         self.frames_cap = max_depth
         self.pending = None
         self.active = 0
@@ -528,6 +532,8 @@ cdef class Func:
             if outermost:
                 settle(ctx)
                 ctx.deadline = 0
+            if ctx.dead != NULL:
+                free_dead(ctx)
         return read_results(self.rtypes, fp, raw)
 
     cdef tuple call_python(self, tuple args, bint raw):
@@ -565,6 +571,8 @@ cdef int call_host(ExecCtx* ctx, FuncRec* f, uint64_t* fp) noexcept with gil:
         res = fn.callable(*args)
         write_host_results(fn, res, fp, st.heap)   # the heap of the code that called it
         return TRAP_NONE
+    except WasmException as e:
+        return throw_host(ctx, e)                  # a wasm exception: thrown into the guest
     except BaseException as e:
         st.pending = e
         return TRAP_HOST
@@ -579,6 +587,12 @@ cdef int raise_trap(ExecStack st, int trap, uint32_t entry_depth) except -1:
     cdef uint32_t d
     exc = st.pending
     st.pending = None
+    if trap == TRAP_THROW:
+        # an uncaught wasm exception: raised as its WasmException (3.0 spec 4.4.1.8)
+        ctx.trap_func = NULL
+        e = <Exn>ctx.exn.obj
+        ctx.exn = NULL
+        raise exn_error(e)
     if ctx.trap_func != NULL:
         f = ctx.trap_func
         frames.append((f.index, (<Func>f.obj).name))
@@ -663,6 +677,7 @@ cdef class InstanceCore:
     cdef public object memory
     cdef public list memories
     cdef public object store
+    cdef public list tags
     cdef list data_keep
     cdef Py_ssize_t nelems, ndatas
     cdef bint built, elems_set
@@ -682,6 +697,7 @@ cdef class InstanceCore:
                 free(self.ctx.elems[i].items)
         free(self.ctx.elems)
         free(self.ctx.datas)
+        free(self.ctx.tags)
 
     def build(self, LoweredModule code, list types, list imported_funcs, list defined,
               list tables, list memories, list globals, list datas, Store store not None,
@@ -714,6 +730,7 @@ cdef class InstanceCore:
         self.ctx.store = store.ptr()
         self.code = code
         self.ctx.code = code.code_ptr()
+        self.ctx.htab = code.htab_ptr()
         # Ownership (code.pxd): the instance lives as long as its store's heap, and whatever
         # it imports that holds references joins that heap.
         for f in imported_funcs:
@@ -723,7 +740,7 @@ cdef class InstanceCore:
         for t in tables:
             heap_merge(store.heap, heap_of_table(<Table>t))
         for g in globals:
-            if (<Global>g).code == T_FUNCREF or (<Global>g).code == T_EXTERNREF:
+            if (<Global>g).code == T_FUNCREF or (<Global>g).code == T_EXTERNREF or (<Global>g).code == T_EXNREF:
                 heap_merge(store.heap, heap_of_global(<Global>g))
         heap_root(store.heap).instances.append(self)
         self.funcs = list(imported_funcs)
@@ -768,6 +785,22 @@ cdef class InstanceCore:
             self.ctx.datas[i].bytes = <const uint8_t*><char*>self.data_keep[i]
             self.ctx.datas[i].n = len(self.data_keep[i])
         return self.funcs
+
+    def set_tags(self, list tags):
+        """The tag index space (3.0 spec 4.5.3.4): ``tags``, Tag objects (imports first). Runs
+        once, after build and before any code of the instance runs."""
+        cdef Py_ssize_t i
+        if not self.built or self.ctx.tags != NULL:
+            raise RuntimeError("InstanceCore.set_tags runs once, after build")
+        for x in tags:
+            if not isinstance(x, Tag):
+                raise TypeError("tags must be Tags")
+        self.tags = list(tags)
+        self.ctx.tags = <TagRec**>malloc(sizeof(TagRec*) * (len(tags) + 1))
+        if self.ctx.tags == NULL:
+            raise MemoryError()
+        for i in range(len(tags)):
+            self.ctx.tags[i] = &(<Tag>self.tags[i]).rec
 
     def set_elems(self, list segments):
         """``segments``: per element segment, the list of its reference values (Func, None or
@@ -820,6 +853,7 @@ cdef class InstanceCore:
         self.ctx.datas[seg].n = 0
 
 
+include "exceptions.pxi"
 include "simd.pxi"
 include "memory_ops.pxi"
 include "memfar.pxi"

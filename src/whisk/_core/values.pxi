@@ -83,6 +83,15 @@ cdef uint64_t to_bits(uint8_t t, object v, uint64_t* hi, Heap heap) except? 0xFF
         if heap is not None:
             heap_adopt_func(heap, <Func>v)
         return <uint64_t>&(<Func>v).rec
+    if t == T_EXNREF:
+        if v is None:
+            return 0
+        exn = getattr(v, "_exn", None) if isinstance(v, WasmException) else None
+        if type(exn) is not Exn:
+            raise TypeError(f"expected a WasmException or None for exnref, got {type(v).__name__}")
+        if heap is not None:
+            heap_keep_exn(heap, <Exn>exn)
+        return <uint64_t>&(<Exn>exn).rec
     if v is None:
         return 0
     if heap is not None:
@@ -119,6 +128,8 @@ cdef object from_bits(uint8_t t, uint64_t* p, bint raw):
         return None
     if t == T_FUNCREF:
         return <object>(<FuncRec*>b).obj
+    if t == T_EXNREF:
+        return exn_error(<Exn>(<ExnRec*>b).obj)
     return <object><PyObject*>b
 
 cdef inline int nslots_of(uint8_t t) noexcept:

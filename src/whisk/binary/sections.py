@@ -34,7 +34,7 @@ __all__ = [
     "decode_module", "decode_custom_section", "decode_name_section", "decode_type_section",
     "decode_import_section", "decode_function_section", "decode_table_section",
     "decode_memory_section", "decode_global_section", "decode_export_section",
-    "decode_start_section", "decode_element_section", "decode_datacount_section",
+    "decode_start_section", "decode_element_section", "decode_datacount_section", "decode_tag_section",
     "decode_code_section", "decode_data_section", "decode_expr", "read_valtype", "read_reftype",
     "read_limits", "read_tabletype", "read_memtype", "read_globaltype", "read_functype",
     "SECTION_ORDER", "MAGIC", "VERSION", "BodyHook",
@@ -49,15 +49,17 @@ MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
 
 #: Section id -> rank in the required order (spec 5.5.2); custom sections (id 0) may go anywhere.
-#: The data count section (id 12) comes between the element (9) and code (10) sections.
+#: The data count section (id 12) comes between the element (9) and code (10) sections, the tag
+#: section (id 13, 3.0 spec 5.5.9) between the memory (5) and global (6) sections.
 SECTION_ORDER: dict[int, int] = {
-    1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12,
+    1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13,
 }
+_MAX_SECTION_ID = 13
 
 #: Reference type shorthands (3.0 binary/types): a code for (ref null ht), ht abstract.
 _REFTYPE_BY_CODE = {code: ref_type(True, heap) for code, heap in ABSTRACT_HEAPS.items()}
 _MAX_TYPES = 1000000            # the JS API's limit on a module's types (wasmparser's too)
-_EXTERN_KINDS = ("func", "table", "memory", "global")
+_EXTERN_KINDS = ("func", "table", "memory", "global", "tag")
 _MAX_LOCALS = 0xFFFF_FFFF
 #: Implementation limits of the JS API (which wasmparser, wasmtime and the browsers apply; the
 #: 2.0 spec sets none): parameters and results of one function type.
@@ -94,14 +96,22 @@ def _bad_type_byte(b: int, pos: int, what: str) -> DecodeError:
     return DecodeError(what, pos)
 
 
+def _no_exceptions(r: Reader, what: str, pos: int) -> None:
+    # A construct of the exceptions feature, which r.features disables: malformed, with the
+    # message a WebAssembly 2.0 decoder gives first ("malformed import kind", ...).
+    if "exceptions" not in r.features:
+        raise DecodeError(f"{what}: {disabled_message('exceptions')}", pos)
+
+
 def _typed_refs_off(r: Reader, b: int, pos: int, what: str) -> None:
     """With typed function references (or, for exnref, exceptions) off, only the 2.0 reference
     types are: anything else is ``what`` (the 2.0 decoder's message), the feature named."""
     if b == 0x70 or b == 0x6F:
         return
-    name = "exceptions" if b in (0x69, 0x74) else "function_references"
-    if not feature_enabled(r, name):
-        raise DecodeError(f"{what} ({disabled_message(name)})", pos)
+    if b == 0x69 or b == 0x74:
+        _no_exceptions(r, what, pos)
+    elif not feature_enabled(r, "function_references"):
+        raise DecodeError(f"{what} ({disabled_message('function_references')})", pos)
 
 
 def read_heaptype(r: Reader) -> "str | int":
@@ -139,6 +149,8 @@ def read_valtype(r: Reader) -> "str | RefType":
     t = VALTYPE_BY_CODE.get(b)
     if t is None:
         return _read_ref(r, b, pos, "malformed value type")
+    if b == 0x69:
+        _no_exceptions(r, "malformed value type", pos)
     return t
 
 
@@ -373,6 +385,21 @@ def _imm_reftype(r: Reader) -> "str | RefType":
     return ref_type(True, read_heaptype(r))
 
 
+def _imm_try_table(r: Reader) -> tuple[object, tuple[tuple[int, int | None, int], ...]]:
+    # try_table (3.0 spec 5.4.1): a block type, then vec(catch) of (kind, tag or None, label);
+    # kinds 0x00 catch, 0x01 catch_ref (a tag and a label), 0x02 catch_all, 0x03 catch_all_ref.
+    bt = _imm_blocktype(r)
+
+    def catch() -> tuple[int, int | None, int]:
+        pos = r.pos
+        kind = r.byte()
+        if kind > 3:
+            raise DecodeError("malformed catch clause", pos)
+        tag = r.u32() if kind < 2 else None
+        return (kind, tag, r.u32())
+    return (bt, tuple(r.vec(catch)))
+
+
 _IMM_READERS = {
     "": _imm_none,
     "blocktype": _imm_blocktype,
@@ -401,27 +428,30 @@ _IMM_READERS = {
     "shuffle": _imm_shuffle,
     "lane": _imm_lane,
     "memarg_lane": _imm_memarg_lane,
+    "tag": _imm_u32,
+    "try_table": _imm_try_table,
 }
 
 #: opcode key -> (name, immediate reader, opens a block?, feature bit (0: always on), feature)
 _OPS = {
-    key: (op.name, _IMM_READERS[op.imm], op.name in ("block", "loop", "if"),
+    key: (op.name, _IMM_READERS[op.imm], op.name in ("block", "loop", "if", "try_table", "try"),
           feature_bit(op.feature), op.feature)
     for key, op in BY_CODE.items()
-    if op.name not in ("end", "else")
+    if op.name not in ("end", "else", "catch", "catch_all", "delegate")
 }
 
 
 def decode_expr(r: Reader) -> tuple[Instr, ...]:
     """Decode an expression (spec 5.4.9): instructions up to the ``end`` that closes depth 0.
 
-    Returns the instructions without that final ``end`` (nested ``else``/``end`` are kept).
+    Returns the instructions without that final ``end`` (nested ``else``/``end`` are kept, and
+    the legacy exception clauses ``catch``/``catch_all``/``delegate`` of a ``try``).
     Any instruction is accepted (the validator requires constant ones); an unknown opcode is
     ``"illegal opcode"``, one of a feature disabled in ``r.features`` "<feature> is not
     enabled". f32/f64 immediates are raw bits; i32/i64 immediates signed ints.
     """
     out: list[Instr] = []
-    stack: list[str] = []  # kinds of the open blocks: 'block' | 'if' | 'else'
+    stack: list[str] = []  # kinds of the open blocks: 'block' | 'if' | 'else' | 'try' | 'catch'
     ops = _OPS
     mask = r.features.mask
     while True:
@@ -439,6 +469,15 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
             stack[-1] = "else"
             out.append(Instr("else"))
             continue
+        if b in (0x07, 0x19, 0x18) and stack and stack[-1] in ("try", "catch"):
+            # legacy catch x / catch_all / delegate l of a try (which its feature allowed)
+            if b == 0x18:
+                stack.pop()
+                out.append(Instr("delegate", r.u32()))
+                continue
+            stack[-1] = "catch"
+            out.append(Instr("catch", r.u32()) if b == 0x07 else Instr("catch_all"))
+            continue
         if b == PREFIX_FC or b == PREFIX_FD:
             sub = r.u32()
             entry = ops.get((b << 16) | sub)
@@ -450,10 +489,13 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
                 raise DecodeError(f"illegal opcode {b:02x}", pos)
         name, read_imm, opens, bit, feature = entry
         if bit and not mask & bit:
+            if b != PREFIX_FC and b != PREFIX_FD:     # 2.0 decoders: "illegal opcode 0a"
+                raise DecodeError(f"illegal opcode {b:02x}: {disabled_message(feature)} ({name})",
+                                  pos)
             raise DecodeError(f"{disabled_message(feature)} ({name})", pos)
         out.append(Instr(name, read_imm(r)))
         if opens:
-            stack.append("if" if name == "if" else "block")
+            stack.append(name if name in ("if", "try") else "block")
 
 
 # --- sections (spec 5.5) ----------------------------------------------------------------------
@@ -542,6 +584,14 @@ def decode_type_section(r: Reader) -> tuple[list[object], list[SubType], list[in
     return comps, subtypes or [], groups
 
 
+def _tag(r: Reader) -> int:
+    # tag (3.0 spec 5.5.9): the attribute byte 0x00 (exception), then a type index.
+    pos = r.pos
+    if r.byte() != 0x00:
+        raise DecodeError("zero byte expected", pos)
+    return r.u32()
+
+
 def _import(r: Reader) -> Import:
     module = r.name()
     name = r.name()
@@ -550,6 +600,9 @@ def _import(r: Reader) -> Import:
     desc: int | TableType | MemoryType | GlobalType
     if kind == 0:
         desc = r.u32()
+    elif kind == 4:
+        _no_exceptions(r, "malformed import kind", pos)
+        desc = _tag(r)
     elif kind == 1:
         desc = read_tabletype(r)
     elif kind == 2:
@@ -562,7 +615,8 @@ def _import(r: Reader) -> Import:
 
 
 def decode_import_section(r: Reader) -> list[Import]:
-    """Decode the import section (spec 5.5.5): ``vec(import)``, import kinds 0x00..0x03."""
+    """Decode the import section (spec 5.5.5): ``vec(import)``, import kinds 0x00..0x04 (0x04:
+    a tag, 3.0 spec; its ``desc`` is the tag's type index)."""
     return r.vec(lambda: _import(r))
 
 
@@ -614,14 +668,22 @@ def _export(r: Reader) -> Export:
     name = r.name()
     pos = r.pos
     kind = r.byte()
-    if kind > 3:
+    if kind > 4:
         raise DecodeError("malformed export kind", pos)
+    if kind == 4:
+        _no_exceptions(r, "malformed export kind", pos)
     return Export(name, _EXTERN_KINDS[kind], r.u32())
 
 
 def decode_export_section(r: Reader) -> list[Export]:
-    """Decode the export section (spec 5.5.10): ``vec(export)``, export kinds 0x00..0x03."""
+    """Decode the export section (spec 5.5.10): ``vec(export)``, export kinds 0x00..0x04."""
     return r.vec(lambda: _export(r))
+
+
+def decode_tag_section(r: Reader) -> list[int]:
+    """Decode the tag section (3.0 spec 5.5.9): ``vec(tag)``, each the attribute 0x00 and a
+    type index (returned: the type indices)."""
+    return r.vec(lambda: _tag(r))
 
 
 def decode_start_section(r: Reader) -> int:
@@ -829,6 +891,7 @@ _SECTION_DECODERS: dict[int, tuple[str, Callable[[Reader], object]]] = {
     9: ("elems", decode_element_section),
     11: ("datas", decode_data_section),
     12: ("data_count", decode_datacount_section),
+    13: ("tags", decode_tag_section),
 }
 
 
@@ -899,8 +962,10 @@ def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | Non
     while r.pos < n:
         id_pos = r.pos
         sid = data[id_pos]
-        if sid > 12:
+        if sid > _MAX_SECTION_ID:
             raise DecodeError("malformed section id", id_pos)
+        if sid == 13:
+            _no_exceptions(r, "malformed section id", id_pos)
         r.pos = id_pos + 1
         size = r.len32()
         start = r.pos

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from ..record import record
 from typing import Any
 
-from .._core.runtime import Func, Global, InstanceCore, Memory, Store, Table
+from .._core.runtime import Func, Global, InstanceCore, Memory, Store, Table, Tag
 from ..binary import decode_module
 from ..binary.bodies import first_decode_error
 from ..errors import DecodeError, LinkError, ResourceError, ValidationError
@@ -37,7 +37,7 @@ _CONST_BINOPS: dict[str, Callable[[int, int], int]] = {
 @record
 class ImportType:
     """An import of a module: ``module`` and ``name`` strings and the expected ``type``
-    (FuncType, TableType, MemoryType or GlobalType)."""
+    (FuncType, TableType, MemoryType, GlobalType or TagType)."""
 
     module: str
     name: str
@@ -108,7 +108,7 @@ class Module:
         m = self._struct
         spaces: dict[str, Sequence[ExternType]] = {
             "func": m.func_types(), "table": m.table_types(), "memory": m.memory_types(),
-            "global": m.global_types()}
+            "global": m.global_types(), "tag": m.tag_types()}
         return tuple(ExportType(e.name, close_type(spaces[e.kind][e.index], m.type_ids))
                      for e in m.exports)
 
@@ -121,8 +121,8 @@ class Module:
 
 
 class Exports(Mapping[str, Extern]):
-    """An instance's exports: a read-only mapping name -> Func | Table | Memory | Global, also
-    readable as attributes (``instance.exports.fib``)."""
+    """An instance's exports: a read-only mapping name -> Func | Table | Memory | Global | Tag,
+    also readable as attributes (``instance.exports.fib``)."""
 
     def __init__(self, items: dict[str, Extern]):
         object.__setattr__(self, "_items", items)
@@ -203,14 +203,14 @@ def _check_bytes(store: Store, need: int, what: str) -> None:
 class Instance:
     """A module instance (spec 4.5.4): ``Instance(module, imports=None, *, store=None)``.
 
-    ``imports`` maps module names to mappings of field names to Func, Table, Memory, Global or
-    a Python callable: typed from the import declaration, or from its annotations
+    ``imports`` maps module names to mappings of field names to Func, Table, Memory, Global,
+    Tag or a Python callable: typed from the import declaration, or from its annotations
     (``whisk.i32``, ...; checked against the declaration); one whose first parameter is
     annotated ``whisk.Caller`` gets the calling instance's Caller. An Instance's ``exports``
     can be given as one such mapping. ``whisk.Linker`` builds imports by name. Raises
     LinkError listing every missing import, or naming the first import whose type does not
     match; Trap if a segment initialisation or the start
-    function traps. ``store`` (a ``whisk.Store``) sets fuel, resource and call depth limits and
+    function traps (WasmException if the start function throws). ``store`` (a ``whisk.Store``) sets fuel, resource and call depth limits and
     is what ``interrupt()`` stops; without one the instance gets a store of its own
     (``instance.store``). Past a store limit (a table or memory minimum over
     ``max_memory_bytes`` or ``max_table_elements``, or the counts of instances, tables and
@@ -237,6 +237,7 @@ class Instance:
         tables = [x for x in imported.externs if isinstance(x, Table)]
         mems = [x for x in imported.externs if isinstance(x, Memory)]
         globals_ = [x for x in imported.externs if isinstance(x, Global)]
+        tags = [x for x in imported.externs if isinstance(x, Tag)]
         # resource limits (Store): counts first, then each size before it is allocated
         store.admit(len(m.tables), len(m.mems))
         for x in tables + mems:
@@ -271,6 +272,9 @@ class Instance:
         for i, f in enumerate(all_funcs):
             if f.name is None and i in m.func_names:
                 f.name = m.func_names[i]
+        # the module's own tags (3.0 spec 4.5.3.4): new identities, before any code runs
+        tags += [Tag(m.types[t]) for t in m.tags]
+        core.set_tags(tags)
         self._core = core
         nimported_globals = len(m.imported("global"))
 
@@ -312,7 +316,7 @@ class Instance:
                     t[i] = value
         core.set_elems([(e.reftype, [const(item) for item in e.init]) for e in m.elems])
         spaces: dict[str, Sequence[Extern]] = {
-            "func": all_funcs, "table": tables, "memory": mems, "global": globals_}
+            "func": all_funcs, "table": tables, "memory": mems, "global": globals_, "tag": tags}
         self.exports = Exports({x.name: spaces[x.kind][x.index] for x in m.exports})
         self.module = module
         for caller in imported.callers:

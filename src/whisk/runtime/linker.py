@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._core.runtime import Func, Global, Memory, Store, Table
+from .._core.runtime import Func, Global, Memory, Store, Table, Tag
 from ..errors import LinkError, Trap
 from ..types import FuncType
 from ..wasi import MODULE as WASI_MODULE
@@ -52,8 +52,8 @@ class Linker:
         self._wasi: WasiEnv | None = None
 
     def define(self, module: str, name: str, extern: Definition) -> None:
-        """Define ``module.name`` as ``extern``: a Func, Memory, Table or Global, or a Python
-        callable. A callable annotated with value types (``whisk.i32``, ...; see
+        """Define ``module.name`` as ``extern``: a Func, Memory, Table, Global or Tag, or a
+        Python callable. A callable annotated with value types (``whisk.i32``, ...; see
         ``whisk.func_type_of``) is wrapped into a Func now, so an import of another type fails
         with LinkError; an unannotated one is typed from the import that uses it. A first
         parameter annotated ``whisk.Caller`` receives the importing instance's Caller.
@@ -61,10 +61,10 @@ class Linker:
         Raises TypeError for anything else (or partial annotations), LinkError if the name is
         defined already and ``allow_shadowing`` is False.
         """
-        if not isinstance(extern, (Func, Memory, Table, Global)):
+        if not isinstance(extern, (Func, Memory, Table, Global, Tag)):
             if not callable(extern):
                 raise TypeError(f"cannot define {module}.{name} as {type(extern).__name__}: "
-                                "expected a Func, Memory, Table, Global or callable")
+                                "expected a Func, Memory, Table, Global, Tag or callable")
             sig = host_signature(extern)
             if sig.type is not None and not sig.wants_caller:
                 extern = Func(sig.type, extern)   # a Caller-taking one: one Func per instance
@@ -102,7 +102,7 @@ class Linker:
         """Define each function import of ``module`` that is not defined yet as a function of
         the import's type that raises ``whisk.Trap("unknown import: m.n has not been
         defined")`` when called. Raises LinkError if an undefined import is a table, memory or
-        global (defining nothing)."""
+        global or tag (defining nothing)."""
         undefined = [imp for imp in module.imports if (imp.module, imp.name) not in self._defs]
         others = [f"{imp.module}.{imp.name}" for imp in undefined
                   if not isinstance(imp.type, FuncType)]

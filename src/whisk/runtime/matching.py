@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from .._core.runtime import Func, Global, Memory, Table
+from .._core.runtime import Func, Global, Memory, Table, Tag
 from ..errors import LinkError
-from ..types import (ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, is_sub_id,
-                     match_valtype_closed)
+from ..types import (ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, TagType,
+                     is_sub_id, match_valtype_closed)
 from .caller import Caller, host_func
 
 __all__ = ["Extern", "match_import"]
 
 #: A runtime object an import resolves to and an export names (spec 4.2.12, external values).
-Extern = Func | Table | Memory | Global
+Extern = Func | Table | Memory | Global | Tag
 
 
 def _extern_desc(v: object) -> str:
@@ -25,6 +25,8 @@ def _extern_desc(v: object) -> str:
         return f"memory {at}{v.pages}..{v.max_pages}"
     if isinstance(v, Global):
         return f"global {'mut ' if v.mutable else ''}{v.valtype}"
+    if isinstance(v, Tag):
+        return f"tag {v.type}"
     return type(v).__name__
 
 
@@ -45,6 +47,9 @@ def _fits(want: ExternType, given: Extern, cid: int | None) -> bool:
     if isinstance(want, MemoryType):
         return (isinstance(given, Memory) and given.address_type == want.address
                 and Limits(given.pages, given.max_pages).matches(want.limits))
+    if isinstance(want, TagType):
+        # tags match when their types are equal (3.0 spec 4.5.2.6); identity is the tag's own
+        return isinstance(given, Tag) and given.type == want.type
     if not isinstance(given, Global) or given.mutable != want.mutable:
         return False
     if want.mutable:
@@ -61,14 +66,14 @@ def match_import(where: str, want: ExternType, given: object, callers: list[Call
     it takes, if any, is appended to ``callers``. Raises LinkError("incompatible import type
     for ...") on a mismatch."""
     if (isinstance(want, FuncType) and callable(given)
-            and not isinstance(given, (Func, Table, Memory, Global))):
+            and not isinstance(given, (Func, Table, Memory, Global, Tag))):
         func, caller = host_func(given, want, where)
         if cid is not None and func.type_id != cid:
             func._set_type_id(cid)
         if caller is not None:
             callers.append(caller)
         return func
-    if isinstance(given, (Func, Table, Memory, Global)) and _fits(want, given, cid):
+    if isinstance(given, (Func, Table, Memory, Global, Tag)) and _fits(want, given, cid):
         return given
     raise LinkError(f"incompatible import type for {where}: expected {want!r}, "
                     f"given {_extern_desc(given)}")

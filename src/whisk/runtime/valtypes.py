@@ -1,4 +1,4 @@
-"""Value-type annotations for host functions: ``whisk.i32`` ... ``whisk.externref`` and
+"""Value-type annotations for host functions: ``whisk.i32`` ... ``whisk.exnref`` and
 ``whisk.func_type_of``.
 
 Each marker is a ``typing.Annotated`` alias of the Python type the value arrives as, so a type
@@ -19,9 +19,10 @@ from ..record import record
 from typing import Annotated, Any, TypeAlias
 
 from .._core.runtime import Func
+from ..errors import WasmException
 from ..types import FuncType
 
-__all__ = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref", "func_type_of",
+__all__ = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref", "func_type_of",
            "HostSignature", "host_signature"]
 
 
@@ -46,6 +47,8 @@ v128: TypeAlias = Annotated[int, WasmValType("v128")]
 funcref: TypeAlias = Annotated[Func | None, WasmValType("funcref")]
 #: An external reference: any Python object, None being null.
 externref: TypeAlias = Annotated[object, WasmValType("externref")]
+#: An exception reference (3.0): the exception's ``whisk.WasmException``, or None (null).
+exnref: TypeAlias = Annotated[WasmException | None, WasmValType("exnref")]
 
 
 @record
@@ -128,7 +131,7 @@ def func_type_of(fn: Callable[..., Any]) -> FuncType:
     """The wasm function type a callable's annotations declare.
 
     Parameters are annotated with ``whisk.i32``, ``i64``, ``f32``, ``f64``, ``v128``,
-    ``funcref`` or ``externref`` (a leading ``whisk.Caller`` parameter is skipped); the return
+    ``funcref``, ``externref`` or ``exnref`` (a leading ``whisk.Caller`` parameter is skipped); the return
     with one of them, a ``tuple[...]`` of them, or ``None`` for no results. Raises TypeError if
     the callable is not (completely) annotated so.
     """

@@ -259,6 +259,13 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
             raise ValidationError(f"unknown type {t}")
         if not isinstance(m.types[t], FuncType):
             raise ValidationError("type mismatch")
+    tag_types = m.tag_type_indices()
+    for t in tag_types:
+        # a tag's type (3.0 spec 3.2.6): a function type index whose results are empty
+        if t >= ntypes:
+            raise ValidationError(f"unknown type {t}")
+        if m.types[t].results:
+            raise ValidationError("non-empty tag result type")
     tables = m.table_types()
     mems = m.memory_types()
     gtypes = m.global_types()
@@ -321,7 +328,8 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
         if ft.params or ft.results:
             raise ValidationError("start function must have type [] -> []")
     names = set()
-    limits = {"func": nfuncs, "table": len(tables), "memory": len(mems), "global": len(gtypes)}
+    limits = {"func": nfuncs, "table": len(tables), "memory": len(mems), "global": len(gtypes),
+              "tag": len(tag_types)}
     for x in m.exports:
         if x.name in names:
             raise ValidationError(f"duplicate export name {x.name!r}")
@@ -343,7 +351,7 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
         [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables],
         [mt.address for mt in mems], [e.reftype for e in m.elems], m.data_count, declared_refs(m),
         None if features is None else features.mask, [t.address for t in tables],
-        (kinds, supers, list(m.type_ids)))
+        tags=tag_types, typeinfo=(kinds, supers, list(m.type_ids)))
 
 
 def _defaultable(t: ValType) -> bool:
