@@ -172,14 +172,7 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     callee = inst.funcs[pc[1]]
                     newfp = fp + pc[2]
                     next_pc = pc + 3
-                elif op == OP_call_ref:
-                    callee = <FuncRec*>fp[pc[1]]
-                    if callee == NULL:
-                        trap = TRAP_NULL_FUNC
-                        break
-                    newfp = fp + pc[2]
-                    next_pc = pc + 3
-                else:
+                elif op == OP_call_indirect:
                     tab = inst.tables[pc[2]]
                     i = <uint32_t>fp[pc[3]]
                     if i >= tab.size:
@@ -195,6 +188,13 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                         break
                     newfp = fp + pc[4]
                     next_pc = pc + 5
+                else:
+                    callee = <FuncRec*>fp[pc[1]]
+                    if callee == NULL:
+                        trap = TRAP_NULL_FUNC
+                        break
+                    newfp = fp + pc[2]
+                    next_pc = pc + 3
                 if depth >= ctx.max_depth or newfp + callee.nslots > ctx.stack_end:
                     trap = TRAP_CALL_STACK
                     break
