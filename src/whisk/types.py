@@ -414,6 +414,9 @@ def _close_type(c: object, ids: list[int]) -> object:
     if isinstance(c, TableType):
         t = close_valtype(c.elem, ids)
         return c if t is c.elem else _with(c, elem=t)
+    if isinstance(c, TagType):
+        ft = _close_type(c.type, ids)
+        return c if ft is c.type else TagType(ft)   # type: ignore[arg-type]
     return c
 
 

@@ -115,6 +115,7 @@ class Tag:
     (its results must be empty); compared by identity."""
 
     type: FuncType
+    type_id: int
     def __init__(self, functype: FuncType) -> None: ...
 
 class Exn:

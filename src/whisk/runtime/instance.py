@@ -273,7 +273,10 @@ class Instance:
             if f.name is None and i in m.func_names:
                 f.name = m.func_names[i]
         # the module's own tags (3.0 spec 4.5.3.4): new identities, before any code runs
-        tags += [Tag(m.types[t]) for t in m.tags]
+        for ti in m.tags:
+            tag = Tag(closed[ti])
+            tag.type_id = ids[ti]           # its module's type (maybe in a rec group)
+            tags.append(tag)
         core.set_tags(tags)
         self._core = core
         nimported_globals = len(m.imported("global"))

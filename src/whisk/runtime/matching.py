@@ -49,7 +49,10 @@ def _fits(want: ExternType, given: Extern, cid: int | None) -> bool:
                 and Limits(given.pages, given.max_pages).matches(want.limits))
     if isinstance(want, TagType):
         # tags match when their types are equal (3.0 spec 4.5.2.6); identity is the tag's own
-        return isinstance(given, Tag) and given.type == want.type
+        # (by canonical id when the import's is known: types in rec groups, 3.0)
+        if not isinstance(given, Tag):
+            return False
+        return given.type_id == cid if cid is not None else bool(given.type == want.type)
     if not isinstance(given, Global) or given.mutable != want.mutable:
         return False
     if want.mutable:
