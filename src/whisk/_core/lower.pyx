@@ -1255,7 +1255,15 @@ cdef class Lowerer:
                     i = self.pop(T_I32)
                     if self.emitting:
                         if self.take_add(i, &sa, &sc):
-                            sb = self.operand(j)
+                            if self.vk[j] == K_CONST and self.canon(j) == sa:
+                                # The add's operand sits where the constant value would be
+                                # written (after a swapped `c + x`): the value goes to the
+                                # address's own slot instead, which the removed add freed.
+                                sb = self.canon(i)
+                                self.emit_const(sb, self.vt[j], self.vv[j])
+                                self.vk[j] = K_SLOT
+                            else:
+                                sb = self.operand(j)
                             self.start(W_ADD[idx]); self.emit(sa); self.emit(sb); self.emit(sc)
                         else:
                             sa = self.operand(i)
