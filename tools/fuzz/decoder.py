@@ -299,8 +299,9 @@ def judge(data: bytes) -> dict[str, Any]:
     import whisk
     from whisk.types import FuncType, GlobalType, MemoryType, TableType
     try:
-        # the oracle validates with --features wasm2: so does whisk (3.0 features are on by default)
-        module = whisk.Module(data, features=whisk.Features.wasm2())
+        # the oracle validates with common.WASM2_FEATURES: so does whisk (all features are on by
+        # default)
+        module = whisk.Module(data, features=whisk.Features.only(common.WHISK_FEATURES))
     except (whisk.DecodeError, whisk.ValidationError) as e:
         return {"verdict": "reject", "error": type(e).__name__, "message": str(e)[:300]}
     except BaseException as e:

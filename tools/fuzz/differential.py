@@ -499,7 +499,7 @@ def wasmtime_engine() -> Any:
         cfg = wasmtime.Config()
         for name, on in [("wasm_simd", True), ("wasm_bulk_memory", True),
                          ("wasm_reference_types", True), ("wasm_multi_value", True),
-                         ("wasm_threads", False), ("wasm_tail_call", False),
+                         ("wasm_threads", False), ("wasm_tail_call", True),
                          ("wasm_multi_memory", False), ("wasm_memory64", False),
                          ("wasm_relaxed_simd", False), ("wasm_exceptions", False),
                          ("wasm_gc", False), ("wasm_function_references", False),
