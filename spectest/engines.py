@@ -166,6 +166,10 @@ class WhiskEngine:
 
 
 def _whisk_value(t: Any, v: Any) -> Value:
+    if getattr(t, "heap", None) is not None:     # a whisk RefType (3.0): its family's name
+        from whisk.types import heap_family
+        t = {"func": "funcref", "extern": "externref", "exn": "exnref"}.get(
+            heap_family(t.heap), "anyref")
     if t in _MASK and isinstance(v, int) and not isinstance(v, bool):
         return Value(t, v & _MASK[t])
     return Value(t, v)

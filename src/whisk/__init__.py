@@ -31,7 +31,7 @@ from .runtime.instance import ExportType, Exports, ImportType, Instance, Module
 from .runtime.linker import Linker
 from .runtime.valtypes import (exnref, externref, f32, f64, func_type_of, funcref, i32, i64,
                                v128)
-from .types import FuncType, GlobalType, Limits, MemoryType, TableType, TagType
+from .types import FuncType, GlobalType, Limits, MemoryType, RefType, TableType, TagType
 from .run import run  # noqa: E402  (the function; binds over the submodule attribute)
 from .wasi.config import WasiConfig
 
@@ -39,7 +39,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Module", "Features", "Instance", "Store", "Func", "Memory", "Table", "Global", "Tag", "Exports", "ImportType", "ExportType",
-    "FuncType", "TableType", "MemoryType", "GlobalType", "TagType", "Limits",
+    "FuncType", "TableType", "MemoryType", "GlobalType", "TagType", "Limits", "RefType",
     "WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap", "Exhaustion", "Interrupted",
     "WasmException", "Exit",
     "Linker", "Caller", "func_type_of", "i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref",

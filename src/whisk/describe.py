@@ -31,15 +31,16 @@ def _limits_text(limits: Limits) -> str:
 def type_json(t: object) -> dict[str, Any]:
     """An extern type as JSON-ready data, with its ``kind``."""
     if isinstance(t, FuncType):
-        return {"kind": "func", "params": list(t.params), "results": list(t.results)}
+        return {"kind": "func", "params": [str(v) for v in t.params],
+                "results": [str(v) for v in t.results]}
     if isinstance(t, TableType):
-        return {"kind": "table", "elem": t.elem, **_limits_json(t.limits)}
+        return {"kind": "table", "elem": str(t.elem), **_limits_json(t.limits)}
     if isinstance(t, MemoryType):
         return {"kind": "memory", **_limits_json(t.limits)}
     if isinstance(t, GlobalType):
-        return {"kind": "global", "valtype": t.valtype, "mutable": t.mutable}
+        return {"kind": "global", "valtype": str(t.valtype), "mutable": t.mutable}
     if isinstance(t, TagType):
-        return {"kind": "tag", "params": list(t.type.params)}
+        return {"kind": "tag", "params": [str(v) for v in t.type.params]}
     raise TypeError(f"not an extern type: {t!r}")
 
 
@@ -55,7 +56,7 @@ def type_text(t: object) -> str:
     if isinstance(t, GlobalType):
         return f"global {'mut ' if t.mutable else ''}{t.valtype}"
     if isinstance(t, TagType):
-        return f"tag [{' '.join(t.type.params)}]"
+        return f"tag [{' '.join(map(str, t.type.params))}]"
     raise TypeError(f"not an extern type: {t!r}")
 
 
@@ -98,7 +99,10 @@ def _entry_type(entry: dict[str, Any]) -> object:
     """Rebuild the type object of a ``type_json`` dict (for printing)."""
     kind = entry["kind"]
     if kind == "func":
-        return FuncType(tuple(entry["params"]), tuple(entry["results"]))
+        # (value types come back as their text, "(ref null $type3)" too: not re-validated)
+        ft = object.__new__(FuncType)
+        ft.__dict__.update(params=tuple(entry["params"]), results=tuple(entry["results"]))
+        return ft
     if kind == "global":
         return GlobalType(entry["valtype"], entry["mutable"])
     if kind == "tag":

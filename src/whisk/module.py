@@ -10,7 +10,7 @@ from __future__ import annotations
 from .record import record, field
 from typing import Any
 
-from .types import ExternType, FuncType, GlobalType, MemoryType, TableType, TagType
+from .types import ExternType, FuncType, GlobalType, MemoryType, TableType, TagType, ValType
 
 __all__ = [
     "Instr", "Import", "Export", "GlobalDef", "ElemSegment", "DataSegment", "Code", "ModuleStruct",
@@ -67,7 +67,7 @@ class ElemSegment:
     """
 
     mode: str
-    reftype: str
+    reftype: ValType
     init: tuple[tuple[Instr, ...], ...]
     table: int = 0
     offset: tuple[Instr, ...] | None = None
@@ -90,7 +90,7 @@ class Code:
     instruction bytes (up to and including the final ``end``), ``offset`` the byte offset of
     ``body`` within the module binary (for error messages)."""
 
-    locals: tuple[tuple[int, str], ...]
+    locals: tuple[tuple[int, ValType], ...]
     body: bytes
     offset: int = 0
 
@@ -100,10 +100,15 @@ class ModuleStruct:
     """A decoded module (spec 2.5). Index spaces: functions, tables, memories, globals and tags
     start with the imports of that kind, then the module's own definitions."""
 
-    types: list[FuncType] = field(default_factory=list)
+    # the composite type of each type index (FuncType, or StructType/ArrayType), and the
+    # sub types (finality, supertypes) and rec group sizes they come from (3.0 syntax/types)
+    types: list[Any] = field(default_factory=list)
+    subtypes: list[Any] = field(default_factory=list)
+    rec_groups: list[int] = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     funcs: list[int] = field(default_factory=list)          # type index of each defined function
     tables: list[TableType] = field(default_factory=list)
+    table_inits: list[Any] = field(default_factory=list)   # per defined table: expr or None
     mems: list[MemoryType] = field(default_factory=list)
     tags: list[int] = field(default_factory=list)           # type index of each defined tag
     globals: list[GlobalDef] = field(default_factory=list)
@@ -114,6 +119,7 @@ class ModuleStruct:
     codes: list[Code] = field(default_factory=list)
     datas: list[DataSegment] = field(default_factory=list)
     customs: list[tuple[str, bytes]] = field(default_factory=list)
+    type_ids: list[int] = field(default_factory=list)   # canonical id per type (validation)
     func_names: dict[int, str] = field(default_factory=dict)  # from the `name` section
     module_name: str | None = None
 

@@ -31,7 +31,7 @@ Immediate kinds (``imm``):
 ``f32``        4 bytes little-endian IEEE-754
 ``f64``        8 bytes little-endian IEEE-754
 ``select_t``   vec(valtype) (its length must be 1)
-``reftype``    a reference type byte (0x70 funcref, 0x6F externref)
+``reftype``    ref.null's heap type (3.0: an abstract heap type code or a type index)
 ``mem_init``   data index (u32) then a reserved 0x00 byte
 ``data``       data index (u32)
 ``mem_copy``   two reserved 0x00 bytes
@@ -105,6 +105,10 @@ _ROWS: list[Row] = [
     ("return",         None, 0x0F, "",          "special"),
     ("call",           None, 0x10, "func",      "special"),
     ("call_indirect",  None, 0x11, "call_ind",  "special"),
+    ("return_call",    None, 0x12, "func",      "special", 0, "tail_call"),
+    ("return_call_indirect", None, 0x13, "call_ind", "special", 0, "tail_call"),
+    ("call_ref",       None, 0x14, "func",      "special", 0, "function_references"),
+    ("return_call_ref", None, 0x15, "func",     "special", 0, "tail_call"),
     # --- exceptions (3.0 spec 5.4.1; legacy: the exception-handling proposal's legacy/) ---
     ("throw",          None, 0x08, "tag",       "special", 0, "exceptions"),
     ("throw_ref",      None, 0x0A, "",          "special", 0, "exceptions"),
@@ -118,6 +122,9 @@ _ROWS: list[Row] = [
     ("ref.null",       None, 0xD0, "reftype",   "special", 0, "reference-types"),
     ("ref.is_null",    None, 0xD1, "",          "special", 0, "reference-types"),
     ("ref.func",       None, 0xD2, "func",      "special", 0, "reference-types"),
+    ("ref.as_non_null", None, 0xD4, "",         "special", 0, "function_references"),
+    ("br_on_null",     None, 0xD5, "label",     "special", 0, "function_references"),
+    ("br_on_non_null", None, 0xD6, "label",     "special", 0, "function_references"),
     # --- parametric (5.4.3) ---
     ("drop",           None, 0x1A, "",          "special"),
     ("select",         None, 0x1B, "",          "special"),

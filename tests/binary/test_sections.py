@@ -6,6 +6,8 @@ import struct
 import time
 
 import pytest
+
+from whisk.types import RefType
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -262,7 +264,7 @@ def test_type_section():
 
 
 @pytest.mark.parametrize("content, message", [
-    (vec([b"\x5f\x00\x00"]), "malformed function type"),
+    (vec([b"\x5d\x00\x00"]), "malformed function type"),   # (0x5F/0x5E: struct/array, 3.0)
     (vec([b"\xe0\x00\x00"]), "integer representation too long"),
     (vec([b"\x60\x01\x40\x00"]), "malformed value type"),
     (vec([b"\x60\x01\xff\x00"]), "integer representation too long"),
@@ -606,11 +608,12 @@ def test_element_section_all_encodings():
     null_f = (Instr("ref.null", "funcref"),)
     c = (Instr("i32.const", 7),)
     got = [(e.mode, e.reftype, e.init, e.table, e.offset) for e in m.elems]
+    ref_func = RefType(False, "func")       # 3.0: segments of function indices are (ref func)
     assert got == [
-        ("active", "funcref", (ref(0), ref(1)), 0, c),
-        ("passive", "funcref", (ref(2),), 0, None),
-        ("active", "funcref", (ref(4),), 3, c),
-        ("declarative", "funcref", (ref(5),), 0, None),
+        ("active", ref_func, (ref(0), ref(1)), 0, c),
+        ("passive", ref_func, (ref(2),), 0, None),
+        ("active", ref_func, (ref(4),), 3, c),
+        ("declarative", ref_func, (ref(5),), 0, None),
         ("active", "funcref", (ref(1), null_f), 0, c),
         ("passive", "externref", ((Instr("ref.null", "externref"),),), 0, None),
         ("active", "funcref", (ref(1), null_f), 2, c),

@@ -19,9 +19,10 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-#: The feature set whisk implements, as ``wasm-tools validate --features`` spells it
+#: The WebAssembly 2.0 feature set, as ``wasm-tools validate --features`` spells it
 #: (MVP + sign-extension, saturating float-to-int, multi-value, bulk memory, reference types,
-#: fixed-width SIMD, mutable globals).
+#: fixed-width SIMD, mutable globals): the ``wasm2`` set's oracle, and the default of
+#: :func:`validate_one` / :func:`validate_many`. 3.0 features are in FEATURE_SETS["wasm3"].
 WASM2_FEATURES = "wasm2"
 
 #: whisk feature name (whisk.features.FEATURE_NAMES) -> how ``wasm-tools validate --features``
@@ -181,7 +182,7 @@ REGRESSIONS = os.path.join(REPO, "tests", "fuzz", "regressions")
 
 #: ``wasm-tools smith`` flags that restrict generated modules to the features whisk implements.
 #: Proposals beyond 2.0 are switched off one by one (the defaults of a newer wasm-tools may turn
-#: more on, so every flag is explicit).
+#: more on, so every flag is explicit); FeatureSet.smith_flags switches a set's features on.
 SMITH_WASM2_FLAGS: tuple[str, ...] = (
     "--simd-enabled", "true",
     "--bulk-memory-enabled", "true",

@@ -83,6 +83,8 @@ cdef enum TrapCode:
     TRAP_POLL = 16           # internal: the fuel budget ran out, poll() decides (never raised)
     TRAP_THROW = 17          # an exception (ctx.exn) is thrown: a handler may catch it
     TRAP_NULL_EXN = 18       # throw_ref of a null exnref
+    TRAP_NULL_FUNC = 19      # call_ref / return_call_ref of a null reference
+    TRAP_NULL_REF = 20       # ref.as_non_null of a null reference
 
 cdef struct StoreRec:
     # What a Store shares with the loop (spec-external, like wasmtime's Store): interruption,
@@ -153,6 +155,7 @@ cdef struct FuncRec:
     uint32_t nlocals       # local slots including parameters
     uint32_t nslots        # frame size in slots (locals + temporaries)
     uint32_t type_id       # canonical (process-wide) id of the function type
+    const uint32_t* supers # its declared supertypes' ids: [n, nearest, ...], or NULL (3.0)
     uint32_t index         # function index within its instance, for backtraces
     uint32_t cost          # fuel charged per call: the body's instructions outside loops (>= 1)
     PyObject* host         # the Func object of a host function (borrowed), else NULL

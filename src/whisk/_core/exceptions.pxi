@@ -29,6 +29,7 @@ cdef class Tag:
     """
     cdef TagRec rec
     cdef readonly object type        # whisk.types.FuncType
+    cdef public object type_id       # canonical id of that type (3.0: tag import matching)
     cdef bytes ptypes
 
     def __cinit__(self, functype):
@@ -37,6 +38,7 @@ cdef class Tag:
         if functype.results:
             raise ValueError("non-empty tag result type")
         self.type = functype
+        self.type_id = type_id(functype)
         self.ptypes = type_codes(functype.params)
         self.rec.nslots = sum([nslots_of(t) for t in self.ptypes])
         self.rec.obj = <PyObject*>self

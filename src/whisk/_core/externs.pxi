@@ -250,8 +250,9 @@ cdef class Table:
     wrong argument type, ValueError for min > max, IndexError for an index out of bounds,
     ResourceError if the minimum passes the limit."""
     cdef TableRec rec
-    cdef readonly str elem           # 'funcref', 'externref' or 'exnref' (what its slots hold)
-    cdef uint8_t ecode               # its type code
+    cdef readonly object elem        # 'funcref', 'externref', 'exnref' or a RefType (3.0)
+    cdef object check                # ref_check(elem): None, or what values must satisfy
+    cdef uint8_t ecode               # its slot type code
     cdef public object type
     cdef Heap heap                   # the heap its references belong to (see heap.pxi)
     cdef object acct_store           # the Store charged for it (keeps rec.acct valid)
@@ -264,8 +265,11 @@ cdef class Table:
         self.rec.elems = NULL
         self.rec.acct = NULL
         self.reserved_bytes = 0
-        if reftype not in ("funcref", "externref", "exnref"):
-            raise ValueError("reftype must be 'funcref', 'externref' or 'exnref'")
+        if not (reftype in ("funcref", "externref", "exnref") or (
+                hasattr(reftype, "heap") and code_of(reftype) in (T_FUNCREF, T_EXTERNREF, T_EXNREF))):
+            raise ValueError("reftype must be 'funcref', 'externref', 'exnref' or a "
+                             "whisk.types.RefType")
+        self.check = ref_check(reftype)
         if address_type not in ("i32", "i64"):
             raise ValueError("address_type must be 'i32' or 'i64'")
         bound = 0xFFFFFFFF if address_type == "i32" else 0xFFFFFFFFFFFFFFFF
@@ -277,8 +281,8 @@ cdef class Table:
         self.elem = reftype
         self.address_type = address_type
         self.declared_max = max
-        self.rec.is_func = 1 if reftype == "funcref" else 0
-        self.ecode = _CODES[reftype]
+        self.rec.is_func = 1 if code_of(reftype) == T_FUNCREF else 0
+        self.ecode = code_of(reftype)
         self.rec.max = 0xFFFFFFFF if max is None or max > 0xFFFFFFFF else max
         cap = DEFAULT_TABLE_ELEMENTS if limit is None else limit
         if cap > self.rec.max:
@@ -331,6 +335,8 @@ cdef class Table:
             raise TypeError(f"table index must be an int, not {type(i).__name__}")
         if not 0 <= i < self.rec.size:
             raise IndexError("out of bounds table access")
+        if self.check is not None:
+            check_ref(self.check, value, "value")
         h = heap_of_table(self)
         heap_maybe_sweep(h)
         self.rec.elems[i] = to_bits(self.code(), value, &hi, h)
@@ -341,6 +347,8 @@ cdef class Table:
         (the store's max_table_elements or max_memory_bytes)."""
         cdef uint64_t hi
         count_arg(delta, "delta", 0, 0xFFFFFFFF if self.address_type == "i32" else None)
+        if self.check is not None:
+            check_ref(self.check, init, "init")
         h = heap_of_table(self)
         heap_maybe_sweep(h)
         cdef uint64_t b = to_bits(self.code(), init, &hi, h)
@@ -364,16 +372,16 @@ cdef class Global:
     unknown type, TypeError/ValueError for a value that does not fit it."""
     cdef uint64_t bits[2]
     cdef uint8_t code
-    cdef readonly str valtype
+    cdef readonly object valtype     # a name, or a whisk.types.RefType (3.0)
+    cdef object check                # ref_check(valtype)
     cdef readonly bint mutable
     cdef public object type
     cdef Heap heap                   # the heap its reference belongs to (see heap.pxi)
 
     def __cinit__(self, valtype, value=None, mutable=False):
-        if valtype not in _CODES:
-            raise ValueError(f"unknown value type {valtype!r}")
+        self.code = code_of(valtype)
         self.valtype = valtype
-        self.code = _CODES[valtype]
+        self.check = ref_check(valtype)
         self.mutable = bool(mutable)
         self.bits[0] = 0
         self.bits[1] = 0
@@ -388,6 +396,8 @@ cdef class Global:
     cdef _set(self, value, bint raw):
         cdef uint64_t hi = 0
         cdef Heap h = None
+        if self.check is not None:
+            check_ref(self.check, value, "global value")
         if self.code == T_FUNCREF or self.code == T_EXTERNREF or self.code == T_EXNREF:
             h = heap_of_global(self)
             heap_maybe_sweep(h)

@@ -15,7 +15,12 @@
 #     (backward branches: `cost` fuel units are charged to the budget; a negative budget polls)
 #   br_table a n t0 .. t(n-1) tdefault  return (results already copied to fp[0..])
 #   call f base                         call_indirect typeidx table a base
+#   call_ref a base                     (a: the function reference; 3.0)
 #     (the callee's frame starts at fp + base, where the arguments were written)
+#   return_call f base                  return_call_indirect typeidx table a base
+#   return_call_ref a base              (tail calls, 3.0: the callee's frame replaces this one:
+#     the arguments move down to fp[0..] and the Frame is reused, so the call stack stays flat)
+#   ref_as_non_null d a                 br_on_null a target     br_on_non_null a target
 #   select d cond a b                   select2 d cond a b (v128)
 #   global_get d g                      global_set g a      global_get2 / global_set2 (v128)
 #   memory_size d                       memory_grow d a
@@ -36,6 +41,56 @@
 # The regular ops (unary, binary, _ri, br_<compare>, loads and stores) are generated from the
 # opcode table; their layouts are documented in tools/gen_core.py's gen_arms. The SIMD ops
 # (OP_SIMD_FIRST and up) are dispatched by simd_step in the generated simd.pxi.
+
+cdef uint32_t RETURN_CODE[1]        # a lone `return`: where a tail call of a host function goes
+RETURN_CODE[0] = OP_return
+
+
+cdef FuncRec* tail_callee(ExecCtx* ctx, InstCtx* inst, const uint32_t* pc, uint64_t* fp,
+                          uint64_t** newfp, int* trap) noexcept nogil:
+    # The callee of return_call f base / return_call_indirect x t a base / return_call_ref a
+    # base, and (newfp) where its arguments are; NULL with *trap set when it traps (3.0
+    # exec/instructions: the checks of call_indirect and call_ref, and a frame that fits).
+    cdef uint32_t op = pc[0], i
+    cdef TableRec* tab
+    cdef FuncRec* callee
+    if op == OP_return_call:
+        callee = inst.funcs[pc[1]]
+        newfp[0] = fp + pc[2]
+    elif op == OP_return_call_ref:
+        callee = <FuncRec*>fp[pc[1]]
+        if callee == NULL:
+            trap[0] = TRAP_NULL_FUNC
+            return NULL
+        newfp[0] = fp + pc[2]
+    else:
+        tab = inst.tables[pc[2]]
+        i = <uint32_t>fp[pc[3]]
+        if i >= tab.size:
+            trap[0] = TRAP_UNDEFINED_ELEMENT
+            return NULL
+        callee = <FuncRec*>tab.elems[i]
+        if callee == NULL:
+            ctx.trap_arg = i
+            trap[0] = TRAP_UNINITIALIZED_ELEMENT
+            return NULL
+        if callee.type_id != inst.type_ids[pc[1]] and not func_subtype(callee, inst.type_ids[pc[1]]):
+            trap[0] = TRAP_INDIRECT_TYPE
+            return NULL
+        newfp[0] = fp + pc[4]
+    if (newfp[0] if callee.host != NULL else fp) + callee.nslots > ctx.stack_end:
+        trap[0] = TRAP_CALL_STACK
+        return NULL
+    return callee
+
+
+cdef inline void tail_enter(uint64_t* fp, uint64_t* args, FuncRec* callee) noexcept nogil:
+    # The callee's frame replaces the caller's: its arguments move down to fp[0..], its other
+    # locals are zeroed (the Frame below stays: a tail call does not deepen the call stack).
+    memmove(fp, args, callee.nparams * sizeof(uint64_t))
+    if callee.nlocals > callee.nparams:
+        memset(fp + callee.nparams, 0, (callee.nlocals - callee.nparams) * sizeof(uint64_t))
+
 
 cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
     cdef InstCtx* inst = func.inst
@@ -59,6 +114,8 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
     cdef int trap = TRAP_NONE
     cdef uint32_t op
     cdef int64_t budget = ctx.budget
+    cdef uint64_t* tfp               # tail calls: where the callee's arguments are
+    cdef int ttrap = TRAP_NONE       # tail calls: the trap tail_callee found
     if inst.mem != NULL:
         mem = inst.mem.base
         memsize = inst.mem.size
@@ -110,12 +167,12 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 i = <uint32_t>fp[pc[1]]
                 if i > pc[2]: i = pc[2]
                 pc = code + pc[3 + i]
-            elif op == OP_call or op == OP_call_indirect:
+            elif op == OP_call or op == OP_call_indirect or op == OP_call_ref:
                 if op == OP_call:
                     callee = inst.funcs[pc[1]]
                     newfp = fp + pc[2]
                     next_pc = pc + 3
-                else:
+                elif op == OP_call_indirect:
                     tab = inst.tables[pc[2]]
                     i = <uint32_t>fp[pc[3]]
                     if i >= tab.size:
@@ -126,11 +183,18 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                         ctx.trap_arg = i
                         trap = TRAP_UNINITIALIZED_ELEMENT
                         break
-                    if callee.type_id != inst.type_ids[pc[1]]:
+                    if callee.type_id != inst.type_ids[pc[1]] and not func_subtype(callee, inst.type_ids[pc[1]]):
                         trap = TRAP_INDIRECT_TYPE
                         break
                     newfp = fp + pc[4]
                     next_pc = pc + 5
+                else:
+                    callee = <FuncRec*>fp[pc[1]]
+                    if callee == NULL:
+                        trap = TRAP_NULL_FUNC
+                        break
+                    newfp = fp + pc[2]
+                    next_pc = pc + 3
                 if depth >= ctx.max_depth or newfp + callee.nslots > ctx.stack_end:
                     trap = TRAP_CALL_STACK
                     break
@@ -169,6 +233,51 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 if budget < 0:
                     trap = TRAP_POLL
                     break
+            elif op == OP_return_call or op == OP_return_call_indirect or op == OP_return_call_ref:
+                # the callee (out of line: tail_callee), then its frame replaces this one
+                callee = tail_callee(ctx, inst, pc, fp, &tfp, &ttrap)
+                if callee == NULL:
+                    trap = ttrap
+                    break
+                if callee.host != NULL:
+                    # a host callee: call it where the arguments are, then return its results
+                    ctx.depth = depth
+                    ctx.free = tfp + callee.nslots
+                    ctx.budget = budget
+                    trap = call_host(ctx, callee, tfp)
+                    budget = ctx.budget
+                    if trap: break
+                    memmove(fp, tfp, callee.nresults * sizeof(uint64_t))
+                    pc = RETURN_CODE
+                    continue
+                tail_enter(fp, tfp, callee)
+                cur = callee
+                if callee.inst != inst:
+                    inst = callee.inst
+                    code = inst.code
+                    if inst.mem != NULL:
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
+                    else:
+                        mem = NULL
+                        memsize = 0
+                pc = code + callee.entry
+                budget -= callee.cost
+                if budget < 0:
+                    trap = TRAP_POLL
+                    break
+            elif op == OP_ref_as_non_null:
+                if fp[pc[2]] == 0:
+                    trap = TRAP_NULL_REF
+                    break
+                fp[pc[1]] = fp[pc[2]]
+                pc += 3
+            elif op == OP_br_on_null:
+                if fp[pc[1]] == 0: pc = code + pc[2]
+                else: pc += 3
+            elif op == OP_br_on_non_null:
+                if fp[pc[1]] != 0: pc = code + pc[2]
+                else: pc += 3
             elif op == OP_return:
                 if depth == entry_depth:
                     break

@@ -43,6 +43,13 @@ from whisk.errors import DecodeError, ValidationError
 include "optable.pxi"
 fill_optable()
 
+# Value types (3.0 syntax/types) as one uint32 ``vtype``: a number or vector type is its binary
+# code (0x7F i32 .. 0x7B v128); a reference type sets REF_BIT, NULL_BIT if nullable, and holds
+# its heap type in the bits from HEAP_SHIFT up: an abstract heap type H_FUNC .. H_NONE, or
+# H_CONCRETE + a type index of the module. T_UNKNOWN (0) is the bottom type of unreachable code.
+# Subtyping (3.0 valid/matching) is ``sub(a, b)``: equality first, then the rules in heap_sub.
+ctypedef uint32_t vtype
+
 cdef enum:
     T_UNKNOWN = 0
     T_I32 = 0x7F
@@ -50,9 +57,47 @@ cdef enum:
     T_F32 = 0x7D
     T_F64 = 0x7C
     T_V128 = 0x7B
-    T_FUNCREF = 0x70
-    T_EXTERNREF = 0x6F
-    T_EXNREF = 0x69
+    REF_BIT = 0x100
+    NULL_BIT = 0x200
+    HEAP_SHIFT = 12
+    H_FUNC = 1
+    H_EXTERN = 2
+    H_EXN = 3
+    H_NOFUNC = 4
+    H_NOEXTERN = 5
+    H_NOEXN = 6
+    H_ANY = 7
+    H_EQ = 8
+    H_I31 = 9
+    H_STRUCT = 10
+    H_ARRAY = 11
+    H_NONE = 12
+    H_CONCRETE = 16
+    MAX_TYPES = 1000000
+    T_FUNCREF = REF_BIT | NULL_BIT | (H_FUNC << HEAP_SHIFT)
+    T_EXTERNREF = REF_BIT | NULL_BIT | (H_EXTERN << HEAP_SHIFT)
+    T_EXNREF = REF_BIT | NULL_BIT | (H_EXN << HEAP_SHIFT)
+
+# abstract heap types: binary code -> H_*, and names (whisk.types) -> H_*
+_HEAP_BY_CODE = {0x70: H_FUNC, 0x6F: H_EXTERN, 0x69: H_EXN, 0x73: H_NOFUNC, 0x72: H_NOEXTERN,
+                 0x74: H_NOEXN, 0x6E: H_ANY, 0x6D: H_EQ, 0x6C: H_I31, 0x6B: H_STRUCT,
+                 0x6A: H_ARRAY, 0x71: H_NONE}
+_HEAP_BY_NAME = {"func": H_FUNC, "extern": H_EXTERN, "exn": H_EXN, "nofunc": H_NOFUNC,
+                 "noextern": H_NOEXTERN, "noexn": H_NOEXN, "any": H_ANY, "eq": H_EQ,
+                 "i31": H_I31, "struct": H_STRUCT, "array": H_ARRAY, "none": H_NONE}
+cdef uint8_t HEAP_CODE[256]
+memset(HEAP_CODE, 0, 256)
+for _c, _h in _HEAP_BY_CODE.items():
+    HEAP_CODE[_c] = _h
+
+cdef inline vtype ref_vt(bint nullable, uint32_t heap) noexcept nogil:
+    return REF_BIT | (NULL_BIT if nullable else 0) | (heap << HEAP_SHIFT)
+
+cdef inline uint32_t heap_of(vtype t) noexcept nogil:
+    return t >> HEAP_SHIFT
+
+cdef inline bint is_num(uint32_t b) noexcept nogil:
+    return b == T_I32 or b == T_I64 or b == T_F32 or b == T_F64 or b == T_V128
 
 cdef enum:
     FEAT_EXCEPTIONS = 1 << 2    # whisk.features.feature_bit("exceptions") (checked in setup)
@@ -88,21 +133,38 @@ cdef struct Ctrl:
     uint32_t fixups         # head of the chain of target words that want the end address
     uint32_t else_fixup     # if: the target word that wants the else address
     uint32_t icount         # loop: instructions decoded before its start (for fuel costs)
+    int init_height         # entries of the init stack at its start (3.0 local initialisation)
     uint32_t hfixups        # head of the chain of handler-table words that want the end address
     int hid                 # 1 in a legacy catch body: the hidden exnref entry is part of height
 
-cdef inline int slot_size(uint8_t t) noexcept nogil:
+cdef inline int slot_size(vtype t) noexcept nogil:
     return 2 if t == T_V128 else 1
 
-cdef inline bint is_ref(uint8_t t) noexcept nogil:
-    return t == T_FUNCREF or t == T_EXTERNREF or t == T_EXNREF
+cdef inline bint is_ref(vtype t) noexcept nogil:
+    return (t & REF_BIT) != 0
 
-cdef inline bint is_valtype(uint8_t t) noexcept nogil:
-    return t == T_I32 or t == T_I64 or t == T_F32 or t == T_F64 or t == T_V128 or is_ref(t)
+cdef inline bint defaultable(vtype t) noexcept nogil:
+    # 3.0 valid/types: every type but a non-nullable reference has a default value
+    return not (t & REF_BIT) or (t & NULL_BIT) != 0
 
 _TYPE_NAMES = {T_I32: "i32", T_I64: "i64", T_F32: "f32", T_F64: "f64", T_V128: "v128",
                T_FUNCREF: "funcref", T_EXTERNREF: "externref", T_EXNREF: "exnref", T_UNKNOWN: "_"}
-_TYPE_CODES = {v: k for k, v in _TYPE_NAMES.items()}
+_HEAP_NAMES = {v: k for k, v in _HEAP_BY_NAME.items()}
+
+
+def vt_name(vtype t):
+    """A vtype in the spec's text form ("i32", "funcref", "(ref null 3)"; "_" unknown)."""
+    if t in _TYPE_NAMES:
+        return _TYPE_NAMES[t]
+    if not (t & REF_BIT):
+        return "?"
+    h = heap_of(t)
+    hs = str(h - H_CONCRETE) if h >= H_CONCRETE else _HEAP_NAMES.get(h, "?")
+    return f"(ref {'null ' if t & NULL_BIT else ''}{hs})"
+
+
+_NUM_CODES = {"i32": T_I32, "i64": T_I64, "f32": T_F32, "f64": T_F64, "v128": T_V128,
+              "funcref": T_FUNCREF, "externref": T_EXTERNREF, "exnref": T_EXNREF}
 
 
 cdef class LoweredModule:
@@ -131,7 +193,7 @@ cdef class LoweredModule:
 
 cdef class Lowerer:
     # ---- module context ----
-    cdef uint8_t* tdata          # types: params then results, concatenated
+    cdef vtype* tdata          # types: params then results, concatenated
     cdef uint32_t* toff
     cdef uint32_t* tnp
     cdef uint32_t* tnr
@@ -139,20 +201,31 @@ cdef class Lowerer:
     cdef int ntypes_ext          # + the pseudo types of single-value block types
     cdef uint32_t* ftype         # type index of each function
     cdef int nfuncs
-    cdef uint8_t* gtype
+    cdef vtype* gtype
     cdef uint8_t* gmut
     cdef int nglobals
-    cdef uint8_t* ttype          # element type of each table
+    cdef vtype* ttype          # element type of each table
     cdef int ntables
     cdef int nmems
     cdef uint8_t* maddr          # 1 for each memory whose address type is i64 (memory64)
     cdef uint8_t* taddr          # 1 for each table whose address type is i64 (table64)
     cdef bint multi_memory       # the multi-memory feature: memarg flag bit 6 carries a memidx
     cdef bint memory64           # the memory64 feature: u64 memarg offsets
-    cdef uint8_t* etype          # element type of each element segment
+    cdef vtype* etype            # element type of each element segment
     cdef int nelems
     cdef int ndatas              # -1: no data count section
     cdef uint8_t* refs           # 1 for functions in C.refs
+    cdef uint8_t* tkind          # per type: 0 func, 1 struct, 2 array
+    cdef int32_t* tsuper         # per type: its declared supertype, or -1
+    cdef uint32_t* tcanon        # per type: its canonical id (equal ids: equivalent types)
+    cdef int tcap                # capacity of toff/tnp/tnr (pseudo types are added on demand)
+    cdef uint32_t tdcap          # capacity of tdata
+    cdef uint32_t tdn            # entries used in tdata
+    cdef uint8_t* linit          # per local: initialised (3.0 valid/instructions, local.get)
+    cdef int32_t* inits          # locals set since the enclosing blocks began (to reset at end)
+    cdef int ninits, inits_cap
+    cdef bint typed_refs         # the function_references feature: (ref null? ht), heap types
+    cdef bint exn_refs           # the exceptions feature: exnref, nullexnref
     cdef uint32_t* tagtype       # type index of each tag
     cdef int ntags
     # ---- handler table (code.pxd, "Exceptions") ----
@@ -172,12 +245,12 @@ cdef class Lowerer:
     cdef Py_ssize_t pos, end, base_offset
     cdef int func_index
     # ---- locals ----
-    cdef uint8_t* ltype
+    cdef vtype* ltype
     cdef uint32_t* lslot
     cdef int nlocals
     cdef uint32_t nloc           # local slots
     # ---- operand stack ----
-    cdef uint8_t* vt
+    cdef vtype* vt
     cdef uint8_t* vk
     cdef uint64_t* vv
     cdef uint32_t* vp
@@ -203,45 +276,68 @@ cdef class Lowerer:
         free(self.gtype); free(self.gmut); free(self.ttype); free(self.etype); free(self.refs)
         free(self.maddr); free(self.taddr)
         free(self.code); free(self.ltype); free(self.lslot); free(self.vt); free(self.vk)
-        free(self.vv); free(self.vp); free(self.cs); free(self.labels); free(self.tagtype)
+        free(self.vv); free(self.vp); free(self.cs); free(self.labels)
+        free(self.tkind); free(self.tsuper); free(self.tcanon); free(self.linit); free(self.inits)
+        free(self.tagtype)
 
     def setup(self, list types, list func_types, list globals, list tables, list mems,
               list elem_types, ndatas, refs, features=None, list table_addrs=None,
-              tags=()):
-        """Module context (spec 3.1.1, C): ``types`` [(params, results)] of type-name tuples,
-        ``func_types`` type index per function, ``globals`` [(valtype, mutable)], ``tables``
-        [reftype], ``mems`` the address type of each memory ("i32" or "i64"), ``elem_types``
-        [reftype], ``ndatas`` (None: no data count section), ``refs`` the function indices in
-        C.refs, ``features`` the enabled features' bits (``whisk.features.Features.mask``;
-        None: all), ``table_addrs`` the address type of each table (default all "i32"), ``tags``
-        the type index of each tag. An instruction whose feature (opcode table, W_FEAT) is
-        disabled is malformed ("relaxed SIMD is not enabled"); code that checks a
-        non-instruction feature here tests ``self.feat_off & <bit>`` (bit i is
-        ``whisk.features.FEATURE_NAMES[i]``) and reports with ``self.disabled_feature(name)``."""
+              tags=(), tuple typeinfo=None):
+        """Module context (spec 3.1.1, C): ``types`` [(params, results)] of value types (names
+        or whisk.types.RefType; struct and array types give ((), ())), ``func_types`` type
+        index per function, ``globals`` [(valtype, mutable)], ``tables`` [reftype], ``mems``
+        the address type of each memory ("i32" or "i64"), ``elem_types`` [reftype], ``ndatas``
+        (None: no data count section), ``refs`` the function indices in C.refs, ``features``
+        the enabled features' bits (``whisk.features.Features.mask``; None: all),
+        ``table_addrs`` the address type of each table (default all "i32"), ``tags`` the type
+        index of each tag, ``typeinfo``
+        (kinds, supers, canonical ids) per type (None: all function types, final, distinct;
+        kinds and supers None: all function types without supertypes). An instruction whose
+        feature (opcode table, W_FEAT) is disabled is malformed ("relaxed SIMD is not
+        enabled"); code that checks a non-instruction feature here tests ``self.feat_off &
+        <bit>`` (bit i is ``whisk.features.FEATURE_NAMES[i]``) and reports with
+        ``self.disabled_feature(name)``."""
         cdef int i, j, k, total = 0
         self.feat_off = 0 if features is None else <uint32_t>(~<uint64_t>features & 0xFFFFFFFF)
         from whisk.features import feature_bit
         assert feature_bit("exceptions") == FEAT_EXCEPTIONS
-        cdef list ext = list(types) + [((), ())] + [((), (t,)) for t in
-                                                     ("i32", "i64", "f32", "f64", "v128", "funcref", "externref",
-                                                      "exnref")]
         self.ntypes = len(types)
-        self.ntypes_ext = len(ext)
-        for params, results in ext:
+        if self.ntypes > MAX_TYPES:
+            raise ValidationError("too many types")
+        self.tkind = <uint8_t*>malloc(self.ntypes + 1)
+        self.tsuper = <int32_t*>malloc(sizeof(int32_t) * (self.ntypes + 1))
+        self.tcanon = <uint32_t*>malloc(sizeof(uint32_t) * (self.ntypes + 1))
+        if self.tkind == NULL or self.tsuper == NULL or self.tcanon == NULL:
+            raise MemoryError()
+        kinds = supers = canon = None
+        if typeinfo is not None:
+            kinds, supers, canon = typeinfo
+        for i in range(self.ntypes):
+            self.tkind[i] = 0 if kinds is None else kinds[i]
+            self.tsuper[i] = -1 if supers is None else supers[i]
+            self.tcanon[i] = i if canon is None else canon[i]
+        for params, results in types:
             total += len(params) + len(results)
-        self.tdata = <uint8_t*>malloc(total + 1)
-        self.toff = <uint32_t*>malloc(sizeof(uint32_t) * self.ntypes_ext)
-        self.tnp = <uint32_t*>malloc(sizeof(uint32_t) * self.ntypes_ext)
-        self.tnr = <uint32_t*>malloc(sizeof(uint32_t) * self.ntypes_ext)
+        self.tcap = self.ntypes + 16
+        self.tdcap = total + 16
+        self.tdata = <vtype*>malloc(sizeof(vtype) * self.tdcap)
+        self.toff = <uint32_t*>malloc(sizeof(uint32_t) * self.tcap)
+        self.tnp = <uint32_t*>malloc(sizeof(uint32_t) * self.tcap)
+        self.tnr = <uint32_t*>malloc(sizeof(uint32_t) * self.tcap)
+        if self.tdata == NULL or self.toff == NULL or self.tnp == NULL or self.tnr == NULL:
+            raise MemoryError()
         k = 0
-        for i, (params, results) in enumerate(ext):
+        for i, (params, results) in enumerate(types):
             self.toff[i] = k
             self.tnp[i] = len(params)
             self.tnr[i] = len(results)
             for t in params:
-                self.tdata[k] = _TYPE_CODES[t]; k += 1
+                self.tdata[k] = self.code_of(t); k += 1
             for t in results:
-                self.tdata[k] = _TYPE_CODES[t]; k += 1
+                self.tdata[k] = self.code_of(t); k += 1
+        self.tdn = k
+        self.ntypes_ext = self.ntypes
+        self.add_pseudo(0, 0, 0)                 # [] -> [] at index ntypes (block type 0x40)
         self.nfuncs = len(func_types)
         self.ftype = <uint32_t*>malloc(sizeof(uint32_t) * (self.nfuncs + 1))
         self.refs = <uint8_t*>malloc(self.nfuncs + 1)
@@ -252,15 +348,15 @@ cdef class Lowerer:
             if 0 <= i < self.nfuncs:
                 self.refs[i] = 1
         self.nglobals = len(globals)
-        self.gtype = <uint8_t*>malloc(self.nglobals + 1)
+        self.gtype = <vtype*>malloc(sizeof(vtype) * (self.nglobals + 1))
         self.gmut = <uint8_t*>malloc(self.nglobals + 1)
         for i, (t, m) in enumerate(globals):
-            self.gtype[i] = _TYPE_CODES[t]
+            self.gtype[i] = self.code_of(t)
             self.gmut[i] = 1 if m else 0
         self.ntables = len(tables)
-        self.ttype = <uint8_t*>malloc(self.ntables + 1)
+        self.ttype = <vtype*>malloc(sizeof(vtype) * (self.ntables + 1))
         for i, t in enumerate(tables):
-            self.ttype[i] = _TYPE_CODES[t]
+            self.ttype[i] = self.code_of(t)
         self.nmems = len(mems)
         self.maddr = <uint8_t*>malloc(self.nmems + 1)
         for i, t in enumerate(mems):
@@ -271,10 +367,12 @@ cdef class Lowerer:
         from whisk.features import feature_bit
         self.multi_memory = not (self.feat_off & feature_bit("multi_memory"))
         self.memory64 = not (self.feat_off & feature_bit("memory64"))
+        self.typed_refs = not (self.feat_off & feature_bit("function_references"))
+        self.exn_refs = not (self.feat_off & feature_bit("exceptions"))
         self.nelems = len(elem_types)
-        self.etype = <uint8_t*>malloc(self.nelems + 1)
+        self.etype = <vtype*>malloc(sizeof(vtype) * (self.nelems + 1))
         for i, t in enumerate(elem_types):
-            self.etype[i] = _TYPE_CODES[t]
+            self.etype[i] = self.code_of(t)
         self.ndatas = -1 if ndatas is None else ndatas
         self.ntags = len(tags)
         self.tagtype = <uint32_t*>malloc(sizeof(uint32_t) * (self.ntags + 1))
@@ -286,7 +384,7 @@ cdef class Lowerer:
         self.hfuncs = []
         self.hpend = []
         self.vcap = 64
-        self.vt = <uint8_t*>malloc(self.vcap)
+        self.vt = <vtype*>malloc(sizeof(vtype) * self.vcap)
         self.vk = <uint8_t*>malloc(self.vcap)
         self.vv = <uint64_t*>malloc(sizeof(uint64_t) * self.vcap)
         self.vp = <uint32_t*>malloc(sizeof(uint32_t) * self.vcap)
@@ -294,12 +392,164 @@ cdef class Lowerer:
         self.cs = <Ctrl*>malloc(sizeof(Ctrl) * self.ccap)
         self.labels_cap = 16
         self.labels = <uint32_t*>malloc(sizeof(uint32_t) * self.labels_cap)
+        self.inits_cap = 16
+        self.inits = <int32_t*>malloc(sizeof(int32_t) * self.inits_cap)
         self.cap = 1024
         self.code = <uint32_t*>malloc(sizeof(uint32_t) * self.cap)
         self.n = 0
         if (self.tdata == NULL or self.vt == NULL or self.vk == NULL or self.vv == NULL
                 or self.vp == NULL or self.cs == NULL or self.code == NULL or self.labels == NULL):
             raise MemoryError()
+
+    cdef vtype code_of(self, object t) except? 0xFFFFFFFF:
+        # A value type from Python (a name or a whisk.types.RefType) as a vtype.
+        cdef object c
+        if type(t) is str:
+            c = _NUM_CODES.get(t)
+            if c is not None:
+                return c
+        heap = getattr(t, "heap", None)
+        if isinstance(heap, int):
+            if heap >= self.ntypes:
+                raise ValidationError(f"unknown type {heap}")
+            return ref_vt(t.nullable, H_CONCRETE + heap)
+        if isinstance(heap, str) and heap in _HEAP_BY_NAME:
+            return ref_vt(t.nullable, _HEAP_BY_NAME[heap])
+        raise ValueError(f"unknown value type {t!r}")
+
+    cdef int add_pseudo(self, int np_, int nr, vtype t) except -1:
+        # Append the type [] -> [t] (nr == 1) or [] -> [] to the extended type table.
+        cdef int ti = self.ntypes_ext
+        if ti >= self.tcap:
+            self.tcap *= 2
+            self.toff = <uint32_t*>realloc(self.toff, sizeof(uint32_t) * self.tcap)
+            self.tnp = <uint32_t*>realloc(self.tnp, sizeof(uint32_t) * self.tcap)
+            self.tnr = <uint32_t*>realloc(self.tnr, sizeof(uint32_t) * self.tcap)
+            if self.toff == NULL or self.tnp == NULL or self.tnr == NULL:
+                raise MemoryError()
+        if self.tdn + 1 >= self.tdcap:
+            self.tdcap *= 2
+            self.tdata = <vtype*>realloc(self.tdata, sizeof(vtype) * self.tdcap)
+            if self.tdata == NULL:
+                raise MemoryError()
+        self.toff[ti] = self.tdn
+        self.tnp[ti] = 0
+        self.tnr[ti] = nr
+        if nr:
+            self.tdata[self.tdn] = t
+            self.tdn += 1
+        self.ntypes_ext += 1
+        return ti
+
+    cdef int single_type(self, vtype t) except -1:
+        # The (extended) type index of the block type [] -> [t].
+        cdef int i
+        for i in range(self.ntypes + 1, self.ntypes_ext):
+            if self.tdata[self.toff[i]] == t:
+                return i
+        return self.add_pseudo(0, 1, t)
+
+    # ------------------------------------------------------------------ subtyping (3.0 valid/matching)
+    cdef bint sub(self, vtype a, vtype b):
+        # a matches b: a <: b. T_UNKNOWN (bottom) matches everything.
+        if a == b or a == T_UNKNOWN or b == T_UNKNOWN:
+            return True
+        if not (a & REF_BIT) or not (b & REF_BIT):
+            return False
+        if (a & NULL_BIT) and not (b & NULL_BIT):
+            return False
+        return self.heap_sub(heap_of(a), heap_of(b))
+
+    cdef bint heap_sub(self, uint32_t ha, uint32_t hb):
+        cdef int x, y, kind
+        if ha == hb:
+            return True
+        if ha >= H_CONCRETE and hb >= H_CONCRETE:
+            x = ha - H_CONCRETE
+            y = hb - H_CONCRETE
+            while x >= 0:
+                if self.tcanon[x] == self.tcanon[y]:
+                    return True
+                x = self.tsuper[x]
+            return False
+        if ha >= H_CONCRETE:
+            kind = self.tkind[ha - H_CONCRETE]
+            if kind == 0:
+                return hb == H_FUNC
+            return hb == H_ANY or hb == H_EQ or hb == (H_STRUCT if kind == 1 else H_ARRAY)
+        if hb >= H_CONCRETE:
+            return ha == (H_NOFUNC if self.tkind[hb - H_CONCRETE] == 0 else H_NONE)
+        if hb == H_FUNC:
+            return ha == H_NOFUNC
+        if hb == H_EXTERN:
+            return ha == H_NOEXTERN
+        if hb == H_EXN:
+            return ha == H_NOEXN
+        if hb == H_ANY:
+            return ha == H_EQ or ha == H_I31 or ha == H_STRUCT or ha == H_ARRAY or ha == H_NONE
+        if hb == H_EQ:
+            return ha == H_I31 or ha == H_STRUCT or ha == H_ARRAY or ha == H_NONE
+        if hb == H_I31 or hb == H_STRUCT or hb == H_ARRAY:
+            return ha == H_NONE
+        return False
+
+    cdef uint32_t heaptype(self) except 0:
+        # A heap type (3.0 binary/types): an abstract code byte or a non-negative s33 index.
+        cdef int64_t x
+        cdef int b
+        if self.pos >= self.end:
+            self.malformed("unexpected end of section or function")
+        b = self.p[self.pos]
+        if HEAP_CODE[b]:
+            if not self.typed_refs and b != 0x70 and b != 0x6F:
+                self.check_ref_feature(b, "malformed reference type")
+            self.pos += 1
+            return HEAP_CODE[b]
+        if not self.typed_refs:
+            self.ref_disabled("function_references", "malformed reference type")
+        x = self.sleb(33)
+        if x < 0:
+            self.malformed("malformed heap type")
+        if x >= self.ntypes:
+            self.invalid(f"unknown type {x}")
+        return H_CONCRETE + <uint32_t>x
+
+    cdef int check_ref_feature(self, int b, str what) except -1:
+        # A reference shorthand beyond funcref/externref with typed references off: exnref and
+        # nullexnref are the exceptions feature's, the rest typed function references'.
+        if b == 0x69 or b == 0x74:
+            if not self.exn_refs:
+                self.ref_disabled("exceptions", what)
+            return 0
+        return self.ref_disabled("function_references", what)
+
+    cdef int ref_disabled(self, str name, str what) except -1:
+        # The 2.0 decoder's message for what it meets, then the feature that would allow it.
+        from whisk.features import disabled_message
+        return self.malformed(f"{what} ({disabled_message(name)})")
+
+    cdef vtype valtype(self) except 0:
+        # A value type (spec 5.3.4; 3.0 binary/types): a number/vector code, a reference
+        # shorthand, or 0x63 (ref null ht) / 0x64 (ref ht).
+        cdef int b = self.byte()
+        if is_num(b):
+            return b
+        if HEAP_CODE[b]:
+            if not self.typed_refs and b != 0x70 and b != 0x6F:
+                self.pos -= 1
+                self.check_ref_feature(b, "malformed value type")
+                self.pos += 1
+            return ref_vt(True, HEAP_CODE[b])
+        if b == 0x63 or b == 0x64:
+            if not self.typed_refs:
+                self.pos -= 1
+                self.ref_disabled("function_references", "malformed value type")
+            return ref_vt(b == 0x63, self.heaptype())
+        if b & 0x80:
+            self.malformed("integer representation too long")
+        self.pos -= 1
+        self.malformed("malformed value type")
+        return 0
 
     # ------------------------------------------------------------------ errors
     cdef int invalid(self, str msg) except -1:
@@ -327,7 +577,7 @@ cdef class Lowerer:
             self.malformed(f"illegal opcode {idx:02x}: {disabled_message(op.feature)} ({op.name})")
         self.disabled_feature(op.feature, op.name)
 
-    cdef inline int check_exnref(self, uint8_t t, str what) except -1:
+    cdef inline int check_exnref(self, vtype t, str what) except -1:
         # exnref (0x69) is a type of the exceptions feature
         if t == T_EXNREF and self.feat_off & FEAT_EXCEPTIONS:
             self.disabled_feature("exceptions", what)
@@ -415,15 +665,15 @@ cdef class Lowerer:
         if b == 0x40:
             self.pos += 1
             return self.ntypes
-        if is_valtype(b):
-            self.check_exnref(b, "exnref block type")
-            self.pos += 1
-            return self.ntypes + 1 + ("\x7f\x7e\x7d\x7c\x7b\x70\x6f\x69".index(chr(b)))
+        if is_num(b) or HEAP_CODE[b] or b == 0x63 or b == 0x64:
+            return self.single_type(self.valtype())
         x = self.sleb(33)
         if x < 0:
             self.malformed("malformed block type")
         if x >= self.ntypes:
             self.invalid(f"unknown type {x}")
+        if self.tkind[x] != 0:
+            self.invalid("type mismatch")
         return <int>x
 
     cdef int zero_byte(self) except -1:
@@ -460,14 +710,14 @@ cdef class Lowerer:
         self.emit(<uint32_t>v)
         return self.emit(<uint32_t>(v >> 32))
 
-    cdef int emit_const(self, uint32_t dst, uint8_t t, uint64_t bits) except -1:
+    cdef int emit_const(self, uint32_t dst, vtype t, uint64_t bits) except -1:
         if bits <= 0xFFFFFFFF:
             self.start(OP_const32); self.emit(dst); self.emit(<uint32_t>bits)
         else:
             self.start(OP_const64); self.emit(dst); self.emit64(bits)
         return 0
 
-    cdef int emit_copy(self, uint32_t dst, uint32_t src, uint8_t t) except -1:
+    cdef int emit_copy(self, uint32_t dst, uint32_t src, vtype t) except -1:
         if dst != src:
             self.start(OP_copy2 if t == T_V128 else OP_copy); self.emit(dst); self.emit(src)
         return 0
@@ -497,7 +747,7 @@ cdef class Lowerer:
     # ------------------------------------------------------------------ operand stack
     cdef int grow_vals(self) except -1:
         cdef int cap = self.vcap * 2
-        self.vt = <uint8_t*>realloc(self.vt, cap)
+        self.vt = <vtype*>realloc(self.vt, sizeof(vtype) * cap)
         self.vk = <uint8_t*>realloc(self.vk, cap)
         self.vv = <uint64_t*>realloc(self.vv, sizeof(uint64_t) * cap)
         self.vp = <uint32_t*>realloc(self.vp, sizeof(uint32_t) * cap)
@@ -511,7 +761,7 @@ cdef class Lowerer:
             return 0
         return self.vp[self.vn - 1] + slot_size(self.vt[self.vn - 1])
 
-    cdef int push(self, uint8_t t, int kind, uint64_t v) except -1:
+    cdef int push(self, vtype t, int kind, uint64_t v) except -1:
         cdef uint32_t p = self.next_pos()
         if self.vn >= self.vcap:
             self.grow_vals()
@@ -527,7 +777,7 @@ cdef class Lowerer:
     cdef inline uint32_t canon(self, int i):
         return self.nloc + self.vp[i]
 
-    cdef uint32_t push_slot(self, uint8_t t) except? 0xFFFFFFFF:
+    cdef uint32_t push_slot(self, vtype t) except? 0xFFFFFFFF:
         # Push a value produced into its canonical slot; returns that slot.
         cdef int i = self.push(t, K_SLOT, 0)
         return self.canon(i)
@@ -542,13 +792,21 @@ cdef class Lowerer:
         self.vn -= 1
         return self.vn
 
-    cdef int pop(self, uint8_t expect) except -2:
+    cdef int pop(self, vtype expect) except -2:
+        # pop_val(expect): the popped entry's type must match `expect` (3.0: subtyping).
         cdef int i = self.pop_any()
-        if i >= 0 and self.vt[i] != expect and self.vt[i] != T_UNKNOWN and expect != T_UNKNOWN:
+        if i >= 0 and self.vt[i] != expect and not self.sub(self.vt[i], expect):
             self.invalid("type mismatch")
         return i
 
-    cdef inline uint8_t type_of(self, int i):
+    cdef int pop_ref(self) except -2:
+        # pop a value of some reference type (or of the unknown type: -1)
+        cdef int i = self.pop_any()
+        if i >= 0 and not is_ref(self.vt[i]) and self.vt[i] != T_UNKNOWN:
+            self.invalid("type mismatch")
+        return i
+
+    cdef inline vtype type_of(self, int i):
         return T_UNKNOWN if i < 0 else self.vt[i]
 
     cdef int pop_types(self, int ti, bint results) except -1:
@@ -620,9 +878,31 @@ cdef class Lowerer:
         c.target = <uint32_t>self.n
         c.fixups = NO_CHAIN
         c.else_fixup = NO_CHAIN
+        c.init_height = self.ninits
         c.hfixups = NO_CHAIN
         c.hid = 0
         self.emitting = not dead
+        return 0
+
+    cdef int reset_inits(self, Ctrl* c) except -1:
+        # At else/end: locals set inside the block are uninitialised again (3.0
+        # valid/instructions, local initialisation is tracked per block).
+        while self.ninits > c.init_height:
+            self.ninits -= 1
+            self.linit[self.inits[self.ninits]] = 0
+        return 0
+
+    cdef int mark_init(self, int l) except -1:
+        if self.linit[l]:
+            return 0
+        if self.ninits >= self.inits_cap:
+            self.inits_cap *= 2
+            self.inits = <int32_t*>realloc(self.inits, sizeof(int32_t) * self.inits_cap)
+            if self.inits == NULL:
+                raise MemoryError()
+        self.linit[l] = 1
+        self.inits[self.ninits] = l
+        self.ninits += 1
         return 0
 
     cdef int set_unreachable(self) except -1:
@@ -771,7 +1051,7 @@ cdef class Lowerer:
         return self.emit(sc)
 
     # ------------------------------------------------------------------ producers
-    cdef int produce(self, uint32_t op, uint8_t rt) except -1:
+    cdef int produce(self, uint32_t op, vtype rt) except -1:
         # Start an instruction whose first operand is the destination slot of a new value.
         cdef uint32_t dst = self.push_slot(rt)
         self.last_start = self.n
@@ -793,7 +1073,7 @@ cdef class Lowerer:
         cdef int i, k, total, np_, nr
         cdef uint32_t s
         cdef Py_ssize_t entry = self.n
-        cdef uint8_t t
+        cdef vtype t
         self.func_index = func_index
         self.p = <const uint8_t*>PyBytes_AS_STRING(body)
         self.pos = 0
@@ -805,21 +1085,27 @@ cdef class Lowerer:
             self.invalid("too many locals")
         total = np_ + sum([run[0] for run in local_runs])
         free(self.ltype); free(self.lslot)
-        self.ltype = <uint8_t*>malloc(total + 1)
+        self.ltype = <vtype*>malloc(sizeof(vtype) * (total + 1))
         self.lslot = <uint32_t*>malloc(sizeof(uint32_t) * (total + 1))
         if self.ltype == NULL or self.lslot == NULL:
+            raise MemoryError()
+        free(self.linit)
+        self.linit = <uint8_t*>malloc(total + 1)
+        if self.linit == NULL:
             raise MemoryError()
         k = 0
         s = 0
         for i in range(np_):
             t = self.tdata[self.toff[type_index] + i]
-            self.ltype[k] = t; self.lslot[k] = s; s += slot_size(t); k += 1
+            self.ltype[k] = t; self.lslot[k] = s; self.linit[k] = 1; s += slot_size(t); k += 1
         cdef uint32_t param_slots = s
         for cnt, name in local_runs:
-            t = _TYPE_CODES[name]
+            t = self.code_of(name)
             self.check_exnref(t, "exnref local")
             for i in range(cnt):
-                self.ltype[k] = t; self.lslot[k] = s; s += slot_size(t); k += 1
+                self.ltype[k] = t; self.lslot[k] = s; self.linit[k] = defaultable(t)
+                s += slot_size(t); k += 1
+        self.ninits = 0
         self.nlocals = total
         self.nloc = s
         self.vn = 0
@@ -879,7 +1165,7 @@ cdef class Lowerer:
         cdef int b, idx, kind, i, j, a, c, first, cnt, l, ti
         cdef int64_t x, y
         cdef uint64_t off
-        cdef uint8_t t, t1, t2
+        cdef vtype t, t1, t2
         cdef uint32_t sa, sb, sc, dst, op
         cdef Ctrl* fr
         cdef Py_ssize_t here
@@ -986,10 +1272,14 @@ cdef class Lowerer:
                         self.emit(<uint32_t>y)
             elif b == 0x20:                                 # local.get
                 l = self.local_index()
+                if not self.linit[l]:
+                    self.invalid("uninitialized local")
                 self.push(self.ltype[l], K_LOCAL, self.lslot[l])
             elif b == 0x21 or b == 0x22:                    # local.set / local.tee
                 l = self.local_index()
                 i = self.pop(self.ltype[l])
+                if not self.linit[l]:
+                    self.mark_init(l)
                 if self.emitting:
                     self.set_local(l, i, b == 0x22)
                 elif b == 0x22:
@@ -1026,6 +1316,7 @@ cdef class Lowerer:
                 self.place_label()
                 self.vn = fr.height
                 self.push_types(fr.type_index, False)
+                self.reset_inits(fr)
                 fr.kind = C_ELSE
                 fr.unreachable = 0
                 self.emitting = not fr.dead
@@ -1060,6 +1351,7 @@ cdef class Lowerer:
                 if self.emitting:
                     self.emit_br_if(l, c, first, cnt)
                     self.vn += cnt                          # the values stay, unchanged
+                    self.retype_label(l, first, cnt)        # ... typed as the label's
                 else:
                     fr = &self.cs[self.cn - 1 - l]
                     self.push_label_types(fr)
@@ -1114,7 +1406,7 @@ cdef class Lowerer:
                     self.invalid(f"unknown table {y}")
                 if x >= self.ntypes:
                     self.invalid(f"unknown type {x}")
-                if self.ttype[y] != T_FUNCREF:
+                if self.tkind[x] != 0 or not self.sub(self.ttype[y], T_FUNCREF):
                     self.invalid("type mismatch")
                 c = self.pop(self.table_addr_type(y))
                 if self.taddr[y]:
@@ -1157,32 +1449,44 @@ cdef class Lowerer:
                     self.produce(OP_memory_size, T_I32); self.end_producer()
                 else:
                     self.push(T_I32, K_SLOT, 0)
-            elif b == 0xD0:                                 # ref.null
-                t = self.byte()
-                if not is_ref(t):
-                    self.malformed("malformed reference type")
-                self.check_exnref(t, "ref.null exn")
-                self.push(t, K_CONST, 0)
+            elif b == 0xD0:                                 # ref.null (3.0: any heap type)
+                self.push(ref_vt(True, self.heaptype()), K_CONST, 0)
             elif b == 0xD1:                                 # ref.is_null
-                i = self.pop_any()
-                t = self.type_of(i)
-                if not (is_ref(t) or t == T_UNKNOWN):
-                    self.invalid("type mismatch")
+                i = self.pop_ref()
                 if self.emitting:
                     sa = self.operand(i)
                     self.produce(OP_ref_is_null, T_I32); self.emit(sa); self.end_producer()
                 else:
                     self.push(T_I32, K_SLOT, 0)
-            elif b == 0xD2:                                 # ref.func
+            elif b == 0xD2:                                 # ref.func: (ref $t), non-null
                 x = self.u32()
                 if x >= self.nfuncs:
                     self.invalid(f"unknown function {x}")
                 if not self.refs[x]:
                     self.invalid(f"undeclared function reference")
+                t = ref_vt(False, H_CONCRETE + self.ftype[x])
                 if self.emitting:
-                    self.produce(OP_ref_func, T_FUNCREF); self.emit(<uint32_t>x); self.end_producer()
+                    self.produce(OP_ref_func, t); self.emit(<uint32_t>x); self.end_producer()
                 else:
-                    self.push(T_FUNCREF, K_SLOT, 0)
+                    self.push(t, K_SLOT, 0)
+            elif b == 0xD4:                                 # ref.as_non_null
+                i = self.pop_ref()
+                t = self.type_of(i)
+                if t != T_UNKNOWN:
+                    t = t & ~(<vtype>NULL_BIT)
+                if self.emitting:
+                    sa = self.operand(i)
+                    self.produce(OP_ref_as_non_null, t); self.emit(sa); self.end_producer()
+                else:
+                    self.push(t, K_SLOT, 0)
+            elif b == 0xD5 or b == 0xD6:                    # br_on_null / br_on_non_null
+                self.br_on_null(b == 0xD5)
+            elif b == 0x12 or b == 0x13 or b == 0x15:       # return_call / _indirect / _ref
+                self.return_call(b)
+            elif b == 0x14:                                 # call_ref
+                x = self.type_index()
+                c = self.pop(ref_vt(True, H_CONCRETE + <uint32_t>x))
+                self.call(<int>x, OP_call_ref, 0, 0, c)
             elif b == 0x25 or b == 0x26:                    # table.get / table.set
                 x = self.table_index()
                 t = self.ttype[x]
@@ -1258,7 +1562,7 @@ cdef class Lowerer:
         cdef int k, np_ = W_NP[idx], imm = W_IMM[idx]
         cdef int ent[3]
         cdef uint32_t slots[3]
-        cdef uint8_t ptypes[3]
+        cdef vtype ptypes[3]
         cdef uint64_t offset = 0
         cdef int lane = 0, m = 0
         cdef bint far = False
@@ -1449,6 +1753,7 @@ cdef class Lowerer:
         self.place_label()
         self.vn = fr.height - fr.hid
         ti = fr.type_index
+        self.reset_inits(fr)
         self.cn -= 1
         self.emitting = not (self.cs[self.cn - 1].unreachable or self.cs[self.cn - 1].dead)
         self.push_types(ti, True)
@@ -1457,12 +1762,12 @@ cdef class Lowerer:
     cdef str types_text(self, int ti, bint results):
         cdef int k, cnt = self.tnr[ti] if results else self.tnp[ti]
         cdef uint32_t off = self.toff[ti] + (self.tnp[ti] if results else 0)
-        return "[" + " ".join([_TYPE_NAMES[self.tdata[off + k]] for k in range(cnt)]) + "]"
+        return "[" + " ".join([vt_name(self.tdata[off + k]) for k in range(cnt)]) + "]"
 
     cdef str stack_text(self, int n):
         # the top n operand types, as the reference interpreter prints a stack
         cdef int k
-        return "[" + " ".join([_TYPE_NAMES[self.vt[self.vn - n + k]] for k in range(n)]) + "]"
+        return "[" + " ".join([vt_name(self.vt[self.vn - n + k]) for k in range(n)]) + "]"
 
     cdef int check_vals(self, int ti, bint results, str what) except -1:
         # Before pop_types(ti, results): the reference interpreter's detailed message for a
@@ -1474,11 +1779,11 @@ cdef class Lowerer:
         cdef int avail = self.vn - c.height
         cdef int n = cnt if cnt < avail else avail
         cdef bint ok = avail >= cnt or c.unreachable
-        cdef uint8_t want, have
+        cdef vtype want, have
         for k in range(n):
             want = self.tdata[off + cnt - n + k]
             have = self.vt[self.vn - n + k]
-            if want != have and have != T_UNKNOWN:
+            if want != have and not self.sub(have, want):
                 ok = False
         if not ok:
             self.invalid(f"type mismatch: {what} requires {self.types_text(ti, results)} but "
@@ -1538,9 +1843,10 @@ cdef class Lowerer:
             if cnt != np_ + (kind & 1):
                 self.invalid("type mismatch")
             for j in range(np_):
-                if self.tdata[toff + j] != self.tdata[off + j]:
+                if not self.sub(self.tdata[toff + j], self.tdata[off + j]):
                     self.invalid("type mismatch")
-            if kind & 1 and self.tdata[off + np_] != T_EXNREF:
+            # (3.0: the clause gives [t* (ref exn)], which must match the label's types)
+            if kind & 1 and not self.sub(ref_vt(False, H_EXN), self.tdata[off + np_]):
                 self.invalid("type mismatch")
             clauses.append((NO_TAG if x < 0 else x, kind & 1, self.cn - 1 - l))
         self.hpend.append([0, clauses])
@@ -1684,7 +1990,7 @@ cdef class Lowerer:
     cdef int set_local(self, int l, int i, bint tee) except -1:
         # local.set / local.tee (spec 3.3.5) with entry i (already popped) as the value.
         cdef uint32_t slot = self.lslot[l]
-        cdef uint8_t t = self.ltype[l]
+        cdef vtype t = self.ltype[l]
         cdef bint pending = False
         cdef int k
         for k in range(self.vn):
@@ -1779,7 +2085,7 @@ cdef class Lowerer:
         cdef int k, i
         cdef int saved = self.vn
         cdef uint32_t off = self.label_type_off(fr)
-        cdef uint8_t* popped = <uint8_t*>malloc(arity + 1)
+        cdef vtype* popped = <vtype*>malloc(arity + 1)
         cdef bint unknown = False
         try:
             for k in range(arity):
@@ -1808,7 +2114,10 @@ cdef class Lowerer:
                 se = self.operand(elem)
             base = self.nloc + (self.vp[first] if np_ > 0 else self.next_pos())
             self.start(op)
-            self.emit(a)
+            if op == OP_call_ref:
+                self.emit(se)
+            else:
+                self.emit(a)
             if op == OP_call_indirect:
                 self.emit(b)
                 self.emit(se)
@@ -1817,20 +2126,166 @@ cdef class Lowerer:
         # the callee's results land in the slots the arguments occupied
         return 0
 
+    cdef int type_index(self) except -1:
+        # A function type index (call_ref, return_call_ref).
+        cdef int64_t x = self.u32()
+        if x >= self.ntypes:
+            self.invalid(f"unknown type {x}")
+        if self.tkind[x] != 0:
+            self.invalid("type mismatch")
+        return <int>x
+
+    cdef int return_call(self, int b) except -1:
+        # return_call / return_call_indirect / return_call_ref (3.0 valid/instructions): the
+        # callee's results must match the function's; arguments go to consecutive canonical
+        # slots as for a call, and the callee's frame then replaces this one (loop.pxi.in).
+        cdef int64_t x, y = 0
+        cdef int ti, k, first, c = -1, np_
+        cdef int fti = self.cs[0].type_index
+        cdef uint32_t base, se = 0, op
+        if b == 0x12:
+            x = self.u32()
+            if x >= self.nfuncs:
+                self.invalid(f"unknown function {x}")
+            ti = self.ftype[x]
+            op = OP_return_call
+        elif b == 0x13:
+            x = self.u32()
+            y = self.u32()
+            if y >= self.ntables:
+                self.invalid(f"unknown table {y}")
+            if x >= self.ntypes:
+                self.invalid(f"unknown type {x}")
+            if self.tkind[x] != 0 or not self.sub(self.ttype[y], T_FUNCREF):
+                self.invalid("type mismatch")
+            ti = <int>x
+            op = OP_return_call_indirect
+        else:
+            ti = self.type_index()
+            x = ti
+            op = OP_return_call_ref
+        if self.tnr[ti] != self.tnr[fti]:
+            self.invalid("type mismatch")
+        for k in range(self.tnr[ti]):
+            if not self.sub(self.tdata[self.toff[ti] + self.tnp[ti] + k],
+                            self.tdata[self.toff[fti] + self.tnp[fti] + k]):
+                self.invalid("type mismatch")
+        if b == 0x13:
+            c = self.pop(T_I32)
+        elif b == 0x15:
+            c = self.pop(ref_vt(True, H_CONCRETE + <uint32_t>ti))
+        np_ = self.tnp[ti]
+        self.pop_types(ti, False)
+        first = self.vn
+        if self.emitting:
+            for k in range(np_):
+                self.materialize(first + k)
+            if c >= 0:
+                se = self.operand(c)
+            base = self.nloc + (self.vp[first] if np_ > 0 else self.next_pos())
+            self.start(op)
+            if op == OP_return_call:
+                self.emit(<uint32_t>x)
+            elif op == OP_return_call_indirect:
+                self.emit(<uint32_t>x); self.emit(<uint32_t>y); self.emit(se)
+            else:
+                self.emit(se)
+            self.emit(base)
+        return self.set_unreachable()
+
+    cdef int br_on_null(self, bint on_null) except -1:
+        # br_on_null l / br_on_non_null l (3.0 valid/instructions). br_on_null: branch with
+        # the values below the reference when it is null, else go on with (ref ht) on top.
+        # br_on_non_null: branch with the (non-null) reference on top of the label's values,
+        # else drop it.
+        cdef int l = self.label_index()
+        cdef int i, first, cnt, last
+        cdef vtype t, lt
+        cdef Ctrl* fr = &self.cs[self.cn - 1 - l]
+        cdef Py_ssize_t skip
+        i = self.pop_ref()
+        t = self.type_of(i)
+        if t != T_UNKNOWN:
+            t = t & ~(<vtype>NULL_BIT)
+        if on_null:
+            cnt = self.pop_label(l, &first)
+            if self.emitting:
+                self.emit_br_ref(l, i, first, cnt, True)
+                self.vn += cnt
+                self.retype_label(l, first, cnt)
+                self.repush(i, t)
+            else:
+                self.push_label_types(fr)
+                self.push(t, K_SLOT, 0)
+            return 0
+        cnt = self.label_type_count(fr)
+        if cnt == 0:
+            self.invalid("type mismatch")
+        lt = self.tdata[self.label_type_off(fr) + cnt - 1]
+        if not is_ref(lt) and lt != T_UNKNOWN:
+            self.invalid("type mismatch")
+        if self.emitting:
+            self.repush(i, t)
+        else:
+            self.push(t, K_SLOT, 0)
+        cnt = self.pop_label(l, &first)
+        if self.emitting:
+            self.emit_br_ref(l, first + cnt - 1, first, cnt, False)
+            self.vn += cnt
+            self.retype_label(l, first, cnt)
+        else:
+            self.push_label_types(fr)
+        self.vn -= 1                                   # not taken: the null is dropped
+        return 0
+
+    cdef int retype_label(self, int l, int first, int cnt) except -1:
+        # A branch not taken leaves the label's types on the stack (3.0 valid/instructions:
+        # br_if and br_on_* give [t*] of the label, which may be supertypes of the operands').
+        cdef Ctrl* fr = &self.cs[self.cn - 1 - l]
+        cdef uint32_t off = self.label_type_off(fr)
+        cdef int k
+        for k in range(cnt):
+            self.vt[first + k] = self.tdata[off + k]
+        return 0
+
+    cdef int repush(self, int i, vtype t) except -1:
+        # Put popped entry i (the top) back with type t.
+        self.vn = i + 1
+        self.vt[i] = t
+        return 0
+
+    cdef int emit_br_ref(self, int l, int r, int first, int cnt, bint on_null) except -1:
+        # Branch to label l with entries first..first+cnt when entry r is null (on_null) or
+        # not null: br_on_null / br_on_non_null r target, around the copies when needed.
+        cdef Py_ssize_t skip
+        cdef uint32_t sr = self.operand(r)
+        if self.cs[self.cn - 1 - l].kind == C_FUNC:
+            self.prep_return(first, cnt)
+        if not self.needs_copies(l, first, cnt) and not self.is_back(l):
+            self.start(OP_br_on_null if on_null else OP_br_on_non_null)
+            self.emit(sr)
+            return self.emit_target(l)
+        # the opposite test skips the copies and the branch
+        self.start(OP_br_on_non_null if on_null else OP_br_on_null)
+        self.emit(sr)
+        self.emit(NO_CHAIN)
+        skip = self.n - 1
+        self.emit_branch(l, first, cnt)
+        self.code[skip] = <uint32_t>self.n
+        self.place_label()
+        return 0
+
     cdef int select(self, bint typed) except -1:
         # select (spec 3.3.4): numeric or vector operands of one type; select t any type.
         cdef int c, i, j
         cdef int64_t cnt
-        cdef uint8_t t = T_UNKNOWN, t1, t2
+        cdef vtype t = T_UNKNOWN, t1, t2
         cdef uint32_t sa, sb, sc
         if typed:
             cnt = self.u32()
             if cnt != 1:
                 self.invalid("invalid result arity")
-            t = self.byte()
-            if not is_valtype(t):
-                self.malformed("malformed value type")
-            self.check_exnref(t, "exnref")
+            t = self.valtype()
         c = self.pop(T_I32)
         if typed:
             j = self.pop(t)
@@ -1861,7 +2316,7 @@ cdef class Lowerer:
         cdef int64_t x, y
         cdef int i, j, k
         cdef uint32_t s0, s1, s2
-        cdef uint8_t t
+        cdef vtype t
         if sub == 8 or sub == 9:                          # memory.init / data.drop
             x = self.u32()
             if self.ndatas < 0:
@@ -1897,7 +2352,7 @@ cdef class Lowerer:
             x = self.table_index()
             if y >= self.nelems:
                 self.invalid(f"unknown elem segment {y}")
-            if self.etype[y] != self.ttype[x]:
+            if not self.sub(self.etype[y], self.ttype[x]):
                 self.invalid("type mismatch")
             return self.three(OP_table_init, <uint32_t>x, 2, T_I32, <uint32_t>y,
                               self.table_addr_type(x))
@@ -1911,7 +2366,7 @@ cdef class Lowerer:
         if sub == 14:                                     # table.copy
             x = self.table_index()
             y = self.table_index()
-            if self.ttype[x] != self.ttype[y]:
+            if not self.sub(self.ttype[y], self.ttype[x]):
                 self.invalid("type mismatch")
             return self.three(OP_table_copy, <uint32_t>x, 2,
                               T_I64 if self.taddr[x] and self.taddr[y] else T_I32, <uint32_t>y,
@@ -1956,8 +2411,8 @@ cdef class Lowerer:
         # 0..7: the saturating truncations are regular (unary) ops handled by the caller
         return self.malformed(f"illegal opcode fc {sub:x}")
 
-    cdef int three_far(self, uint32_t op, uint32_t imm, uint32_t imm2, uint8_t t0, uint8_t t1,
-                       uint8_t t2) except -1:
+    cdef int three_far(self, uint32_t op, uint32_t imm, uint32_t imm2, vtype t0, vtype t1,
+                       vtype t2) except -1:
         # A bulk memory op of the general path: op imm imm2 a b c, operands of types t0 t1 t2
         # (the far ops read each memory's operands at its address type).
         cdef int i, j, k
@@ -1971,8 +2426,8 @@ cdef class Lowerer:
             self.emit(s0); self.emit(s1); self.emit(s2)
         return 0
 
-    cdef int three(self, uint32_t op, uint32_t imm, int nimm, uint8_t t, uint32_t imm2=0,
-                   uint8_t t0=0, uint8_t t1=0) except -1:
+    cdef int three(self, uint32_t op, uint32_t imm, int nimm, vtype t, uint32_t imm2=0,
+                   vtype t0=0, vtype t1=0) except -1:
         # An op taking three operands of types t0 t1 t (t0, t1 default to t), after `nimm`
         # leading immediates (imm, imm2). i64 operands (table64 indices and counts) are
         # narrowed to saturated u32s: the table ops' arms read 32 bits.
@@ -1997,7 +2452,7 @@ cdef class Lowerer:
 
 def lower_module(list types, list func_types, int nimported, list codes, list globals,
                  list tables, list mems, list elem_types, ndatas, refs, features=None,
-                 list table_addrs=None, tags=()):
+                 list table_addrs=None, tags=(), tuple typeinfo=None):
     """Validate and pre-decode every function body of a module (spec 3.3, 3.4.1; 5.5.13).
 
     ``types``: [(params, results)] as tuples of value type names; ``func_types``: the type index
@@ -2010,7 +2465,7 @@ def lower_module(list types, list func_types, int nimported, list codes, list gl
     """
     cdef Lowerer lw = Lowerer()
     lw.setup(types, func_types, globals, tables, mems, elem_types, ndatas, refs, features,
-             table_addrs, tags)
+             table_addrs, tags, typeinfo)
     funcs = []
     for k, (local_runs, body, offset) in enumerate(codes):
         funcs.append(lw.lower_function(nimported + k, func_types[nimported + k], local_runs,

@@ -74,6 +74,14 @@ cdef void fill_optable() noexcept:
     W_KNOWN[15] = 1  # return
     W_KNOWN[16] = 1  # call
     W_KNOWN[17] = 1  # call_indirect
+    W_KNOWN[18] = 1  # return_call
+    W_FEAT[18] = 16  # tail_call
+    W_KNOWN[19] = 1  # return_call_indirect
+    W_FEAT[19] = 16  # tail_call
+    W_KNOWN[20] = 1  # call_ref
+    W_FEAT[20] = 32  # function_references
+    W_KNOWN[21] = 1  # return_call_ref
+    W_FEAT[21] = 16  # tail_call
     W_KNOWN[24] = 1  # delegate
     W_FEAT[24] = 8  # legacy_exceptions
     W_KNOWN[25] = 1  # catch_all
@@ -250,6 +258,12 @@ cdef void fill_optable() noexcept:
     W_KNOWN[208] = 1  # ref.null
     W_KNOWN[209] = 1  # ref.is_null
     W_KNOWN[210] = 1  # ref.func
+    W_KNOWN[212] = 1  # ref.as_non_null
+    W_FEAT[212] = 32  # function_references
+    W_KNOWN[213] = 1  # br_on_null
+    W_FEAT[213] = 32  # function_references
+    W_KNOWN[214] = 1  # br_on_non_null
+    W_FEAT[214] = 32  # function_references
     W_KNOWN[256] = 1  # i32.trunc_sat_f32_s
     W_KNOWN[257] = 1  # i32.trunc_sat_f32_u
     W_KNOWN[258] = 1  # i32.trunc_sat_f64_s

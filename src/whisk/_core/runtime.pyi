@@ -40,10 +40,10 @@ class Table:
     """A table of references: ``Table('funcref' | 'externref' | 'exnref', min, max=None,
     limit=None)``."""
 
-    elem: str
+    elem: Any
     address_type: str
     type: TableType | None
-    def __init__(self, reftype: str, min: int, max: int | None = None,
+    def __init__(self, reftype: Any, min: int, max: int | None = None,
                  limit: int | None = None, address_type: str = "i32") -> None: ...
     def __len__(self) -> int: ...
     @property
@@ -55,10 +55,10 @@ class Table:
 class Global:
     """A global: ``Global(valtype, value=None, mutable=False)``."""
 
-    valtype: str
+    valtype: Any
     mutable: bool
     type: GlobalType | None
-    def __init__(self, valtype: str, value: Any = None, mutable: bool = False) -> None: ...
+    def __init__(self, valtype: Any, value: Any = None, mutable: bool = False) -> None: ...
     def set_initial(self, value: Any, raw: bool = False) -> None: ...
     @property
     def value(self) -> Any: ...
@@ -101,18 +101,21 @@ class Func:
     """A wasm function of an instance, or a host function ``Func(functype, callable)``."""
 
     type: FuncType
+    type_id: int
     callable: Callable[..., Any] | None
     instance: InstanceCore | None
     name: str | None
     def __init__(self, functype: FuncType, callable: Callable[..., Any] | None = None) -> None: ...
     def __call__(self, *args: Any, timeout: float | None = None) -> Any: ...
     def call_bits(self, *args: Any, timeout: float | None = None) -> tuple[Any, ...]: ...
+    def _set_type_id(self, cid: int) -> None: ...
 
 class Tag:
     """A tag (3.0 exceptions): ``Tag(functype)``, the payload's types as ``functype.params``
     (its results must be empty); compared by identity."""
 
     type: FuncType
+    type_id: int
     def __init__(self, functype: FuncType) -> None: ...
 
 class Exn:
@@ -133,12 +136,12 @@ class InstanceCore:
     memories: list[Memory]
     store: Store
     tags: list[Tag]
-    def build(self, code: LoweredModule, types: list[FuncType], imported_funcs: list[Func],
-              defined: list[tuple[FuncType, FuncLayout]],
+    def build(self, code: LoweredModule, types: list[Any], imported_funcs: list[Func],
+              defined: list[tuple[FuncType, FuncLayout]] | list[tuple[FuncType, FuncLayout, int]],
               tables: list[Table], memories: list[Memory], globals: list[Global],
-              datas: list[bytes], store: Store) -> list[Func]: ...
+              datas: list[bytes], store: Store, type_ids: list[int] | None = None) -> list[Func]: ...
     def set_tags(self, tags: list[Tag]) -> None: ...
-    def set_elems(self, segments: list[tuple[str, list[Any]]]) -> None: ...
+    def set_elems(self, segments: list[tuple[Any, list[Any]]]) -> None: ...
     def table_init(self, table: int, seg: int, dst: int, src: int, n: int) -> None: ...
     def memory_init(self, seg: int, dst: int, src: int, n: int, mem: int = 0) -> None: ...
     def elem_drop(self, seg: int) -> None: ...

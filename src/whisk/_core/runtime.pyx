@@ -19,6 +19,9 @@ import threading
 from _thread import stack_size as _thread_stack_size
 
 from whisk.errors import Trap, Exhaustion, Interrupted, ResourceError
+from whisk.types import (heap_family as _heap_family, is_sub_id as _is_sub_id,
+                         func_type_id as _func_type_id, super_chain as _super_chain)
+import struct as _struct
 
 cdef extern from "vmem.h":
     void* whisk_reserve(uint64_t n) noexcept nogil
@@ -70,6 +73,8 @@ TRAP_MESSAGES = {
     TRAP_INTERRUPT: "interrupted",
     TRAP_TIMEOUT: "timeout",
     TRAP_NULL_EXN: "null exception reference",
+    TRAP_NULL_FUNC: "null function reference",
+    TRAP_NULL_REF: "null reference",
 }
 
 include "values.pxi"
@@ -382,6 +387,8 @@ cdef class Func:
     cdef public object name          # from the name section, if any
     cdef bytes ptypes
     cdef bytes rtypes
+    cdef object pchecks              # checks_of(params): None for plain types (values.pxi)
+    cdef object rchecks
 
     def __cinit__(self, functype, callable=None):
         if not isinstance(functype, _FuncType):
@@ -392,21 +399,35 @@ cdef class Func:
             raise TypeError(f"a host Func needs a callable, not {type(callable).__name__}")
         self.type = functype
         self.callable = callable
-        self.ptypes = type_codes(functype.params)
-        self.rtypes = type_codes(functype.results)
+        sig = _signatures.get(functype)
+        if sig is None:
+            sig = _signature(functype)
+        self.ptypes, self.rtypes, self.pchecks, self.rchecks, np_, nr, tid = <tuple>sig
         self.name = None
         memset(&self.rec, 0, sizeof(FuncRec))
         self.rec.obj = <PyObject*>self
-        self.rec.nparams = sum([nslots_of(t) for t in self.ptypes])
-        self.rec.nresults = sum([nslots_of(t) for t in self.rtypes])
+        self.rec.nparams = np_
+        self.rec.nresults = nr
         self.rec.nslots = max(self.rec.nparams, self.rec.nresults)
         self.rec.nlocals = self.rec.nparams
-        self.rec.type_id = type_id(functype)
+        self.rec.type_id = tid
+        self.rec.supers = NULL
         if callable is not None:
             self.rec.host = <PyObject*>self
 
     cdef FuncRec* ptr(self):
         return &self.rec
+
+    @property
+    def type_id(self):
+        """The canonical id of the function's type (whisk.types.canonical_ids)."""
+        return self.rec.type_id
+
+    def _set_type_id(self, uint32_t cid):
+        """Give the function the defined type with canonical id ``cid`` (its module's type,
+        which may sit in a rec group or have supertypes); internal."""
+        self.rec.type_id = cid
+        self.rec.supers = supers_of(cid)
 
     def __call__(self, *args, timeout=None):
         res = self.invoke(args, False, timeout)
@@ -460,6 +481,9 @@ cdef class Func:
         if base + self.rec.nslots + 16 > ctx.stack_end:
             raise Exhaustion("call stack exhausted")
         fp = base
+        if self.pchecks is not None:
+            for k, chk in self.pchecks:
+                check_ref(chk, args[k], f"argument {k}")
         write_args(self.ptypes, args, fp, raw, heap)
         if self.rec.nlocals > self.rec.nparams:
             memset(fp + self.rec.nparams, 0, (self.rec.nlocals - self.rec.nparams) * sizeof(uint64_t))
@@ -523,6 +547,9 @@ cdef class Func:
             if slots == NULL:
                 raise MemoryError()
         try:
+            if self.pchecks is not None:
+                for k, chk in self.pchecks:
+                    check_ref(chk, args[k], f"argument {k}")
             write_args(self.ptypes, args, slots, raw, None)
             res = self.callable(*read_results(self.ptypes, slots, False))
             write_host_results(self, res, slots, None)
@@ -591,16 +618,51 @@ cdef int raise_trap(ExecStack st, int trap, uint32_t entry_depth) except -1:
 
 
 # ---------------------------------------------------------------------------------- types
-cdef dict _type_ids = {}
+cdef dict _signatures = {}      # FuncType -> what a Func of that type holds (see _signature)
+
+
+cdef tuple _signature(object functype):
+    """(param codes, result codes, param checks, result checks, param slots, result slots,
+    type id) of a function type, computed once per type (Func() is made per function)."""
+    ptypes = type_codes(functype.params)
+    rtypes = type_codes(functype.results)
+    sig = (ptypes, rtypes, checks_of(functype.params), checks_of(functype.results),
+           sum([nslots_of(t) for t in ptypes]), sum([nslots_of(t) for t in rtypes]),
+           type_id(functype))
+    _signatures[functype] = sig
+    return sig
 
 cpdef uint32_t type_id(object functype):
-    """The canonical id of a function type (equal types, equal ids; spec 4.5.2.1)."""
-    key = (tuple(functype.params), tuple(functype.results))
-    i = _type_ids.get(key)
-    if i is None:
-        i = len(_type_ids) + 1
-        _type_ids[key] = i
-    return i
+    """The canonical id of a function type on its own (final, no supertypes, a rec group of
+    its own: equivalent types, equal ids; 3.0 valid/conventions), as whisk.types computes it."""
+    return _func_type_id(functype)
+
+
+cdef dict _supers = {}          # canonical id -> bytes [n, nearest supertype id, ...] (kept)
+
+cdef const uint32_t* supers_of(uint32_t cid) except? NULL:
+    """The declared supertype chain of a defined type as the loop reads it, or NULL."""
+    b = _supers.get(cid)
+    if b is None:
+        chain = _super_chain(cid)
+        b = _struct.pack(f"={len(chain) + 1}I", len(chain), *chain) if chain else b""
+        _supers[cid] = b
+    if len(<bytes>b) == 0:
+        return NULL
+    return <const uint32_t*><const char*><bytes>b
+
+
+cdef bint func_subtype(FuncRec* f, uint32_t want) noexcept nogil:
+    """Whether function f's type is a (declared, transitive) subtype of type id ``want``
+    (3.0 exec/instructions, call_indirect: the dynamic check is subtyping)."""
+    cdef const uint32_t* s = f.supers
+    cdef uint32_t k
+    if s == NULL:
+        return False
+    for k in range(s[0]):
+        if s[1 + k] == want:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------- instance
@@ -638,7 +700,8 @@ cdef class InstanceCore:
         free(self.ctx.tags)
 
     def build(self, LoweredModule code, list types, list imported_funcs, list defined,
-              list tables, list memories, list globals, list datas, Store store not None):
+              list tables, list memories, list globals, list datas, Store store not None,
+              list type_ids=None):
         """``types``: the module's FuncTypes; ``imported_funcs``: Func objects; ``defined``:
         [(FuncType, (entry, nparams, nresults, nlocals, nslots, cost))] per defined function;
         ``tables``/``memories``/``globals``: Table/Memory/Global objects of the index spaces;
@@ -681,8 +744,11 @@ cdef class InstanceCore:
                 heap_merge(store.heap, heap_of_global(<Global>g))
         heap_root(store.heap).instances.append(self)
         self.funcs = list(imported_funcs)
-        for i, (ft, info) in enumerate(defined):
+        for i, d in enumerate(defined):
+            ft, info = d[0], d[1]
             f = Func(ft, _WASM_FUNC)
+            if len(d) > 2 and d[2] != f.rec.type_id:   # a type in a rec group or with supers
+                f._set_type_id(d[2])
             f.instance = self            # (a cdef attribute: readonly from Python)
             f.rec.inst = &self.ctx
             f.rec.entry, f.rec.nparams, f.rec.nresults, f.rec.nlocals, f.rec.nslots, f.rec.cost = info
@@ -711,7 +777,7 @@ cdef class InstanceCore:
             self.ctx.globals[i] = (<Global>globals[i]).ptr()
         self.ctx.type_ids = <uint32_t*>malloc(sizeof(uint32_t) * (len(types) + 1))
         for i in range(len(types)):
-            self.ctx.type_ids[i] = type_id(types[i])
+            self.ctx.type_ids[i] = type_ids[i] if type_ids is not None else type_id(types[i])
         self.data_keep = list(datas)
         self.ndatas = len(datas)
         self.ctx.datas = <SegRec*>calloc(len(datas) + 1, sizeof(SegRec))
@@ -749,7 +815,7 @@ cdef class InstanceCore:
         self.nelems = len(segments)
         self.ctx.elems = <SegRec*>calloc(len(segments) + 1, sizeof(SegRec))
         for i, (reftype, items) in enumerate(segments):
-            t = _CODES[reftype]
+            t = code_of(reftype)
             self.ctx.elems[i].items = <uint64_t*>malloc(sizeof(uint64_t) * (len(items) + 1))
             self.ctx.elems[i].n = len(items)
             for j in range(len(items)):

@@ -135,9 +135,64 @@ cdef object from_bits(uint8_t t, uint64_t* p, bint raw):
 cdef inline int nslots_of(uint8_t t) noexcept:
     return 2 if t == T_V128 else 1
 
+cdef int code_of(object t) except -1:
+    """The slot code of a value type: a name's binary code; a whisk.types.RefType the code of
+    its family (funcref, externref, exnref: what its slots hold). ValueError if unknown."""
+    c = _CODES.get(t) if isinstance(t, str) else None
+    if c is not None:
+        return c
+    heap = getattr(t, "heap", None)
+    if heap is None or not hasattr(t, "nullable"):
+        raise ValueError(f"unknown value type {t!r}")
+    fam = _heap_family(heap)
+    # (the any family has no values but null until GC instructions come: kept like externref,
+    # and ref_check lets only null through)
+    name = {"func": "funcref", "extern": "externref", "exn": "exnref", "any": "externref"}.get(fam)
+    if name is None or name not in _CODES:
+        raise ValueError(f"value type {t} is not supported (GC types are not supported)")
+    return _CODES[name]
+
+cdef object ref_check(object t):
+    """What a value of type ``t`` must satisfy beyond its slot code: None for every value of
+    the code (numbers, nullable top reference types), else (nullable, canonical id or 0,
+    bottom: only null)."""
+    if isinstance(t, str) or getattr(t, "heap", None) is None:
+        return None
+    heap = t.heap
+    cid = getattr(heap, "id", 0)
+    bottom = heap in ("nofunc", "noextern", "noexn", "none") or _heap_family(heap) == "any"
+    if bottom:
+        cid = 0
+    if t.nullable and not cid and not bottom:
+        return None
+    return (bool(t.nullable), cid, bottom)
+
+cdef int check_ref(object chk, object v, str what) except -1:
+    """TypeError unless ``v`` fits the reference type described by ``chk`` (ref_check)."""
+    if v is None:
+        if not chk[0]:
+            raise TypeError(f"{what}: null for a non-nullable reference type")
+        return 0
+    if chk[2]:
+        raise TypeError(f"{what}: only null fits a bottom reference type")
+    if chk[1]:
+        if not isinstance(v, Func) or not _is_sub_id((<Func>v).rec.type_id, chk[1]):
+            raise TypeError(f"{what}: function of type {getattr(v, 'type', v)} does not "
+                            f"match the expected function type")
+    return 0
+
+cdef object checks_of(object types):
+    """Per value type list: None if no value needs a check, else a tuple of (position, check)."""
+    out = []
+    for k, t in enumerate(types):
+        c = ref_check(t)
+        if c is not None:
+            out.append((k, c))
+    return tuple(out) if out else None
+
 def type_codes(types):
-    """Value type names -> bytes of binary type codes."""
-    return bytes([_CODES[t] for t in types])
+    """Value types (names or RefTypes) -> bytes of slot type codes."""
+    return bytes([code_of(t) for t in types])
 
 
 cdef int write_args(bytes types, tuple args, uint64_t* fp, bint raw, Heap heap,
@@ -180,5 +235,8 @@ cdef int write_host_results(Func fn, object res, uint64_t* fp, Heap heap) except
         res = (res,)
     elif not isinstance(res, (tuple, list)) or len(res) != n:
         raise TypeError(f"host function must return {n} values")
+    if fn.rchecks is not None:
+        for k, chk in fn.rchecks:
+            check_ref(chk, res[k], f"host function result {k}")
     write_args(fn.rtypes, tuple(res), fp, False, heap, "host function result")
     return 0

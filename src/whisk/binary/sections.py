@@ -24,7 +24,10 @@ from ..module import (
     Code, DataSegment, ElemSegment, Export, GlobalDef, Import, Instr, ModuleStruct,
 )
 from ..opcodes import BY_CODE, PREFIX_FC, PREFIX_FD
-from ..types import VALTYPE_BY_CODE, FuncType, GlobalType, Limits, MemoryType, TableType
+from ..types import (
+    ABSTRACT_HEAPS, VALTYPE_BY_CODE, ArrayType, FieldType, FuncType, GlobalType, Limits,
+    MemoryType, RefType, StructType, SubType, TableType, ValType, ref_type,
+)
 from .reader import EOF_MESSAGE, Reader, feature_enabled
 
 __all__ = [
@@ -40,7 +43,7 @@ __all__ = [
 #: ``on_body(data, code)``: called for each function body as it is sliced (see decode_module).
 BodyHook = Callable[[bytes, Code], None]
 #: A function's local declarations as ``(count, valtype)`` runs.
-LocalRuns = tuple[tuple[int, str], ...]
+LocalRuns = tuple[tuple[int, ValType], ...]
 
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
@@ -53,7 +56,9 @@ SECTION_ORDER: dict[int, int] = {
 }
 _MAX_SECTION_ID = 13
 
-_REFTYPE_BY_CODE = {0x70: "funcref", 0x6F: "externref", 0x69: "exnref"}
+#: Reference type shorthands (3.0 binary/types): a code for (ref null ht), ht abstract.
+_REFTYPE_BY_CODE = {code: ref_type(True, heap) for code, heap in ABSTRACT_HEAPS.items()}
+_MAX_TYPES = 1000000            # the JS API's limit on a module's types (wasmparser's too)
 _EXTERN_KINDS = ("func", "table", "memory", "global", "tag")
 _MAX_LOCALS = 0xFFFF_FFFF
 #: Implementation limits of the JS API (which wasmparser, wasmtime and the browsers apply; the
@@ -98,29 +103,103 @@ def _no_exceptions(r: Reader, what: str, pos: int) -> None:
         raise DecodeError(f"{what}: {disabled_message('exceptions')}", pos)
 
 
-def read_valtype(r: Reader) -> str:
-    """Read a value type (spec 5.3.4): one of the codes 0x7F..0x7B, 0x70, 0x6F, 0x69 (exnref,
-    3.0)."""
+def _typed_refs_off(r: Reader, b: int, pos: int, what: str) -> None:
+    """With typed function references (or, for exnref, exceptions) off, only the 2.0 reference
+    types are: anything else is ``what`` (the 2.0 decoder's message), the feature named."""
+    if b == 0x70 or b == 0x6F:
+        return
+    if b == 0x69 or b == 0x74:
+        _no_exceptions(r, what, pos)
+    elif not feature_enabled(r, "function_references"):
+        raise DecodeError(f"{what} ({disabled_message('function_references')})", pos)
+
+
+def read_heaptype(r: Reader) -> "str | int":
+    """Read a heap type (3.0 binary/types): an abstract heap type's code (a negative s33 of one
+    byte) or a type index (a non-negative s33)."""
+    pos = r.pos
+    b = r.peek()
+    if b is not None and b in ABSTRACT_HEAPS:
+        _typed_refs_off(r, b, pos, "malformed reference type")
+        r.pos = pos + 1
+        return ABSTRACT_HEAPS[b]
+    _typed_refs_off(r, -1, pos, "malformed reference type")
+    x = r.s33()
+    if x < 0:
+        raise DecodeError("malformed heap type", pos)
+    return x
+
+
+def _read_ref(r: Reader, b: int, pos: int, what: str) -> "str | RefType":
+    t = _REFTYPE_BY_CODE.get(b)
+    if t is not None:
+        _typed_refs_off(r, b, pos, what)
+        return t
+    if b == 0x63 or b == 0x64:
+        _typed_refs_off(r, b, pos, what)
+        return ref_type(b == 0x63, read_heaptype(r))
+    raise _bad_type_byte(b, pos, what)
+
+
+def read_valtype(r: Reader) -> "str | RefType":
+    """Read a value type (spec 5.3.4; 3.0 binary/types): 0x7F..0x7B, a reference type
+    shorthand (0x70 funcref, 0x6F externref, ...) or 0x63/0x64 with a heap type."""
     pos = r.pos
     b = r.byte()
     t = VALTYPE_BY_CODE.get(b)
     if t is None:
-        raise _bad_type_byte(b, pos, "malformed value type")
+        return _read_ref(r, b, pos, "malformed value type")
     if b == 0x69:
         _no_exceptions(r, "malformed value type", pos)
     return t
 
 
-def read_reftype(r: Reader) -> str:
-    """Read a reference type (spec 5.3.3): 0x70 funcref, 0x6F externref or 0x69 exnref (3.0)."""
+def read_reftype(r: Reader) -> "str | RefType":
+    """Read a reference type (spec 5.3.3; 3.0 binary/types): a shorthand code, or 0x63
+    (ref null ht) / 0x64 (ref ht) followed by a heap type."""
     pos = r.pos
-    b = r.byte()
-    t = _REFTYPE_BY_CODE.get(b)
-    if t is None:
-        raise _bad_type_byte(b, pos, "malformed reference type")
-    if b == 0x69:
-        _no_exceptions(r, "malformed reference type", pos)
-    return t
+    return _read_ref(r, r.byte(), pos, "malformed reference type")
+
+
+def _read_storage(r: Reader) -> "str | RefType":
+    b = r.peek()
+    if b == 0x78 or b == 0x77:
+        r.pos += 1
+        return "i8" if b == 0x78 else "i16"
+    return read_valtype(r)
+
+
+def _read_field(r: Reader) -> FieldType:
+    t = _read_storage(r)
+    pos = r.pos
+    m = r.byte()
+    if m > 1:
+        raise DecodeError("malformed mutability", pos)
+    return FieldType(t, m == 1)
+
+
+def read_comptype(r: Reader) -> object:
+    """Read a composite type (3.0 binary/types): 0x60 function, 0x5F struct, 0x5E array."""
+    pos = r.pos
+    b = r.peek()
+    if b == 0x5F:
+        r.pos += 1
+        return StructType(tuple(r.vec(lambda: _read_field(r))))
+    if b == 0x5E:
+        r.pos += 1
+        return ArrayType(_read_field(r))
+    return read_functype(r)
+
+
+def read_subtype(r: Reader) -> SubType:
+    """Read a sub type (3.0 binary/types): 0x50 (sub) / 0x4F (sub final) with supertype
+    indices, or a bare composite type (final, no supertypes)."""
+    b = r.peek()
+    if b == 0x50 or b == 0x4F:
+        r.pos += 1
+        supers = tuple(r.vec(r.u32))
+        return SubType(b == 0x4F, supers, read_comptype(r))
+    return SubType(True, (), read_comptype(r))
 
 
 def read_functype(r: Reader) -> FuncType:
@@ -285,22 +364,25 @@ def _imm_blocktype(r: Reader) -> object:
         r.pos = p + 1
         return None
     if b is not None:
-        t = VALTYPE_BY_CODE.get(b)
+        t = VALTYPE_BY_CODE.get(b) or _REFTYPE_BY_CODE.get(b)
         if t is not None:
             r.pos = p + 1
             return t
+        if b == 0x63 or b == 0x64:
+            return read_valtype(r)
     x = r.s33()
     if x < 0:
         raise DecodeError("malformed block type", p)
     return x
 
 
-def _imm_select_t(r: Reader) -> tuple[str, ...]:
+def _imm_select_t(r: Reader) -> tuple[ValType, ...]:
     return tuple(r.vec(lambda: read_valtype(r)))
 
 
-def _imm_reftype(r: Reader) -> str:
-    return read_reftype(r)
+def _imm_reftype(r: Reader) -> "str | RefType":
+    # ref.null (3.0): a heap type; the immediate is the nullable reference type it makes
+    return ref_type(True, read_heaptype(r))
 
 
 def _imm_try_table(r: Reader) -> tuple[object, tuple[tuple[int, int | None, int], ...]]:
@@ -466,9 +548,40 @@ def decode_name_section(payload: bytes) -> tuple[str | None, dict[int, str]]:
     return module_name, func_names
 
 
-def decode_type_section(r: Reader) -> list[FuncType]:
-    """Decode the type section (spec 5.5.4): ``vec(functype)``."""
-    return r.vec(lambda: read_functype(r))
+def decode_type_section(r: Reader) -> tuple[list[object], list[SubType], list[int]]:
+    """Decode the type section (3.0 binary/modules): ``vec(rectype)``, each rec group 0x4E
+    ``vec(subtype)`` or a single sub type. Returns the composite types (flattened: the type
+    index space), their sub types and the size of each rec group; the last two are empty
+    when every type is a plain function type (final, no supertypes, a group of its own), as
+    in every module before 3.0."""
+    comps: list[object] = []
+    subtypes: list[SubType] | None = None
+    groups: list[int] = []
+    pos = r.pos
+    data = r.data
+    typed = feature_enabled(r, "function_references")
+    for _ in range(r.len32()):
+        b = data[r.pos] if r.pos < r.end else None
+        if (b == 0x60 or not typed) and subtypes is None:   # a plain function type (2.0: all)
+            comps.append(read_functype(r))
+            continue
+        if subtypes is None:
+            subtypes = [SubType(True, (), c) for c in comps]
+            groups = [1] * len(comps)
+        if b == 0x4E:
+            r.pos += 1
+            members = r.vec(lambda: read_subtype(r))
+            groups.append(len(members))
+        else:
+            members = [read_subtype(r)]
+            groups.append(1)
+        subtypes.extend(members)
+        comps.extend(st.comp for st in members)
+        if len(subtypes) > _MAX_TYPES:
+            raise DecodeError("too many types", pos)
+    if len(comps) > _MAX_TYPES:
+        raise DecodeError("too many types", pos)
+    return comps, subtypes or [], groups
 
 
 def _tag(r: Reader) -> int:
@@ -520,9 +633,20 @@ def decode_function_section(r: Reader) -> list[int]:
     return [r.u32() for _ in range(n)]
 
 
-def decode_table_section(r: Reader) -> list[TableType]:
-    """Decode the table section (spec 5.5.7): ``vec(tabletype)``."""
-    return r.vec(lambda: read_tabletype(r))
+def _table(r: Reader) -> tuple[TableType, tuple[Instr, ...] | None]:
+    if r.peek() == 0x40 and feature_enabled(r, "function_references"):
+        # 3.0: 0x40 0x00 tabletype expr (an initialiser)
+        r.pos += 1
+        _zero_byte(r)
+        tt = read_tabletype(r)
+        return tt, decode_expr(r)
+    return read_tabletype(r), None
+
+
+def decode_table_section(r: Reader) -> list[tuple[TableType, tuple[Instr, ...] | None]]:
+    """Decode the table section (3.0 binary/modules): ``vec(table)``, each a table type, or
+    0x40 0x00, a table type and its initialiser expression. Returns (type, init or None)."""
+    return r.vec(lambda: _table(r))
 
 
 def decode_memory_section(r: Reader) -> list[MemoryType]:
@@ -567,11 +691,15 @@ def decode_start_section(r: Reader) -> int:
     return r.u32()
 
 
-def _elemkind(r: Reader) -> str:
+#: The type of an element segment of function indices (3.0 binary/modules: (ref func)).
+_REF_FUNC = RefType(False, "func")
+
+
+def _elemkind(r: Reader) -> "str | RefType":
     pos = r.pos
     if r.byte() != 0x00:
         raise DecodeError("malformed element kind", pos)
-    return "funcref"
+    return _REF_FUNC
 
 
 def _funcidx_items(r: Reader) -> tuple[tuple[Instr, ...], ...]:
@@ -602,7 +730,9 @@ def _elem(r: Reader) -> ElemSegment:
         reftype = read_reftype(r) if flags & 3 else "funcref"
         init = _expr_items(r)
     else:
-        reftype = _elemkind(r) if flags & 3 else "funcref"
+        reftype = _elemkind(r) if flags & 3 else _REF_FUNC
+        if not feature_enabled(r, "function_references"):
+            reftype = "funcref"                 # (2.0: funcref)
         init = _funcidx_items(r)
     return ElemSegment(mode, reftype, init, table, offset)
 
@@ -633,7 +763,7 @@ def _read_locals(r: Reader, data: bytes, start: int, entry_end: int,
             if hit is not None:
                 return hit, q
             q = start + 1
-            runs = []
+            runs: list[tuple[int, ValType]] = []
             valtypes = VALTYPE_BY_CODE
             for _ in range(data[start]):
                 if data[q] < 0x80:
@@ -750,7 +880,7 @@ def decode_data_section(r: Reader) -> list[DataSegment]:
 
 #: Section id -> (ModuleStruct attribute, decoder); the code section (10) takes a body hook too.
 _SECTION_DECODERS: dict[int, tuple[str, Callable[[Reader], object]]] = {
-    1: ("types", decode_type_section),
+    1: ("subtypes", decode_type_section),
     2: ("imports", decode_import_section),
     3: ("funcs", decode_function_section),
     4: ("tables", decode_table_section),
@@ -855,6 +985,12 @@ def _decode_module(data: bytes | bytearray | memoryview, on_body: BodyHook | Non
             last = rank
             if sid == 10:
                 m.codes = decode_code_section(r, on_body)
+            elif sid == 1:
+                m.types, m.subtypes, m.rec_groups = decode_type_section(r)
+            elif sid == 4:
+                entries = decode_table_section(r)
+                m.tables = [tt for tt, _ in entries]
+                m.table_inits = [init for _, init in entries]
             else:
                 attr, decode = _SECTION_DECODERS[sid]
                 setattr(m, attr, decode(r))

@@ -19,7 +19,7 @@ from ..binary.bodies import first_decode_error
 from ..errors import DecodeError, LinkError, ResourceError, ValidationError
 from ..features import ALL as ALL_FEATURES, Features
 from ..module import Instr, ModuleStruct
-from ..types import ExternType
+from ..types import ExternType, close_type
 from ..validate.module import validate_module
 from .caller import Caller
 from .matching import Extern, match_import
@@ -96,9 +96,11 @@ class Module:
 
     @property
     def imports(self) -> tuple[ImportType, ...]:
-        """The module's imports in order, each with its expected type."""
+        """The module's imports in order, each with its expected type (closed: a concrete heap
+    type is a whisk.types.DefType)."""
         m = self._struct
-        return tuple(ImportType(imp.module, imp.name, m.import_type(imp)) for imp in m.imports)
+        return tuple(ImportType(imp.module, imp.name, close_type(m.import_type(imp), m.type_ids))
+                     for imp in m.imports)
 
     @property
     def exports(self) -> tuple[ExportType, ...]:
@@ -107,7 +109,8 @@ class Module:
         spaces: dict[str, Sequence[ExternType]] = {
             "func": m.func_types(), "table": m.table_types(), "memory": m.memory_types(),
             "global": m.global_types(), "tag": m.tag_types()}
-        return tuple(ExportType(e.name, spaces[e.kind][e.index]) for e in m.exports)
+        return tuple(ExportType(e.name, close_type(spaces[e.kind][e.index], m.type_ids))
+                     for e in m.exports)
 
     def custom_sections(self, name: str) -> list[bytes]:
         """The payloads of the custom sections called ``name``, in order."""
@@ -181,7 +184,10 @@ def _resolve(m: ModuleStruct, imports: Mapping[str, Mapping[str, object]]) -> _I
             missing.append(f"{imp.module}.{imp.name}")
             continue
         where = f"{imp.module}.{imp.name}"
-        out.externs.append(match_import(where, m.import_type(imp), ns[imp.name], out.callers))
+        ids = m.type_ids
+        cid = ids[imp.desc] if isinstance(imp.desc, int) and ids else None
+        want = close_type(m.import_type(imp), ids) if ids else m.import_type(imp)
+        out.externs.append(match_import(where, want, ns[imp.name], out.callers, cid))
     if missing:
         raise LinkError("unknown import: " + ", ".join(missing))
     return out
@@ -236,7 +242,9 @@ class Instance:
         store.admit(len(m.tables), len(m.mems))
         for x in tables + mems:
             store.attach(x)                 # an imported host table or memory not yet charged
+        ids = m.type_ids
         for tt in m.tables:
+            tt = close_type(tt, ids)
             _check_bytes(store, tt.limits.min * 8, f"table of {tt.limits.min} elements")
             # ResourceError if the minimum passes the store's max_table_elements:
             t = Table(tt.elem, tt.limits.min, tt.limits.max, store.max_table_elements,
@@ -252,18 +260,23 @@ class Instance:
             mem.type = mt
             mems.append(mem)
         for g in m.globals:
-            glob = Global(g.type.valtype, None, g.type.mutable)
-            glob.type = g.type
+            gt = close_type(g.type, ids)
+            glob = Global(gt.valtype, None, gt.mutable)
+            glob.type = gt
             globals_.append(glob)
         core = InstanceCore()
-        defined = [(m.types[t], info) for t, info in zip(m.funcs, module._lowered.funcs)]
-        all_funcs = core.build(module._lowered, m.types, funcs, defined, tables, mems, globals_,
-                               [d.data for d in m.datas], store)
+        closed = [close_type(t, ids) for t in m.types]
+        defined = [(closed[t], info, ids[t]) for t, info in zip(m.funcs, module._lowered.funcs)]
+        all_funcs = core.build(module._lowered, closed, funcs, defined, tables, mems, globals_,
+                               [d.data for d in m.datas], store, list(ids))
         for i, f in enumerate(all_funcs):
             if f.name is None and i in m.func_names:
                 f.name = m.func_names[i]
         # the module's own tags (3.0 spec 4.5.3.4): new identities, before any code runs
-        tags += [Tag(m.types[t]) for t in m.tags]
+        for ti in m.tags:
+            tag = Tag(closed[ti])
+            tag.type_id = ids[ti]           # its module's type (maybe in a rec group)
+            tags.append(tag)
         core.set_tags(tags)
         self._core = core
         nimported_globals = len(m.imported("global"))
@@ -297,6 +310,13 @@ class Instance:
 
         for g, glob in zip(m.globals, globals_[nimported_globals:]):
             glob.set_initial(const(g.init), raw=True)
+        ntables_imported = len(tables) - len(m.tables)
+        for k, init in enumerate(m.table_inits):
+            if init is not None:            # 3.0: a table's initialiser fills every element
+                t = tables[ntables_imported + k]
+                value = const(init)
+                for i in range(len(t)):
+                    t[i] = value
         core.set_elems([(e.reftype, [const(item) for item in e.init]) for e in m.elems])
         spaces: dict[str, Sequence[Extern]] = {
             "func": all_funcs, "table": tables, "memory": mems, "global": globals_, "tag": tags}

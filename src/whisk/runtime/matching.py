@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .._core.runtime import Func, Global, Memory, Table, Tag
 from ..errors import LinkError
-from ..types import ExternType, FuncType, Limits, MemoryType, TableType, TagType
+from ..types import (ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, TagType,
+                     is_sub_id, match_valtype_closed)
 from .caller import Caller, host_func
 
 __all__ = ["Extern", "match_import"]
@@ -29,9 +30,16 @@ def _extern_desc(v: object) -> str:
     return type(v).__name__
 
 
-def _fits(want: ExternType, given: Extern) -> bool:
+def _fits(want: ExternType, given: Extern, cid: int | None) -> bool:
+    # 3.0 valid/matching (external types): a function's type is a subtype of the import's;
+    # a table's element type and a mutable global's type are equal; an immutable global's
+    # type is a subtype. Types are closed (DefTypes), so these compare across modules.
     if isinstance(want, FuncType):
-        return isinstance(given, Func) and given.type == want
+        if not isinstance(given, Func):
+            return False
+        if cid is None:
+            return given.type == want
+        return is_sub_id(int(given.type_id), cid)
     if isinstance(want, TableType):
         return (isinstance(given, Table) and given.elem == want.elem
                 and given.address_type == want.address
@@ -41,22 +49,34 @@ def _fits(want: ExternType, given: Extern) -> bool:
                 and Limits(given.pages, given.max_pages).matches(want.limits))
     if isinstance(want, TagType):
         # tags match when their types are equal (3.0 spec 4.5.2.6); identity is the tag's own
-        return isinstance(given, Tag) and given.type == want.type
-    return isinstance(given, Global) and (given.valtype, given.mutable) == (want.valtype, want.mutable)
+        # (by canonical id when the import's is known: types in rec groups, 3.0)
+        if not isinstance(given, Tag):
+            return False
+        return given.type_id == cid if cid is not None else bool(given.type == want.type)
+    if not isinstance(given, Global) or given.mutable != want.mutable:
+        return False
+    if want.mutable:
+        return bool(given.valtype == want.valtype)
+    return match_valtype_closed(given.valtype, want.valtype)
 
 
-def match_import(where: str, want: ExternType, given: object, callers: list[Caller]) -> Extern:
-    """The extern for the import ``where`` (``"module.name"``) of type ``want``, given
-    ``given``. A Python callable for a function import becomes a Func of the declared type
-    (checked against its annotations, if any); the Caller it takes, if any, is appended to
-    ``callers``. Raises LinkError("incompatible import type for ...") on a mismatch."""
+def match_import(where: str, want: ExternType, given: object, callers: list[Caller],
+                 cid: int | None = None) -> Extern:
+    """The extern for the import ``where`` (``"module.name"``) of type ``want`` (closed: type
+    indices replaced by DefTypes; ``cid`` the canonical id of a function import's type, see
+    whisk.types.canonical_ids), given ``given``. A Python callable for a function import
+    becomes a Func of the declared type (checked against its annotations, if any); the Caller
+    it takes, if any, is appended to ``callers``. Raises LinkError("incompatible import type
+    for ...") on a mismatch."""
     if (isinstance(want, FuncType) and callable(given)
             and not isinstance(given, (Func, Table, Memory, Global, Tag))):
         func, caller = host_func(given, want, where)
+        if cid is not None and func.type_id != cid:
+            func._set_type_id(cid)
         if caller is not None:
             callers.append(caller)
         return func
-    if isinstance(given, (Func, Table, Memory, Global, Tag)) and _fits(want, given):
+    if isinstance(given, (Func, Table, Memory, Global, Tag)) and _fits(want, given, cid):
         return given
     raise LinkError(f"incompatible import type for {where}: expected {want!r}, "
                     f"given {_extern_desc(given)}")

@@ -11,7 +11,10 @@ from .._core.lower import LoweredModule
 from ..errors import ValidationError
 from ..features import Features, disabled_message
 from ..module import Instr, ModuleStruct
-from ..types import MAX_PAGES, GlobalType, Limits
+from ..types import (
+    ALONE_IDS, MAX_PAGES, ArrayType, FieldType, FuncType, GlobalType, Limits, RefType, StructType,
+    SubType, ValType, canonical_ids, close_valtype, func_type_id, match_valtype_closed,
+)
 
 __all__ = ["validate_module", "declared_refs"]
 
@@ -35,11 +38,107 @@ def _limits(lim: Limits, bound: int, what: str) -> None:
         raise ValidationError("size minimum must not be greater than maximum")
 
 
+def _check_vt(t: object, ntypes: int) -> None:
+    """A value type is valid (3.0 valid/types): its type index, if any, is defined."""
+    if isinstance(t, RefType) and isinstance(t.heap, int) and t.heap >= ntypes:
+        raise ValidationError(f"unknown type {t.heap}")
+
+
+def _comp_refs(c: object) -> "list[ValType]":
+    """The value (and storage) types a composite type mentions."""
+    if isinstance(c, FuncType):
+        return list(c.params) + list(c.results)
+    if isinstance(c, StructType):
+        return [f.storage for f in c.fields]
+    if isinstance(c, ArrayType):
+        return [c.field.storage]
+    return []
+
+
+def _comp_matches(a: object, b: object, ids: list[int]) -> bool:
+    """Composite type ``a`` matches ``b`` (3.0 valid/matching): functions contravariant in
+    their parameters and covariant in their results; struct prefix and array fields with
+    immutable fields covariant, mutable ones equal."""
+    def vt(x: ValType, y: ValType) -> bool:
+        if x in ("i8", "i16") or y in ("i8", "i16"):
+            return x == y
+        return match_valtype_closed(close_valtype(x, ids), close_valtype(y, ids))
+
+    def field(x: FieldType, y: FieldType) -> bool:
+        if x.mutable != y.mutable:
+            return False
+        return vt(x.storage, y.storage) and (not x.mutable or vt(y.storage, x.storage))
+    if isinstance(a, FuncType) and isinstance(b, FuncType):
+        return (len(a.params) == len(b.params) and len(a.results) == len(b.results)
+                and all(vt(y, x) for x, y in zip(a.params, b.params))
+                and all(vt(x, y) for x, y in zip(a.results, b.results)))
+    if isinstance(a, StructType) and isinstance(b, StructType):
+        return (len(a.fields) >= len(b.fields)
+                and all(field(x, y) for x, y in zip(a.fields, b.fields)))
+    if isinstance(a, ArrayType) and isinstance(b, ArrayType):
+        return field(a.field, b.field)
+    return False
+
+
+def validate_types(m: ModuleStruct) -> list[int]:
+    """Validate the type section (3.0 valid/types, valid/modules: rec groups and sub types)
+    and return the canonical id of every type (see whisk.types.canonical_ids). A type may
+    refer to the types of earlier rec groups and of its own; a supertype must come earlier,
+    not be final and be matched by the sub type's composite type."""
+    subtypes = m.subtypes
+    if not subtypes:
+        # every type a plain function type (final, no supertypes, a group of its own): its id
+        # is that of the function type alone, unless it names a type index
+        ids = []
+        known = ALONE_IDS
+        for t in m.types:
+            if type(t) is not FuncType:
+                break
+            tid = known.get((t.params, t.results))
+            if tid is None:
+                if any(isinstance(v, RefType) and isinstance(v.heap, int)
+                       for v in t.params + t.results):
+                    break
+                tid = func_type_id(t)
+            ids.append(tid)
+        else:
+            return ids
+        subtypes = m.subtypes = [SubType(True, (), t) for t in m.types]
+        m.rec_groups = [1] * len(subtypes)
+    start = 0
+    for n in m.rec_groups:
+        end = start + n
+        for x in range(start, end):
+            st = subtypes[x]
+            for t in _comp_refs(st.comp):
+                _check_vt(t, end)
+            if len(st.supers) > 1:
+                raise ValidationError("multiple supertypes")
+            for y in st.supers:
+                if y >= x:
+                    raise ValidationError(f"unknown type {y}")
+        start = end
+    ids = canonical_ids(subtypes, m.rec_groups)
+    for x, st in enumerate(subtypes):
+        for y in st.supers:
+            sup = subtypes[y]
+            if sup.final or not _comp_matches(st.comp, sup.comp, ids):
+                raise ValidationError(f"sub type {x} does not match super type {y}")
+    return ids
+
+
+def match_vt(a: ValType, b: ValType, ids: list[int]) -> bool:
+    """Value type ``a`` matches ``b`` (3.0 valid/matching) in a module whose types have the
+    canonical ``ids``."""
+    return a == b or match_valtype_closed(close_valtype(a, ids), close_valtype(b, ids))
+
+
 MAX_PAGES64 = 1 << 48     # memory64: 2^64 bytes in pages of 64 KiB (3.0 spec 3.2.6)
 
 
 def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, nfuncs: int,
-               gtypes: list[GlobalType] | None = None, features: Features | None = None) -> str:
+               gtypes: list[GlobalType] | None = None, features: Features | None = None
+               ) -> ValType:
     """Validate a constant expression (spec 3.4.13 "Constant Expressions"; 2.0: 3.3.10) and
     return its result type.
 
@@ -73,7 +172,7 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
                                       f"({disabled_message('extended_const')}: {name})")
         elif name not in _CONST_RESULT and name not in ("ref.null", "ref.func"):
             raise ValidationError("constant expression required")
-    stack: list[str] = []
+    stack: list[ValType] = []
     for ins in expr:
         name = ins.name
         if name in _CONST_RESULT:
@@ -84,11 +183,13 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
                 raise ValidationError("type mismatch")
             stack.pop()
         elif name == "ref.null":
+            _check_vt(ins.imm, len(m.types))
             stack.append(ins.imm)
         elif name == "ref.func":
             if ins.imm >= nfuncs:
                 raise ValidationError(f"unknown function {ins.imm}")
-            stack.append("funcref")
+            # 3.0: (ref $t), the function's exact type (2.0: funcref, its supertype)
+            stack.append(RefType(False, _func_type_indices(m)[ins.imm]))
         else:                                       # global.get
             stack.append(gtypes[ins.imm].valtype)
     if len(stack) != 1:
@@ -96,9 +197,14 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
     return stack[0]
 
 
-def _expect_const(m: ModuleStruct, expr: tuple[Instr, ...] | None, want: str, nglobals: int,
+def _func_type_indices(m: ModuleStruct) -> list[int]:
+    return m.imported_type_indices() + list(m.funcs)
+
+
+def _expect_const(m: ModuleStruct, expr: tuple[Instr, ...] | None, want: ValType, nglobals: int,
                   nfuncs: int, gtypes: list[GlobalType], features: Features | None) -> None:
-    if const_type(m, expr or (), nglobals, nfuncs, gtypes, features) != want:
+    got = const_type(m, expr or (), nglobals, nfuncs, gtypes, features)
+    if got != want and not match_vt(got, want, m.type_ids):
         raise ValidationError("type mismatch")
 
 
@@ -108,7 +214,7 @@ def _require_no_v128(m: ModuleStruct, features: Features) -> None:
     of SIMD fail in the lowerer). Block types and ``select`` annotations are not checked (without
     SIMD instructions no v128 value can reach them)."""
     for ft in m.types:
-        if "v128" in ft.params or "v128" in ft.results:
+        if isinstance(ft, FuncType) and ("v128" in ft.params or "v128" in ft.results):
             features.require("simd", "v128 in a function type")
     for gt in m.global_types():
         if gt.valtype == "v128":
@@ -123,7 +229,7 @@ def declared_refs(m: ModuleStruct) -> set[int]:
     """C.refs (spec 3.4.10): function indices named by ``ref.func`` outside function bodies or
     exported."""
     refs: set[int] = set()
-    exprs = [g.init for g in m.globals]
+    exprs = [g.init for g in m.globals] + [e for e in m.table_inits if e]
     for e in m.elems:
         exprs.extend(e.init)
         if e.offset:
@@ -145,12 +251,14 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
     from .._core.lower import lower_module
 
     ntypes = len(m.types)
-    for t in m.imported_type_indices():
+    if features is not None and "function_references" not in features and m.subtypes:
+        features.require("function_references", "a rec group, sub type or GC type")
+    m.type_ids = validate_types(m)
+    for t in m.imported_type_indices() + list(m.funcs):
         if t >= ntypes:
             raise ValidationError(f"unknown type {t}")
-    for t in m.funcs:
-        if t >= ntypes:
-            raise ValidationError(f"unknown type {t}")
+        if not isinstance(m.types[t], FuncType):
+            raise ValidationError("type mismatch")
     tag_types = m.tag_type_indices()
     for t in tag_types:
         # a tag's type (3.0 spec 3.2.6): a function type index whose results are empty
@@ -164,6 +272,7 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
     nfuncs = len(m.imported("func")) + len(m.funcs)
     nimported_globals = len(m.imported("global"))
     for tt in tables:
+        _check_vt(tt.elem, ntypes)
         if tt.address == "i32":
             _limits(tt.limits, 0xFFFFFFFF, "table")
         else:
@@ -177,6 +286,16 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
         raise ValidationError(f"multiple memories ({disabled_message('multi_memory')})")
     if features is not None and "simd" not in features:
         _require_no_v128(m, features)
+    for gt in gtypes:
+        _check_vt(gt.valtype, ntypes)
+    for k, tt in enumerate(m.tables):
+        init = m.table_inits[k] if k < len(m.table_inits) else None
+        if init is None:
+            if not _defaultable(tt.elem):
+                raise ValidationError("type mismatch")
+        else:
+            # (3.0 valid/modules: a table's initialiser sees the imported globals only)
+            _expect_const(m, init, tt.elem, nimported_globals, nfuncs, gtypes, features)
     # The globals constant expressions may read (spec 3.5 "Modules", WebAssembly 3.0): a global's
     # initialiser the imported globals and those defined before it (C'), a segment's
     # expressions every global (C). WebAssembly 2.0 (extended_const off): imported ones only.
@@ -186,12 +305,13 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
         _expect_const(m, g.init, g.type.valtype, nimported_globals + i if extended else
                       nimported_globals, nfuncs, gtypes, features)
     for e in m.elems:
+        _check_vt(e.reftype, ntypes)
         for item in e.init:
             _expect_const(m, item, e.reftype, nsegment_globals, nfuncs, gtypes, features)
         if e.mode == "active":
             if e.table >= len(tables):
                 raise ValidationError(f"unknown table {e.table}")
-            if tables[e.table].elem != e.reftype:
+            if not match_vt(e.reftype, tables[e.table].elem, m.type_ids):
                 raise ValidationError("type mismatch")
             _expect_const(m, e.offset, tables[e.table].address, nsegment_globals, nfuncs, gtypes,
                           features)
@@ -217,7 +337,13 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
         if x.index >= limits[x.kind]:
             kind = "function" if x.kind == "func" else x.kind
             raise ValidationError(f"unknown {kind} {x.index}")
-    types = [(t.params, t.results) for t in m.types]
+    types = [(t.params, t.results) if isinstance(t, FuncType) else ((), ()) for t in m.types]
+    kinds: list[int] | None = None         # None: all function types without supertypes
+    supers: list[int] | None = None
+    if m.subtypes:
+        kinds = [0 if isinstance(t, FuncType) else 1 if isinstance(t, StructType) else 2
+                 for t in m.types]
+        supers = [st.supers[0] if st.supers else -1 for st in m.subtypes]
     func_types = m.imported_type_indices() + list(m.funcs)
     codes = [(list(c.locals), c.body, c.offset) for c in m.codes]
     return lower_module(
@@ -225,4 +351,9 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
         [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables],
         [mt.address for mt in mems], [e.reftype for e in m.elems], m.data_count, declared_refs(m),
         None if features is None else features.mask, [t.address for t in tables],
-        tags=tag_types)
+        tags=tag_types, typeinfo=(kinds, supers, list(m.type_ids)))
+
+
+def _defaultable(t: ValType) -> bool:
+    """Whether a value type has a default value (3.0 valid/types): all but non-null refs."""
+    return not (isinstance(t, RefType) and not t.nullable)
