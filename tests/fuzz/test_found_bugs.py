@@ -3,6 +3,7 @@ themselves are too large to keep in tests/fuzz/regressions/)."""
 
 from __future__ import annotations
 
+import pytest
 import whisk
 from whisk.module import ModuleStruct
 
@@ -31,22 +32,37 @@ def test_constant_expressions_do_not_rebuild_the_global_types(monkeypatch):
     assert len(calls) < 10, len(calls)
 
 
+_HEAP = "dec-58a02c73aa8f"
+
+
+def _open(name):
+    # whether the finding's note in tests/fuzz/regressions marks it as a known, unfixed bug
+    import os
+    note = os.path.join(os.path.dirname(os.path.abspath(__file__)), "regressions", name + ".txt")
+    return "status: open" in open(note).read().splitlines()
+
+
+@pytest.mark.xfail(_open(_HEAP), reason="known open bug (tests/fuzz/regressions/"
+                                       "dec-58a02c73aa8f.txt)", strict=False)
 def test_repeated_loads_do_not_corrupt_the_heap():
-    # differential.py --features wasm3 (seed 4, case 2004; on a build of branch feat-ref): the
-    # campaign process aborted with glibc's "corrupted size vs. prev_size". Loading the shrunk
-    # module (tests/fuzz/regressions/dec-58a02c73aa8f.wasm) 60 times in one process aborts it
-    # every time with that build: heap memory is overwritten while a module is loaded. The
-    # loads run in a subprocess, so that an abort fails this test instead of ending pytest.
+    # differential.py --features wasm3 (seed 4, case 2004): the campaign process aborted with
+    # glibc's "corrupted size vs. prev_size". Loading the shrunk module (a 2.0 + memory64 module)
+    # repeatedly aborts the process: heap memory is overwritten while a module is loaded (since
+    # the merge of feat-ref; main before it loads it cleanly). The loads run in a subprocess, with
+    # Python's allocations on glibc malloc (PYTHONMALLOC=malloc) so that its checks see the damage
+    # reliably, and an abort fails this test instead of ending pytest.
     import os
     import subprocess
     import sys
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "regressions",
-                        "dec-58a02c73aa8f.wasm")
-    code = ("import sys, whisk\n"
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "regressions", _HEAP + ".wasm")
+    code = ("import gc, sys, whisk\n"
             "data = open(sys.argv[1], 'rb').read()\n"
             "for _ in range(100):\n"
             "    whisk.Module(data)\n"
+            "    gc.collect()\n"
             "print('loaded')\n")
-    proc = subprocess.run([sys.executable, "-c", code, path], capture_output=True, timeout=300)
-    assert proc.returncode == 0 and proc.stdout.strip() == b"loaded", (proc.returncode, proc.stderr[-500:])
+    proc = subprocess.run([sys.executable, "-c", code, path], capture_output=True, timeout=300,
+                          env={**os.environ, "PYTHONMALLOC": "malloc"})
+    assert proc.returncode == 0 and proc.stdout.strip() == b"loaded", \
+        (proc.returncode, proc.stderr[-500:])
