@@ -2,7 +2,8 @@
 
 Usage::
 
-    python tools/fuzz/differential.py --seed S --count N [--features wasm3] [--keep DIR] [--no-shrink]
+    python tools/fuzz/differential.py --seed S --count N [--features wasm3] [--keep DIR]
+                                      [--no-shrink]
     python tools/fuzz/differential.py --check FILE.wasm [--linked PROVIDER]  # compare one
     python tools/fuzz/differential.py --predicate KIND FILE    # exit 0 iff FILE shows KIND
 
@@ -26,17 +27,18 @@ imported memory, global and table are compared bit for bit. An exception that es
 export (3.0) compares as ('exception', payload): whisk raises ``whisk.WasmException``, wasmtime
 a Trap without a trap code whose exception the harness takes from the store. References
 compare by kind, not identity: a funcref by the name of the export it is (or 'anon' and its
-arity), an externref by the host token, an exnref only as null or not. Every other module (by hash) also
-runs through whisk's value API (``Func.__call__``), which must agree with ``call_bits`` (kind
-'api'). A difference is shrunk with
-``wasm-tools shrink`` and saved into tests/fuzz/regressions/.
+arity), an externref by the host token, an exnref only as null or not. Every other module (by
+hash) also runs through whisk's value API (``Func.__call__``), which must agree with
+``call_bits`` (kind 'api'). A difference is shrunk with ``wasm-tools shrink`` and saved into
+tests/fuzz/regressions/.
 
 Not findings: a stack exhaustion or fuel/timeout in either engine (their limits differ; the
 comparison stops there), a module wasmtime cannot compile, and resource-limit failures when
 instantiating. Skipped (counted as 'skipped'): modules whose interface the host side cannot
-give both engines alike (v128, exnref or typed references at a host import; imported tags
-are fresh tags in both engines, imported table64 tables come from a tiny module in wasmtime,
-which has no table64 TableType in Python), and modules with value types this harness's reader
+give both engines alike (v128, exnref or typed references in a host function's type; imported
+tags are fresh tags in both engines, imported table64 or exnref tables and v128 or exnref
+globals come from a tiny module on the wasmtime side, as wasmtime-py cannot make them), and
+modules with value types this harness's reader
 does not know (typed references, which smith makes only with GC) at an export.
 """
 

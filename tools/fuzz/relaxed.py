@@ -164,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         line = f"{op:38} {'agree' if not bad else f'DIFFER in {bad}/{a.count}'}"
         if first is not None:
             ops, w, t = first
-            line += f"\n    operands {' '.join(_hex(v) for v in ops)}\n    whisk    {_hex(w)}\n    wasmtime {_hex(t)}"
+            line += (f"\n    operands {' '.join(_hex(v) for v in ops)}"
+                     f"\n    whisk    {_hex(w)}\n    wasmtime {_hex(t)}")
         print(line)
     return 1 if any(bad for bad, _ in res.values()) else 0
 
