@@ -221,8 +221,9 @@ def read_limits(r: Reader) -> tuple[Limits, str]:
     """Read limits (spec 5.3.7) and the address type they carry: ``(Limits, "i32" | "i64")``.
 
     WebAssembly 3.0 (memory64, table64): the flag byte is 0x00 (min), 0x01 (min, max), 0x04
-    (i64: min) or 0x05 (i64: min, max); the bounds are u64 for i64, u32 otherwise; any other
-    flag byte is ``"malformed limits flags"``. With the memory64 feature off (WebAssembly 2.0),
+    (i64: min) or 0x05 (i64: min, max); the bounds are u64s whatever the address type (the
+    validator bounds them: "memory size must be at most 65536 pages"); any other flag byte is
+    ``"malformed limits flags"``. With the memory64 feature off (WebAssembly 2.0),
     the flag is read as a 1-bit LEB128 like the 2.0 reference interpreter does, so 0x02..0x7F
     are ``"integer too large"`` and a continuation bit is ``"integer representation too long"``.
     """
@@ -238,10 +239,10 @@ def read_limits(r: Reader) -> tuple[Limits, str]:
         if p < r.end and r.data[p] in (4, 5):       # 2.0 reads a 1-bit LEB128 here
             raise DecodeError(f"integer too large ({disabled_message('memory64')})", p)
         flag = r.uleb(1)
-    if flag & 4:
+    if flag & 4 or feature_enabled(r, "memory64"):
         mn = r.u64()
         mx = r.u64() if flag & 1 else None
-        return Limits(mn, mx), "i64"
+        return Limits(mn, mx), "i64" if flag & 4 else "i32"
     mn = r.u32()
     mx = r.u32() if flag else None
     return Limits(mn, mx), "i32"
@@ -323,10 +324,14 @@ def _imm_memarg(r: Reader) -> tuple[int, int] | tuple[int, int, int]:
     pos = r.pos
     flags = r.u32()
     mem = 0
-    if flags & 0x40 and feature_enabled(r, "multi_memory"):
-        flags &= ~0x40
-        mem = r.u32()
-    if flags >= 32:
+    if feature_enabled(r, "multi_memory"):
+        # 3.0: n < 64 the alignment (the validator bounds it), 64 <= n < 128 a memory index follows
+        if flags >= 128:
+            raise DecodeError("malformed memop flags", pos)
+        if flags >= 64:
+            flags -= 64
+            mem = r.u32()
+    elif flags >= 32:
         raise DecodeError("malformed memop flags", pos)
     offset = r.u64() if feature_enabled(r, "memory64") else r.u32()
     return (flags, offset) if mem == 0 else (flags, offset, mem)
