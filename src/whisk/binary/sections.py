@@ -20,7 +20,7 @@ from typing import Callable
 
 from ..errors import DecodeError
 from ..features import Features, disabled_message, feature_bit
-from ..module import (
+from ..structure import (
     Code, DataSegment, ElemSegment, Export, GlobalDef, Import, Instr, ModuleStruct,
 )
 from ..opcodes import BY_CODE, PREFIX_FC, PREFIX_FD
@@ -918,7 +918,7 @@ _INTERNAL_ERRORS = (IndexError, KeyError, ValueError, TypeError, OverflowError, 
 def decode_module(data: bytes | bytearray | memoryview, *,
                   on_body: BodyHook | None = None,
                   features: Features | None = None) -> ModuleStruct:
-    """Decode a binary module (spec 5.5.16) into a :class:`~whisk.module.ModuleStruct`.
+    """Decode a binary module (spec 5.5.16) into a :class:`~whisk.structure.ModuleStruct`.
 
     Checks the preamble (magic and version), section ids, sizes and order (each non-custom
     section at most once, in the order of spec 5.5.2), the contents of every section, and that
