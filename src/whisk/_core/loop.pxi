@@ -42,8 +42,7 @@
 # opcode table; their layouts are documented in tools/gen_core.py's gen_arms. The SIMD ops
 # (OP_SIMD_FIRST and up) are dispatched by simd_step in the generated simd.pxi.
 
-cdef uint32_t RETURN_CODE[1]        # a lone `return`: where a tail call of a host function goes
-RETURN_CODE[0] = OP_return
+# RETURN_CODE (exceptions.pxi): a lone `return`, where a tail call of a host function goes
 
 
 cdef FuncRec* tail_callee(ExecCtx* ctx, InstCtx* inst, const uint32_t* pc, uint64_t* fp,
@@ -1897,8 +1896,7 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 pc = next_pc
         if trap != TRAP_POLL:
-            if trap != TRAP_THROW or not catch_exn(ctx, entry_depth, depth, cur, pc, fp,
-                                                   pc == RETURN_CODE):
+            if trap != TRAP_THROW or not catch_exn(ctx, entry_depth, depth, cur, pc, fp):
                 break
             # Caught (an exception thrown here, by a callee or by a host function): continue at
             # the handler's label in the frame that caught it; a catch counts as a branch.
