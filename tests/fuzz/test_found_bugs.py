@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import whisk
-from whisk.module import ModuleStruct
+from whisk.structure import ModuleStruct
 
 import _fuzzpath  # noqa: F401
 from common import section as _section, uleb as _leb

@@ -42,8 +42,7 @@
 # opcode table; their layouts are documented in tools/gen_core.py's gen_arms. The SIMD ops
 # (OP_SIMD_FIRST and up) are dispatched by simd_step in the generated simd.pxi.
 
-cdef uint32_t RETURN_CODE[1]        # a lone `return`: where a tail call of a host function goes
-RETURN_CODE[0] = OP_return
+# RETURN_CODE (exceptions.pxi): a lone `return`, where a tail call of a host function goes
 
 
 cdef FuncRec* tail_callee(ExecCtx* ctx, InstCtx* inst, const uint32_t* pc, uint64_t* fp,
@@ -241,14 +240,16 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 if callee.host != NULL:
                     # a host callee: call it where the arguments are, then return its results
+                    # (pc = the lone return first: an exception the host raises must not meet
+                    # this frame's handlers, as the frame is gone; catch_exn skips it)
                     ctx.depth = depth
                     ctx.free = tfp + callee.nslots
                     ctx.budget = budget
+                    pc = RETURN_CODE
                     trap = call_host(ctx, callee, tfp)
                     budget = ctx.budget
                     if trap: break
                     memmove(fp, tfp, callee.nresults * sizeof(uint64_t))
-                    pc = RETURN_CODE
                     continue
                 tail_enter(fp, tfp, callee)
                 cur = callee

@@ -211,6 +211,7 @@ cdef class Lowerer:
     cdef uint8_t* taddr          # 1 for each table whose address type is i64 (table64)
     cdef bint multi_memory       # the multi-memory feature: memarg flag bit 6 carries a memidx
     cdef bint memory64           # the memory64 feature: u64 memarg offsets
+    cdef bint wasm3_messages     # word messages as the 3.0 reference interpreter does
     cdef vtype* etype            # element type of each element segment
     cdef int nelems
     cdef int ndatas              # -1: no data count section
@@ -299,7 +300,7 @@ cdef class Lowerer:
         ``self.disabled_feature(name)``."""
         cdef int i, j, k, total = 0
         self.feat_off = 0 if features is None else <uint32_t>(~<uint64_t>features & 0xFFFFFFFF)
-        from whisk.features import feature_bit
+        from whisk.features import feature_bit, FEATURE_NAMES
         assert feature_bit("exceptions") == FEAT_EXCEPTIONS
         self.ntypes = len(types)
         if self.ntypes > MAX_TYPES:
@@ -367,6 +368,10 @@ cdef class Lowerer:
         from whisk.features import feature_bit
         self.multi_memory = not (self.feat_off & feature_bit("multi_memory"))
         self.memory64 = not (self.feat_off & feature_bit("memory64"))
+        # messages that differ between the 2.0 and 3.0 reference interpreters follow 3.0 when
+        # any 3.0 feature is on
+        wasm3 = ((1 << len(FEATURE_NAMES)) - 1) & ~feature_bit("simd")   # the 3.0 features
+        self.wasm3_messages = (self.feat_off & wasm3) != wasm3
         self.typed_refs = not (self.feat_off & feature_bit("function_references"))
         self.exn_refs = not (self.feat_off & feature_bit("exceptions"))
         self.nelems = len(elem_types)
@@ -590,38 +595,29 @@ cdef class Lowerer:
         self.pos += 1
         return self.p[self.pos - 1]
 
-    cdef int64_t u32(self) except -1:
+    cdef uint64_t uleb(self, int bits) except? 0xFFFFFFFFFFFFFFFF:
+        # Unsigned LEB128 of at most `bits` bits (32 or 64): at most ceil(bits / 7) bytes, and
+        # the last one may carry only the bits left over.
         cdef uint64_t result = 0
         cdef int shift = 0
-        cdef int b
+        cdef int b, last = (bits - 1) // 7 * 7
         while True:
             b = self.byte()
-            if shift == 28:
+            if shift == last:
                 if b & 0x80:
                     self.malformed("integer representation too long")
-                if b & 0x70:
-                    self.malformed("integer too large")
-            result |= <uint64_t>(b & 0x7F) << shift
-            if not (b & 0x80):
-                return <int64_t>result
-            shift += 7
-
-    cdef uint64_t u64(self) except? 0xFFFFFFFFFFFFFFFF:
-        # Unsigned LEB128 of at most 64 bits (10 bytes; the last may carry 1 bit).
-        cdef uint64_t result = 0
-        cdef int shift = 0
-        cdef int b
-        while True:
-            b = self.byte()
-            if shift == 63:
-                if b & 0x80:
-                    self.malformed("integer representation too long")
-                if b & 0x7E:
+                if (b & 0x7F) >> (bits - last):
                     self.malformed("integer too large")
             result |= <uint64_t>(b & 0x7F) << shift
             if not (b & 0x80):
                 return result
             shift += 7
+
+    cdef inline int64_t u32(self) except -1:
+        return <int64_t>self.uleb(32)
+
+    cdef inline uint64_t u64(self) except? 0xFFFFFFFFFFFFFFFF:
+        return self.uleb(64)
 
     cdef int64_t sleb(self, int bits) except? -1:
         # Signed LEB128 of `bits` bits (32, 33 or 64), returned sign-extended.
@@ -1428,7 +1424,8 @@ cdef class Lowerer:
             elif b == 0x24:                                 # global.set
                 x = self.global_index()
                 if not self.gmut[x]:
-                    self.invalid("global is immutable")
+                    # the reference interpreter's wording changed with 3.0 (both suites assert it)
+                    self.invalid("immutable global" if self.wasm3_messages else "global is immutable")
                 i = self.pop(self.gtype[x])
                 if self.emitting:
                     sa = self.operand(i)

@@ -3,26 +3,26 @@
 # The core's internal ops: word 0 of every lowered instruction (see code.pxd).
 
 cdef enum:
-    OP_return = 0
-    OP_return_call = 1
-    OP_return_call_ref = 2
-    OP_copy = 3
-    OP_const32 = 4
-    OP_const64 = 5
-    OP_br = 6
-    OP_br_back = 7
-    OP_br_nez_back = 8
-    OP_br_eqz_back = 9
-    OP_br_nez = 10
-    OP_br_eqz = 11
-    OP_br_table = 12
-    OP_call = 13
-    OP_call_indirect = 14
-    OP_call_ref = 15
-    OP_return_call_indirect = 16
-    OP_ref_as_non_null = 17
-    OP_br_on_null = 18
-    OP_br_on_non_null = 19
+    OP_return_call = 0
+    OP_return_call_ref = 1
+    OP_copy = 2
+    OP_const32 = 3
+    OP_const64 = 4
+    OP_br = 5
+    OP_br_back = 6
+    OP_br_nez_back = 7
+    OP_br_eqz_back = 8
+    OP_br_nez = 9
+    OP_br_eqz = 10
+    OP_br_table = 11
+    OP_call = 12
+    OP_call_indirect = 13
+    OP_call_ref = 14
+    OP_return_call_indirect = 15
+    OP_ref_as_non_null = 16
+    OP_br_on_null = 17
+    OP_br_on_non_null = 18
+    OP_return = 19
     OP_select = 20
     OP_select2 = 21
     OP_copy2 = 22

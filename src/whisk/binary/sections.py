@@ -20,7 +20,7 @@ from typing import Callable
 
 from ..errors import DecodeError
 from ..features import Features, disabled_message, feature_bit
-from ..module import (
+from ..structure import (
     Code, DataSegment, ElemSegment, Export, GlobalDef, Import, Instr, ModuleStruct,
 )
 from ..opcodes import BY_CODE, PREFIX_FC, PREFIX_FD
@@ -169,13 +169,18 @@ def _read_storage(r: Reader) -> "str | RefType":
     return read_valtype(r)
 
 
-def _read_field(r: Reader) -> FieldType:
-    t = _read_storage(r)
+def _read_mut(r: Reader) -> bool:
+    """Mutability (spec 5.3.10): 0x00 const, 0x01 var."""
     pos = r.pos
     m = r.byte()
     if m > 1:
         raise DecodeError("malformed mutability", pos)
-    return FieldType(t, m == 1)
+    return m == 1
+
+
+def _read_field(r: Reader) -> FieldType:
+    t = _read_storage(r)
+    return FieldType(t, _read_mut(r))
 
 
 def read_comptype(r: Reader) -> object:
@@ -221,8 +226,9 @@ def read_limits(r: Reader) -> tuple[Limits, str]:
     """Read limits (spec 5.3.7) and the address type they carry: ``(Limits, "i32" | "i64")``.
 
     WebAssembly 3.0 (memory64, table64): the flag byte is 0x00 (min), 0x01 (min, max), 0x04
-    (i64: min) or 0x05 (i64: min, max); the bounds are u64 for i64, u32 otherwise; any other
-    flag byte is ``"malformed limits flags"``. With the memory64 feature off (WebAssembly 2.0),
+    (i64: min) or 0x05 (i64: min, max); the bounds are u64s whatever the address type (the
+    validator bounds them: "memory size must be at most 65536 pages"); any other flag byte is
+    ``"malformed limits flags"``. With the memory64 feature off (WebAssembly 2.0),
     the flag is read as a 1-bit LEB128 like the 2.0 reference interpreter does, so 0x02..0x7F
     are ``"integer too large"`` and a continuation bit is ``"integer representation too long"``.
     """
@@ -238,10 +244,10 @@ def read_limits(r: Reader) -> tuple[Limits, str]:
         if p < r.end and r.data[p] in (4, 5):       # 2.0 reads a 1-bit LEB128 here
             raise DecodeError(f"integer too large ({disabled_message('memory64')})", p)
         flag = r.uleb(1)
-    if flag & 4:
+    if flag & 4 or feature_enabled(r, "memory64"):
         mn = r.u64()
         mx = r.u64() if flag & 1 else None
-        return Limits(mn, mx), "i64"
+        return Limits(mn, mx), "i64" if flag & 4 else "i32"
     mn = r.u32()
     mx = r.u32() if flag else None
     return Limits(mn, mx), "i32"
@@ -263,11 +269,7 @@ def read_memtype(r: Reader) -> MemoryType:
 def read_globaltype(r: Reader) -> GlobalType:
     """Read a global type (spec 5.3.10): a value type, then mutability 0x00 / 0x01."""
     t = read_valtype(r)
-    pos = r.pos
-    m = r.byte()
-    if m > 1:
-        raise DecodeError("malformed mutability", pos)
-    return GlobalType(t, m == 1)
+    return GlobalType(t, _read_mut(r))
 
 
 # --- constant expressions (spec 5.4, 5.4.9) ---------------------------------------------------
@@ -323,10 +325,14 @@ def _imm_memarg(r: Reader) -> tuple[int, int] | tuple[int, int, int]:
     pos = r.pos
     flags = r.u32()
     mem = 0
-    if flags & 0x40 and feature_enabled(r, "multi_memory"):
-        flags &= ~0x40
-        mem = r.u32()
-    if flags >= 32:
+    if feature_enabled(r, "multi_memory"):
+        # 3.0: n < 64 the alignment (the validator bounds it), 64 <= n < 128 a memory index follows
+        if flags >= 128:
+            raise DecodeError("malformed memop flags", pos)
+        if flags >= 64:
+            flags -= 64
+            mem = r.u32()
+    elif flags >= 32:
         raise DecodeError("malformed memop flags", pos)
     offset = r.u64() if feature_enabled(r, "memory64") else r.u32()
     return (flags, offset) if mem == 0 else (flags, offset, mem)
@@ -913,7 +919,7 @@ _INTERNAL_ERRORS = (IndexError, KeyError, ValueError, TypeError, OverflowError, 
 def decode_module(data: bytes | bytearray | memoryview, *,
                   on_body: BodyHook | None = None,
                   features: Features | None = None) -> ModuleStruct:
-    """Decode a binary module (spec 5.5.16) into a :class:`~whisk.module.ModuleStruct`.
+    """Decode a binary module (spec 5.5.16) into a :class:`~whisk.structure.ModuleStruct`.
 
     Checks the preamble (magic and version), section ids, sizes and order (each non-custom
     section at most once, in the order of spec 5.5.2), the contents of every section, and that
