@@ -47,7 +47,7 @@ fill_optable()
 # code (0x7F i32 .. 0x7B v128); a reference type sets REF_BIT, NULL_BIT if nullable, and holds
 # its heap type in the bits from HEAP_SHIFT up: an abstract heap type H_FUNC .. H_NONE, or
 # H_CONCRETE + a type index of the module. T_UNKNOWN (0) is the bottom type of unreachable code.
-# Subtyping (3.0 valid/matching) is ``sub(a, b)``: equality first, then the rules in heap_sub.
+# Subtyping (3.0 valid/matching) is ``is_subtype(lw, a, b)``: equality first, then heap_sub.
 ctypedef uint32_t vtype
 
 cdef enum:
@@ -298,113 +298,8 @@ cdef class Lowerer:
         enabled"); code that checks a non-instruction feature here tests ``self.feat_off &
         <bit>`` (bit i is ``whisk.features.FEATURE_NAMES[i]``) and reports with
         ``self.disabled_feature(name)``."""
-        cdef int i, j, k, total = 0
-        self.feat_off = 0 if features is None else <uint32_t>(~<uint64_t>features & 0xFFFFFFFF)
-        from whisk.features import feature_bit, FEATURE_NAMES
-        assert feature_bit("exceptions") == FEAT_EXCEPTIONS
-        self.ntypes = len(types)
-        if self.ntypes > MAX_TYPES:
-            raise ValidationError("too many types")
-        self.tkind = <uint8_t*>malloc(self.ntypes + 1)
-        self.tsuper = <int32_t*>malloc(sizeof(int32_t) * (self.ntypes + 1))
-        self.tcanon = <uint32_t*>malloc(sizeof(uint32_t) * (self.ntypes + 1))
-        if self.tkind == NULL or self.tsuper == NULL or self.tcanon == NULL:
-            raise MemoryError()
-        kinds = supers = canon = None
-        if typeinfo is not None:
-            kinds, supers, canon = typeinfo
-        for i in range(self.ntypes):
-            self.tkind[i] = 0 if kinds is None else kinds[i]
-            self.tsuper[i] = -1 if supers is None else supers[i]
-            self.tcanon[i] = i if canon is None else canon[i]
-        for params, results in types:
-            total += len(params) + len(results)
-        self.tcap = self.ntypes + 16
-        self.tdcap = total + 16
-        self.tdata = <vtype*>malloc(sizeof(vtype) * self.tdcap)
-        self.toff = <uint32_t*>malloc(sizeof(uint32_t) * self.tcap)
-        self.tnp = <uint32_t*>malloc(sizeof(uint32_t) * self.tcap)
-        self.tnr = <uint32_t*>malloc(sizeof(uint32_t) * self.tcap)
-        if self.tdata == NULL or self.toff == NULL or self.tnp == NULL or self.tnr == NULL:
-            raise MemoryError()
-        k = 0
-        for i, (params, results) in enumerate(types):
-            self.toff[i] = k
-            self.tnp[i] = len(params)
-            self.tnr[i] = len(results)
-            for t in params:
-                self.tdata[k] = code_of(self, t); k += 1
-            for t in results:
-                self.tdata[k] = code_of(self, t); k += 1
-        self.tdn = k
-        self.ntypes_ext = self.ntypes
-        add_pseudo(self, 0, 0, 0)                 # [] -> [] at index ntypes (block type 0x40)
-        self.nfuncs = len(func_types)
-        self.ftype = <uint32_t*>malloc(sizeof(uint32_t) * (self.nfuncs + 1))
-        self.refs = <uint8_t*>malloc(self.nfuncs + 1)
-        memset(self.refs, 0, self.nfuncs + 1)
-        for i in range(self.nfuncs):
-            self.ftype[i] = func_types[i]
-        for i in refs:
-            if 0 <= i < self.nfuncs:
-                self.refs[i] = 1
-        self.nglobals = len(globals)
-        self.gtype = <vtype*>malloc(sizeof(vtype) * (self.nglobals + 1))
-        self.gmut = <uint8_t*>malloc(self.nglobals + 1)
-        for i, (t, m) in enumerate(globals):
-            self.gtype[i] = code_of(self, t)
-            self.gmut[i] = 1 if m else 0
-        self.ntables = len(tables)
-        self.ttype = <vtype*>malloc(sizeof(vtype) * (self.ntables + 1))
-        for i, t in enumerate(tables):
-            self.ttype[i] = code_of(self, t)
-        self.nmems = len(mems)
-        self.maddr = <uint8_t*>malloc(self.nmems + 1)
-        for i, t in enumerate(mems):
-            self.maddr[i] = 1 if t == "i64" else 0
-        self.taddr = <uint8_t*>malloc(self.ntables + 1)
-        for i in range(self.ntables):
-            self.taddr[i] = 1 if table_addrs is not None and table_addrs[i] == "i64" else 0
-        from whisk.features import feature_bit
-        self.multi_memory = not (self.feat_off & feature_bit("multi_memory"))
-        self.memory64 = not (self.feat_off & feature_bit("memory64"))
-        # messages that differ between the 2.0 and 3.0 reference interpreters follow 3.0 when
-        # any 3.0 feature is on
-        wasm3 = ((1 << len(FEATURE_NAMES)) - 1) & ~feature_bit("simd")   # the 3.0 features
-        self.wasm3_messages = (self.feat_off & wasm3) != wasm3
-        self.typed_refs = not (self.feat_off & feature_bit("function_references"))
-        self.exn_refs = not (self.feat_off & feature_bit("exceptions"))
-        self.nelems = len(elem_types)
-        self.etype = <vtype*>malloc(sizeof(vtype) * (self.nelems + 1))
-        for i, t in enumerate(elem_types):
-            self.etype[i] = code_of(self, t)
-        self.ndatas = -1 if ndatas is None else ndatas
-        self.ntags = len(tags)
-        self.tagtype = <uint32_t*>malloc(sizeof(uint32_t) * (self.ntags + 1))
-        if self.tagtype == NULL:
-            raise MemoryError()
-        for i, t in enumerate(tags):
-            self.tagtype[i] = t
-        self.htab = []
-        self.hfuncs = []
-        self.hpend = []
-        self.vcap = 64
-        self.vt = <vtype*>malloc(sizeof(vtype) * self.vcap)
-        self.vk = <uint8_t*>malloc(self.vcap)
-        self.vv = <uint64_t*>malloc(sizeof(uint64_t) * self.vcap)
-        self.vp = <uint32_t*>malloc(sizeof(uint32_t) * self.vcap)
-        self.ccap = 16
-        self.cs = <Ctrl*>malloc(sizeof(Ctrl) * self.ccap)
-        self.labels_cap = 16
-        self.labels = <uint32_t*>malloc(sizeof(uint32_t) * self.labels_cap)
-        self.inits_cap = 16
-        self.inits = <int32_t*>malloc(sizeof(int32_t) * self.inits_cap)
-        self.cap = 1024
-        self.code = <uint32_t*>malloc(sizeof(uint32_t) * self.cap)
-        self.n = 0
-        if (self.tdata == NULL or self.vt == NULL or self.vk == NULL or self.vv == NULL
-                or self.vp == NULL or self.cs == NULL or self.code == NULL or self.labels == NULL):
-            raise MemoryError()
+        setup_context(self, types, func_types, globals, tables, mems, elem_types, ndatas, refs,
+                      features, table_addrs, tags, typeinfo)
 
     # ------------------------------------------------------------------ errors
     cdef int invalid(self, str msg) except -1:
@@ -879,13 +774,15 @@ cdef class Lowerer:
         return m
 
     cdef int body(self) except -1:
-        cdef int b, idx, kind, i, j, a, c, first, cnt, l, ti
-        cdef int64_t x, y
-        cdef uint64_t off
-        cdef vtype t, t1, t2
-        cdef uint32_t sa, sb, sc, dst, op
-        cdef Ctrl* fr
-        cdef Py_ssize_t here
+        # The dispatcher (spec 5.4 decoding, 3.3 typing): the opcode table's generated W_*
+        # arrays (optable.pxi) classify each instruction. The regular kinds (unary, binary),
+        # the constants and local.get/set/tee are lowered here; every other instruction by its
+        # family's function: lower_control.pxi (blocks, branches, select, globals),
+        # lower_calls.pxi, lower_memory.pxi, lower_refs.pxi (references, tables),
+        # lower_exceptions.pxi, lower_simd.pxi (kind 5, the 0xFD group).
+        cdef int b, idx, kind, i, j, l
+        cdef int64_t x
+        cdef uint32_t sa, sb, op
         while True:
             if self.pos >= self.end:
                 self.malformed("unexpected end of section or function")
@@ -948,45 +845,7 @@ cdef class Lowerer:
                 else:
                     self.push(W_R[idx], K_SLOT, 0)
             elif kind == 3 or kind == 4:                    # load / store
-                a = memarg(self, W_WIDTH[idx], &off)
-                if is_far(self, a):
-                    far_access(self, idx, kind, a, off)
-                elif kind == 3:
-                    y = <int64_t>off
-                    i = self.pop(T_I32)
-                    if self.emitting:
-                        if take_add(self, i, &sa, &sc):          # address = a + c (i32.add_ri)
-                            self.produce(W_ADD[idx], W_R[idx])
-                            self.emit(sa); self.emit(sc)
-                        else:
-                            sa = self.operand(i)
-                            self.produce(W_OP[idx], W_R[idx])
-                            self.emit(sa)
-                        self.emit(<uint32_t>y)
-                        self.end_producer()
-                    else:
-                        self.push(W_R[idx], K_SLOT, 0)
-                else:
-                    y = <int64_t>off
-                    j = self.pop(W_P1[idx])
-                    i = self.pop(T_I32)
-                    if self.emitting:
-                        if take_add(self, i, &sa, &sc):
-                            if self.vk[j] == K_CONST and self.canon(j) == sa:
-                                # The add's operand sits where the constant value would be
-                                # written (after a swapped `c + x`): the value goes to the
-                                # address's own slot instead, which the removed add freed.
-                                sb = self.canon(i)
-                                self.emit_const(sb, self.vt[j], self.vv[j])
-                                self.vk[j] = K_SLOT
-                            else:
-                                sb = self.operand(j)
-                            self.start(W_ADD[idx]); self.emit(sa); self.emit(sb); self.emit(sc)
-                        else:
-                            sa = self.operand(i)
-                            sb = self.operand(j)
-                            self.start(W_OP[idx]); self.emit(sa); self.emit(sb)
-                        self.emit(<uint32_t>y)
+                lower_access(self, idx, kind)
             elif b == 0x20:                                 # local.get
                 l = local_index(self)
                 if not self.linit[l]:
@@ -1011,224 +870,64 @@ cdef class Lowerer:
                 self.push(T_F32, K_CONST, self.fixed(4))
             elif b == 0x44:
                 self.push(T_F64, K_CONST, self.fixed(8))
-            elif b == 0x02 or b == 0x03:                    # block / loop
-                ti = self.blocktype()
-                enter_block(self, C_BLOCK if b == 0x02 else C_LOOP, ti, -1)
-            elif b == 0x04:                                 # if
-                ti = self.blocktype()
-                c = self.pop(T_I32)
-                enter_block(self, C_IF, ti, c)
-            elif b == 0x05:                                 # else
-                fr = &self.cs[self.cn - 1]
-                if fr.kind != C_IF:
-                    self.malformed("unexpected else")   # the binary grammar has else only in if
-                end_results(self, fr)
-                if self.emitting:
-                    self.start(OP_br)
-                    self.emit(fr.fixups)
-                    fr.fixups = <uint32_t>(self.n - 1)
-                if fr.else_fixup != NO_CHAIN:
-                    self.patch_chain(fr.else_fixup, <uint32_t>self.n)
-                    fr.else_fixup = NO_CHAIN
-                self.place_label()
-                self.vn = fr.height
-                self.push_types(fr.type_index, False)
-                self.reset_inits(fr)
-                fr.kind = C_ELSE
-                fr.unreachable = 0
-                self.emitting = not fr.dead
-            elif b == 0x0B:                                 # end
-                fr = &self.cs[self.cn - 1]
-                end_results(self, fr)
-                if fr.kind == C_IF:
-                    if not same_params_results(self, fr.type_index):
-                        self.invalid("type mismatch")
-                if fr.kind == C_FUNC:
-                    if self.emitting:
-                        emit_return(self, self.vn, self.tnr[fr.type_index])
-                    self.cn -= 1
-                    if self.pos != self.end:
-                        self.malformed("section size mismatch")
+            elif b == 0x02 or b == 0x03 or b == 0x04:       # block / loop / if
+                lower_block(self, b)
+            elif b == 0x05:
+                lower_else(self)
+            elif b == 0x0B:
+                if lower_end(self):                         # the function's end
                     return 0
-                if fr.kind == C_LOOP:
-                    self.loops -= 1
-                if fr.kind >= C_TRY_TABLE:
-                    end_try(self, fr)
-                close_block(self, fr)
-            elif b == 0x0C:                                 # br
-                l = label_index(self)
-                cnt = pop_label(self, l, &first)
-                if self.emitting:
-                    emit_branch(self, l, first, cnt)
-                self.set_unreachable()
-            elif b == 0x0D:                                 # br_if
-                l = label_index(self)
-                c = self.pop(T_I32)
-                cnt = pop_label(self, l, &first)
-                if self.emitting:
-                    emit_br_if(self, l, c, first, cnt)
-                    self.vn += cnt                          # the values stay, unchanged
-                    retype_label(self, l, first, cnt)        # ... typed as the label's
-                else:
-                    fr = &self.cs[self.cn - 1 - l]
-                    push_label_types(self, fr)
+            elif b == 0x0C:
+                lower_br(self)
+            elif b == 0x0D:
+                lower_br_if(self)
             elif b == 0x0E:
                 lower_br_table(self)
-            elif b == 0x08:                                 # throw
+            elif b == 0x08:
                 lower_throw(self)
-            elif b == 0x0A:                                 # throw_ref
-                i = self.pop(T_EXNREF)
-                if self.emitting:
-                    sa = self.operand(i)
-                    self.start(OP_throw_ref); self.emit(sa)
-                self.set_unreachable()
-            elif b == 0x1F:                                 # try_table
+            elif b == 0x0A:
+                lower_throw_ref(self)
+            elif b == 0x1F:
                 try_table(self)
-            elif b == 0x06:                                 # try (legacy)
-                ti = self.blocktype()
-                self.hpend.append([0, []])
-                enter_block(self, C_TRY, ti, -1)
+            elif b == 0x06:
+                lower_try(self)
             elif b == 0x07 or b == 0x19:                    # catch x / catch_all (legacy)
                 legacy_catch(self, b == 0x19)
             elif b == 0x18:                                 # delegate l (legacy)
                 delegate(self)
-            elif b == 0x09:                                 # rethrow l (legacy)
-                l = label_index(self)
-                fr = &self.cs[self.cn - 1 - l]
-                if fr.kind != C_CATCH and fr.kind != C_CATCH_ALL:
-                    self.invalid("invalid rethrow label")
-                if self.emitting:
-                    self.start(OP_throw_ref); self.emit(self.nloc + fr.base_pos)
-                self.set_unreachable()
-            elif b == 0x0F:                                 # return
-                cnt = pop_label(self, self.cn - 1, &first)
-                if self.emitting:
-                    emit_return(self, first, cnt)
-                self.set_unreachable()
-            elif b == 0x00:                                 # unreachable
-                if self.emitting:
-                    self.start(OP_unreachable)
-                self.set_unreachable()
+            elif b == 0x09:
+                lower_rethrow(self)
+            elif b == 0x0F:
+                lower_return(self)
+            elif b == 0x00:
+                lower_unreachable(self)
             elif b == 0x01:                                 # nop
                 pass
-            elif b == 0x10:                                 # call
-                x = self.u32()
-                if x >= self.nfuncs:
-                    self.invalid(f"unknown function {x}")
-                lower_call(self, self.ftype[x], OP_call, <uint32_t>x, 0, -1)
-            elif b == 0x11:                                 # call_indirect
-                x = self.u32()
-                y = self.u32()
-                if y >= self.ntables:
-                    self.invalid(f"unknown table {y}")
-                if x >= self.ntypes:
-                    self.invalid(f"unknown type {x}")
-                if self.tkind[x] != 0 or not is_subtype(self, self.ttype[y], T_FUNCREF):
-                    self.invalid("type mismatch")
-                c = self.pop(table_addr_type(self, y))
-                if self.taddr[y]:
-                    narrow(self, c)
-                lower_call(self, <int>x, OP_call_indirect, <uint32_t>x, <uint32_t>y, c)
+            elif b == 0x10 or b == 0x11 or b == 0x14:       # call / call_indirect / call_ref
+                lower_call_op(self, b)
             elif b == 0x1A:                                 # drop
                 self.pop_any()
             elif b == 0x1B or b == 0x1C:                    # select
                 lower_select(self, b == 0x1C)
-            elif b == 0x23:                                 # global.get
-                x = global_index(self)
-                t = self.gtype[x]
-                if self.emitting:
-                    self.produce(OP_global_get2 if t == T_V128 else OP_global_get, t)
-                    self.emit(<uint32_t>x)
-                    self.end_producer()
-                else:
-                    self.push(t, K_SLOT, 0)
-            elif b == 0x24:                                 # global.set
-                x = global_index(self)
-                if not self.gmut[x]:
-                    # the reference interpreter's wording changed with 3.0 (both suites assert it)
-                    self.invalid("immutable global" if self.wasm3_messages else "global is immutable")
-                i = self.pop(self.gtype[x])
-                if self.emitting:
-                    sa = self.operand(i)
-                    self.start(OP_global_set2 if self.gtype[x] == T_V128 else OP_global_set)
-                    self.emit(<uint32_t>x); self.emit(sa)
+            elif b == 0x23 or b == 0x24:                    # global.get / global.set
+                lower_global(self, b == 0x24)
             elif b == 0x3F or b == 0x40:                    # memory.size / memory.grow
-                a = memidx(self)
-                if is_far(self, a):
-                    far_size_grow(self, a, b == 0x40)
-                elif b == 0x40:
-                    i = self.pop(T_I32)
-                    if self.emitting:
-                        sa = self.operand(i)
-                        self.produce(OP_memory_grow, T_I32); self.emit(sa); self.end_producer()
-                    else:
-                        self.push(T_I32, K_SLOT, 0)
-                elif self.emitting:
-                    self.produce(OP_memory_size, T_I32); self.end_producer()
-                else:
-                    self.push(T_I32, K_SLOT, 0)
-            elif b == 0xD0:                                 # ref.null (3.0: any heap type)
-                self.push(ref_vt(True, heaptype(self)), K_CONST, 0)
-            elif b == 0xD1:                                 # ref.is_null
-                i = self.pop_ref()
-                if self.emitting:
-                    sa = self.operand(i)
-                    self.produce(OP_ref_is_null, T_I32); self.emit(sa); self.end_producer()
-                else:
-                    self.push(T_I32, K_SLOT, 0)
-            elif b == 0xD2:                                 # ref.func: (ref $t), non-null
-                x = self.u32()
-                if x >= self.nfuncs:
-                    self.invalid(f"unknown function {x}")
-                if not self.refs[x]:
-                    self.invalid(f"undeclared function reference")
-                t = ref_vt(False, H_CONCRETE + self.ftype[x])
-                if self.emitting:
-                    self.produce(OP_ref_func, t); self.emit(<uint32_t>x); self.end_producer()
-                else:
-                    self.push(t, K_SLOT, 0)
-            elif b == 0xD4:                                 # ref.as_non_null
-                i = self.pop_ref()
-                t = self.type_of(i)
-                if t != T_UNKNOWN:
-                    t = t & ~(<vtype>NULL_BIT)
-                if self.emitting:
-                    sa = self.operand(i)
-                    self.produce(OP_ref_as_non_null, t); self.emit(sa); self.end_producer()
-                else:
-                    self.push(t, K_SLOT, 0)
+                lower_memory_size_grow(self, b == 0x40)
+            elif b == 0xD0 or b == 0xD1 or b == 0xD2 or b == 0xD4:
+                lower_ref(self, b)
             elif b == 0xD5 or b == 0xD6:                    # br_on_null / br_on_non_null
                 br_on_null(self, b == 0xD5)
             elif b == 0x12 or b == 0x13 or b == 0x15:       # return_call / _indirect / _ref
                 lower_return_call(self, b)
-            elif b == 0x14:                                 # call_ref
-                x = type_index(self)
-                c = self.pop(ref_vt(True, H_CONCRETE + <uint32_t>x))
-                lower_call(self, <int>x, OP_call_ref, 0, 0, c)
             elif b == 0x25 or b == 0x26:                    # table.get / table.set
-                x = table_index(self)
-                t = self.ttype[x]
-                t1 = table_addr_type(self, x)
-                if b == 0x25:
-                    i = self.pop(t1)
-                    if self.emitting:
-                        if t1 == T_I64:
-                            narrow(self, i)
-                        sa = self.operand(i)
-                        self.produce(OP_table_get, t); self.emit(<uint32_t>x); self.emit(sa)
-                        self.end_producer()
-                    else:
-                        self.push(t, K_SLOT, 0)
-                else:
-                    j = self.pop(t)
-                    i = self.pop(t1)
-                    if self.emitting:
-                        if t1 == T_I64:
-                            narrow(self, i)
-                        sa = self.operand(i); sb = self.operand(j)
-                        self.start(OP_table_set); self.emit(<uint32_t>x); self.emit(sa); self.emit(sb)
+                lower_table_get_set(self, b == 0x26)
+            elif idx >= WASM_FC_BASE and 8 <= idx - WASM_FC_BASE <= 11:
+                lower_bulk_memory(self, idx - WASM_FC_BASE)
+            elif idx >= WASM_FC_BASE and 12 <= idx - WASM_FC_BASE <= 17:
+                lower_table_op(self, idx - WASM_FC_BASE)
             elif idx >= WASM_FC_BASE:
-                prefixed(self, idx - WASM_FC_BASE)
+                # 0..7: the saturating truncations are regular (unary) ops, handled above
+                self.malformed(f"illegal opcode fc {idx - WASM_FC_BASE:x}")
             else:
                 self.malformed(f"illegal opcode {b:02x}")
 
@@ -1279,6 +978,7 @@ cdef class Lowerer:
 
 # The instruction families, as module-level functions taking the Lowerer (Cython allows no
 # `include` inside a class body); body() above dispatches to them.
+include "lower_setup.pxi"
 include "lower_types.pxi"
 include "lower_control.pxi"
 include "lower_calls.pxi"
@@ -1286,7 +986,6 @@ include "lower_memory.pxi"
 include "lower_refs.pxi"
 include "lower_exceptions.pxi"
 include "lower_simd.pxi"
-include "lower_fc.pxi"
 
 
 def lower_module(list types, list func_types, int nimported, list codes, list globals,

@@ -1,3 +1,9 @@
+# Part of the pre-decoder (lower.pyx, which includes this file after the Lowerer class): call
+# instructions, as module-level functions taking the Lowerer: call, call_indirect (spec
+# 3.3.8.10-11, 5.4.1), call_ref, return_call, return_call_indirect, return_call_ref (3.0
+# valid/instructions; tail calls). Arguments go to consecutive canonical slots, where the
+# callee's frame begins; results land in the same slots.
+
 cdef int lower_call(Lowerer self, int ti, uint32_t op, uint32_t a, uint32_t b, int elem) except -1:
     # call / call_indirect (spec 3.3.8.10-11): arguments to consecutive canonical slots.
     cdef int k, first, np_ = self.tnp[ti]
@@ -89,3 +95,30 @@ cdef int lower_return_call(Lowerer self, int b) except -1:
             self.emit(se)
         self.emit(base)
     return self.set_unreachable()
+
+cdef int lower_call_op(Lowerer self, int b) except -1:
+    # call x (0x10), call_indirect x y (0x11), call_ref x (0x14): spec 3.3.8.10-11, 3.0
+    # valid/instructions for call_ref; the table64 index of call_indirect is narrowed.
+    cdef int64_t x, y
+    cdef int c
+    if b == 0x10:
+        x = self.u32()
+        if x >= self.nfuncs:
+            self.invalid(f"unknown function {x}")
+        return lower_call(self, self.ftype[x], OP_call, <uint32_t>x, 0, -1)
+    if b == 0x11:
+        x = self.u32()
+        y = self.u32()
+        if y >= self.ntables:
+            self.invalid(f"unknown table {y}")
+        if x >= self.ntypes:
+            self.invalid(f"unknown type {x}")
+        if self.tkind[x] != 0 or not is_subtype(self, self.ttype[y], T_FUNCREF):
+            self.invalid("type mismatch")
+        c = self.pop(table_addr_type(self, y))
+        if self.taddr[y]:
+            narrow(self, c)
+        return lower_call(self, <int>x, OP_call_indirect, <uint32_t>x, <uint32_t>y, c)
+    x = type_index(self)
+    c = self.pop(ref_vt(True, H_CONCRETE + <uint32_t>x))
+    return lower_call(self, <int>x, OP_call_ref, 0, 0, c)

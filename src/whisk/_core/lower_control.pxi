@@ -1,3 +1,15 @@
+# Part of the pre-decoder (lower.pyx, which includes this file after the Lowerer class): control
+# and variable instructions, as module-level functions taking the Lowerer.
+# * labels and branches (spec 3.3.8 control instructions, 5.4.1): label lookup, copies of a
+#   label's values to its slots, forward targets patched through chains, fused compare-and-
+#   branch (emit_cond), returns; block / loop / if / else / end, br, br_if, br_table, return,
+#   unreachable;
+# * parametric instructions: select (3.3.4, 5.4.3);
+# * variable instructions: local.set/tee's store to a local (set_local), global.get/set (3.3.5,
+#   5.4.4). local.get and the local.set/tee arms stay in Lowerer.body, with the constants.
+# br_on_null / br_on_non_null are in lower_refs.pxi; try_table, try and delegate's block
+# handling in lower_exceptions.pxi.
+
 cdef int pop_label(Lowerer self, int l, int* first) except -1:
     # Pop label l's types; first[0] = index of the first popped entry (entries stay readable).
     cdef Ctrl* c = &self.cs[self.cn - 1 - l]
@@ -385,4 +397,124 @@ cdef int lower_select(Lowerer self, bint typed) except -1:
         self.end_producer()
     else:
         self.push(t, K_SLOT, 0)
+    return 0
+
+# ------------------------------------------------------------------ the instructions' arms
+cdef int lower_block(Lowerer self, int b) except -1:
+    # block / loop / if bt (spec 3.3.8.3-5).
+    cdef int ti = self.blocktype()
+    cdef int c
+    if b == 0x04:
+        c = self.pop(T_I32)
+        return enter_block(self, C_IF, ti, c)
+    return enter_block(self, C_BLOCK if b == 0x02 else C_LOOP, ti, -1)
+
+cdef int lower_else(Lowerer self) except -1:
+    # else (spec 3.3.8.5): the then-branch ends; it branches past the else-branch.
+    cdef Ctrl* fr = &self.cs[self.cn - 1]
+    if fr.kind != C_IF:
+        self.malformed("unexpected else")   # the binary grammar has else only in if
+    end_results(self, fr)
+    if self.emitting:
+        self.start(OP_br)
+        self.emit(fr.fixups)
+        fr.fixups = <uint32_t>(self.n - 1)
+    if fr.else_fixup != NO_CHAIN:
+        self.patch_chain(fr.else_fixup, <uint32_t>self.n)
+        fr.else_fixup = NO_CHAIN
+    self.place_label()
+    self.vn = fr.height
+    self.push_types(fr.type_index, False)
+    self.reset_inits(fr)
+    fr.kind = C_ELSE
+    fr.unreachable = 0
+    self.emitting = not fr.dead
+    return 0
+
+cdef int lower_end(Lowerer self) except -1:
+    # end (spec 3.3.8.3-5, 3.0 3.3.8.6 for try_table): returns 1 at the function's end (which
+    # must be the body's last byte), else 0.
+    cdef Ctrl* fr = &self.cs[self.cn - 1]
+    end_results(self, fr)
+    if fr.kind == C_IF:
+        if not same_params_results(self, fr.type_index):
+            self.invalid("type mismatch")
+    if fr.kind == C_FUNC:
+        if self.emitting:
+            emit_return(self, self.vn, self.tnr[fr.type_index])
+        self.cn -= 1
+        if self.pos != self.end:
+            self.malformed("section size mismatch")
+        return 1
+    if fr.kind == C_LOOP:
+        self.loops -= 1
+    if fr.kind >= C_TRY_TABLE:
+        end_try(self, fr)
+    close_block(self, fr)
+    return 0
+
+cdef int lower_br(Lowerer self) except -1:
+    # br l (spec 3.3.8.6).
+    cdef int first, cnt
+    cdef int l = label_index(self)
+    cnt = pop_label(self, l, &first)
+    if self.emitting:
+        emit_branch(self, l, first, cnt)
+    return self.set_unreachable()
+
+cdef int lower_br_if(Lowerer self) except -1:
+    # br_if l (spec 3.3.8.7).
+    cdef int c, first, cnt
+    cdef Ctrl* fr
+    cdef int l = label_index(self)
+    c = self.pop(T_I32)
+    cnt = pop_label(self, l, &first)
+    if self.emitting:
+        emit_br_if(self, l, c, first, cnt)
+        self.vn += cnt                          # the values stay, unchanged
+        retype_label(self, l, first, cnt)        # ... typed as the label's
+    else:
+        fr = &self.cs[self.cn - 1 - l]
+        push_label_types(self, fr)
+    return 0
+
+cdef int lower_return(Lowerer self) except -1:
+    # return (spec 3.3.8.9).
+    cdef int first, cnt
+    cnt = pop_label(self, self.cn - 1, &first)
+    if self.emitting:
+        emit_return(self, first, cnt)
+    return self.set_unreachable()
+
+cdef int lower_unreachable(Lowerer self) except -1:
+    # unreachable (spec 3.3.8.2).
+    if self.emitting:
+        self.start(OP_unreachable)
+    return self.set_unreachable()
+
+cdef int lower_global(Lowerer self, bint set_) except -1:
+    # global.get x / global.set x (spec 3.3.5).
+    cdef int i
+    cdef int64_t x
+    cdef vtype t
+    cdef uint32_t sa
+    if not set_:
+        x = global_index(self)
+        t = self.gtype[x]
+        if self.emitting:
+            self.produce(OP_global_get2 if t == T_V128 else OP_global_get, t)
+            self.emit(<uint32_t>x)
+            self.end_producer()
+        else:
+            self.push(t, K_SLOT, 0)
+        return 0
+    x = global_index(self)
+    if not self.gmut[x]:
+        # the reference interpreter's wording changed with 3.0 (both suites assert it)
+        self.invalid("immutable global" if self.wasm3_messages else "global is immutable")
+    i = self.pop(self.gtype[x])
+    if self.emitting:
+        sa = self.operand(i)
+        self.start(OP_global_set2 if self.gtype[x] == T_V128 else OP_global_set)
+        self.emit(<uint32_t>x); self.emit(sa)
     return 0

@@ -1,4 +1,9 @@
-# ------------------------------------------------------------------ exceptions
+# Part of the pre-decoder (lower.pyx, which includes this file after the Lowerer class): exception
+# handling, as module-level functions taking the Lowerer: throw, throw_ref, try_table with its
+# catch clauses (3.0 spec 3.3.8.6-8, 5.4.1), and the legacy proposal's try, catch, catch_all,
+# delegate, rethrow; the handler table entries they add (code.pxd, "Exceptions"; see the
+# design comment at the top of lower.pyx).
+
 cdef int tag_index(Lowerer self) except -1:
     cdef int64_t x = self.u32()
     if x >= self.ntags:
@@ -145,3 +150,28 @@ cdef int add_handler(Lowerer self, Ctrl* fr, uint32_t start, uint32_t end, uint3
             c.hfixups = <uint32_t>(len(h) - 1)
     self.nhandlers += 1
     return 0
+
+cdef int lower_throw_ref(Lowerer self) except -1:
+    # throw_ref (3.0 spec 3.3.8.8).
+    cdef uint32_t sa
+    cdef int i = self.pop(T_EXNREF)
+    if self.emitting:
+        sa = self.operand(i)
+        self.start(OP_throw_ref); self.emit(sa)
+    return self.set_unreachable()
+
+cdef int lower_try(Lowerer self) except -1:
+    # try bt (legacy): like a block; its handler is added at catch/delegate/end.
+    cdef int ti = self.blocktype()
+    self.hpend.append([0, []])
+    return enter_block(self, C_TRY, ti, -1)
+
+cdef int lower_rethrow(Lowerer self) except -1:
+    # rethrow l (legacy): l must be a catch body's label; rethrows the exnref it keeps.
+    cdef int l = label_index(self)
+    cdef Ctrl* fr = &self.cs[self.cn - 1 - l]
+    if fr.kind != C_CATCH and fr.kind != C_CATCH_ALL:
+        self.invalid("invalid rethrow label")
+    if self.emitting:
+        self.start(OP_throw_ref); self.emit(self.nloc + fr.base_pos)
+    return self.set_unreachable()

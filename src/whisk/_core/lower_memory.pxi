@@ -1,3 +1,11 @@
+# Part of the pre-decoder (lower.pyx, which includes this file after the Lowerer class): memory
+# instructions (spec 3.3.7, 5.4.6), as module-level functions taking the Lowerer: memarg and
+# memory index immediates (multi_memory, memory64 offsets), scalar loads and stores (the i32.add_ri
+# address fusion of memory 0), the general path (OP_mem_far: any memory but 0, and memory64),
+# memory.size / memory.grow, and the bulk memory instructions of the 0xFC group (memory.init,
+# data.drop, memory.copy, memory.fill; lower_three also serves the table ops). Vector loads and
+# stores are in lower_simd.pxi.
+
 cdef bint take_add(Lowerer self, int i, uint32_t* a, uint32_t* c):
     # If entry i (a memory address about to be consumed) was produced by the i32.add_ri just
     # emitted, remove that add and give its operand slot and constant: the access computes
@@ -146,4 +154,112 @@ cdef int lower_three(Lowerer self, uint32_t op, uint32_t imm, int nimm, vtype t,
         if nimm >= 2:
             self.emit(imm2)
         self.emit(s0); self.emit(s1); self.emit(s2)
+    return 0
+
+# ------------------------------------------------------------------ the instructions' arms
+cdef int lower_access(Lowerer self, int idx, int kind) except -1:
+    # A scalar load (kind 3) or store (kind 4) memarg (spec 3.3.7): memory 0 of i32 addresses
+    # by the loop's own arms (an i32.add_ri address folds into the access: the _add ops),
+    # any other by the general path (far_access).
+    cdef int i, j, a
+    cdef int64_t y
+    cdef uint64_t off
+    cdef uint32_t sa, sb, sc
+    a = memarg(self, W_WIDTH[idx], &off)
+    if is_far(self, a):
+        far_access(self, idx, kind, a, off)
+    elif kind == 3:
+        y = <int64_t>off
+        i = self.pop(T_I32)
+        if self.emitting:
+            if take_add(self, i, &sa, &sc):          # address = a + c (i32.add_ri)
+                self.produce(W_ADD[idx], W_R[idx])
+                self.emit(sa); self.emit(sc)
+            else:
+                sa = self.operand(i)
+                self.produce(W_OP[idx], W_R[idx])
+                self.emit(sa)
+            self.emit(<uint32_t>y)
+            self.end_producer()
+        else:
+            self.push(W_R[idx], K_SLOT, 0)
+    else:
+        y = <int64_t>off
+        j = self.pop(W_P1[idx])
+        i = self.pop(T_I32)
+        if self.emitting:
+            if take_add(self, i, &sa, &sc):
+                if self.vk[j] == K_CONST and self.canon(j) == sa:
+                    # The add's operand sits where the constant value would be
+                    # written (after a swapped `c + x`): the value goes to the
+                    # address's own slot instead, which the removed add freed.
+                    sb = self.canon(i)
+                    self.emit_const(sb, self.vt[j], self.vv[j])
+                    self.vk[j] = K_SLOT
+                else:
+                    sb = self.operand(j)
+                self.start(W_ADD[idx]); self.emit(sa); self.emit(sb); self.emit(sc)
+            else:
+                sa = self.operand(i)
+                sb = self.operand(j)
+                self.start(W_OP[idx]); self.emit(sa); self.emit(sb)
+            self.emit(<uint32_t>y)
+    return 0
+
+cdef int lower_memory_size_grow(Lowerer self, bint grow) except -1:
+    # memory.size / memory.grow x (spec 3.3.7).
+    cdef int i, a
+    cdef uint32_t sa
+    a = memidx(self)
+    if is_far(self, a):
+        far_size_grow(self, a, grow)
+    elif grow:
+        i = self.pop(T_I32)
+        if self.emitting:
+            sa = self.operand(i)
+            self.produce(OP_memory_grow, T_I32); self.emit(sa); self.end_producer()
+        else:
+            self.push(T_I32, K_SLOT, 0)
+    elif self.emitting:
+        self.produce(OP_memory_size, T_I32); self.end_producer()
+    else:
+        self.push(T_I32, K_SLOT, 0)
+    return 0
+
+cdef int lower_bulk_memory(Lowerer self, int sub) except -1:
+    # 0xFC 8-11: memory.init, data.drop, memory.copy, memory.fill (spec 3.3.7, 5.4.6).
+    cdef int64_t x, y
+    cdef int i, j, k
+    cdef uint32_t s0, s1, s2
+    cdef vtype t
+    if sub == 8 or sub == 9:                          # memory.init / data.drop
+        x = self.u32()
+        if self.ndatas < 0:
+            self.malformed("data count section required")
+        if sub == 8:
+            k = memidx(self)
+        if x >= self.ndatas:
+            self.invalid(f"unknown data segment {x}")
+        if sub == 9:
+            if self.emitting:
+                self.start(OP_data_drop); self.emit(<uint32_t>x)
+            return 0
+        if is_far(self, k):                               # [at i32 i32] -> []
+            return three_far(self, OP_memory_init_far, <uint32_t>k, <uint32_t>x,
+                                  addr_type(self, k), T_I32, T_I32)
+        return lower_three(self, OP_memory_init, <uint32_t>x, 1, T_I32)
+    if sub == 10:                                     # memory.copy
+        i = memidx(self)
+        j = memidx(self)
+        if is_far(self, i) or is_far(self, j):                # [at1 at2 min(at1, at2)] -> []
+            return three_far(self, OP_memory_copy_far, <uint32_t>i, <uint32_t>j,
+                                  addr_type(self, i), addr_type(self, j),
+                                  T_I64 if self.maddr[i] and self.maddr[j] else T_I32)
+        return lower_three(self, OP_memory_copy, 0, 0, T_I32)
+    if sub == 11:                                     # memory.fill
+        k = memidx(self)
+        if is_far(self, k):                               # [at i32 at] -> []
+            return three_far(self, OP_memory_fill_far, <uint32_t>k, 0, addr_type(self, k),
+                                  T_I32, addr_type(self, k))
+        return lower_three(self, OP_memory_fill, 0, 0, T_I32)
     return 0

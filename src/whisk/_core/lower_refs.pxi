@@ -1,3 +1,11 @@
+# Part of the pre-decoder (lower.pyx, which includes this file after the Lowerer class): reference
+# and table instructions, as module-level functions taking the Lowerer: ref.null, ref.is_null,
+# ref.func, ref.as_non_null (spec 3.3.2, 5.4.2; 3.0 valid/instructions), br_on_null /
+# br_on_non_null (3.0 function references), table.get / table.set and the 0xFC table ops
+# table.init, elem.drop, table.copy, table.grow, table.size, table.fill (3.3.6, 5.4.5), with
+# the narrowing of table64 (i64) indices and counts to saturated u32s (narrow; call_indirect
+# uses it too).
+
 cdef int table_index(Lowerer self) except -1:
     cdef int64_t x = self.u32()
     if x >= self.ntables:
@@ -87,4 +95,143 @@ cdef int emit_br_ref(Lowerer self, int l, int r, int first, int cnt, bint on_nul
     emit_branch(self, l, first, cnt)
     self.code[skip] = <uint32_t>self.n
     self.place_label()
+    return 0
+
+# ------------------------------------------------------------------ the instructions' arms
+cdef int lower_ref(Lowerer self, int b) except -1:
+    # ref.null ht (0xD0), ref.is_null (0xD1), ref.func x (0xD2), ref.as_non_null (0xD4):
+    # spec 3.3.2, 3.0 valid/instructions.
+    cdef int i
+    cdef int64_t x
+    cdef vtype t
+    cdef uint32_t sa
+    if b == 0xD0:                                 # ref.null (3.0: any heap type)
+        self.push(ref_vt(True, heaptype(self)), K_CONST, 0)
+    elif b == 0xD1:                               # ref.is_null
+        i = self.pop_ref()
+        if self.emitting:
+            sa = self.operand(i)
+            self.produce(OP_ref_is_null, T_I32); self.emit(sa); self.end_producer()
+        else:
+            self.push(T_I32, K_SLOT, 0)
+    elif b == 0xD2:                               # ref.func: (ref $t), non-null
+        x = self.u32()
+        if x >= self.nfuncs:
+            self.invalid(f"unknown function {x}")
+        if not self.refs[x]:
+            self.invalid(f"undeclared function reference")
+        t = ref_vt(False, H_CONCRETE + self.ftype[x])
+        if self.emitting:
+            self.produce(OP_ref_func, t); self.emit(<uint32_t>x); self.end_producer()
+        else:
+            self.push(t, K_SLOT, 0)
+    else:                                         # ref.as_non_null
+        i = self.pop_ref()
+        t = self.type_of(i)
+        if t != T_UNKNOWN:
+            t = t & ~(<vtype>NULL_BIT)
+        if self.emitting:
+            sa = self.operand(i)
+            self.produce(OP_ref_as_non_null, t); self.emit(sa); self.end_producer()
+        else:
+            self.push(t, K_SLOT, 0)
+    return 0
+
+cdef int lower_table_get_set(Lowerer self, bint set_) except -1:
+    # table.get x / table.set x (spec 3.3.6); a table64 index is narrowed.
+    cdef int i, j
+    cdef int64_t x
+    cdef vtype t, t1
+    cdef uint32_t sa, sb
+    x = table_index(self)
+    t = self.ttype[x]
+    t1 = table_addr_type(self, x)
+    if not set_:
+        i = self.pop(t1)
+        if self.emitting:
+            if t1 == T_I64:
+                narrow(self, i)
+            sa = self.operand(i)
+            self.produce(OP_table_get, t); self.emit(<uint32_t>x); self.emit(sa)
+            self.end_producer()
+        else:
+            self.push(t, K_SLOT, 0)
+    else:
+        j = self.pop(t)
+        i = self.pop(t1)
+        if self.emitting:
+            if t1 == T_I64:
+                narrow(self, i)
+            sa = self.operand(i); sb = self.operand(j)
+            self.start(OP_table_set); self.emit(<uint32_t>x); self.emit(sa); self.emit(sb)
+    return 0
+
+cdef int lower_table_op(Lowerer self, int sub) except -1:
+    # 0xFC 12-17: table.init, elem.drop, table.copy, table.grow, table.size, table.fill
+    # (spec 3.3.6, 5.4.5).
+    cdef int64_t x, y
+    cdef int i, j, k
+    cdef uint32_t s0, s1, s2
+    cdef vtype t
+    if sub == 12:                                     # table.init
+        y = self.u32()
+        x = table_index(self)
+        if y >= self.nelems:
+            self.invalid(f"unknown elem segment {y}")
+        if not is_subtype(self, self.etype[y], self.ttype[x]):
+            self.invalid("type mismatch")
+        return lower_three(self, OP_table_init, <uint32_t>x, 2, T_I32, <uint32_t>y,
+                          table_addr_type(self, x))
+    if sub == 13:                                     # elem.drop
+        y = self.u32()
+        if y >= self.nelems:
+            self.invalid(f"unknown elem segment {y}")
+        if self.emitting:
+            self.start(OP_elem_drop); self.emit(<uint32_t>y)
+        return 0
+    if sub == 14:                                     # table.copy
+        x = table_index(self)
+        y = table_index(self)
+        if not is_subtype(self, self.ttype[y], self.ttype[x]):
+            self.invalid("type mismatch")
+        return lower_three(self, OP_table_copy, <uint32_t>x, 2,
+                          T_I64 if self.taddr[x] and self.taddr[y] else T_I32, <uint32_t>y,
+                          table_addr_type(self, x), table_addr_type(self, y))
+    if sub == 15:                                     # table.grow
+        x = table_index(self)
+        t = table_addr_type(self, x)
+        j = self.pop(t)
+        i = self.pop(self.ttype[x])
+        if self.emitting:
+            if t == T_I64:
+                narrow(self, j)
+            s0 = self.operand(i); s1 = self.operand(j)
+            self.produce(OP_table_grow, t); self.emit(<uint32_t>x); self.emit(s0); self.emit(s1)
+            self.end_producer()
+            if t == T_I64:                            # -1 (failure) as an i64
+                self.start(OP_grow_result64); self.emit(self.canon(self.vn - 1))
+        else:
+            self.push(t, K_SLOT, 0)
+        return 0
+    if sub == 16:                                     # table.size
+        x = table_index(self)
+        t = table_addr_type(self, x)
+        if self.emitting:
+            self.produce(OP_table_size, t); self.emit(<uint32_t>x); self.end_producer()
+        else:
+            self.push(t, K_SLOT, 0)
+        return 0
+    if sub == 17:                                     # table.fill
+        x = table_index(self)
+        t = table_addr_type(self, x)
+        k = self.pop(t)
+        j = self.pop(self.ttype[x])
+        i = self.pop(t)
+        if self.emitting:
+            if t == T_I64:
+                narrow(self, i); narrow(self, k)
+            s0 = self.operand(i); s1 = self.operand(j); s2 = self.operand(k)
+            self.start(OP_table_fill); self.emit(<uint32_t>x)
+            self.emit(s0); self.emit(s1); self.emit(s2)
+        return 0
     return 0

@@ -1,3 +1,8 @@
+# Part of the pre-decoder (lower.pyx, which includes this file after the Lowerer class): the
+# vector instructions, the 0xFD group (spec 3.3.3, 5.4.8; relaxed SIMD): one generic function
+# driven by the opcode table's W_* rows (immediate kind, operand and result types), lowered to
+# tools/gen_core.py's simd_layout.
+
 cdef int lower_simd(Lowerer self, int idx) except -1:
     # A 0xFD instruction (spec 3.3.3 typing, 5.4.8 encoding), lowered to the layout of
     # tools/gen_core.py's simd_layout: op [d] operands... [offset] [lane] [4 immediate words].

@@ -1,3 +1,12 @@
+# Part of the pre-decoder (lower.pyx, which includes this file after the Lowerer class): value
+# types, block types and subtyping, as module-level functions taking the Lowerer.
+# * code_of / add_pseudo / single_type: the module's types as vtypes (spec 2.3, 3.0 syntax/types),
+#   and the pseudo types of single-value block types (5.4.1 blocktype);
+# * is_subtype / heap_sub: 3.0 valid/matching (the iso-recursive canonical ids of rec groups);
+# * heaptype / valtype / check_ref_feature: reading a value type in a body (5.3, 3.0 binary/types);
+# * check_vals / types_text / stack_text: the reference interpreter's "type mismatch: ... requires
+#   [t*] but stack has [t'*]" messages.
+
 cdef vtype code_of(Lowerer self, object t) except? 0xFFFFFFFF:
     # A value type from Python (a name or a whisk.types.RefType) as a vtype.
     cdef object c
