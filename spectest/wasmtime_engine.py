@@ -237,24 +237,23 @@ class WasmtimeEngine:
         return call
 
 
+# The thunk's conversions between a value type and its bits-only form: (bits types, code);
+# {a} (and {b}, the second i64 of a v128) push the operand(s).
+_TO_TYPED = {"f32": (("i32",), "{a} f32.reinterpret_i32"), "f64": (("i64",), "{a} f64.reinterpret_i64"),
+             "v128": (("i64", "i64"), "{a} i64x2.splat {b} i64x2.replace_lane 1")}
+_TO_BITS = {"f32": (("i32",), "{a} i32.reinterpret_f32"), "f64": (("i64",), "{a} i64.reinterpret_f64"),
+            "v128": (("i64", "i64"), "{a} i64x2.extract_lane 0 {a} i64x2.extract_lane 1")}
+
+
 def _thunk_wat(params: Sequence[str], results: Sequence[str]) -> str:
     """A module importing "m" "f" of the given type and exporting "t" with bits-only types."""
     flat_p: List[str] = []
     body: List[str] = []
     for t in params:
         i = len(flat_p)
-        if t == "f32":
-            flat_p.append("i32")
-            body.append(f"local.get {i} f32.reinterpret_i32")
-        elif t == "f64":
-            flat_p.append("i64")
-            body.append(f"local.get {i} f64.reinterpret_i64")
-        elif t == "v128":
-            flat_p += ["i64", "i64"]
-            body.append(f"local.get {i} i64x2.splat local.get {i + 1} i64x2.replace_lane 1")
-        else:
-            flat_p.append(t)
-            body.append(f"local.get {i}")
+        flat, code = _TO_TYPED.get(t, ((t,), "{a}"))
+        flat_p += flat
+        body.append(code.format(a=f"local.get {i}", b=f"local.get {i + 1}"))
     body.append("call 0")
     nparams = len(flat_p)
     # spill the results into locals (last result is on top), then push them converted
@@ -262,19 +261,9 @@ def _thunk_wat(params: Sequence[str], results: Sequence[str]) -> str:
         body.append(f"local.set {nparams + k}")
     flat_r: List[str] = []
     for k, t in enumerate(results):
-        loc = nparams + k
-        if t == "f32":
-            flat_r.append("i32")
-            body.append(f"local.get {loc} i32.reinterpret_f32")
-        elif t == "f64":
-            flat_r.append("i64")
-            body.append(f"local.get {loc} i64.reinterpret_f64")
-        elif t == "v128":
-            flat_r += ["i64", "i64"]
-            body.append(f"local.get {loc} i64x2.extract_lane 0 local.get {loc} i64x2.extract_lane 1")
-        else:
-            flat_r.append(t)
-            body.append(f"local.get {loc}")
+        flat, code = _TO_BITS.get(t, ((t,), "{a}"))
+        flat_r += flat
+        body.append(code.format(a=f"local.get {nparams + k}"))
 
     def sig(kw: str, ts: Sequence[str]) -> str:
         return f"({kw} {' '.join(ts)})" if ts else ""

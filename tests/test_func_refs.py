@@ -119,7 +119,7 @@ def test_heap_types_decode_and_need_the_feature():
     from whisk.binary.reader import Reader
     from whisk.binary.sections import decode_expr
     from whisk.errors import DecodeError
-    assert decode_expr(Reader(b"\xd0\x73\x0b")) == (whisk.module.Instr("ref.null", RefType(True, "nofunc")),)
+    assert decode_expr(Reader(b"\xd0\x73\x0b")) == (whisk.structure.Instr("ref.null", RefType(True, "nofunc")),)
     with pytest.raises(DecodeError, match="malformed heap type"):
         decode_expr(Reader(b"\xd0\x7f\x0b"))              # 3.0: ref.null takes a heap type
     wasm = wasmtime.wat2wasm("(module (type $t (func)) (func (param (ref null $t))))")

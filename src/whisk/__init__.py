@@ -27,7 +27,8 @@ from .errors import (DecodeError, Exhaustion, Exit, Interrupted, LinkError, Reso
                      ValidationError, WasmError, WasmException)
 from .features import Features
 from .runtime.caller import Caller
-from .runtime.instance import ExportType, Exports, ImportType, Instance, Module
+from .module import ExportType, ImportType, Module
+from .runtime.instance import Exports, Instance
 from .runtime.linker import Linker
 from .runtime.valtypes import (exnref, externref, f32, f64, func_type_of, funcref, i32, i64,
                                v128)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .module import Instr, ModuleStruct
+from .structure import Instr, ModuleStruct
 from .types import ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, TagType
 
 if TYPE_CHECKING:
-    from .runtime.instance import Module
+    from .module import Module
 
 __all__ = ["describe", "format_text", "type_json", "type_text"]
 

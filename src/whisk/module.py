@@ -1,163 +1,108 @@
-"""The module structure (spec 2.5): what the decoder produces and the rest of whisk reads.
+"""The public ``Module`` (spec 2.5): a decoded, validated and pre-decoded WebAssembly module,
+ready to instantiate (``whisk.Instance``); its imports and exports with their types.
 
-Function bodies are kept as bytes and pre-decoded by the core (``whisk._core.lower``); constant
-expressions (global initialisers, segment offsets, element items) are decoded into a tuple of
-``Instr`` (the terminating ``end`` not included).
+The pipeline it runs: ``binary`` (decode, spec 5) -> ``validate`` (spec 3, with the core's
+fused validator and pre-decoder). The module structure it holds is ``whisk.structure``.
 """
 
 from __future__ import annotations
 
-from .record import record, field
-from typing import Any
+import os
+from collections.abc import Sequence
 
-from .types import ExternType, FuncType, GlobalType, MemoryType, TableType, TagType, ValType
+from .binary import decode_module
+from .binary.bodies import first_decode_error
+from .errors import DecodeError, ValidationError
+from .features import ALL as ALL_FEATURES, Features
+from .record import record
+from .structure import ModuleStruct
+from .types import ExternType, close_type
+from .validate.module import validate_module
 
-__all__ = [
-    "Instr", "Import", "Export", "GlobalDef", "ElemSegment", "DataSegment", "Code", "ModuleStruct",
-]
-
-
-@record
-class Instr:
-    """One decoded instruction of a constant expression: ``name`` from the opcode table and
-    ``imm``, its immediate (an int, float bits as int, tuple, or None)."""
-
-    name: str
-    # which kind of value depends on ``name`` (an index or constant bits: int; ref.null: the
-    # reftype name; ...), so the readers, which dispatch on ``name``, take it as they need it
-    imm: Any = None
+__all__ = ["Module", "ImportType", "ExportType"]
 
 
 @record
-class Import:
-    """An import (spec 2.5.11): ``kind`` is 'func' | 'table' | 'memory' | 'global' | 'tag';
-    ``desc`` is a type index (func, tag) or a TableType / MemoryType / GlobalType."""
+class ImportType:
+    """An import of a module: ``module`` and ``name`` strings and the expected ``type``
+    (FuncType, TableType, MemoryType, GlobalType or TagType)."""
 
     module: str
     name: str
-    kind: str
-    desc: int | TableType | MemoryType | GlobalType
+    type: ExternType
 
 
 @record
-class Export:
-    """An export (spec 2.5.10): ``kind`` 'func' | 'table' | 'memory' | 'global' | 'tag' and its
-    index."""
+class ExportType:
+    """An export of a module: ``name`` and the ``type`` of the exported item."""
 
     name: str
-    kind: str
-    index: int
+    type: ExternType
 
 
-@record
-class GlobalDef:
-    """A defined global (spec 2.5.6): its type and initialiser (a constant expression)."""
+class Module:
+    """A decoded and validated WebAssembly module (spec 2.5), ready to instantiate.
 
-    type: GlobalType
-    init: tuple[Instr, ...]
-
-
-@record
-class ElemSegment:
-    """An element segment (spec 2.5.7), any of the 8 binary encodings.
-
-    ``mode`` is 'active' | 'passive' | 'declarative'; ``table`` and ``offset`` (a constant
-    expression) are set for active segments; ``init`` holds one constant expression per item
-    (encodings with plain function indices give ``(Instr('ref.func', idx),)`` items).
+    ``Module(source, features=None)`` takes the bytes of a ``.wasm`` binary (any bytes-like
+    object) and optionally the :class:`~whisk.Features` the module may use (default: all;
+    ``Features.wasm2()`` for WebAssembly 2.0 only). Raises DecodeError if the binary is
+    malformed (spec 5) or uses an instruction of a disabled feature, ValidationError if it is
+    invalid (spec 3) or uses another construct of a disabled feature; the message names the
+    feature ("relaxed SIMD is not enabled"). Function bodies are pre-decoded into the core's
+    instruction format once, here. ``.features`` is the Features it was loaded with.
     """
 
-    mode: str
-    reftype: ValType
-    init: tuple[tuple[Instr, ...], ...]
-    table: int = 0
-    offset: tuple[Instr, ...] | None = None
+    def __init__(self, source: bytes | bytearray | memoryview, *,
+                 features: Features | None = None):
+        if isinstance(source, str):
+            raise TypeError("Module() takes the bytes of a binary module, not text; assemble "
+                            "WebAssembly text first (e.g. wasm-tools parse, or wasmtime.wat2wasm)")
+        if not isinstance(source, (bytes, bytearray, memoryview)):
+            raise TypeError(f"Module() takes bytes-like module binary (bytes, bytearray or "
+                            f"memoryview), not {type(source).__name__}")
+        if features is not None and not isinstance(features, Features):
+            raise TypeError(f"features must be a whisk.Features, not {type(features).__name__}")
+        self.features: Features = ALL_FEATURES if features is None else features
+        data = bytes(source)
+        try:
+            self._struct: ModuleStruct = decode_module(data, features=features)
+            self._lowered = validate_module(self._struct, features)
+        except (DecodeError, ValidationError) as e:
+            # report what the spec's decoder meets first, reading bodies in file order
+            first = first_decode_error(data, features)
+            if first is not None:
+                raise first from None
+            raise e
 
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *,
+                  features: Features | None = None) -> "Module":
+        """Read and load a ``.wasm`` file (``features`` as for ``Module()``). Raises OSError,
+        DecodeError, ValidationError."""
+        with open(path, "rb") as f:
+            return cls(f.read(), features=features)
 
-@record
-class DataSegment:
-    """A data segment (spec 2.5.8): ``mode`` 'active' | 'passive'; active ones have ``memory``
-    and ``offset`` (a constant expression)."""
+    @property
+    def imports(self) -> tuple[ImportType, ...]:
+        """The module's imports in order, each with its expected type (closed: a concrete heap
+    type is a whisk.types.DefType)."""
+        m = self._struct
+        return tuple(ImportType(imp.module, imp.name, close_type(m.import_type(imp), m.type_ids))
+                     for imp in m.imports)
 
-    mode: str
-    data: bytes
-    memory: int = 0
-    offset: tuple[Instr, ...] | None = None
+    @property
+    def exports(self) -> tuple[ExportType, ...]:
+        """The module's exports in order, each with its type."""
+        m = self._struct
+        spaces: dict[str, Sequence[ExternType]] = {
+            "func": m.func_types(), "table": m.table_types(), "memory": m.memory_types(),
+            "global": m.global_types(), "tag": m.tag_types()}
+        return tuple(ExportType(e.name, close_type(spaces[e.kind][e.index], m.type_ids))
+                     for e in m.exports)
 
+    def custom_sections(self, name: str) -> list[bytes]:
+        """The payloads of the custom sections called ``name``, in order."""
+        return [payload for n, payload in self._struct.customs if n == name]
 
-@record
-class Code:
-    """A function body (spec 5.5.13): ``locals`` as ``(count, valtype)`` runs, ``body`` the
-    instruction bytes (up to and including the final ``end``), ``offset`` the byte offset of
-    ``body`` within the module binary (for error messages)."""
-
-    locals: tuple[tuple[int, ValType], ...]
-    body: bytes
-    offset: int = 0
-
-
-@record(frozen=False)
-class ModuleStruct:
-    """A decoded module (spec 2.5). Index spaces: functions, tables, memories, globals and tags
-    start with the imports of that kind, then the module's own definitions."""
-
-    # the composite type of each type index (FuncType, or StructType/ArrayType), and the
-    # sub types (finality, supertypes) and rec group sizes they come from (3.0 syntax/types)
-    types: list[Any] = field(default_factory=list)
-    subtypes: list[Any] = field(default_factory=list)
-    rec_groups: list[int] = field(default_factory=list)
-    imports: list[Import] = field(default_factory=list)
-    funcs: list[int] = field(default_factory=list)          # type index of each defined function
-    tables: list[TableType] = field(default_factory=list)
-    table_inits: list[Any] = field(default_factory=list)   # per defined table: expr or None
-    mems: list[MemoryType] = field(default_factory=list)
-    tags: list[int] = field(default_factory=list)           # type index of each defined tag
-    globals: list[GlobalDef] = field(default_factory=list)
-    exports: list[Export] = field(default_factory=list)
-    start: int | None = None
-    elems: list[ElemSegment] = field(default_factory=list)
-    data_count: int | None = None
-    codes: list[Code] = field(default_factory=list)
-    datas: list[DataSegment] = field(default_factory=list)
-    customs: list[tuple[str, bytes]] = field(default_factory=list)
-    type_ids: list[int] = field(default_factory=list)   # canonical id per type (validation)
-    func_names: dict[int, str] = field(default_factory=dict)  # from the `name` section
-    module_name: str | None = None
-
-    def imported(self, kind: str) -> list[Import]:
-        """The imports of one kind ('func', 'table', 'memory', 'global', 'tag'), in order."""
-        return [imp for imp in self.imports if imp.kind == kind]
-
-    def func_types(self) -> list[FuncType]:
-        """The type of every function in the function index space (imports first)."""
-        return [self.types[i] for i in self.imported_type_indices()] + [self.types[t] for t in self.funcs]
-
-    def import_type(self, imp: Import) -> ExternType:
-        """The type an import declares (a function or tag import's type index resolved)."""
-        if imp.kind == "tag":
-            assert isinstance(imp.desc, int)
-            return TagType(self.types[imp.desc])
-        return self.types[imp.desc] if isinstance(imp.desc, int) else imp.desc
-
-    def imported_type_indices(self) -> list[int]:
-        """The type index of each imported function, in order."""
-        return [i.desc for i in self.imported("func") if isinstance(i.desc, int)]
-
-    def tag_type_indices(self) -> list[int]:
-        """The type index of every tag in the tag index space (imports first)."""
-        return [i.desc for i in self.imported("tag") if isinstance(i.desc, int)] + list(self.tags)
-
-    def tag_types(self) -> list[TagType]:
-        """The type of every tag in the tag index space (imports first)."""
-        return [TagType(self.types[t]) for t in self.tag_type_indices()]
-
-    def table_types(self) -> list[TableType]:
-        """The type of every table in the table index space (imports first)."""
-        return [i.desc for i in self.imports if isinstance(i.desc, TableType)] + list(self.tables)
-
-    def memory_types(self) -> list[MemoryType]:
-        """The type of every memory in the memory index space (imports first)."""
-        return [i.desc for i in self.imports if isinstance(i.desc, MemoryType)] + list(self.mems)
-
-    def global_types(self) -> list[GlobalType]:
-        """The type of every global in the global index space (imports first)."""
-        return [i.desc for i in self.imports if isinstance(i.desc, GlobalType)] + [g.type for g in self.globals]
+    def __repr__(self) -> str:
+        return f"<whisk.Module imports={len(self._struct.imports)} exports={len(self._struct.exports)}>"

@@ -18,7 +18,7 @@ from whisk.binary.reader import Reader
 from whisk.binary.sections import decode_expr, decode_name_section
 from whisk.errors import DecodeError
 from whisk.features import Features
-from whisk.module import Code, Instr
+from whisk.structure import Code, Instr
 from whisk.types import FuncType, GlobalType, Limits, MemoryType, TableType
 
 HEADER = b"\x00asm\x01\x00\x00\x00"

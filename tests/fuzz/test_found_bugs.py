@@ -4,7 +4,7 @@ themselves are too large to keep in tests/fuzz/regressions/)."""
 from __future__ import annotations
 
 import whisk
-from whisk.module import ModuleStruct
+from whisk.structure import ModuleStruct
 
 import _fuzzpath  # noqa: F401
 from common import section as _section, uleb as _leb

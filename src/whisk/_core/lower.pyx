@@ -334,38 +334,29 @@ cdef class Lowerer:
         self.pos += 1
         return self.p[self.pos - 1]
 
-    cdef int64_t u32(self) except -1:
+    cdef uint64_t uleb(self, int bits) except? 0xFFFFFFFFFFFFFFFF:
+        # Unsigned LEB128 of at most `bits` bits (32 or 64): at most ceil(bits / 7) bytes, and
+        # the last one may carry only the bits left over.
         cdef uint64_t result = 0
         cdef int shift = 0
-        cdef int b
+        cdef int b, last = (bits - 1) // 7 * 7
         while True:
             b = self.byte()
-            if shift == 28:
+            if shift == last:
                 if b & 0x80:
                     self.malformed("integer representation too long")
-                if b & 0x70:
-                    self.malformed("integer too large")
-            result |= <uint64_t>(b & 0x7F) << shift
-            if not (b & 0x80):
-                return <int64_t>result
-            shift += 7
-
-    cdef uint64_t u64(self) except? 0xFFFFFFFFFFFFFFFF:
-        # Unsigned LEB128 of at most 64 bits (10 bytes; the last may carry 1 bit).
-        cdef uint64_t result = 0
-        cdef int shift = 0
-        cdef int b
-        while True:
-            b = self.byte()
-            if shift == 63:
-                if b & 0x80:
-                    self.malformed("integer representation too long")
-                if b & 0x7E:
+                if (b & 0x7F) >> (bits - last):
                     self.malformed("integer too large")
             result |= <uint64_t>(b & 0x7F) << shift
             if not (b & 0x80):
                 return result
             shift += 7
+
+    cdef inline int64_t u32(self) except -1:
+        return <int64_t>self.uleb(32)
+
+    cdef inline uint64_t u64(self) except? 0xFFFFFFFFFFFFFFFF:
+        return self.uleb(64)
 
     cdef int64_t sleb(self, int bits) except? -1:
         # Signed LEB128 of `bits` bits (32, 33 or 64), returned sign-extended.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..errors import DecodeError
 from ..features import Features
-from ..module import Code
+from ..structure import Code
 from .reader import Reader
 from .sections import decode_expr, decode_module
 

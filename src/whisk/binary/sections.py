@@ -20,7 +20,7 @@ from typing import Callable
 
 from ..errors import DecodeError
 from ..features import Features, disabled_message, feature_bit
-from ..module import (
+from ..structure import (
     Code, DataSegment, ElemSegment, Export, GlobalDef, Import, Instr, ModuleStruct,
 )
 from ..opcodes import BY_CODE, PREFIX_FC, PREFIX_FD
@@ -169,13 +169,18 @@ def _read_storage(r: Reader) -> "str | RefType":
     return read_valtype(r)
 
 
-def _read_field(r: Reader) -> FieldType:
-    t = _read_storage(r)
+def _read_mut(r: Reader) -> bool:
+    """Mutability (spec 5.3.10): 0x00 const, 0x01 var."""
     pos = r.pos
     m = r.byte()
     if m > 1:
         raise DecodeError("malformed mutability", pos)
-    return FieldType(t, m == 1)
+    return m == 1
+
+
+def _read_field(r: Reader) -> FieldType:
+    t = _read_storage(r)
+    return FieldType(t, _read_mut(r))
 
 
 def read_comptype(r: Reader) -> object:
@@ -264,11 +269,7 @@ def read_memtype(r: Reader) -> MemoryType:
 def read_globaltype(r: Reader) -> GlobalType:
     """Read a global type (spec 5.3.10): a value type, then mutability 0x00 / 0x01."""
     t = read_valtype(r)
-    pos = r.pos
-    m = r.byte()
-    if m > 1:
-        raise DecodeError("malformed mutability", pos)
-    return GlobalType(t, m == 1)
+    return GlobalType(t, _read_mut(r))
 
 
 # --- constant expressions (spec 5.4, 5.4.9) ---------------------------------------------------
@@ -918,7 +919,7 @@ _INTERNAL_ERRORS = (IndexError, KeyError, ValueError, TypeError, OverflowError, 
 def decode_module(data: bytes | bytearray | memoryview, *,
                   on_body: BodyHook | None = None,
                   features: Features | None = None) -> ModuleStruct:
-    """Decode a binary module (spec 5.5.16) into a :class:`~whisk.module.ModuleStruct`.
+    """Decode a binary module (spec 5.5.16) into a :class:`~whisk.structure.ModuleStruct`.
 
     Checks the preamble (magic and version), section ids, sizes and order (each non-custom
     section at most once, in the order of spec 5.5.2), the contents of every section, and that

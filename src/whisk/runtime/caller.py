@@ -13,19 +13,14 @@ function (spec 4.5.4, steps 12-16).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .._core.runtime import Func, Memory
-from ..errors import LinkError
-from ..types import FuncType
-from .valtypes import host_signature
+from .._core.runtime import Memory
 
 if TYPE_CHECKING:
     from .instance import Exports, Instance
 
-__all__ = ["Caller", "host_func"]
+__all__ = ["Caller", "exported_memory"]
 
 
 class Caller:
@@ -75,17 +70,3 @@ def exported_memory(exports: Exports, *, any_name: bool) -> Memory | None:
     if any_name:
         return next((e for e in exports.values() if isinstance(e, Memory)), None)
     return None
-
-
-def host_func(fn: Callable[..., Any], want: FuncType, where: str) -> tuple[Func, Caller | None]:
-    """Wrap a Python callable as the function import ``where`` of type ``want``: a Func, and
-    the Caller to bind once the instance exists (None unless ``fn`` takes one). Raises
-    LinkError if ``fn``'s annotations declare another type, TypeError if they are partial."""
-    sig = host_signature(fn)
-    if sig.type is not None and sig.type != want:
-        raise LinkError(f"incompatible import type for {where}: expected {want!r}, "
-                        f"given func {sig.type}")
-    if not sig.wants_caller:
-        return Func(want, fn), None
-    caller = Caller()
-    return Func(want, functools.partial(fn, caller)), caller

@@ -1,4 +1,4 @@
-"""Modules and instances: the public ``Module`` and ``Instance`` (spec 4.5.4, instantiation).
+"""Instances: the public ``Instance`` and its ``Exports`` (spec 4.5.4, instantiation).
 
 Instantiation resolves imports and checks their types (spec 4.5.2, import matching), allocates
 the module's own tables, memory and globals, evaluates constant expressions, initialises active
@@ -8,23 +8,19 @@ element and data segments in order, drops declarative ones, and runs the start f
 from __future__ import annotations
 
 import operator
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from ..record import record
 from typing import Any
 
 from .._core.runtime import Func, Global, InstanceCore, Memory, Store, Table, Tag
-from ..binary import decode_module
-from ..binary.bodies import first_decode_error
-from ..errors import DecodeError, LinkError, ResourceError, ValidationError
-from ..features import ALL as ALL_FEATURES, Features
-from ..module import Instr, ModuleStruct
+from ..errors import LinkError, ResourceError
+from ..module import ExportType, ImportType, Module
+from ..structure import Instr, ModuleStruct
 from ..types import ExternType, close_type
-from ..validate.module import validate_module
 from .caller import Caller
 from .matching import Extern, match_import
 
-__all__ = ["Module", "Instance", "ImportType", "ExportType", "Exports", "Extern"]
+__all__ = ["Instance", "Exports", "Extern"]
 
 #: The extended constant instructions (spec 3.4.13 "Constant Expressions", WebAssembly 3.0) on
 #: Python ints.
@@ -32,92 +28,6 @@ _CONST_BINOPS: dict[str, Callable[[int, int], int]] = {
     "i32.add": operator.add, "i32.sub": operator.sub, "i32.mul": operator.mul,
     "i64.add": operator.add, "i64.sub": operator.sub, "i64.mul": operator.mul,
 }
-
-
-@record
-class ImportType:
-    """An import of a module: ``module`` and ``name`` strings and the expected ``type``
-    (FuncType, TableType, MemoryType, GlobalType or TagType)."""
-
-    module: str
-    name: str
-    type: ExternType
-
-
-@record
-class ExportType:
-    """An export of a module: ``name`` and the ``type`` of the exported item."""
-
-    name: str
-    type: ExternType
-
-
-class Module:
-    """A decoded and validated WebAssembly module (spec 2.5), ready to instantiate.
-
-    ``Module(source, features=None)`` takes the bytes of a ``.wasm`` binary (any bytes-like
-    object) and optionally the :class:`~whisk.Features` the module may use (default: all;
-    ``Features.wasm2()`` for WebAssembly 2.0 only). Raises DecodeError if the binary is
-    malformed (spec 5) or uses an instruction of a disabled feature, ValidationError if it is
-    invalid (spec 3) or uses another construct of a disabled feature; the message names the
-    feature ("relaxed SIMD is not enabled"). Function bodies are pre-decoded into the core's
-    instruction format once, here. ``.features`` is the Features it was loaded with.
-    """
-
-    def __init__(self, source: bytes | bytearray | memoryview, *,
-                 features: Features | None = None):
-        if isinstance(source, str):
-            raise TypeError("Module() takes the bytes of a binary module, not text; assemble "
-                            "WebAssembly text first (e.g. wasm-tools parse, or wasmtime.wat2wasm)")
-        if not isinstance(source, (bytes, bytearray, memoryview)):
-            raise TypeError(f"Module() takes bytes-like module binary (bytes, bytearray or "
-                            f"memoryview), not {type(source).__name__}")
-        if features is not None and not isinstance(features, Features):
-            raise TypeError(f"features must be a whisk.Features, not {type(features).__name__}")
-        self.features: Features = ALL_FEATURES if features is None else features
-        data = bytes(source)
-        try:
-            self._struct: ModuleStruct = decode_module(data, features=features)
-            self._lowered = validate_module(self._struct, features)
-        except (DecodeError, ValidationError) as e:
-            # report what the spec's decoder meets first, reading bodies in file order
-            first = first_decode_error(data, features)
-            if first is not None:
-                raise first from None
-            raise e
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike[str], *,
-                  features: Features | None = None) -> "Module":
-        """Read and load a ``.wasm`` file (``features`` as for ``Module()``). Raises OSError,
-        DecodeError, ValidationError."""
-        with open(path, "rb") as f:
-            return cls(f.read(), features=features)
-
-    @property
-    def imports(self) -> tuple[ImportType, ...]:
-        """The module's imports in order, each with its expected type (closed: a concrete heap
-    type is a whisk.types.DefType)."""
-        m = self._struct
-        return tuple(ImportType(imp.module, imp.name, close_type(m.import_type(imp), m.type_ids))
-                     for imp in m.imports)
-
-    @property
-    def exports(self) -> tuple[ExportType, ...]:
-        """The module's exports in order, each with its type."""
-        m = self._struct
-        spaces: dict[str, Sequence[ExternType]] = {
-            "func": m.func_types(), "table": m.table_types(), "memory": m.memory_types(),
-            "global": m.global_types(), "tag": m.tag_types()}
-        return tuple(ExportType(e.name, close_type(spaces[e.kind][e.index], m.type_ids))
-                     for e in m.exports)
-
-    def custom_sections(self, name: str) -> list[bytes]:
-        """The payloads of the custom sections called ``name``, in order."""
-        return [payload for n, payload in self._struct.customs if n == name]
-
-    def __repr__(self) -> str:
-        return f"<whisk.Module imports={len(self._struct.imports)} exports={len(self._struct.exports)}>"
 
 
 class Exports(Mapping[str, Extern]):

@@ -19,7 +19,8 @@ from ..wasi import MODULE as WASI_MODULE
 from ..wasi import SIGNATURES as WASI_SIGNATURES
 from ..wasi import WasiConfig, WasiEnv
 from .caller import exported_memory
-from .instance import Extern, Instance, Module
+from ..module import Module
+from .instance import Extern, Instance
 from .valtypes import host_signature
 
 __all__ = ["Linker"]

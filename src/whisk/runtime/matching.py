@@ -6,7 +6,8 @@ from .._core.runtime import Func, Global, Memory, Table, Tag
 from ..errors import LinkError
 from ..types import (ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, TagType,
                      is_sub_id, match_valtype_closed)
-from .caller import Caller, host_func
+from .caller import Caller
+from .hostfunc import host_func
 
 __all__ = ["Extern", "match_import"]
 

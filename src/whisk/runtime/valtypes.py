@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeAlias
 from .._core.runtime import Func
 from ..errors import WasmException
 from ..types import FuncType
+from .caller import Caller
 
 __all__ = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref", "func_type_of",
            "HostSignature", "host_signature"]
@@ -103,7 +104,6 @@ def host_signature(fn: Callable[..., Any]) -> HostSignature:
     types (every parameter after an optional leading Caller, and the return, must be)."""
     import inspect
 
-    from .caller import Caller
 
     try:
         params = list(inspect.signature(fn).parameters.values())

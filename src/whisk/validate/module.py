@@ -10,7 +10,7 @@ from __future__ import annotations
 from .._core.lower import LoweredModule
 from ..errors import ValidationError
 from ..features import Features, disabled_message
-from ..module import Instr, ModuleStruct
+from ..structure import Instr, ModuleStruct
 from ..types import (
     ALONE_IDS, MAX_PAGES, ArrayType, FieldType, FuncType, GlobalType, Limits, RefType, StructType,
     SubType, ValType, canonical_ids, close_valtype, func_type_id, match_valtype_closed,
