@@ -377,3 +377,28 @@ def test_feature_switches():
         whisk.Module(wasmtime.wat2wasm("(module (func try end))"), features=legacy_off)
     with pytest.raises(ValueError, match="legacy_exceptions"):
         whisk.Features(exceptions=False)          # legacy exceptions need tags
+
+
+def test_a_tail_called_host_function_throws_past_the_frame_it_replaced():
+    # return_call replaces g's frame (3.0 spec 4.4.8): g's try_table no longer applies, so the
+    # host's exception reaches f's handler (f returns 2), not g's (which would return 1)
+    import wasmtime
+    tag = whisk.Tag(whisk.FuncType([], []))
+
+    def host() -> whisk.i32:
+        raise whisk.WasmException(tag, [])
+
+    m = whisk.Module(wasmtime.wat2wasm("""
+    (module
+      (import "env" "host" (func $host (result i32)))
+      (func $g (result i32)
+        (block $h
+          (try_table (catch_all $h) (return_call $host)))
+        (i32.const 1))
+      (func (export "f") (result i32)
+        (block $h
+          (try_table (catch_all $h) (return (call $g))))
+        (i32.const 2)))
+    """))
+    inst = whisk.Instance(m, imports={"env": {"host": host}})
+    assert inst.exports.f() == 2

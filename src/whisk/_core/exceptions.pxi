@@ -253,17 +253,19 @@ cdef const uint32_t* find_handler(FuncRec* f, uint32_t addr, ExnRec* e, uint64_t
 
 
 cdef bint catch_exn(ExecCtx* ctx, uint32_t entry_depth, uint32_t depth, FuncRec* cur,
-                    const uint32_t* pc, uint64_t* fp) noexcept nogil:
+                    const uint32_t* pc, uint64_t* fp, bint frame_gone) noexcept nogil:
     """Find a handler for ctx.exn, thrown at pc in the frame (cur, fp) at ``depth``, in that
     frame and its callers down to ``entry_depth`` (the frames of this `execute`). If one
     catches it, its label's values are written and ctx.catch_* give the frame to continue in
-    (depth, function, pc, fp); returns whether it was caught. Traps never come here."""
+    (depth, function, pc, fp); returns whether it was caught. Traps never come here.
+    ``frame_gone``: the exception came from a host function this frame tail-called (3.0
+    return_call*): the frame is already replaced, so its own handlers do not apply."""
     cdef ExnRec* e = ctx.exn
-    cdef uint32_t addr = <uint32_t>(pc - cur.inst.code)
+    cdef uint32_t addr = 0 if frame_gone else <uint32_t>(pc - cur.inst.code)
     cdef const uint32_t* target
     cdef Frame* frame
     while True:
-        if cur.inst.htab != NULL:
+        if cur.inst.htab != NULL and not frame_gone:
             target = find_handler(cur, addr, e, fp)
             if target != NULL:
                 if not e.exposed:               # nothing can reach it any more
@@ -275,6 +277,7 @@ cdef bint catch_exn(ExecCtx* ctx, uint32_t entry_depth, uint32_t depth, FuncRec*
                 ctx.catch_fp = fp
                 ctx.exn = NULL
                 return True
+        frame_gone = False
         if depth == entry_depth:
             return False
         depth -= 1

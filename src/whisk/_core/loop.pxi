@@ -241,14 +241,16 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 if callee.host != NULL:
                     # a host callee: call it where the arguments are, then return its results
+                    # (pc = the lone return first: an exception the host raises must not meet
+                    # this frame's handlers, as the frame is gone; catch_exn skips it)
                     ctx.depth = depth
                     ctx.free = tfp + callee.nslots
                     ctx.budget = budget
+                    pc = RETURN_CODE
                     trap = call_host(ctx, callee, tfp)
                     budget = ctx.budget
                     if trap: break
                     memmove(fp, tfp, callee.nresults * sizeof(uint64_t))
-                    pc = RETURN_CODE
                     continue
                 tail_enter(fp, tfp, callee)
                 cur = callee
@@ -1895,7 +1897,8 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 pc = next_pc
         if trap != TRAP_POLL:
-            if trap != TRAP_THROW or not catch_exn(ctx, entry_depth, depth, cur, pc, fp):
+            if trap != TRAP_THROW or not catch_exn(ctx, entry_depth, depth, cur, pc, fp,
+                                                   pc == RETURN_CODE):
                 break
             # Caught (an exception thrown here, by a callee or by a host function): continue at
             # the handler's label in the frame that caught it; a catch counts as a branch.
