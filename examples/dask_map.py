@@ -12,8 +12,10 @@ An ``Instance`` does not pickle; instantiate in the task (cheap next to loading)
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
+from typing import Any
 
 import whisk
 
@@ -22,19 +24,18 @@ HERE = Path(__file__).resolve().parent
 
 def steps_of(module: whisk.Module, chunk: range) -> list[int]:
     """One task: the guest's ``steps(n)`` for every ``n`` of ``chunk``."""
-    steps = whisk.Instance(module).exports["steps"]
+    steps = whisk.Instance(module).exports.steps
     return [steps(n) for n in chunk]
 
 
 def main() -> None:
-    from dask.distributed import Client, LocalCluster
-
+    distributed: Any = importlib.import_module("dask.distributed")   # the optional extra
     module = whisk.Module.from_file(HERE / "collatz.wasm")
     inputs = range(1, 30001)
     chunks = [inputs[i:i + 3000] for i in range(0, len(inputs), 3000)]
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            distributed.Client(cluster) as client:
         remote_module = client.scatter(module, broadcast=True)    # pickled once per worker
         futures = client.map(steps_of, [remote_module] * len(chunks), chunks)
         steps = [s for part in client.gather(futures) for s in part]   # in input order

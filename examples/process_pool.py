@@ -11,6 +11,7 @@ host functions live in one process. The guest is ``collatz.wasm`` (source: ``col
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -18,13 +19,13 @@ import whisk
 
 HERE = Path(__file__).resolve().parent
 
-_steps = None          # in each worker: the "steps" export of that worker's instance
+_steps: Callable[[int], int]     # in each worker: the "steps" export of its own instance
 
 
 def start_worker(module: whisk.Module) -> None:
     """Pool initializer: runs once per worker process, with the Module unpickled there."""
     global _steps
-    _steps = whisk.Instance(module).exports["steps"]
+    _steps = whisk.Instance(module).exports.steps
 
 
 def steps_of(chunk: range) -> list[int]:

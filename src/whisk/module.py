@@ -77,10 +77,9 @@ class Module:
         if features is not None and not isinstance(features, Features):
             raise TypeError(f"features must be a whisk.Features, not {type(features).__name__}")
         self.features: Features = ALL_FEATURES if features is None else features
-        if isinstance(source, str) or is_text(source):
-            data = wat_to_binary(source if isinstance(source, str) else bytes(source))
-        else:
-            data = bytes(source)
+        data = wat_to_binary(source) if isinstance(source, str) else bytes(source)
+        if is_text(data):
+            data = wat_to_binary(data)
         #: The module's binary (as given, or assembled from text): what a pickle carries.
         self._binary: bytes = data
         try:

@@ -48,25 +48,23 @@ def _skip_block_comment(data: bytes, i: int) -> int:
     return n
 
 
-def is_text(data: bytes | bytearray | memoryview) -> bool:
+def is_text(data: bytes) -> bool:
     """True if ``data`` looks like the text format: its first token after white space and
     comments (spec 6.2.4) is ``(``. A binary (``\\0asm``) is never text; this reads only the
     leading white space and comments (a binary's first byte settles it at once)."""
-    view = memoryview(data).cast("B") if not isinstance(data, (bytes, bytearray)) else data
-    if not view or (view[0] not in _SPACE and view[0] not in b"(;"):
+    if not data or (data[0] not in _SPACE and data[0] not in b"(;"):
         return False                                  # fast path: a binary starts with \0
-    buf = bytes(view) if isinstance(view, memoryview) else view
-    i, n = 0, len(buf)
+    i, n = 0, len(data)
     while i < n:
-        c = buf[i]
+        c = data[i]
         if c in _SPACE:
             i += 1
-        elif buf.startswith(b";;", i):
-            m = _LINE_COMMENT.match(buf, i)
+        elif data.startswith(b";;", i):
+            m = _LINE_COMMENT.match(data, i)
             assert m is not None
             i = m.end()
-        elif buf.startswith(b"(;", i):
-            i = _skip_block_comment(buf, i)
+        elif data.startswith(b"(;", i):
+            i = _skip_block_comment(data, i)
         else:
             return c == 0x28                          # "("
     return False
