@@ -63,7 +63,7 @@ class Module:
     Dask): the pickle holds the binary (text is pickled as its assembled binary) and the
     features; unpickling loads the binary again, exactly as ``Module(binary, features=...)``
     does, so it takes as long as loading (measured: equal within noise, from 0.05 ms for a
-    small module to 22 ms for 1 MB of code; benchmarks/pickle_module.py); the pickle is the
+    small module to 12 ms for 1 MB of code; benchmarks/pickle_module.py); the pickle is the
     binary plus about 50 bytes (150-300 with other features: they pickle by their names).
     An :class:`~whisk.Instance` does not pickle: pickle the Module and instantiate it in the
     worker.
