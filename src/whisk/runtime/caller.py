@@ -69,5 +69,8 @@ def exported_memory(exports: Exports, *, any_name: bool) -> Memory | None:
     if isinstance(memory, Memory):
         return memory
     if any_name:
-        return next((exports[n] for n in exports if isinstance(exports[n], Memory)), None)
+        for name in exports:
+            extern = exports[name]
+            if isinstance(extern, Memory):
+                return extern
     return None
