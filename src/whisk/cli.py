@@ -145,7 +145,8 @@ def _features(ns: argparse.Namespace) -> Any:
 def _configure_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--invoke", metavar="NAME",
                    help="call the export NAME with ARGS (parsed per its parameter types) and "
-                        "print each result on its own line, instead of running _start")
+                        "print each result on its own line, instead of running _start "
+                        "(a WASI reactor's _initialize, if exported, runs first)")
     p.add_argument("--env", action="append", default=[], metavar="NAME[=VALUE]",
                    help="set an environment variable for the guest; NAME alone copies it from "
                         "the host environment (repeatable)")
@@ -281,7 +282,7 @@ def _invoke(module_path: str, name: str, args: Sequence[str], env: dict[str, str
             preopens: dict[str, str], fuel: int | None = None, timeout: float | None = None,
             features: Any = None) -> int:
     from ._core.runtime import Store
-    from .run import instantiate_wasi, load_module
+    from .run import Deadline, call_initialize, instantiate_wasi, load_module
     from .wasi import WasiConfig
 
     module, filename = load_module(module_path, features)
@@ -302,10 +303,11 @@ def _invoke(module_path: str, name: str, args: Sequence[str], env: dict[str, str
             raise CliError(f"export {name!r} takes {len(params)} argument(s) "
                            f"({' '.join(params) or 'none'}), got {len(args)}")
         values = [parse_value(t, a) for t, a in zip(params, args)]
+        deadline = Deadline(timeout)
         try:
-            if name != "_initialize" and "_initialize" in exports:
-                exports["_initialize"]()     # a WASI reactor's constructor
-            out = func(*values, timeout=timeout)
+            if name != "_initialize":
+                call_initialize(instance, deadline)   # a WASI reactor's constructor first
+            out = func(*values, timeout=deadline.next())
         except Exit as exc:
             return exc.code
         if out is None:
@@ -333,7 +335,8 @@ def _error_message(exc: BaseException) -> str:
     return prefix + " ".join(text.split())
 
 
-@command("run", "Run a WASI command module (its _start), or call one export with --invoke.",
+@command("run", "Run a WASI command module (its _start; a reactor's _initialize first if "
+                "exported), or call one export with --invoke.",
          _configure_run)
 def cmd_run(ns: argparse.Namespace) -> int:
     """``whisk run``: the guest's exit status."""

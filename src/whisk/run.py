@@ -1,8 +1,10 @@
-"""``whisk.run``: run a WASI command module (its ``_start``) to completion."""
+"""``whisk.run``: run a WASI command module (its ``_start``) to completion, or initialize a
+WASI reactor (its ``_initialize``)."""
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, Mapping, Sequence
 
 from ._core.runtime import Store
@@ -52,25 +54,56 @@ def check_wasi_imports(module: Any) -> None:
 def instantiate_wasi(module: Any, config: WasiConfig, store: Any = None) -> tuple[Any, WasiEnv]:
     """Instantiate ``module`` (in ``store``, a ``whisk.Store`` or None for a new one) with the
     WASI imports of a new ``WasiEnv(config)`` bound to the instance's exported ``memory``
-    (``whisk.Linker.define_wasi``). Returns ``(instance, env)``; the caller closes ``env``."""
+    (``whisk.Linker.define_wasi``). Returns ``(instance, env)``; the caller closes ``env``.
+    Unlike ``Linker.instantiate``, this does not call a reactor's ``_initialize``: the caller
+    does (``call_initialize``), so that a timeout covers it."""
     from .runtime.linker import Linker
 
     check_wasi_imports(module)
     linker = Linker(store)
     env = linker.define_wasi(config)
     try:
-        instance = linker.instantiate(module)
+        instance = linker._instantiate(module)
     except BaseException:
         env.close()
         raise
     return instance, env
 
 
+class Deadline:
+    """One ``timeout`` (seconds, or None for none) shared by the calls of one run: the first
+    call gets it as given (so a bad value raises there), later ones what is left of it."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self.end: float | None = None
+
+    def next(self) -> float | None:
+        """The timeout for the next call."""
+        if self.timeout is None:
+            return None
+        if self.end is None:
+            self.end = time.monotonic() + self.timeout
+            return self.timeout
+        return max(0.0, self.end - time.monotonic())
+
+
+def call_initialize(instance: Any, deadline: Deadline) -> bool:
+    """Call the instance's ``_initialize`` export if it has one (a WASI reactor's constructor;
+    wasmtime calls it whenever it is exported); see ``whisk.runtime.linker.initialize_reactor``."""
+    from .runtime.linker import initialize_reactor
+
+    if "_initialize" not in instance.exports:
+        return False
+    return initialize_reactor(instance, timeout=deadline.next())
+
+
 def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | bytes | None = None,
         env: Mapping[str, str] | None = None, preopens: Mapping[str, Any] | None = None,
         stdin: Any = None, stdout: Any = None, stderr: Any = None, store: Any = None,
         fuel: int | None = None, timeout: float | None = None, features: Any = None) -> int:
-    """Run a WASI (preview 1) command module and return its exit status.
+    """Run a WASI (preview 1) command module, or initialize a reactor, and return the exit
+    status.
 
     ``module_or_path``: a ``whisk.Module``, a path to a ``.wasm`` file, or the binary's bytes.
     ``args`` are the guest's arguments after ``argv[0]``, which is ``argv0`` or else the file's
@@ -84,12 +117,19 @@ def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | b
     ``features``: the ``whisk.Features`` a module given as a path or bytes is loaded with
     (default all).
 
-    The module is instantiated with the ``wasi_snapshot_preview1`` imports, its ``memory``
-    export bound, and its ``_start`` export called. Returns 0 if ``_start`` returns, or the code
-    the guest passed to ``proc_exit``. A trap propagates as ``whisk.errors.Trap`` (running out
-    of fuel as ``whisk.Exhaustion``); a module that
-    imports something else than WASI, or exports no ``_start``, raises
-    ``whisk.errors.LinkError``.
+    The module is instantiated with the ``wasi_snapshot_preview1`` imports and its ``memory``
+    export bound; then, as ``wasmtime run`` does, its ``_initialize`` export is called if it
+    has one (a WASI *reactor*'s constructor, WASI application ABI), then its ``_start`` export
+    (a *command*'s entry point) if it has one. A reactor (``_initialize``, no ``_start``) thus
+    only runs its constructor: use a ``whisk.Linker`` with ``define_wasi`` (or
+    ``python -m whisk --invoke NAME``) to call its other exports. ``timeout`` covers both
+    calls.
+
+    Returns 0 if the calls return, or the code the guest passed to ``proc_exit``. A trap
+    propagates as ``whisk.errors.Trap`` (running out of fuel as ``whisk.Exhaustion``); a
+    module that imports something else than WASI, exports neither ``_start`` nor
+    ``_initialize`` (nothing to run; wasmtime would silently do nothing), or whose
+    ``_initialize`` is not of type ``[] -> []``, raises ``whisk.errors.LinkError``.
     """
     module, filename = load_module(module_or_path, features)
     if argv0 is None:
@@ -102,12 +142,15 @@ def run(module_or_path: Any, args: Sequence[str | bytes] = (), *, argv0: str | b
         store.fuel = fuel
     instance, wasi = instantiate_wasi(module, config, store)
     with wasi:
+        exports = instance.exports
+        if "_start" not in exports and "_initialize" not in exports:
+            raise LinkError("module exports no '_start' function (not a WASI command) and no "
+                            "'_initialize' function (not a WASI reactor)")
+        deadline = Deadline(timeout)
         try:
-            start = instance.exports["_start"]
-        except (KeyError, LookupError):
-            raise LinkError("module exports no '_start' function (not a WASI command)") from None
-        try:
-            start(timeout=timeout)
+            call_initialize(instance, deadline)
+            if "_start" in exports:
+                exports["_start"](timeout=deadline.next())
         except Exit as exc:
             return exc.code
     return 0

@@ -64,9 +64,13 @@ class Caller:
 def exported_memory(exports: Exports, *, any_name: bool) -> Memory | None:
     """The export ``"memory"`` if it is a Memory; with ``any_name``, else the first exported
     Memory; else None."""
-    memory = exports.get("memory")
+    # subscripts, not .get()/.values(): an export named "get" or "values" wins over the method
+    memory = exports["memory"] if "memory" in exports else None
     if isinstance(memory, Memory):
         return memory
     if any_name:
-        return next((e for e in exports.values() if isinstance(e, Memory)), None)
+        for name in exports:
+            extern = exports[name]
+            if isinstance(extern, Memory):
+                return extern
     return None

@@ -23,7 +23,7 @@ from ..module import Module
 from .instance import Extern, Instance
 from .valtypes import host_signature
 
-__all__ = ["Linker"]
+__all__ = ["Linker", "is_reactor", "initialize_reactor"]
 
 #: What a Linker holds under a name: an extern, or a callable typed by the import using it.
 Definition = Extern | Callable[..., Any]
@@ -33,6 +33,40 @@ def _trap(where: str) -> Callable[..., Any]:
     def trap(*args: object) -> Any:
         raise Trap(f"unknown import: {where} has not been defined")
     return trap
+
+
+#: The WASI reactor's constructor export (WASI application ABI, "reactors").
+INITIALIZE = "_initialize"
+#: The WASI command's entry point export (WASI application ABI, "commands").
+START = "_start"
+
+
+def is_reactor(instance: Instance) -> bool:
+    """Whether ``instance`` is a WASI reactor with a constructor: it exports ``_initialize``
+    and no ``_start`` (the ABI's two kinds are exclusive; ``_start`` makes it a command)."""
+    exports = instance.exports
+    return INITIALIZE in exports and START not in exports
+
+
+def initialize_reactor(instance: Instance, timeout: float | None = None) -> bool:
+    """Call ``instance``'s ``_initialize`` export, if it exports a function by that name, with
+    ``timeout`` (seconds, or None), and return whether it did. The WASI application ABI has
+    the environment call a reactor's ``_initialize`` once, after instantiation and before any
+    other export; wasmtime's ``run`` calls it whenever it is exported, as ``whisk.run`` does.
+
+    Raises LinkError if ``_initialize`` is a function of another type than ``[] -> []``; its
+    Trap, ``whisk.Exit`` (``proc_exit``) or other errors propagate.
+    """
+    exports = instance.exports      # subscripts: an export named "get" wins over .get()
+    func = exports[INITIALIZE] if INITIALIZE in exports else None
+    if not isinstance(func, Func):
+        return False
+    functype = func.type
+    if tuple(functype.params) or tuple(functype.results):
+        raise LinkError(f"the WASI reactor export '{INITIALIZE}' must have type [] -> [], "
+                        f"not {functype}")
+    func(timeout=timeout)
+    return True
 
 
 class Linker:
@@ -76,8 +110,9 @@ class Linker:
         """Define every export of ``instance`` under the module name ``name``. Raises
         LinkError (defining none of them) if one is defined already and shadowing is off."""
         self._check_free([(name, export) for export in instance.exports])
-        for export, extern in instance.exports.items():
-            self._defs[name, export] = extern
+        exports = instance.exports      # subscripts: an export named "items" wins over .items()
+        for export in exports:
+            self._defs[name, export] = exports[export]
 
     def define_wasi(self, config: WasiConfig | None = None) -> WasiEnv:
         """Define the 46 ``wasi_snapshot_preview1`` functions, backed by a new
@@ -119,7 +154,23 @@ class Linker:
         its ``(module, name)``. Raises LinkError naming every undefined import at once
         (``"unknown import: a.x, b.y"``) or the first whose type does not match
         (``"incompatible import type for a.x: ..."``); Trap if a segment or the start
-        function traps."""
+        function traps.
+
+        After ``define_wasi``, a WASI *reactor* (a module exporting ``_initialize`` and no
+        ``_start``; WASI application ABI) also gets its ``_initialize`` called, once, right
+        after instantiation, so its other exports are ready to use (do not call it again). A
+        command (``_start``) is left for the caller to start. A trap in ``_initialize``
+        propagates as Trap, a ``proc_exit`` there as ``whisk.Exit``, and an ``_initialize``
+        function of another type than ``[] -> []`` raises LinkError.
+        """
+        instance = self._instantiate(module)
+        if self._wasi is not None and is_reactor(instance):
+            initialize_reactor(instance)
+        return instance
+
+    def _instantiate(self, module: Module) -> Instance:
+        """``instantiate`` without calling a reactor's ``_initialize`` (``whisk.run`` calls it
+        itself, under the run's timeout)."""
         imports: dict[str, dict[str, Definition]] = {}
         for imp in module.imports:
             given = self._defs.get((imp.module, imp.name))

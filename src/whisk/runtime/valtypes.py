@@ -2,13 +2,14 @@
 ``whisk.func_type_of``.
 
 Each marker is a ``typing.Annotated`` alias of the Python type the value arrives as, so a type
-checker sees plain ``int``/``float``/... and whisk reads the wasm type from the metadata::
+checker sees plain ``int``/``float``/... and whisk reads the wasm type from the metadata:
 
     def add(a: whisk.i32, b: whisk.i32) -> whisk.i32: ...            # [i32 i32] -> [i32]
     def pair(x: whisk.f64) -> tuple[whisk.f64, whisk.i64]: ...         # [f64] -> [f64 i64]
     def log(caller: whisk.Caller, ptr: whisk.i32, n: whisk.i32) -> None: ...   # [i32 i32] -> []
 
-A first parameter annotated ``whisk.Caller`` is not part of the wasm type (see ``caller.py``).
+A first parameter annotated ``whisk.Caller`` receives the calling instance's ``Caller`` (its
+memory and exports) and is not part of the wasm type.
 """
 
 from __future__ import annotations
@@ -34,22 +35,29 @@ class WasmValType:
     name: str
 
 
-#: A 32-bit integer; arrives as a signed ``int``, may be returned signed or unsigned.
 i32: TypeAlias = Annotated[int, WasmValType("i32")]
-#: A 64-bit integer; arrives as a signed ``int``.
+"""A 32-bit integer; arrives as a signed ``int``, may be returned signed or unsigned."""
+
 i64: TypeAlias = Annotated[int, WasmValType("i64")]
-#: A 32-bit float (``float``).
+"""A 64-bit integer; arrives as a signed ``int``."""
+
 f32: TypeAlias = Annotated[float, WasmValType("f32")]
-#: A 64-bit float (``float``).
+"""A 32-bit float (``float``)."""
+
 f64: TypeAlias = Annotated[float, WasmValType("f64")]
-#: A 128-bit vector, as an unsigned ``int`` (returned: an int or 16 bytes).
+"""A 64-bit float (``float``)."""
+
 v128: TypeAlias = Annotated[int, WasmValType("v128")]
-#: A function reference: a ``whisk.Func`` or None (null).
+"""A 128-bit vector, as an unsigned ``int`` (returned: an int or 16 bytes)."""
+
 funcref: TypeAlias = Annotated[Func | None, WasmValType("funcref")]
-#: An external reference: any Python object, None being null.
+"""A function reference: a ``whisk.Func`` or None (null)."""
+
 externref: TypeAlias = Annotated[object, WasmValType("externref")]
-#: An exception reference (3.0): the exception's ``whisk.WasmException``, or None (null).
+"""An external reference: any Python object, None being null."""
+
 exnref: TypeAlias = Annotated[WasmException | None, WasmValType("exnref")]
+"""An exception reference (3.0): the exception's ``whisk.WasmException``, or None (null)."""
 
 
 @record
