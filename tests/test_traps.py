@@ -180,3 +180,17 @@ def test_frames_without_a_name_section():
     (frame,) = info.value.frames
     assert (frame.func_index, frame.module_name, frame.module_offset) == (0, None, 0x1e)   # (wasm-tools: @1e)
     assert "0x1e - func[0] <func 0>" in str(info.value)
+
+
+def test_relowering_reproduces_each_functions_layout(kinds):
+    # the offsets come from lowering a body again: its words must span what the module runs
+    from whisk.validate.module import instruction_offsets
+
+    for m in (kinds, whisk.Module(wasmtime.wat2wasm(OFFSETS))):
+        funcs = m._lowered.funcs
+        total = len(m._lowered.words())
+        for k, layout in enumerate(funcs):
+            end = funcs[k + 1][0] if k + 1 < len(funcs) else total
+            starts, ends, offsets = instruction_offsets(m._struct, None, k)
+            assert ends[-1] == end - layout[0] and starts[0] == 0
+            assert offsets == sorted(offsets)
