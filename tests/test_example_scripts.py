@@ -28,7 +28,8 @@ def run_script(name: str) -> str:
 
 def test_every_script_is_tested():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
-        "embed_host_function.py", "numpy_view.py", "run_wasi.py"]
+        "dask_map.py", "embed_host_function.py", "numpy_view.py", "process_pool.py",
+        "run_wasi.py"]
 
 
 def test_embed_host_function():
@@ -56,3 +57,32 @@ def test_run_wasi():
         "args.wasm exited 0:\n"
         "argc=2\nargv[0]=args.wasm\nargv[1]=one\nGREETING=hi\n"
         "--- /data/input.txt ---\na file on the host\n--- end ---\n")
+
+
+def collatz_steps(n: int) -> int:
+    steps = 0
+    while n > 1:
+        n = n // 2 if n % 2 == 0 else 3 * n + 1
+        steps += 1
+    return steps
+
+
+def expected_map_output() -> str:
+    """process_pool.py and dask_map.py: the guest's steps(n) for n in 1..30000, checked here
+    against the same count in Python."""
+    steps = [collatz_steps(n) for n in range(1, 30001)]
+    longest = max(range(len(steps)), key=steps.__getitem__)
+    return (f"30000 inputs in 10 tasks\ntotal steps: {sum(steps)}\n"
+            f"longest: n={longest + 1} takes {steps[longest]} steps\n")
+
+
+def test_process_pool():
+    assert expected_map_output() == (
+        "30000 inputs in 10 tasks\ntotal steps: 2864311\nlongest: n=26623 takes 307 steps\n")
+    assert run_script("process_pool.py") == expected_map_output()
+
+
+def test_dask_map():
+    pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed "
+                                                   "(pip install 'whisk-wasm[dask]')")
+    assert run_script("dask_map.py") == expected_map_output()

@@ -13,6 +13,9 @@ Other subcommands::
     python -m whisk inspect [--json] module.wasm  # imports, exports, memories, tables, globals...
     python -m whisk wast test.wast                # spec test scripts (source checkout only)
 
+MODULE may be a binary or WebAssembly text (``prog.wat``; told apart by content), which needs
+the ``wat`` extra (``pip install 'whisk-wasm[wat]'``).
+
 Exit status: the guest's ``proc_exit`` code (0 if ``_start`` returns); 134 after a trap (the
 trap message and wasm backtrace go to stderr); 1 with a one-line ``error: ...`` when the
 module cannot be read, decoded, validated or linked, or on an unexpected internal error; 2 for
@@ -36,6 +39,7 @@ from .record import record
 from typing import Any, Callable, Sequence
 
 from .errors import DecodeError, Exit, Trap, ValidationError, WasmError
+from .text import WatUnavailableError
 
 __all__ = ["main", "COMMANDS", "command", "CliError"]
 
@@ -153,7 +157,7 @@ def _configure_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=parse_duration, metavar="DURATION",
                    help="stop the guest after DURATION (e.g. 2s, 500ms, 1.5; seconds by default)")
     _add_features(p)
-    p.add_argument("module", metavar="MODULE", help="the .wasm file")
+    p.add_argument("module", metavar="MODULE", help="the .wasm file (or .wat: WebAssembly text)")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                    help="arguments for the guest (or for --invoke)")
 
@@ -383,7 +387,7 @@ def cmd_wast(ns: argparse.Namespace) -> int:
 
 def _configure_module(p: argparse.ArgumentParser) -> None:
     _add_features(p)
-    p.add_argument("module", metavar="MODULE", help="the .wasm file")
+    p.add_argument("module", metavar="MODULE", help="the .wasm file (or .wat: WebAssembly text)")
 
 
 def _load(path: str, features: Any = None) -> Any:
@@ -462,8 +466,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Trap as exc:
         _report(exc, verbose)
         return TRAP_STATUS
-    except (CliError, WasmError, OSError) as exc:
-        _report(exc, verbose)
+    except (CliError, WasmError, OSError, WatUnavailableError) as exc:
+        _report(exc, verbose)            # WatUnavailableError: text without the wat extra
         return ERROR_STATUS
     except KeyboardInterrupt:
         return 130

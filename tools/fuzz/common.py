@@ -1,6 +1,6 @@
-"""Shared pieces of whisk's fuzzers (tools/fuzz): finding wasm-tools, the WebAssembly 2.0
-feature set, deterministic randomness per case, running ``wasm-tools smith`` and batch
-validation with ``wasm-tools``.
+"""Shared pieces of whisk's fuzzers (tools/fuzz): finding wasm-tools, the feature sets a campaign
+runs with (:data:`FEATURE_SETS`: ``wasm2``, ``wasm3``), deterministic randomness per case,
+running ``wasm-tools smith`` and batch validation with ``wasm-tools``.
 
 Everything here is deterministic for a given seed: a case is identified by ``(seed, index)``
 and all of its random choices come from :func:`case_rng`.
@@ -19,13 +19,160 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-#: The feature set whisk implements, as ``wasm-tools validate --features`` spells it
+#: The WebAssembly 2.0 feature set, as ``wasm-tools validate --features`` spells it
 #: (MVP + sign-extension, saturating float-to-int, multi-value, bulk memory, reference types,
-#: fixed-width SIMD, mutable globals; of 3.0 so far: typed function references, tail calls).
-WASM2_FEATURES = "wasm2,function-references,tail-call"
-#: The same set as whisk.Features names (the decoder fuzzer loads modules with it, so that
-#: whisk and the oracle judge one feature set).
-WHISK_FEATURES: tuple[str, ...] = ("simd", "function_references", "tail_call")
+#: fixed-width SIMD, mutable globals): the ``wasm2`` set's oracle, and the default of
+#: :func:`validate_one` / :func:`validate_many`. 3.0 features are in FEATURE_SETS["wasm3"].
+WASM2_FEATURES = "wasm2"
+
+#: whisk feature name (whisk.features.FEATURE_NAMES) -> how ``wasm-tools validate --features``
+#: spells it (wasmparser's names).
+WASM_TOOLS_NAMES: dict[str, str] = {
+    "relaxed_simd": "relaxed-simd", "exceptions": "exceptions",
+    "legacy_exceptions": "legacy-exceptions", "tail_call": "tail-call",
+    "function_references": "function-references", "multi_memory": "multi-memory",
+    "memory64": "memory64", "extended_const": "extended-const",
+}
+
+#: whisk feature name -> the wasmtime ``Config`` property that switches it (None: wasmtime has no
+#: switch; extended constant expressions are always on in wasmtime, legacy exceptions are not
+#: implemented in wasmtime 50).
+WASMTIME_NAMES: dict[str, str | None] = {
+    "simd": "wasm_simd", "relaxed_simd": "wasm_relaxed_simd", "exceptions": "wasm_exceptions",
+    "legacy_exceptions": None, "tail_call": "wasm_tail_call",
+    "function_references": "wasm_function_references", "multi_memory": "wasm_multi_memory",
+    "memory64": "wasm_memory64", "extended_const": None,
+}
+
+#: The 3.0 features (whisk's names) other than SIMD, in whisk.features.FEATURE_NAMES order.
+WASM3_EXTRA: tuple[str, ...] = ("relaxed_simd", "exceptions", "legacy_exceptions", "tail_call",
+                                "function_references", "multi_memory", "memory64",
+                                "extended_const")
+
+#: The named feature sets of ``--features`` (whisk's feature names): ``wasm2`` is WebAssembly 2.0
+#: (fixed-width SIMD), ``wasm3`` everything whisk implements of 3.0 (all of it but GC).
+FEATURE_SETS: dict[str, frozenset[str]] = {
+    "wasm2": frozenset({"simd"}),
+    "wasm3": frozenset({"simd", *WASM3_EXTRA}),
+}
+
+#: Features the differential fuzzer leaves out of a set, and why (the decoder fuzzer keeps them).
+DIFFERENTIAL_EXCLUDED: dict[str, str] = {
+    "relaxed_simd": "wasmtime's wasm_relaxed_simd_deterministic fuses f32x4/f64x2.relaxed_madd "
+                    "and relaxed_nmadd (one rounding); whisk returns the spec's deterministic "
+                    "profile (unfused, two roundings): tools/fuzz/relaxed.py",
+    "legacy_exceptions": "wasmtime 50 does not implement legacy exception handling (and smith "
+                         "does not generate it)",
+}
+
+#: A tiny module per 3.0 feature (in the text format), which whisk loads only if it implements
+#: the feature: :func:`implemented` drops what the whisk under test cannot load yet.
+FEATURE_PROBES: dict[str, str] = {
+    "relaxed_simd": "(module (func (param v128) (result v128) local.get 0 local.get 0 "
+                    "i8x16.relaxed_swizzle))",
+    "exceptions": "(module (tag) (func (result exnref) (block (result exnref) "
+                  "(try_table (catch_all_ref 0) (throw 0)) unreachable)))",
+    "legacy_exceptions": "(module (tag) (func try catch_all end))",
+    "tail_call": "(module (func return_call 0))",
+    "function_references": "(module (type $t (func)) (func (param (ref null $t)) "
+                           "local.get 0 call_ref $t))",
+    "multi_memory": "(module (memory 1) (memory 1))",
+    "memory64": "(module (memory i64 1))",
+    "extended_const": "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))",
+}
+
+_IMPLEMENTED: dict[str, bool] = {}
+
+
+def implemented(feature: str) -> bool:
+    """Whether the whisk being tested implements ``feature`` (it loads the feature's probe
+    module with every feature enabled); True for a feature without a probe."""
+    if feature not in _IMPLEMENTED:
+        text = FEATURE_PROBES.get(feature)
+        ok = True
+        if text is not None:
+            import whisk
+            exe = wasm_tools()
+            if exe is None:
+                raise RuntimeError("wasm-tools is not installed")
+            wasm = subprocess.run([exe, "parse", "-"], input=text.encode(), capture_output=True,
+                                  check=True).stdout
+            try:
+                whisk.Module(wasm, features=whisk.Features.all())
+            except whisk.WasmError:
+                ok = False
+        _IMPLEMENTED[feature] = ok
+    return _IMPLEMENTED[feature]
+
+
+class FeatureSet:
+    """One ``--features`` choice: a set of whisk feature names (``features``), restricted to
+    what the whisk under test implements, and the matching settings of the other tools: the
+    ``whisk.Features`` (:meth:`whisk`), ``wasm-tools validate --features`` text
+    (:attr:`validate`), smith flags (:meth:`smith_flags`) and wasmtime ``Config`` properties
+    (:meth:`wasmtime_settings`). ``differential=True`` also drops DIFFERENTIAL_EXCLUDED.
+    ``missing`` lists the features dropped because whisk does not implement them yet."""
+
+    def __init__(self, name: str, differential: bool = False):
+        if name not in FEATURE_SETS:
+            raise ValueError(f"unknown feature set {name!r} (known: {', '.join(FEATURE_SETS)})")
+        self.name = name
+        wanted = set(FEATURE_SETS[name])
+        if differential:
+            wanted -= set(DIFFERENTIAL_EXCLUDED)
+        self.missing = sorted(f for f in wanted if not implemented(f))
+        self.features = frozenset(wanted - set(self.missing))
+        #: the ``wasm-tools validate --features`` text of this set
+        self.validate = ",".join(["wasm2"] + [WASM_TOOLS_NAMES[f] for f in WASM3_EXTRA
+                                              if f in self.features])
+
+    def __repr__(self) -> str:
+        return f"FeatureSet({self.name!r}: {sorted(self.features)})"
+
+    def whisk(self) -> Any:
+        """The ``whisk.Features`` of this set."""
+        import whisk
+        return whisk.Features.only(sorted(self.features))
+
+    def smith_flags(self) -> tuple[str, ...]:
+        """``wasm-tools smith`` flags generating exactly this set's features (those smith can
+        generate: it makes neither legacy exceptions nor typed function references without GC)."""
+        on = self.features
+        flags = dict(zip(SMITH_WASM2_FLAGS[0::2], SMITH_WASM2_FLAGS[1::2]))
+        for feature, flag in (("exceptions", "--exceptions-enabled"),
+                              ("tail_call", "--tail-call-enabled"),
+                              ("memory64", "--memory64-enabled"),
+                              ("relaxed_simd", "--relaxed-simd-enabled"),
+                              ("extended_const", "--extended-const-enabled")):
+            flags[flag] = "true" if feature in on else "false"
+        flags["--max-memories"] = "3" if "multi_memory" in on else "1"
+        return tuple(x for kv in flags.items() for x in kv)
+
+    def wasmtime_settings(self) -> list[tuple[str, bool]]:
+        """(wasmtime Config property, value) pairs: this set's features on, every other
+        proposal wasmtime has off; relaxed SIMD in its deterministic mode."""
+        out = [("wasm_bulk_memory", True), ("wasm_reference_types", True),
+               ("wasm_multi_value", True), ("wasm_threads", False), ("wasm_gc", False),
+               ("wasm_wide_arithmetic", False), ("wasm_custom_page_sizes", False),
+               ("wasm_stack_switching", False)]
+        for feature, prop in WASMTIME_NAMES.items():
+            if prop is not None:
+                out.append((prop, feature in self.features))
+        if "relaxed_simd" in self.features:
+            out.append(("wasm_relaxed_simd_deterministic", True))
+        return out
+
+
+def feature_set(name: str, differential: bool = False) -> FeatureSet:
+    """The FeatureSet ``name`` (cached)."""
+    key = (name, differential)
+    if key not in _SETS:
+        _SETS[key] = FeatureSet(name, differential)
+    return _SETS[key]
+
+
+_SETS: dict[tuple[str, bool], FeatureSet] = {}
+
 
 #: The directory of this file, and the repository it belongs to.
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,8 +181,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 REGRESSIONS = os.path.join(REPO, "tests", "fuzz", "regressions")
 
 #: ``wasm-tools smith`` flags that restrict generated modules to the features whisk implements.
-#: Proposals beyond 2.0 are switched off one by one, but for tail calls, which whisk implements
-#: (the defaults of a newer wasm-tools may turn more on, so every flag is explicit).
+#: Proposals beyond 2.0 are switched off one by one (the defaults of a newer wasm-tools may turn
+#: more on, so every flag is explicit); FeatureSet.smith_flags switches a set's features on.
 SMITH_WASM2_FLAGS: tuple[str, ...] = (
     "--simd-enabled", "true",
     "--bulk-memory-enabled", "true",
@@ -45,7 +192,7 @@ SMITH_WASM2_FLAGS: tuple[str, ...] = (
     "--sign-extension-ops-enabled", "true",
     "--exceptions-enabled", "false",
     "--gc-enabled", "false",
-    "--tail-call-enabled", "true",
+    "--tail-call-enabled", "false",
     "--memory64-enabled", "false",
     "--threads-enabled", "false",
     "--shared-everything-threads-enabled", "false",
@@ -220,7 +367,11 @@ def validate_many(modules: Sequence[bytes], features: str = WASM2_FEATURES) -> l
 
 # ------------------------------------------------------------------------------ a tiny reader
 _VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
-             0x70: "funcref", 0x6F: "externref"}
+             0x70: "funcref", 0x6F: "externref", 0x69: "exnref"}
+#: abstract heap types (3.0 5.3.3) by their byte, and the nullable reference type naming each
+_HEAPTYPES = {0x70: "func", 0x6F: "extern", 0x69: "exn", 0x73: "nofunc", 0x72: "noextern",
+              0x74: "noexn"}
+_NULLABLE_NAMES = {"func": "funcref", "extern": "externref", "exn": "exnref"}
 
 
 class _Reader:
@@ -250,13 +401,37 @@ class _Reader:
         self.pos += n
         return s
 
-    def valtype(self) -> str:
-        return _VALTYPES.get(self.byte(), "?")
+    def s33(self) -> int:
+        result = shift = 0
+        while True:
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                return result - (1 << shift) if b & 0x40 else result
 
-    def limits(self) -> tuple[int, int | None]:
+    def valtype(self) -> str:
+        """A value type: "i32" ... "v128", "funcref" / "externref" / "exnref" (the nullable
+        abstract references, however they are encoded), "(ref func)" style text for the others
+        (non-nullable or concrete: "(ref null 3)"), "?" for what this reader does not know."""
+        b = self.byte()
+        if b in (0x63, 0x64):
+            h = self.s33()
+            heap = _HEAPTYPES.get(h & 0x7F, "?") if h < 0 else str(h)
+            if b == 0x63 and heap in _NULLABLE_NAMES:
+                return _NULLABLE_NAMES[heap]
+            return f"(ref {'null ' if b == 0x63 else ''}{heap})"
+        return _VALTYPES.get(b, "?")
+
+    def limits(self) -> tuple[int, int | None, bool]:
+        """Limits (3.0 5.3.7): (min, max or None, whether the address type is i64)."""
         flag = self.byte()
         lo = self.u32()
-        return lo, (self.u32() if flag & 1 else None)
+        return lo, (self.u32() if flag & 1 else None), bool(flag & 4)
+
+    def tagtype(self) -> int:
+        self.byte()                     # attribute 0: exception
+        return self.u32()
 
     def const_expr(self) -> None:
         while True:
@@ -265,12 +440,14 @@ class _Reader:
                 return
             if op in (0x41, 0x42, 0x23, 0xD2):
                 self.u32()              # (s)LEB: skipping works the same
+            elif op in (0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E):
+                pass                    # extended constant expressions: i32/i64 add, sub, mul
             elif op == 0x43:
                 self.skip(4)
             elif op == 0x44:
                 self.skip(8)
             elif op == 0xD0:
-                self.byte()
+                self.s33()
             elif op == 0xFD:
                 self.u32()
                 self.skip(16)
@@ -279,24 +456,26 @@ class _Reader:
 
 
 def export_types(wasm: bytes) -> dict[str, tuple[str, Any]]:
-    """The exports of a valid 2.0 module, read straight from its binary (independent of both
+    """The exports of a valid module, read straight from its binary (independent of both
     engines): name -> ('func', (params, results)) | ('global', valtype) | ('table', elemtype)
-    | ('memory', None), in export order."""
+    | ('memory', None) | ('tag', (params, ())), in export order (value types as
+    :meth:`_Reader.valtype` spells them)."""
     return read_interface(wasm)[1]
 
 
 def read_interface(wasm: bytes, _details: dict[str, tuple[str, Any]] | None = None,
                    ) -> tuple[list[tuple[str, str, str, Any]], dict[str, tuple[str, Any]]]:
-    """The imports and exports of a valid 2.0 module, read straight from its binary. Imports
-    are (module, name, kind, type) with type (params, results) for 'func', (elemtype, min, max)
-    for 'table', (min, max) for 'memory' and (valtype, mutable) for 'global'; exports as
-    :func:`export_types` gives them."""
+    """The imports and exports of a valid module, read straight from its binary. Imports
+    are (module, name, kind, type) with type (params, results) for 'func', (elemtype, min, max,
+    is64) for 'table', (min, max, is64) for 'memory', (valtype, mutable) for 'global' and
+    (params, ()) for 'tag'; exports as :func:`export_types` gives them."""
     imports: list[tuple[str, str, str, Any]] = []
     r = _Reader(wasm, 8)
     types: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     funcs: list[int] = []
     globals_: list[str] = []
     tables: list[str] = []
+    tags: list[int] = []
     exports: dict[str, tuple[str, Any]] = {}
     full: dict[str, list[Any]] = {"table": [], "memory": [], "global": []}
     detailed: dict[str, tuple[str, Any]] = {}
@@ -306,7 +485,9 @@ def read_interface(wasm: bytes, _details: dict[str, tuple[str, Any]] | None = No
         end = r.pos + size
         if sid == 1:
             for _ in range(r.u32()):
-                r.byte()                # 0x60
+                form = r.byte()
+                if form != 0x60:
+                    raise ValueError(f"type form {form:#x} (GC types are not read)")
                 params = tuple(r.valtype() for _ in range(r.u32()))
                 results = tuple(r.valtype() for _ in range(r.u32()))
                 types.append((params, results))
@@ -328,17 +509,28 @@ def read_interface(wasm: bytes, _details: dict[str, tuple[str, Any]] | None = No
                     globals_.append(r.valtype())
                     imports.append((mod, name, "global", (globals_[-1], bool(r.byte()))))
                     full["global"].append(imports[-1][3])
+                elif kind == 4:
+                    tags.append(r.tagtype())
+                    imports.append((mod, name, "tag", types[tags[-1]]))
                 else:
                     raise ValueError(f"import kind {kind}")
         elif sid == 3:
             funcs.extend(r.u32() for _ in range(r.u32()))
         elif sid == 4:
             for _ in range(r.u32()):
-                tables.append(r.valtype())
-                full["table"].append((tables[-1], *r.limits()))
+                if r.data[r.pos] == 0x40:        # 3.0: a table with an initialiser
+                    r.skip(2)
+                    tables.append(r.valtype())
+                    full["table"].append((tables[-1], *r.limits()))
+                    r.const_expr()
+                else:
+                    tables.append(r.valtype())
+                    full["table"].append((tables[-1], *r.limits()))
         elif sid == 5:
             for _ in range(r.u32()):
                 full["memory"].append(r.limits())
+        elif sid == 13:
+            tags.extend(r.tagtype() for _ in range(r.u32()))
         elif sid == 6:
             for _ in range(r.u32()):
                 globals_.append(r.valtype())
@@ -358,9 +550,12 @@ def read_interface(wasm: bytes, _details: dict[str, tuple[str, Any]] | None = No
                 elif kind == 2:
                     exports[name] = ("memory", None)
                     detailed[name] = ("memory", full["memory"][idx])
-                else:
+                elif kind == 3:
                     exports[name] = ("global", globals_[idx])
                     detailed[name] = ("global", full["global"][idx])
+                else:
+                    exports[name] = ("tag", types[tags[idx]])
+                    detailed[name] = exports[name]
         r.pos = end
     if _details is not None:
         _details.update(detailed)
@@ -368,15 +563,16 @@ def read_interface(wasm: bytes, _details: dict[str, tuple[str, Any]] | None = No
 
 
 def export_details(wasm: bytes) -> dict[str, tuple[str, Any]]:
-    """The exports of a valid 2.0 module with their full types, in the form imports have in
+    """The exports of a valid module with their full types, in the form imports have in
     :func:`read_interface` (limits of tables and memories, mutability of globals)."""
     out: dict[str, tuple[str, Any]] = {}
     read_interface(wasm, out)
     return out
 
 
-def _encode_limits(lo: int, hi: int | None) -> bytes:
-    return (b"\x00" + uleb(lo)) if hi is None else (b"\x01" + uleb(lo) + uleb(hi))
+def _encode_limits(lo: int, hi: int | None, is64: bool = False) -> bytes:
+    flag = (1 if hi is not None else 0) | (4 if is64 else 0)
+    return bytes([flag]) + uleb(lo) + (uleb(hi) if hi is not None else b"")
 
 
 def uleb(n: int) -> bytes:
@@ -399,7 +595,8 @@ _VALCODE = {v: k for k, v in _VALTYPES.items()}
 
 def imports_module(module: str, exports: dict[str, tuple[str, Any]]) -> bytes:
     """A module that only imports ``exports`` (as :func:`export_details` gives them) from
-    ``module``: smith's ``--available-imports`` description of what a module may import."""
+    ``module``: smith's ``--available-imports`` description of what a module may import.
+    Exports whose types this encoder does not know (typed references) are left out."""
     def vec(items: list[bytes]) -> bytes:
         return uleb(len(items)) + b"".join(items)
 
@@ -407,18 +604,27 @@ def imports_module(module: str, exports: dict[str, tuple[str, Any]]) -> bytes:
         b = s.encode()
         return uleb(len(b)) + b
 
+    def known(*ts: str) -> bool:
+        return all(x in _VALCODE for x in ts)
+
     types: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     entries = []
     for n, (kind, t) in exports.items():
-        if kind == "func":
+        if kind in ("func", "tag"):
+            if not known(*t[0], *t[1]):
+                continue
             if t not in types:
                 types.append(t)
-            desc = b"\x00" + uleb(types.index(t))
+            desc = (b"\x00" if kind == "func" else b"\x04\x00") + uleb(types.index(t))
         elif kind == "table":
-            desc = b"\x01" + bytes([_VALCODE[t[0]]]) + _encode_limits(t[1], t[2])
+            if not known(t[0]):
+                continue
+            desc = b"\x01" + bytes([_VALCODE[t[0]]]) + _encode_limits(t[1], t[2], t[3])
         elif kind == "memory":
             desc = b"\x02" + _encode_limits(*t)
         else:
+            if not known(t[0]):
+                continue
             desc = b"\x03" + bytes([_VALCODE[t[0]], int(t[1])])
         entries.append(name(module) + name(n) + desc)
     tsec = vec([b"\x60" + vec([bytes([_VALCODE[x]]) for x in p]) + vec([bytes([_VALCODE[x]]) for x in r])
@@ -438,11 +644,16 @@ def defined_limits(wasm: bytes) -> list[tuple[str, int, int | None]]:
         end = r.pos + size
         if sid == 4:
             for _ in range(r.u32()):
+                init = r.data[r.pos] == 0x40
+                if init:
+                    r.skip(2)
                 r.valtype()
-                out.append(("table", *r.limits()))
+                out.append(("table", *r.limits()[:2]))
+                if init:
+                    r.const_expr()
         elif sid == 5:
             for _ in range(r.u32()):
-                out.append(("memory", *r.limits()))
+                out.append(("memory", *r.limits()[:2]))
         r.pos = end
     return out
 
@@ -457,6 +668,9 @@ def campaign_parser(doc: str, default_count: int, unit: str) -> argparse.Argumen
     p.add_argument("--keep", metavar="DIR", help=f"also save every {unit} here")
     p.add_argument("--save", metavar="DIR", default=REGRESSIONS,
                    help="where findings go (default tests/fuzz/regressions)")
+    p.add_argument("--features", choices=sorted(FEATURE_SETS), default="wasm2",
+                   help="the feature set generated, enabled and judged (default wasm2; wasm3: "
+                        "every 3.0 feature whisk implements, i.e. all but GC)")
     return p
 
 

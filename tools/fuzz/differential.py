@@ -2,12 +2,19 @@
 
 Usage::
 
-    python tools/fuzz/differential.py --seed S --count N [--keep DIR] [--no-shrink]
+    python tools/fuzz/differential.py --seed S --count N [--features wasm3] [--keep DIR]
+                                      [--no-shrink]
     python tools/fuzz/differential.py --check FILE.wasm [--linked PROVIDER]  # compare one
     python tools/fuzz/differential.py --predicate KIND FILE    # exit 0 iff FILE shows KIND
 
+``--features`` (default ``wasm2``) selects the feature set (``common.FEATURE_SETS``): smith
+generates it, wasmtime's Config enables exactly it and whisk loads modules with the matching
+``whisk.Features``. ``wasm3`` is everything whisk implements but GC, minus what cannot be
+compared (``common.DIFFERENTIAL_EXCLUDED``: relaxed SIMD, whose deterministic choices differ
+between the engines, and legacy exceptions, which wasmtime lacks).
+
 Each case draws random seed bytes and smith options from ``case_rng(S, i)`` and asks smith for a
-valid module restricted to WebAssembly 2.0, with NaNs canonicalised, smith's fuel counter
+valid module restricted to the feature set, with NaNs canonicalised, smith's fuel counter
 (``--ensure-termination``) so that every loop and recursion ends, and a declared maximum on
 every memory and table. Imports (in about a third of the cases) are served identically in both
 engines: a HostModel for functions, fresh memories, tables and globals for the rest. In a
@@ -16,14 +23,23 @@ module, which is instantiated first in the same store and whose exports are comp
 is instantiated in both engines, every exported function is called (in export order, three
 times) with the same arguments (derived from the export's name and type, so a saved file
 replays alone), and the results, traps, host calls and the final contents of every exported or
-imported memory, global and table are compared bit for bit. Every other module (by hash) also
-runs through whisk's value API (``Func.__call__``), which must agree with ``call_bits`` (kind
-'api'). A difference is shrunk with
-``wasm-tools shrink`` and saved into tests/fuzz/regressions/.
+imported memory, global and table are compared bit for bit. An exception that escapes an
+export (3.0) compares as ('exception', payload): whisk raises ``whisk.WasmException``, wasmtime
+a Trap without a trap code whose exception the harness takes from the store. References
+compare by kind, not identity: a funcref by the name of the export it is (or 'anon' and its
+arity), an externref by the host token, an exnref only as null or not. Every other module (by
+hash) also runs through whisk's value API (``Func.__call__``), which must agree with
+``call_bits`` (kind 'api'). A difference is shrunk with ``wasm-tools shrink`` and saved into
+tests/fuzz/regressions/.
 
 Not findings: a stack exhaustion or fuel/timeout in either engine (their limits differ; the
 comparison stops there), a module wasmtime cannot compile, and resource-limit failures when
-instantiating.
+instantiating. Skipped (counted as 'skipped'): modules whose interface the host side cannot
+give both engines alike (v128, exnref or typed references in a host function's type; imported
+tags are fresh tags in both engines, imported table64 or exnref tables and v128 or exnref
+globals come from a tiny module on the wasmtime side, as wasmtime-py cannot make them), and
+modules with value types this harness's reader
+does not know (typed references, which smith makes only with GC) at an export.
 """
 
 from __future__ import annotations
@@ -85,10 +101,16 @@ _TOKENS = [ExternToken(i) for i in range(4)]
 
 
 # ------------------------------------------------------------------------------ generation
-def smith_flags(rng: random.Random) -> list[str]:
-    """The smith command line for one differential case: the 2.0 feature set, no imports,
-    canonical NaNs, guaranteed termination, plus a few shape options drawn from ``rng``."""
-    flags = list(common.SMITH_WASM2_FLAGS)
+def smith_flags(rng: random.Random, fs: common.FeatureSet | None = None) -> list[str]:
+    """The smith command line for one differential case: the feature set ``fs`` (default
+    wasm2), canonical NaNs, guaranteed termination, plus a few shape options drawn from
+    ``rng``."""
+    fs = fs or common.feature_set("wasm2", differential=True)
+    flags = list(fs.smith_flags())
+    if "memory64" in fs.features:
+        # the same sizes as for 32-bit memories: both engines must be able to allocate them
+        # (whisk reserves at most 16 GiB of address space per memory64 memory)
+        flags += ["--max-memory64-bytes", str(rng.choice([65536, 1 << 20, 4 << 20]))]
     flags += ["--ensure-termination", "--fuel", str(rng.choice([100, 1000, 1000, 5000])),
               "--canonicalize-nans", "true",
               "--max-memory32-bytes", str(rng.choice([65536, 1 << 20, 4 << 20])),
@@ -119,6 +141,8 @@ def smith_flags(rng: random.Random) -> list[str]:
         flags += ["--min-memories", "1"]
     if rng.random() < 0.2:
         flags += ["--min-uleb-size", str(rng.choice([1, 2, 5]))]
+    if "exceptions" in fs.features and rng.random() < 0.5:
+        flags += ["--min-tags", str(rng.choice([1, 3]))]   # more throw / try_table
     return flags
 
 
@@ -134,16 +158,20 @@ def _set_flag(flags: list[str], name: str, value: str) -> None:
 LINKED_SHARE = 0.25
 
 
-def generate(seed: int, index: int) -> tuple[bytes | None, list[str], bytes | None]:
-    """Case ``index`` of the run ``seed``: (module or None, its smith flags, the provider module
-    it imports from as "a", or None)."""
-    rng = common.case_rng(seed, index, "differential")
-    flags = smith_flags(rng)
+def generate(seed: int, index: int, fs: common.FeatureSet | None = None,
+             ) -> tuple[bytes | None, list[str], bytes | None]:
+    """Case ``index`` of the run ``seed`` with feature set ``fs`` (default wasm2): (module or
+    None, its smith flags, the provider module it imports from as "a", or None). A wasm2 case
+    is the same as before feature sets existed; other sets draw their cases separately."""
+    fs = fs or common.feature_set("wasm2", differential=True)
+    rng = common.case_rng(seed, index, "differential" if fs.name == "wasm2" else
+                          f"differential-{fs.name}")
+    flags = smith_flags(rng, fs)
     size = rng.choice([256, 1024, 4096, 4096, 16384, 16384, 65536])
     data = rng.randbytes(size)
     if rng.random() >= LINKED_SHARE:
         return common.smith(data, flags), flags, None
-    aflags = smith_flags(rng)
+    aflags = smith_flags(rng, fs)
     for name, value in (("--export-everything", "true"), ("--max-imports", "0"),
                         ("--min-imports", "0")):
         _set_flag(aflags, name, value)
@@ -172,6 +200,8 @@ def _arg(rng: random.Random, t: str, funcs: Sequence[str]) -> Any:
         return None
     if t == "externref":
         return ("extern", rng.randrange(len(_TOKENS))) if rng.random() < 0.6 else None
+    if t not in _WIDTH:
+        return None                   # exnref, nullable typed references: null
     w = _WIDTH[t]
     if w == 128:
         kind = rng.random()
@@ -255,8 +285,8 @@ class HostModel:
 
 
 def _import_value(t: str) -> Any:
-    # the initial value of an imported global (numbers as Python values)
-    return {"i32": -123456789, "i64": -(1 << 40) - 7, "f32": 1.5, "f64": -2.75}.get(t)
+    # the initial value of an imported global (numbers as Python values; v128 zero, refs null)
+    return {"i32": -123456789, "i64": -(1 << 40) - 7, "f32": 1.5, "f64": -2.75, "v128": 0}.get(t)
 
 
 def imports_supported(imports: Sequence[tuple[str, str, str, Any]]) -> bool:
@@ -267,13 +297,54 @@ def imports_supported(imports: Sequence[tuple[str, str, str, Any]]) -> bool:
         if (mod, name) in names:
             return False
         names.add((mod, name))
-        if kind == "func" and "v128" in t[0] + t[1]:
+        if kind == "func" and not all(x in _HOST_TYPES for x in t[0] + t[1]):
             return False
-        if kind == "global" and t[0] == "v128":
+        if kind == "global" and t[0] not in _HOST_TYPES | {"v128", "exnref"}:
             return False
         if kind == "memory" and (t[0] * 65536 > MAX_MEMORY_BYTES or t[1] is None):
             return False
-        if kind == "table" and t[2] is None:
+        if kind == "table" and (t[2] is None or t[0] not in _HOST_TYPES | {"exnref"}):
+            return False
+        if kind == "tag" and not (_whisk_has_tags() and all(x in _HOST_TYPES for x in t[0])):
+            return False
+    return True
+
+
+def _whisk_has_tags() -> bool:
+    import whisk
+    return hasattr(whisk, "Tag")
+
+
+def extern_module(kind: str, t: Any) -> bytes:
+    """A module that defines a table or global of type ``t`` (as ``common.read_interface``
+    gives an import: (elemtype, min, max, is64) or (valtype, mutable)) and exports it as "t":
+    how the wasmtime side makes what wasmtime-py cannot (table64 and exnref tables, v128 and
+    exnref globals). A global holds _import_value (v128 zero, exnref null)."""
+    if kind == "table":
+        table = bytes([common._VALCODE[t[0]]]) + common._encode_limits(t[1], t[2], t[3])
+        return (b"\0asm\1\0\0\0" + common.section(4, b"\x01" + table)
+                + common.section(7, b"\x01\x01t\x01\x00"))
+    init = b"\xfd\x0c" + bytes(16) if t[0] == "v128" else b"\xd0\x69"
+    glob = bytes([common._VALCODE[t[0]], int(t[1])]) + init + b"\x0b"
+    return (b"\0asm\1\0\0\0" + common.section(6, b"\x01" + glob)
+            + common.section(7, b"\x01\x01t\x03\x00"))
+
+
+#: Value types the host side passes to and from both engines alike.
+_HOST_TYPES = {"i32", "i64", "f32", "f64", "funcref", "externref"}
+#: Value types the harness compares at exports (args, results, globals, tables).
+_EXPORT_TYPES = {"i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref"}
+
+
+def interface_supported(types: dict[str, tuple[str, Any]]) -> bool:
+    """Whether the harness can call and compare every export in ``types``
+    (``common.export_types``): only value types of _EXPORT_TYPES (typed references, which smith
+    does not generate without GC, are not handled)."""
+    for kind, t in types.values():
+        if kind in ("func", "tag"):
+            if not all(x in _EXPORT_TYPES for x in t[0] + t[1]):
+                return False
+        elif kind in ("global", "table") and t not in _EXPORT_TYPES:
             return False
     return True
 
@@ -290,6 +361,9 @@ WHISK_TRAPS = {
     "uninitialized element": "null-indirect",
     "indirect call type mismatch": "signature",
     "call stack exhausted": "stack",
+    "null exception reference": "null-ref",        # throw_ref (3.0)
+    "null function reference": "null-ref",         # call_ref, return_call_ref (3.0)
+    "null reference": "null-ref",                  # ref.as_non_null (3.0)
     "all fuel consumed": "fuel",
     "timeout": "timeout",
     "interrupted": "timeout",
@@ -306,9 +380,29 @@ WASMTIME_TRAPS = {
     "INDIRECT_CALL_TO_NULL": "null-indirect",
     "BAD_SIGNATURE": "signature",
     "STACK_OVERFLOW": "stack",
+    "NULL_REFERENCE": "null-ref",
     "OUT_OF_FUEL": "fuel",
     "INTERRUPT": "timeout",
 }
+
+#: The message of wasmtime's Trap (without a trap code) for an exception that left wasm.
+WASMTIME_EXCEPTION = "thrown Wasm exception"
+
+
+def payload_value(t: str, v: Any) -> Any:
+    """An exception payload value in engine-neutral form: integers as unsigned bits, floats as
+    their f64 bits (or 'nan': a Python float does not carry an f32 NaN's payload exactly),
+    v128 as an int, references as None or their kind."""
+    if v is None:
+        return None
+    if t in ("i32", "i64"):
+        return _mask(t, v)
+    if t in ("f32", "f64"):
+        return "nan" if v != v else struct.pack("<d", v).hex()
+    if t == "v128":
+        return int.from_bytes(v, "little") if isinstance(v, (bytes, bytearray)) else _mask(t, v)
+    return ("ref", t)
+
 
 #: Trap kinds that depend on an engine's limits: the comparison ends where one appears.
 LIMIT_KINDS = {"stack", "fuel", "timeout", "resource"}
@@ -324,8 +418,9 @@ def whisk_trap_kind(message: str) -> str:
 
 class Outcome:
     """What one engine did with a module: ``load`` ('ok' or an error string), ``inst`` ('ok',
-    'trap:<kind>' or an error), one entry per call in ``calls`` (('ok', values) or ('trap',
-    kind)) and the final exported ``state`` (name -> description)."""
+    'trap:<kind>', 'exception' or an error), one entry per call in ``calls`` (('ok', values),
+    ('trap', kind) or ('exception', payload)) and the final exported ``state`` (name ->
+    description)."""
 
     def __init__(self, engine: str):
         self.engine = engine
@@ -367,20 +462,29 @@ def _from_value(t: str, v: Any) -> Any:
     return _mask(t, v)
 
 
+def _whisk_payload(e: Any) -> tuple:
+    # the payload of a whisk.WasmException in engine-neutral form
+    return tuple(payload_value(str(t), v) for t, v in zip(e.tag.type.params, e.payload))
+
+
 def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
               imports: Sequence[tuple[str, str, str, Any]] = (), values: bool = False,
-              linked: bytes | None = None) -> Outcome:
+              linked: bytes | None = None, fs: common.FeatureSet | None = None) -> Outcome:
     """Run ``plan`` on ``wasm`` in whisk and record the outcome (raw bits throughout);
     ``imports`` (from ``common.read_interface``) are provided by a HostModel and fresh
     memories, tables and globals. With ``values``, calls go through ``Func.__call__`` (Python
     ints and floats) instead of ``call_bits``, and results are converted back to bits.
     ``linked`` is a module instantiated first in the same store: its exports serve the imports
-    from module "a" and are called and compared as "a:<name>"."""
+    from module "a" and are called and compared as "a:<name>". ``fs``: the feature set the
+    modules are loaded with (default wasm2)."""
     import whisk
+    fs = fs or common.feature_set("wasm2", differential=True)
+    features = fs.whisk()
+    exc_type = getattr(whisk, "WasmException", ())
     out = Outcome("whisk")
     try:
-        module = whisk.Module(wasm)
-        lmodule = whisk.Module(linked) if linked is not None else None
+        module = whisk.Module(wasm, features=features)
+        lmodule = whisk.Module(linked, features=features) if linked is not None else None
     except (whisk.DecodeError, whisk.ValidationError) as e:
         out.load = f"rejected: {type(e).__name__}: {e}"
         return out
@@ -396,6 +500,9 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
         except whisk.Trap as e:
             out.inst = "trap:" + whisk_trap_kind(e.message)
             return out
+        except exc_type:
+            out.inst = "exception"
+            return out
         except whisk.LinkError as e:
             out.inst = f"error: LinkError: {e}"
             return out
@@ -406,20 +513,27 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
         if kind == "func":
             ext: Any = whisk.Func(whisk.FuncType(t[0], t[1]),
                                   lambda *a, _i=i, _r=t[1]: host.call(_i, _r, a))
+        elif kind == "tag":
+            ext = whisk.Tag(whisk.FuncType(t[0], ()))      # a fresh tag, as in wasmtime
         elif kind == "memory":
-            ext = whisk.Memory(t[0], t[1], MAX_MEMORY_BYTES)
+            ext = whisk.Memory(t[0], t[1], MAX_MEMORY_BYTES, address_type="i64") if t[2] \
+                else whisk.Memory(t[0], t[1], MAX_MEMORY_BYTES)
         elif kind == "table":
-            ext = whisk.Table(t[0], t[1], t[2])
+            ext = whisk.Table(t[0], t[1], t[2], address_type="i64") if t[3] \
+                else whisk.Table(t[0], t[1], t[2])
         else:
             ext = whisk.Global(t[0], _import_value(t[0]), t[1])
         provided.setdefault(mod, {})[name] = ext
-        if kind != "func":
+        if kind not in ("func", "tag"):
             imported.append((f"import#{i}", ext, t[0] if kind in ("table", "global") else ""))
     try:
         inst = whisk.Instance(module, provided, store=store)
     except whisk.Trap as e:
         kind = whisk_trap_kind(e.message)
         out.inst = "trap:" + ("fuel" if isinstance(e, whisk.Exhaustion) and kind != "stack" else kind)
+        return out
+    except exc_type:
+        out.inst = "exception"
         return out
     except whisk.LinkError as e:
         out.inst = "trap:resource" if type(e).__name__ == "ResourceError" or "memory" in str(e) \
@@ -440,6 +554,8 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
                 "anon", len(v.type.params), len(v.type.results))
         if isinstance(v, ExternToken):
             return ("extern", v.n)
+        if exc_type and isinstance(v, exc_type):
+            return ("exn",)                   # an exnref: compared as non-null only
         return ("extern?", repr(v))
 
     def arg(t: str, v: Any) -> Any:
@@ -471,6 +587,9 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
             if kind in LIMIT_KINDS:
                 return out
             continue
+        except exc_type as e:
+            out.calls.append(("exception", _whisk_payload(e)))
+            continue
         vals = []
         for t, v in zip(f.type.results, res):
             vals.append(_mask(t, v) if t in _WIDTH else ref(v))
@@ -488,43 +607,35 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
 
 
 # ------------------------------------------------------------------------------ wasmtime
-_ENGINE = None
+_ENGINES: dict[frozenset[str], Any] = {}
 
 
-def wasmtime_engine() -> Any:
-    """A wasmtime Engine with exactly the WebAssembly 2.0 proposals enabled and fuel metering."""
-    global _ENGINE
-    if _ENGINE is None:
+def wasmtime_engine(fs: common.FeatureSet | None = None) -> Any:
+    """A wasmtime Engine with exactly the proposals of feature set ``fs`` (default wasm2)
+    enabled, and fuel metering. wasmtime-py's Config properties are write-only (reading one
+    gives None), so each is assigned; a property this wasmtime-py lacks is an error."""
+    fs = fs or common.feature_set("wasm2", differential=True)
+    engine = _ENGINES.get(fs.features)
+    if engine is None:
         import wasmtime
         cfg = wasmtime.Config()
-        for name, on in [("wasm_simd", True), ("wasm_bulk_memory", True),
-                         ("wasm_reference_types", True), ("wasm_multi_value", True),
-                         ("wasm_threads", False), ("wasm_tail_call", True),
-                         ("wasm_multi_memory", False), ("wasm_memory64", False),
-                         ("wasm_relaxed_simd", False), ("wasm_exceptions", False),
-                         ("wasm_gc", False), ("wasm_function_references", False),
-                         ("wasm_wide_arithmetic", False), ("wasm_custom_page_sizes", False)]:
-            setter = getattr(cfg, name, None)
-            if setter is not None:
-                try:
-                    setter(on)
-                except Exception:
-                    pass
+        for name, on in fs.wasmtime_settings():
+            setattr(cfg, name, on)
         cfg.consume_fuel = True
         cfg.cranelift_opt_level = "none"
         try:
             cfg.parallel_compilation = False
         except Exception:
             pass
-        _ENGINE = wasmtime.Engine(cfg)
-    return _ENGINE
+        engine = _ENGINES[fs.features] = wasmtime.Engine(cfg)
+    return engine
 
 
-def wasmtime_compiles(wasm: bytes) -> bool:
-    """True if wasmtime (with the 2.0 feature set) compiles ``wasm``."""
+def wasmtime_compiles(wasm: bytes, fs: common.FeatureSet | None = None) -> bool:
+    """True if wasmtime (with feature set ``fs``, default wasm2) compiles ``wasm``."""
     import wasmtime
     try:
-        wasmtime.Module(wasmtime_engine(), wasm)
+        wasmtime.Module(wasmtime_engine(fs), wasm)
     except Exception:
         return False
     return True
@@ -540,18 +651,58 @@ def _wasmtime_valtype(t: str) -> Any:
     return getattr(wasmtime.ValType, t)()
 
 
+_FIELD_TYPES = {0: "i32", 1: "i64", 2: "f32", 3: "f64", 4: "v128", 5: "funcref", 6: "externref",
+                8: "exnref"}
+
+
+def _wasmtime_exception(store: Any) -> tuple | None:
+    """Take the pending exception from wasmtime ``store`` (after a call failed with one):
+    its payload in engine-neutral form (:func:`payload_value`), or None if there is none."""
+    from wasmtime import _ffi as ffi
+    exn = ffi.wasmtime_exnref_t()
+    if not ffi.wasmtime_context_take_exception(store._context(), ctypes.byref(exn)):
+        return None
+    out = []
+    try:
+        for i in range(ffi.wasmtime_exnref_field_count(store._context(), ctypes.byref(exn))):
+            raw = ffi.wasmtime_val_t()
+            err = ffi.wasmtime_exnref_field(store._context(), ctypes.byref(exn), i, ctypes.byref(raw))
+            if err:
+                raise RuntimeError("wasmtime_exnref_field failed")
+            t = _FIELD_TYPES.get(raw.kind, f"kind{raw.kind}")
+            if t in ("i32", "i64", "v128"):
+                out.append(payload_value(t, _raw_bits(raw, t)))
+            elif t == "f32":
+                out.append(payload_value(t, raw.of.f32))
+            elif t == "f64":
+                out.append(payload_value(t, raw.of.f64))
+            else:
+                # a reference: null when its store id is 0 (the first field of every kind)
+                null = ctypes.c_uint64.from_address(ctypes.addressof(raw.of)).value == 0
+                out.append(None if null else ("ref", t))
+    finally:
+        ffi.wasmtime_exnref_unroot(ctypes.byref(exn))
+    return tuple(out)
+
+
+def _is_wasmtime_exception(e: Any) -> bool:
+    # a Trap without a trap code whose message says an exception left wasm
+    return e.trap_code is None and WASMTIME_EXCEPTION in e.message
+
+
 def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
                  types: dict[str, tuple[str, Any]],
                  imports: Sequence[tuple[str, str, str, Any]] = (),
-                 linked: bytes | None = None) -> Outcome:
+                 linked: bytes | None = None, fs: common.FeatureSet | None = None) -> Outcome:
     """Run ``plan`` on ``wasm`` in wasmtime, reading and writing numbers as raw bits through
     its C API (wasmtime-py's own conversions would go through Python floats and lose f32 NaN
-    payloads, and do not handle v128). ``linked`` as for :func:`run_whisk`."""
+    payloads, and do not handle v128 or exnref). ``linked`` and ``fs`` as for
+    :func:`run_whisk`."""
     import wasmtime
     from wasmtime import _ffi as ffi
     from wasmtime._func import enter_wasm
     out = Outcome("wasmtime")
-    engine = wasmtime_engine()
+    engine = wasmtime_engine(fs)
     try:
         module = wasmtime.Module(engine, wasm)
         lmodule = wasmtime.Module(engine, linked) if linked is not None else None
@@ -570,10 +721,18 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
         try:
             lexports = wasmtime.Instance(store, lmodule, []).exports(store)
         except wasmtime.Trap as e:
+            if _is_wasmtime_exception(e):
+                _wasmtime_exception(store)
+                out.inst = "exception"
+                return out
             code = e.trap_code
             out.inst = "trap:" + (WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other")
             return out
         except Exception as e:
+            if WASMTIME_EXCEPTION in str(e):
+                _wasmtime_exception(store)
+                out.inst = "exception"
+                return out
             out.inst = f"error: {e}"
             return out
         provider = {e.name: lexports[e.name] for e in lmodule.exports}
@@ -586,8 +745,17 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
                 ft = wasmtime.FuncType([_wasmtime_valtype(x) for x in t[0]],
                                        [_wasmtime_valtype(x) for x in t[1]])
                 ext: Any = wasmtime.Func(store, ft, lambda *a, _i=i, _r=t[1]: host.call(_i, _r, a))
+            elif kind == "tag":
+                ext = wasmtime.Tag(store, wasmtime.TagType(wasmtime.FuncType(
+                    [_wasmtime_valtype(x) for x in t[0]], [])))
             elif kind == "memory":
-                ext = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(t[0], t[1])))
+                ext = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(t[0], t[1]),
+                                                                 is_64=t[2]))
+            elif kind == "table" and (t[3] or t[0] == "exnref") or \
+                    kind == "global" and t[0] in ("v128", "exnref"):
+                # wasmtime-py makes no such TableType / global value: a module defines one
+                ext = wasmtime.Instance(store, wasmtime.Module(engine, extern_module(kind, t)),
+                                        []).exports(store)["t"]
             elif kind == "table":
                 ext = wasmtime.Table(store, wasmtime.TableType(_wasmtime_valtype(t[0]),
                                                                wasmtime.Limits(t[1], t[2])), None)
@@ -597,7 +765,7 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
                 val = wasmtime.Val.ref_null(vt) if v is None else getattr(wasmtime.Val, t[0])(v)
                 ext = wasmtime.Global(store, wasmtime.GlobalType(vt, t[1]), val)
             externs.append(ext)
-            if kind != "func":
+            if kind not in ("func", "tag"):
                 imported.append((f"import#{i}", ext))
                 types = {**types, f"import#{i}": (kind, t[0] if kind in ("table", "global") else None)}
     except Exception as e:
@@ -606,11 +774,19 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
     try:
         inst = wasmtime.Instance(store, module, externs)
     except wasmtime.Trap as e:
+        if _is_wasmtime_exception(e):
+            _wasmtime_exception(store)
+            out.inst = "exception"
+            return out
         code = e.trap_code
         out.inst = "trap:" + (WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other")
         return out
     except Exception as e:
         msg = str(e)
+        if WASMTIME_EXCEPTION in msg:            # (from a start function: not a Trap)
+            _wasmtime_exception(store)
+            out.inst = "exception"
+            return out
         out.inst = "trap:resource" if ("limit" in msg or "memory" in msg or "resource" in msg) \
             else f"error: {msg}"
         return out
@@ -645,6 +821,8 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
                 return ("func", name)
             ft = wasmtime.Func._from_raw(fr).type(store)
             return ("anon", len(ft.params), len(ft.results))
+        if t == "exnref":
+            return None if raw.of.exnref.store_id == 0 else ("exn",)
         v = wasmtime.Val._from_raw(store, raw, owned=False).value
         if v is None:
             return None
@@ -660,6 +838,8 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
             return raw
         if t == "funcref":
             return wasmtime.Val.funcref(None if v is None else funcs[v[1]])._new_raw(store)
+        if t == "exnref":
+            return ffi.wasmtime_val_t(kind=8)              # null (WASMTIME_EXNREF)
         return wasmtime.Val.externref(None if v is None else _TOKENS[v[1]])._new_raw(store)
 
     for name, args in plan:
@@ -676,6 +856,9 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
                 if error:
                     raise wasmtime.WasmtimeError._from_ptr(error)
         except wasmtime.Trap as e:
+            if _is_wasmtime_exception(e):
+                out.calls.append(("exception", _wasmtime_exception(store)))
+                continue
             code = e.trap_code
             kind = WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other:" + e.message
             out.calls.append(("trap", kind))
@@ -683,6 +866,9 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
                 return out
             continue
         except wasmtime.WasmtimeError as e:
+            if WASMTIME_EXCEPTION in str(e):
+                out.calls.append(("exception", _wasmtime_exception(store)))
+                continue
             out.calls.append(("trap", "resource" if "fuel" in str(e) else "other:" + str(e)))
             return out
         vals = []
@@ -728,7 +914,8 @@ def _describe_state(a: Any, b: Any) -> str:
 def compare(w: Outcome, t: Outcome, plan: Sequence[tuple[str, tuple]]) -> tuple[str, str] | None:
     """Compare whisk's outcome ``w`` with wasmtime's ``t``: None if they agree (or the
     difference is only one of limits), else (kind, description) where kind is one of 'load',
-    'inst', 'result', 'trap', 'state'."""
+    'inst', 'result', 'trap', 'exception' (an exception escaped in one engine only, or with
+    different payloads), 'host', 'state'."""
     if t.load != "ok":
         return None                           # not a 2.0 module wasmtime takes: not comparable
     if w.load != "ok":
@@ -746,7 +933,8 @@ def compare(w: Outcome, t: Outcome, plan: Sequence[tuple[str, tuple]]) -> tuple[
         if cw[0] == "trap" and cw[1] in LIMIT_KINDS or ct[0] == "trap" and ct[1] in LIMIT_KINDS:
             return None                       # limits differ; nothing after this compares
         if cw != ct:
-            kind = "result" if cw[0] == ct[0] == "ok" else "trap"
+            kind = "result" if cw[0] == ct[0] == "ok" else \
+                "exception" if "exception" in (cw[0], ct[0]) else "trap"
             return (kind, f"{where}: whisk {cw}, wasmtime {ct}")
     if len(w.calls) != len(t.calls):
         return ("trap", f"call count {len(w.calls)} vs {len(t.calls)}")
@@ -765,37 +953,54 @@ def compare(w: Outcome, t: Outcome, plan: Sequence[tuple[str, tuple]]) -> tuple[
 
 
 def check(wasm: bytes, stats: dict[str, Any] | None = None,
-          linked: bytes | None = None) -> tuple[str, str] | None | str:
+          linked: bytes | None = None, fs: common.FeatureSet | None = None,
+          ) -> tuple[str, str] | None | str:
     """Run ``wasm`` in both engines and compare; returns the difference, None when they agree,
-    or the string 'skip' when wasmtime does not take the module (nothing to compare). If
-    ``stats`` is given, counts of what was compared are added to it. ``linked``: a module
-    instantiated first whose exports ``wasm`` imports as module "a"."""
-    if not wasmtime_compiles(wasm) or (linked is not None and not wasmtime_compiles(linked)):
+    or the string 'skip' when wasmtime does not take the module or the harness cannot drive it
+    (nothing to compare). If ``stats`` is given, counts of what was compared are added to it.
+    ``linked``: a module instantiated first whose exports ``wasm`` imports as module "a".
+    ``fs``: the feature set (default wasm2)."""
+    fs = fs or common.feature_set("wasm2", differential=True)
+
+    def skip(reason: str) -> str:
+        if stats is not None:
+            reasons = stats.setdefault("skip_reasons", {})
+            reasons[reason] = reasons.get(reason, 0) + 1
         return "skip"
-    imports, types = common.read_interface(wasm)
+
+    if not wasmtime_compiles(wasm, fs) or (linked is not None and not wasmtime_compiles(linked, fs)):
+        return skip("wasmtime rejects")
+    try:
+        imports, types = common.read_interface(wasm)
+        provided = common.export_types(linked) if linked is not None else {}
+    except (ValueError, IndexError, KeyError):
+        return skip("unknown to the reader")
+    if not interface_supported(types) or not interface_supported(provided):
+        return skip("export types")
     if linked is not None:
-        provided = common.export_types(linked)
         own = [imp for imp in imports if not (imp[0] == "a" and imp[1] in provided)]
         types = {**{"a:" + n: t for n, t in provided.items()}, **types}
         limits = common.defined_limits(wasm) + common.defined_limits(linked)
     else:
         own, limits = list(imports), common.defined_limits(wasm)
-    if not imports_supported(own) or any(mx is None for _, _, mx in limits):
-        return "skip"                         # (a growable memory or table without a maximum:
-                                              # the engines' resource limits would decide)
+    if not imports_supported(own):
+        return skip("host imports")
+    if any(mx is None for _, _, mx in limits):
+        # (a growable memory or table without a maximum: the engines' resource limits decide)
+        return skip("no maximum")
     plan = make_plan(wasm, [(n, t[1][0]) for n, t in types.items() if t[0] == "func"])
-    t = run_wasmtime(wasm, plan, types, imports, linked)
-    w = run_whisk(wasm, plan, imports, linked=linked)
+    t = run_wasmtime(wasm, plan, types, imports, linked, fs)
+    w = run_whisk(wasm, plan, imports, linked=linked, fs=fs)
     diff = compare(w, t, plan)
     if diff is None and w.load == "ok" and _values_check_applies(wasm, plan):
-        diff = compare_values(run_whisk(wasm, plan, imports, values=True, linked=linked), w,
-                              plan, types)
+        diff = compare_values(run_whisk(wasm, plan, imports, values=True, linked=linked, fs=fs),
+                              w, plan, types)
         if stats is not None:
             stats["value_api_checked"] = stats.get("value_api_checked", 0) + 1
     if stats is not None:
         stats["instantiated"] = stats.get("instantiated", 0) + (t.inst == "ok")
         for c in t.calls:
-            key = "calls_ok" if c[0] == "ok" else "calls_trapped"
+            key = {"ok": "calls_ok", "exception": "calls_threw"}.get(c[0], "calls_trapped")
             stats[key] = stats.get(key, 0) + 1
         if any(c[0] == "trap" and c[1] in LIMIT_KINDS for c in w.calls + t.calls) or \
                 {w.inst, t.inst} & {"trap:" + k for k in LIMIT_KINDS}:
@@ -845,10 +1050,10 @@ def compare_values(v: Outcome, w: Outcome, plan: Sequence[tuple[str, tuple]],
 
 # ------------------------------------------------------------------------------ shrinking
 def shrink(wasm: bytes, kind: str, attempts: int = 300, timeout: float = 600.0,
-           linked: bytes | None = None) -> bytes:
+           linked: bytes | None = None, features: str = "wasm2") -> bytes:
     """Reduce ``wasm`` with ``wasm-tools shrink``, keeping the property "the engines still
-    differ in the same way (``kind``)"; returns the smallest module found (or ``wasm``).
-    A ``linked`` provider module stays as it is."""
+    differ in the same way (``kind``)" under feature set ``features``; returns the smallest
+    module found (or ``wasm``). A ``linked`` provider module stays as it is."""
     exe = common.wasm_tools()
     if exe is None:
         return wasm
@@ -864,6 +1069,7 @@ def shrink(wasm: bytes, kind: str, attempts: int = 300, timeout: float = 600.0,
             with open(lpath, "wb") as f:
                 f.write(linked)
             extra = f' --linked "{lpath}"'
+        extra += f" --features {features}"
         with open(pred, "w") as f:
             f.write(f'#!/bin/sh\nexec "{sys.executable}" "{os.path.abspath(__file__)}"{extra} '
                     f'--predicate {kind} "$1"\n')
@@ -881,10 +1087,73 @@ def shrink(wasm: bytes, kind: str, attempts: int = 300, timeout: float = 600.0,
     return wasm
 
 
+def _instruction_before(wasm: bytes, offset: int) -> str | None:
+    # the text of the last instruction (or field) that starts before byte ``offset``
+    import re
+    exe = common.wasm_tools()
+    if exe is None:
+        return None
+    proc = subprocess.run([exe, "print", "--print-offsets", "-"], input=wasm, capture_output=True)
+    best = None
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        m = re.match(r"\(;@([0-9a-f]+)\s*;\)\s*(.*)", line)
+        if m and int(m.group(1), 16) < offset:
+            best = m.group(2)
+    return best
+
+
+def known_open(wasm: bytes, diff: tuple[str, str], linked: bytes | None = None,
+               fs: common.FeatureSet | None = None) -> str | None:
+    """The saved finding (tests/fuzz/regressions, ``status: open``) that ``diff`` on ``wasm``
+    is another instance of, or None. Known: diff-db32306f101c, whisk rejecting a
+    ``return_call_indirect`` on a table64 table ("type mismatch" at the instruction)."""
+    import re
+    import whisk
+    if diff[0] != "load" or "type mismatch" not in diff[1]:
+        return None
+    features = (fs or common.feature_set("wasm2", differential=True)).whisk()
+    for module in (wasm, linked):
+        if module is None:
+            continue
+        try:
+            whisk.Module(module, features=features)
+        except whisk.ValidationError as e:
+            m = re.search(r"byte offset (\d+)", str(e))
+            insn = _instruction_before(module, int(m.group(1))) if m else None
+            tables = [lim[2] for kind, *lim in _tables(module)]
+            if insn and insn.startswith("return_call_indirect") and any(tables):
+                return "diff-db32306f101c"
+            return None
+    return None
+
+
+def _tables(wasm: bytes) -> list[tuple[str, int, int | None, bool]]:
+    # every table of a module, imported or defined: ("table", min, max, is64)
+    imports, _ = common.read_interface(wasm)
+    out = [("table", t[1], t[2], t[3]) for _, _, kind, t in imports if kind == "table"]
+    r = common._Reader(wasm, 8)
+    while r.pos < len(wasm):
+        sid = r.byte()
+        size = r.u32()
+        end = r.pos + size
+        if sid == 4:
+            for _ in range(r.u32()):
+                init = r.data[r.pos] == 0x40
+                if init:
+                    r.skip(2)
+                r.valtype()
+                out.append(("table", *r.limits()))
+                if init:
+                    r.const_expr()
+        r.pos = end
+    return out
+
+
 def save_finding(wasm: bytes, diff: tuple[str, str], note: str, directory: str,
-                 linked: bytes | None = None) -> str:
+                 linked: bytes | None = None, features: str = "wasm2") -> str:
     """Save a finding as ``diff-<hash>.wasm`` plus a ``.txt`` note in ``directory`` (and the
-    provider module it links to as ``diff-<hash>.provider``); returns the path of the .wasm."""
+    provider module it links to as ``diff-<hash>.provider``); returns the path of the .wasm.
+    The note's line ``features: <set>`` says which feature set replays it (absent: wasm2)."""
     os.makedirs(directory, exist_ok=True)
     name = f"diff-{common.digest(wasm)}"
     path = os.path.join(directory, name + ".wasm")
@@ -894,26 +1163,33 @@ def save_finding(wasm: bytes, diff: tuple[str, str], note: str, directory: str,
         with open(os.path.join(directory, name + ".provider"), "wb") as f:
             f.write(linked)
     with open(os.path.join(directory, name + ".txt"), "w") as f:
-        f.write(f"differential finding ({diff[0]}): {diff[1]}\n{note}\n")
+        f.write(f"differential finding ({diff[0]}): {diff[1]}\n{note}\nfeatures: {features}\n")
     return path
 
 
 # ------------------------------------------------------------------------------ campaign
 def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str | None = None,
-                 do_shrink: bool = True, log: Any = None, start: int = 0) -> dict[str, Any]:
-    """Run cases ``start .. start+count-1`` of run ``seed``. Returns a summary dict: counts
-    (generated, compared, skipped, findings) and the findings as (index, kind, description,
-    saved path). ``keep`` also saves every generated module there. While a case runs, its
-    module is in ``save_dir/.current-<seed>.wasm``, so a crash of the process leaves it behind
-    (the case can also be regenerated from seed and index)."""
+                 do_shrink: bool = True, log: Any = None, start: int = 0,
+                 features: str = "wasm2") -> dict[str, Any]:
+    """Run cases ``start .. start+count-1`` of run ``seed`` with feature set ``features``
+    (``common.FEATURE_SETS``). Returns a summary dict: counts (generated, compared, skipped,
+    findings) and the findings as (index, kind, description, saved path); findings that are
+    instances of a saved open one (:func:`known_open`) are only counted, in ``known_open``.
+    ``keep`` also saves every generated module there. While a case runs, its module is in
+    ``save_dir/.current-<seed>.wasm``, so a crash of the process leaves it behind (the case can
+    also be regenerated from seed and index)."""
     current = os.path.join(save_dir, f".current-{seed}.wasm") if save_dir else None
     if save_dir:
         os.makedirs(save_dir, exist_ok=True)
-    stats: dict[str, Any] = {"seed": seed, "count": count, "generated": 0, "compared": 0,
+    fs = common.feature_set(features, differential=True)
+    stats: dict[str, Any] = {"seed": seed, "count": count, "features": features,
+                             "enabled": sorted(fs.features), "generated": 0, "compared": 0,
                              "skipped": 0, "smith_failed": 0, "findings": []}
+    if fs.missing:
+        stats["not_implemented"] = fs.missing
     t0 = time.time()
     for i in range(start, start + count):
-        wasm, flags, linked = generate(seed, i)
+        wasm, flags, linked = generate(seed, i, fs)
         if wasm is None:
             stats["smith_failed"] += 1
             continue
@@ -928,7 +1204,7 @@ def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str |
         if linked is not None:
             stats["linked"] = stats.get("linked", 0) + 1
         try:
-            diff = check(wasm, stats, linked)
+            diff = check(wasm, stats, linked, fs)
         except Exception as e:                # a harness error is a finding too (e.g. whisk raised
             diff = ("crash", f"{type(e).__name__}: {e}")   # something that is not a WasmError)
         if diff == "skip":
@@ -937,15 +1213,22 @@ def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str |
         stats["compared"] += 1
         if diff is not None:
             assert isinstance(diff, tuple)
-            small = shrink(wasm, diff[0], linked=linked) if do_shrink and diff[0] != "crash" else wasm
-            d2 = check(small, linked=linked) if small is not wasm else diff
+            known = known_open(wasm, diff, linked, fs)
+            if known is not None:               # another instance of a saved, open finding
+                stats.setdefault("known_open", {})
+                stats["known_open"][known] = stats["known_open"].get(known, 0) + 1
+                continue
+            small = shrink(wasm, diff[0], linked=linked, features=features) \
+                if do_shrink and diff[0] != "crash" else wasm
+            d2 = check(small, linked=linked, fs=fs) if small is not wasm else diff
             if not isinstance(d2, tuple):
                 small, d2 = wasm, diff
             path = None
             if save_dir:
-                path = save_finding(small, d2, f"from: differential.py --seed {seed}, case {i} "
-                                    f"({len(wasm)} bytes before shrinking)\nsmith flags: {' '.join(flags)}",
-                                    save_dir, linked)
+                path = save_finding(small, d2, f"from: differential.py --features {features} "
+                                    f"--seed {seed}, case {i} ({len(wasm)} bytes before "
+                                    f"shrinking)\nsmith flags: {' '.join(flags)}",
+                                    save_dir, linked, features)
             stats["findings"].append((i, d2[0], d2[1], path))
             if log:
                 print(f"FINDING case {i}: {d2[0]}: {d2[1]} -> {path}", file=log, flush=True)
@@ -969,6 +1252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--predicate", nargs=2, metavar=("KIND", "FILE"),
                    help="exit 0 iff FILE makes the engines differ with this kind (for shrink)")
     a = p.parse_args(argv)
+    fs = common.feature_set(a.features, differential=True)
     linked = None
     if a.linked:
         with open(a.linked, "rb") as f:
@@ -978,18 +1262,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open(path, "rb") as f:
             wasm = f.read()
         try:
-            d = check(wasm, linked=linked)
+            d = check(wasm, linked=linked, fs=fs)
         except Exception:
             return 1
         return 0 if isinstance(d, tuple) and d[0] == kind else 1
     if a.check:
         with open(a.check, "rb") as f:
             wasm = f.read()
-        d = check(wasm, linked=linked)
+        d = check(wasm, linked=linked, fs=fs)
         print("agree" if d is None else d)
         return 0 if d is None or d == "skip" else 1
     return common.report_campaign(
-        run_campaign(a.seed, a.count, a.keep, a.save, not a.no_shrink, sys.stderr, a.start))
+        run_campaign(a.seed, a.count, a.keep, a.save, not a.no_shrink, sys.stderr, a.start,
+                     a.features))
 
 
 if __name__ == "__main__":

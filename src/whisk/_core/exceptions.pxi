@@ -46,6 +46,9 @@ cdef class Tag:
     def __repr__(self):
         return f"<whisk.Tag {self.type}>"
 
+    def __reduce__(self):
+        refuse_pickle(self)
+
 
 cdef class Exn:
     """Internal: an exception instance (3.0 spec 4.2.11), the target of an exnref. Immutable;

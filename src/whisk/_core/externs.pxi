@@ -19,6 +19,15 @@ cdef uint64_t NO_LIMIT = 0xFFFFFFFFFFFFFFFF
 cdef uint64_t ELEM_BYTES = 8                      # a table element, as the account counts it
 
 
+cdef refuse_pickle(object obj):
+    # __reduce__ of the runtime objects: they are live state of a store in this process.
+    name = type(obj).__name__
+    raise TypeError(
+        f"cannot pickle a whisk.{name}: it is live runtime state in this process (a store's "
+        f"memories, tables, globals and host functions); pickle the whisk.Module instead and instantiate it "
+        f"in the worker process")
+
+
 cdef inline bint acct_charge(StoreRec* s, uint64_t nbytes) noexcept nogil:
     # Charge ``nbytes`` to the store's account (under _grow_lock); false if it would pass the limit.
     if s == NULL:
@@ -214,6 +223,9 @@ cdef class Memory:
         at = " i64" if self.rec.is64 else ""
         return f"<whisk.Memory{at} {self.rec.size // PAGE} pages>"
 
+    def __reduce__(self):
+        refuse_pickle(self)
+
 
 # ---------------------------------------------------------------------------------- table
 cdef int64_t table_grow(TableRec* t, uint32_t delta, uint64_t init) noexcept nogil:
@@ -363,6 +375,9 @@ cdef class Table:
     def __repr__(self):
         return f"<whisk.Table {self.elem} size={self.rec.size}>"
 
+    def __reduce__(self):
+        refuse_pickle(self)
+
 
 # ---------------------------------------------------------------------------------- global
 cdef class Global:
@@ -424,6 +439,9 @@ cdef class Global:
 
     def __repr__(self):
         return f"<whisk.Global {'mut ' if self.mutable else ''}{self.valtype} = {self.value!r}>"
+
+    def __reduce__(self):
+        refuse_pickle(self)
 
 
 cdef int attach_memory(Memory m, Store s) except -1:

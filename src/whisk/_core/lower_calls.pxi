@@ -74,7 +74,9 @@ cdef int lower_return_call(Lowerer self, int b) except -1:
                         self.tdata[self.toff[fti] + self.tnp[fti] + k]):
             self.invalid("type mismatch")
     if b == 0x13:
-        c = self.pop(T_I32)
+        c = self.pop(table_addr_type(self, <int>y))       # an i64 index for table64
+        if self.taddr[y]:
+            narrow(self, c)
     elif b == 0x15:
         c = self.pop(ref_vt(True, H_CONCRETE + <uint32_t>ti))
     np_ = self.tnp[ti]

@@ -335,8 +335,10 @@ cdef int check_label_types(Lowerer self, Ctrl* fr, int arity) except -1:
     cdef int k, i
     cdef int saved = self.vn
     cdef uint32_t off = self.label_type_off(fr)
-    cdef vtype* popped = <vtype*>malloc(arity + 1)
+    cdef vtype* popped = <vtype*>malloc(sizeof(vtype) * (arity + 1))
     cdef bint unknown = False
+    if popped == NULL:
+        raise MemoryError()
     try:
         for k in range(arity):
             i = self.pop(self.tdata[off + arity - 1 - k])

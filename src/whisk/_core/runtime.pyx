@@ -303,6 +303,9 @@ cdef class Store:
     def __repr__(self):
         return f"<whisk.Store fuel={self.fuel}>"
 
+    def __reduce__(self):
+        refuse_pickle(self)
+
 
 cdef long _main_ident = threading.main_thread().ident
 
@@ -582,6 +585,9 @@ cdef class Func:
 
     def __repr__(self):
         return f"<whisk.Func {self.name or ''} {self.type}>"
+
+    def __reduce__(self):
+        refuse_pickle(self)
 
 
 cdef int call_host(ExecCtx* ctx, FuncRec* f, uint64_t* fp) noexcept with gil:

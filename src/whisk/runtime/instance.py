@@ -264,3 +264,10 @@ class Instance:
 
     def __repr__(self) -> str:
         return f"<whisk.Instance exports={list(self.exports)}>"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # An instance is live state of this process: refuse clearly (pickle the Module instead).
+        raise TypeError(
+            "cannot pickle a whisk.Instance: it holds live memories, tables, globals and host "
+            "functions of a store in this process; pickle the whisk.Module instead and "
+            "instantiate it in the worker process (whisk.Instance(module, imports))")
