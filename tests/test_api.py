@@ -116,7 +116,7 @@ def test_traps_carry_spec_messages_and_backtrace():
     e = whisk.Instance(m).exports
     with pytest.raises(whisk.Trap, match="integer divide by zero") as info:
         e.outer()
-    assert [f[0] for f in info.value.frames] == [0, 1]
+    assert [f.func_index for f in info.value.frames] == [0, 1]
     with pytest.raises(whisk.Trap, match="integer overflow"):
         e.div(-2**31, -1)
     with pytest.raises(whisk.Trap, match="unreachable"):

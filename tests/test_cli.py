@@ -127,6 +127,8 @@ def test_trap_prints_message_and_backtrace(wasm):
     assert out == ""
     assert err.startswith("unreachable")
     assert "boom" in err                                      # from the name section
+    # the byte offsets of the instructions, as wasmtime prints them (wasm-tools: @24, @28)
+    assert "0:    0x24 - func[0] boom\n" in err and "1:    0x28 - func[1] <func 1>" in err
 
 
 def test_rust_hello():

@@ -23,8 +23,8 @@ The public API (everything else is internal)::
 """
 
 from ._core.runtime import Func, Global, Memory, Store, Table, Tag
-from .errors import (DecodeError, Exhaustion, Exit, Interrupted, LinkError, ResourceError, Trap,
-                     ValidationError, WasmError, WasmException)
+from .errors import (DecodeError, Exhaustion, Exit, Frame, Interrupted, LinkError, ResourceError,
+                     Trap, TrapCode, ValidationError, WasmError, WasmException)
 from .features import Features
 from .runtime.caller import Caller
 from .module import ExportType, ImportType, Module
@@ -41,7 +41,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Module", "Features", "Instance", "Store", "Func", "Memory", "Table", "Global", "Tag", "Exports", "ImportType", "ExportType",
     "FuncType", "TableType", "MemoryType", "GlobalType", "TagType", "Limits", "RefType",
-    "WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap", "Exhaustion", "Interrupted",
+    "WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap", "TrapCode", "Frame", "Exhaustion", "Interrupted",
     "WasmException", "Exit",
     "Linker", "Caller", "func_type_of", "i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref",
     "run", "WasiConfig",

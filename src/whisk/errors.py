@@ -19,14 +19,15 @@ Messages start with the spec test suite's wording (for example ``"unexpected end
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import enum
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._core.runtime import Tag
 
 __all__ = ["WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap",
-           "Exhaustion", "Interrupted", "WasmException", "Exit"]
+           "TrapCode", "Frame", "Exhaustion", "Interrupted", "WasmException", "Exit"]
 
 
 class WasmError(Exception):
@@ -68,26 +69,120 @@ class ResourceError(LinkError):
     return -1, spec 4.4.6.6 and 4.4.7.8.)"""
 
 
+class TrapCode(enum.IntEnum):
+    """Why execution trapped (``Trap.code``): one member per kind of trap (spec 4.4).
+
+    Names and values are wasmtime-py's ``wasmtime.TrapCode`` where the meaning overlaps, so code
+    written against either can test ``e.code.name``; the whisk-only kinds count from 100.
+    """
+
+    STACK_OVERFLOW = 0              #: "call stack exhausted" (call depth or value stack)
+    MEMORY_OUT_OF_BOUNDS = 1        #: "out of bounds memory access"
+    TABLE_OUT_OF_BOUNDS = 3         #: "out of bounds table access", "undefined element"
+    INDIRECT_CALL_TO_NULL = 4       #: "uninitialized element" (call_indirect of a null entry)
+    BAD_SIGNATURE = 5               #: "indirect call type mismatch"
+    INTEGER_OVERFLOW = 6            #: "integer overflow"
+    INTEGER_DIVISION_BY_ZERO = 7    #: "integer divide by zero"
+    BAD_CONVERSION_TO_INTEGER = 8   #: "invalid conversion to integer"
+    UNREACHABLE = 9                 #: "unreachable"
+    INTERRUPT = 10                  #: "interrupted": Store.interrupt() / Instance.interrupt()
+    OUT_OF_FUEL = 11                #: "all fuel consumed"
+    NULL_REFERENCE = 13             #: "null reference", "null function reference", "null exception reference"
+    TIMEOUT = 100                   #: "timeout": a call's ``timeout`` passed (whisk only)
+    UNKNOWN_IMPORT = 101            #: a stub of ``Linker.define_unknown_imports_as_traps`` ran
+    HOST = 102                      #: raised by host (Python) code with another message
+
+    @classmethod
+    def of_message(cls, message: str) -> TrapCode:
+        """The code of a trap message (by its spec wording prefix); HOST if none matches."""
+        for prefix, code in _CODE_OF_MESSAGE:
+            if message.startswith(prefix):
+                return code
+        return cls.HOST
+
+
+_CODE_OF_MESSAGE = (
+    ("unreachable", TrapCode.UNREACHABLE),
+    ("integer divide by zero", TrapCode.INTEGER_DIVISION_BY_ZERO),
+    ("integer overflow", TrapCode.INTEGER_OVERFLOW),
+    ("invalid conversion to integer", TrapCode.BAD_CONVERSION_TO_INTEGER),
+    ("out of bounds memory access", TrapCode.MEMORY_OUT_OF_BOUNDS),
+    ("out of bounds table access", TrapCode.TABLE_OUT_OF_BOUNDS),
+    ("undefined element", TrapCode.TABLE_OUT_OF_BOUNDS),
+    ("uninitialized element", TrapCode.INDIRECT_CALL_TO_NULL),
+    ("indirect call type mismatch", TrapCode.BAD_SIGNATURE),
+    ("call stack exhausted", TrapCode.STACK_OVERFLOW),
+    ("all fuel consumed", TrapCode.OUT_OF_FUEL),
+    ("interrupted", TrapCode.INTERRUPT),
+    ("timeout", TrapCode.TIMEOUT),
+    ("null", TrapCode.NULL_REFERENCE),
+    ("unknown import", TrapCode.UNKNOWN_IMPORT),
+)
+
+
+class Frame:
+    """One frame of a trap's wasm backtrace (``Trap.frames``), like wasmtime's ``Frame``.
+
+    ``func_index``: the function's index in its module's function index space; ``func_name``:
+    its name from the name section (or None); ``module_name``: the module's name from the name
+    section (or None); ``module_offset``: the byte offset, in the module binary, of the
+    instruction executing in this frame: the trapping instruction in frame 0, the call in each
+    caller frame (None if unknown). The offset is found on first access (the core re-lowers
+    the function body once, recording offsets; cached per module).
+    """
+
+    __slots__ = ("func_index", "func_name", "module_name", "_offset", "_find")
+
+    def __init__(self, func_index: int, func_name: str | None = None,
+                 module_name: str | None = None,
+                 module_offset: int | None | Callable[[], int | None] = None):
+        self.func_index = func_index
+        self.func_name = func_name
+        self.module_name = module_name
+        self._find = module_offset if callable(module_offset) else None
+        self._offset = None if callable(module_offset) else module_offset
+
+    @property
+    def module_offset(self) -> int | None:
+        if self._find is not None:
+            find, self._find = self._find, None
+            self._offset = find()
+        return self._offset
+
+    def __repr__(self) -> str:
+        off = self.module_offset
+        return (f"<whisk.Frame func[{self.func_index}] {self.func_name or ''} "
+                f"module_offset={'None' if off is None else hex(off)}>")
+
+
 class Trap(WasmError):
     """Execution trapped (spec 4.4).
 
     ``message`` is the spec's trap message ("unreachable", "integer divide by zero",
-    "out of bounds memory access", ...); ``frames`` the wasm backtrace, innermost first, as
-    ``(func_index, func_name_or_None)`` tuples when known.
+    "out of bounds memory access", ...); ``code`` the :class:`TrapCode` (given, or found from
+    the message: HOST for a message of no known kind); ``frames`` the wasm backtrace,
+    innermost first, as :class:`Frame` objects (empty when the trap happened outside wasm
+    code, e.g. in a segment's initialisation or a host function).
     """
 
-    def __init__(self, message: str, frames: Iterable[tuple[int, str | None]] = ()):
+    def __init__(self, message: str, frames: Iterable[Frame] = (),
+                 code: TrapCode | None = None):
         self.message = message
         self.frames = tuple(frames)
+        self.code = TrapCode.of_message(message) if code is None else TrapCode(code)
         super().__init__(message)
 
     def __str__(self) -> str:
         if not self.frames:
             return self.message
+        # wasmtime's layout: "    0:  0x1a2b - <module>!name"
         lines = [self.message, "wasm backtrace:"]
-        for i, (index, name) in enumerate(self.frames):
-            label = name if name is not None else f"<func {index}>"
-            lines.append(f"  {i}: func[{index}] {label}")
+        for i, f in enumerate(self.frames):
+            label = f.func_name if f.func_name is not None else f"<func {f.func_index}>"
+            off = f.module_offset
+            where = f"{off:#x} - " if off is not None else ""
+            mod = f"{f.module_name}!" if f.module_name is not None else ""
+            lines.append(f"  {i:>3}: {where:>10}{mod}func[{f.func_index}] {label}")
         return "\n".join(lines)
 
 

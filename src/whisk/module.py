@@ -18,7 +18,7 @@ from .record import record
 from .structure import ModuleStruct
 from .text import is_text, wat_to_binary
 from .types import ExternType, close_type
-from .validate.module import validate_module
+from .validate.module import instruction_offsets, validate_module
 
 __all__ = ["Module", "ImportType", "ExportType"]
 
@@ -77,6 +77,7 @@ class Module:
         if features is not None and not isinstance(features, Features):
             raise TypeError(f"features must be a whisk.Features, not {type(features).__name__}")
         self.features: Features = ALL_FEATURES if features is None else features
+        self._features = features           # as given (None: all), for instruction_offsets
         data = wat_to_binary(source) if isinstance(source, str) else bytes(source)
         if is_text(data):
             data = wat_to_binary(data)
@@ -124,6 +125,26 @@ class Module:
             "global": m.global_types(), "tag": m.tag_types()}
         return tuple(ExportType(e.name, close_type(spaces[e.kind][e.index], m.type_ids))
                      for e in m.exports)
+
+    def _instruction_offset(self, func_index: int, word: int) -> int | None:
+        """The byte offset in the binary of the instruction that the core op at code word
+        ``word`` (from the function's entry) of function ``func_index`` implements, or None
+        (for Trap.frames; the function's offset table is made on first use, then cached)."""
+        cache: dict[int, tuple[list[int], list[int], list[int]]] = self.__dict__.setdefault(
+            "_offsets", {})
+        table = cache.get(func_index)
+        if table is None:
+            if not len(self._struct.imported("func")) <= func_index < len(
+                    self._struct.imported("func")) + len(self._struct.codes):
+                return None
+            table = cache[func_index] = instruction_offsets(self._struct, self._features,
+                                                            func_index)
+        starts, ends, offsets = table
+        found = None
+        for k in range(len(starts)):           # the last instruction whose words hold `word`
+            if starts[k] <= word < ends[k]:
+                found = offsets[k]
+        return found
 
     def custom_sections(self, name: str) -> list[bytes]:
         """The payloads of the custom sections called ``name``, in order."""

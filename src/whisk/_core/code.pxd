@@ -211,3 +211,6 @@ cdef struct ExecCtx:
     FuncRec* catch_func
     const uint32_t* catch_pc
     uint64_t* catch_fp
+    # the instruction that trapped in trap_func (set with trap_func, on the trap exit only):
+    # raise_trap maps it back to a byte offset in the module binary (Trap.frames)
+    const uint32_t* trap_pc

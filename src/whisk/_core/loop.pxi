@@ -1927,5 +1927,6 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
     if trap:
         ctx.trap_func = cur
         ctx.trap_depth = depth
+        ctx.trap_pc = pc
     ctx.depth = entry_depth if not trap else depth
     return trap

@@ -28,6 +28,9 @@ class Lowerer:
     def lower_function(self, func_index: int, type_index: int,
                        local_runs: list[tuple[int, Any]], body: bytes,
                        offset: int) -> FuncLayout: ...
+    def instruction_offsets(self, func_index: int, type_index: int,
+                            local_runs: list[tuple[int, Any]], body: bytes,
+                            offset: int) -> tuple[list[int], list[int], list[int]]: ...
     def finish(self) -> LoweredModule: ...
 
 def lower_module(types: list[TypeSig], func_types: list[int], nimported: int,

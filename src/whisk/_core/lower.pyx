@@ -267,6 +267,9 @@ cdef class Lowerer:
     # br_table scratch
     cdef uint32_t* labels
     cdef int labels_cap
+    # instruction_offsets() only (None otherwise): per wasm instruction, the code words
+    # [start, end) written while lowering it and its byte offset in the module
+    cdef list rec_start, rec_end, rec_at
 
     def __cinit__(self):
         self.code = NULL
@@ -667,6 +670,22 @@ cdef class Lowerer:
     cdef inline void end_producer(self):
         self.last_end = self.n
 
+    cdef int note_instr(self) except -1:
+        # instruction_offsets: a wasm instruction begins at self.pos
+        if self.rec_end:
+            self.rec_end[len(self.rec_end) - 1] = self.n
+        self.rec_start.append(self.n)
+        self.rec_end.append(self.n)
+        self.rec_at.append(self.base_offset + self.pos)
+        return 0
+
+    cdef int note_retract(self, Py_ssize_t s) except -1:
+        # instruction_offsets: the current instruction rewrites the code from word s on (fusion)
+        cdef Py_ssize_t k = len(self.rec_start) - 1
+        if k >= 0 and s < self.rec_start[k]:
+            self.rec_start[k] = s
+        return 0
+
     # ------------------------------------------------------------------ the body
     def lower_function(self, int func_index, int type_index, list local_runs, bytes body,
                        Py_ssize_t offset):
@@ -739,6 +758,26 @@ cdef class Lowerer:
             nslots = res_slots
         return (entry, param_slots, res_slots, self.nloc, nslots, max(self.flat, 1))
 
+    def instruction_offsets(self, int func_index, int type_index, list local_runs, bytes body,
+                            Py_ssize_t offset):
+        """Lower one function body (arguments as lower_function) recording where each wasm
+        instruction went: returns (starts, ends, offsets), per instruction in order, the code
+        words [start, end) from the function's entry written while lowering it (a fused
+        instruction's range includes the words it took over) and its byte offset in the module
+        binary. The core op at word w implements the last instruction whose range holds w.
+        Only for a trap's backtrace (Trap.frames): lowering itself records nothing."""
+        self.rec_start = []
+        self.rec_end = []
+        self.rec_at = []
+        try:
+            entry = self.lower_function(func_index, type_index, local_runs, body, offset)[0]
+            if self.rec_end:
+                self.rec_end[len(self.rec_end) - 1] = self.n
+            return ([x - entry for x in self.rec_start], [x - entry for x in self.rec_end],
+                    self.rec_at)
+        finally:
+            self.rec_start = self.rec_end = self.rec_at = None
+
     def finish(self):
         """Hand the code over as a LoweredModule (the Lowerer is spent)."""
         cdef LoweredModule m = LoweredModule()
@@ -778,6 +817,8 @@ cdef class Lowerer:
             if self.pos >= self.end:
                 self.malformed("unexpected end of section or function")
             b = self.p[self.pos]
+            if self.rec_at is not None:
+                self.note_instr()
             self.pos += 1
             self.icount += 1
             if self.loops == 0:

@@ -116,6 +116,8 @@ cdef int emit_cond(Lowerer self, int cond, bint negate, bint back) except -1:
             words[nw] = self.code[k]
             nw += 1
         self.n = s
+        if self.rec_at is not None:
+            self.note_retract(self.n)
         if op == OP_i32_eqz:
             op = OP_br_nez if negate else OP_br_eqz
         else:
@@ -209,6 +211,8 @@ cdef int enter_block(Lowerer self, int kind, int ti, int cond) except -1:
                     words[nw] = self.code[k]
                     nw += 1
                 self.n = self.last_start
+                if self.rec_at is not None:
+                    self.note_retract(self.n)
                 bop = OP_br_nez if self.last_op == OP_i32_eqz else I_BRNEG[self.last_op]
             else:
                 words[0] = self.operand(cond)

@@ -16,6 +16,8 @@ cdef bint take_add(Lowerer self, int i, uint32_t* a, uint32_t* c):
     a[0] = self.code[s + 2]
     c[0] = self.code[s + 3]
     self.n = s
+    if self.rec_at is not None:
+        self.note_retract(self.n)
     self.last_dst = -1
     return True
 

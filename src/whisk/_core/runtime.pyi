@@ -136,6 +136,7 @@ class InstanceCore:
     memories: list[Memory]
     store: Store
     tags: list[Tag]
+    module: Any          # the whisk.Module it instantiates (Trap.frames' offsets), or None
     def build(self, code: LoweredModule, types: list[Any], imported_funcs: list[Func],
               defined: list[tuple[FuncType, FuncLayout]] | list[tuple[FuncType, FuncLayout, int]],
               tables: list[Table], memories: list[Memory], globals: list[Global],

@@ -19,6 +19,8 @@ import threading
 from _thread import stack_size as _thread_stack_size
 
 from whisk.errors import Trap, Exhaustion, Interrupted, ResourceError
+from whisk.errors import TrapCode as _TrapCode, Frame as _TrapFrame
+from functools import partial
 from whisk.types import (heap_family as _heap_family, is_sub_id as _is_sub_id,
                          func_type_id as _func_type_id, super_chain as _super_chain)
 import struct as _struct
@@ -75,6 +77,26 @@ TRAP_MESSAGES = {
     TRAP_NULL_EXN: "null exception reference",
     TRAP_NULL_FUNC: "null function reference",
     TRAP_NULL_REF: "null reference",
+}
+# the whisk.TrapCode of each trap (names as wasmtime's where they overlap)
+TRAP_CODES = {
+    TRAP_UNREACHABLE: _TrapCode.UNREACHABLE,
+    TRAP_DIV_ZERO: _TrapCode.INTEGER_DIVISION_BY_ZERO,
+    TRAP_INT_OVERFLOW: _TrapCode.INTEGER_OVERFLOW,
+    TRAP_INVALID_CONVERSION: _TrapCode.BAD_CONVERSION_TO_INTEGER,
+    TRAP_OOB_MEMORY: _TrapCode.MEMORY_OUT_OF_BOUNDS,
+    TRAP_OOB_TABLE: _TrapCode.TABLE_OUT_OF_BOUNDS,
+    TRAP_UNDEFINED_ELEMENT: _TrapCode.TABLE_OUT_OF_BOUNDS,
+    TRAP_UNINITIALIZED_ELEMENT: _TrapCode.INDIRECT_CALL_TO_NULL,
+    TRAP_INDIRECT_TYPE: _TrapCode.BAD_SIGNATURE,
+    TRAP_CALL_STACK: _TrapCode.STACK_OVERFLOW,
+    TRAP_STACK_OVERFLOW: _TrapCode.STACK_OVERFLOW,
+    TRAP_FUEL: _TrapCode.OUT_OF_FUEL,
+    TRAP_INTERRUPT: _TrapCode.INTERRUPT,
+    TRAP_TIMEOUT: _TrapCode.TIMEOUT,
+    TRAP_NULL_EXN: _TrapCode.NULL_REFERENCE,
+    TRAP_NULL_FUNC: _TrapCode.NULL_REFERENCE,
+    TRAP_NULL_REF: _TrapCode.NULL_REFERENCE,
 }
 
 include "values.pxi"
@@ -601,14 +623,14 @@ cdef int raise_trap(ExecStack st, int trap, uint32_t entry_depth) except -1:
         raise exn_error(e)
     if ctx.trap_func != NULL:
         f = ctx.trap_func
-        frames.append((f.index, (<Func>f.obj).name))
+        frames.append(trap_frame(f, ctx.trap_pc))
         d = ctx.trap_depth
         while d > entry_depth and len(frames) < 64:
             d -= 1
             f = ctx.frames[d].func
             if f == NULL:
                 break
-            frames.append((f.index, (<Func>f.obj).name))
+            frames.append(trap_frame(f, ctx.frames[d].ret_pc - 1))   # (within the call)
     ctx.trap_func = NULL
     if trap == TRAP_HOST and exc is not None:
         raise exc
@@ -616,11 +638,27 @@ cdef int raise_trap(ExecStack st, int trap, uint32_t entry_depth) except -1:
     if trap == TRAP_UNINITIALIZED_ELEMENT:
         msg = f"{msg} {ctx.trap_arg}"
 
+    code = TRAP_CODES.get(trap, _TrapCode.HOST)
     if trap == TRAP_CALL_STACK or trap == TRAP_FUEL:
-        raise Exhaustion(msg, frames)
+        raise Exhaustion(msg, frames, code)
     if trap == TRAP_INTERRUPT or trap == TRAP_TIMEOUT:
-        raise Interrupted(msg, frames)
-    raise Trap(msg, frames)
+        raise Interrupted(msg, frames, code)
+    raise Trap(msg, frames, code)
+
+
+cdef object trap_frame(FuncRec* f, const uint32_t* pc):
+    # A whisk.Frame of wasm function f executing the core instruction at pc: its module offset
+    # is found when first read (Module._instruction_offset re-lowers the body, recording).
+    cdef Func fn = <Func>f.obj
+    cdef InstanceCore core
+    mod = None
+    where = None
+    if f.inst != NULL and isinstance(fn.instance, InstanceCore):
+        core = <InstanceCore>fn.instance
+        mod = core.module
+        if mod is not None and f.inst.code != NULL and pc >= f.inst.code + f.entry:
+            where = partial(mod._instruction_offset, f.index, <Py_ssize_t>(pc - (f.inst.code + f.entry)))
+    return _TrapFrame(f.index, fn.name, None if mod is None else mod._struct.module_name, where)
 
 
 # ---------------------------------------------------------------------------------- types
@@ -684,6 +722,7 @@ cdef class InstanceCore:
     cdef public list memories
     cdef public object store
     cdef public list tags
+    cdef public object module        # the whisk.Module (for Trap.frames' offsets), or None
     cdef list data_keep
     cdef Py_ssize_t nelems, ndatas
     cdef bint built, elems_set

@@ -188,6 +188,7 @@ class Instance:
             tag.type_id = ids[ti]           # its module's type (maybe in a rec group)
             tags.append(tag)
         core.set_tags(tags)
+        core.module = module
         self._core = core
         nimported_globals = len(m.imported("global"))
 

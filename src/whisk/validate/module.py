@@ -7,6 +7,8 @@ lowered code of every function body.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._core.lower import LoweredModule
 from ..errors import ValidationError
 from ..features import Features, disabled_message
@@ -16,7 +18,7 @@ from ..types import (
     SubType, ValType, canonical_ids, close_valtype, func_type_id, match_valtype_closed,
 )
 
-__all__ = ["validate_module", "declared_refs"]
+__all__ = ["validate_module", "declared_refs", "instruction_offsets"]
 
 _CONST_RESULT = {"i32.const": "i32", "i64.const": "i64", "f32.const": "f32", "f64.const": "f64",
                  "v128.const": "v128"}
@@ -337,6 +339,17 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
         if x.index >= limits[x.kind]:
             kind = "function" if x.kind == "func" else x.kind
             raise ValidationError(f"unknown {kind} {x.index}")
+    ctx = _lowering_context(m, features)
+    codes = [(list(c.locals), c.body, c.offset) for c in m.codes]
+    return lower_module(
+        ctx["types"], ctx["func_types"], len(m.imported("func")), codes, ctx["globals"],
+        ctx["tables"], ctx["mems"], ctx["elem_types"], ctx["ndatas"], ctx["refs"],
+        ctx["features"], ctx["table_addrs"], tags=ctx["tags"], typeinfo=ctx["typeinfo"])
+
+
+def _lowering_context(m: ModuleStruct, features: Features | None) -> dict[str, Any]:
+    """The module context the core's lowerer takes (``Lowerer.setup``'s arguments), of a
+    validated module."""
     types = [(t.params, t.results) if isinstance(t, FuncType) else ((), ()) for t in m.types]
     kinds: list[int] | None = None         # None: all function types without supertypes
     supers: list[int] | None = None
@@ -344,14 +357,36 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
         kinds = [0 if isinstance(t, FuncType) else 1 if isinstance(t, StructType) else 2
                  for t in m.types]
         supers = [st.supers[0] if st.supers else -1 for st in m.subtypes]
-    func_types = m.imported_type_indices() + list(m.funcs)
-    codes = [(list(c.locals), c.body, c.offset) for c in m.codes]
-    return lower_module(
-        types, func_types, len(m.imported("func")), codes,
-        [(g.valtype, g.mutable) for g in gtypes], [t.elem for t in tables],
-        [mt.address for mt in mems], [e.reftype for e in m.elems], m.data_count, declared_refs(m),
-        None if features is None else features.mask, [t.address for t in tables],
-        tags=tag_types, typeinfo=(kinds, supers, list(m.type_ids)))
+    gtypes = m.global_types()
+    tables = m.table_types()
+    return dict(
+        types=types, func_types=m.imported_type_indices() + list(m.funcs),
+        globals=[(g.valtype, g.mutable) for g in gtypes], tables=[t.elem for t in tables],
+        mems=[mt.address for mt in m.memory_types()], elem_types=[e.reftype for e in m.elems],
+        ndatas=m.data_count, refs=declared_refs(m),
+        features=None if features is None else features.mask,
+        table_addrs=[t.address for t in tables], tags=m.tag_type_indices(),
+        typeinfo=(kinds, supers, list(m.type_ids)))
+
+
+def instruction_offsets(m: ModuleStruct, features: Features | None,
+                        func_index: int) -> tuple[list[int], list[int], list[int]]:
+    """Where each instruction of defined function ``func_index`` (function index space) went in
+    its lowered code: ``(starts, ends, offsets)``, per wasm instruction in order, the range
+    ``[start, end)`` of code words (from the function's entry) written while lowering it and
+    its byte offset in the module binary. The body is lowered again, recording (lowering is
+    deterministic, so the layout is the one the module runs); used on a trap only
+    (``Trap.frames``' ``module_offset``), so that loading and running pay nothing."""
+    from .._core.lower import Lowerer
+
+    ctx = _lowering_context(m, features)
+    lw = Lowerer()
+    lw.setup(ctx["types"], ctx["func_types"], ctx["globals"], ctx["tables"], ctx["mems"],
+             ctx["elem_types"], ctx["ndatas"], ctx["refs"], ctx["features"],
+             ctx["table_addrs"], ctx["tags"], ctx["typeinfo"])
+    c = m.codes[func_index - len(m.imported("func"))]
+    return lw.instruction_offsets(func_index, ctx["func_types"][func_index], list(c.locals),
+                                  c.body, c.offset)
 
 
 def _defaultable(t: ValType) -> bool:
