@@ -1087,66 +1087,14 @@ def shrink(wasm: bytes, kind: str, attempts: int = 300, timeout: float = 600.0,
     return wasm
 
 
-def _instruction_before(wasm: bytes, offset: int) -> str | None:
-    # the text of the last instruction (or field) that starts before byte ``offset``
-    import re
-    exe = common.wasm_tools()
-    if exe is None:
-        return None
-    proc = subprocess.run([exe, "print", "--print-offsets", "-"], input=wasm, capture_output=True)
-    best = None
-    for line in proc.stdout.decode("utf-8", "replace").splitlines():
-        m = re.match(r"\(;@([0-9a-f]+)\s*;\)\s*(.*)", line)
-        if m and int(m.group(1), 16) < offset:
-            best = m.group(2)
-    return best
-
-
 def known_open(wasm: bytes, diff: tuple[str, str], linked: bytes | None = None,
                fs: common.FeatureSet | None = None) -> str | None:
     """The saved finding (tests/fuzz/regressions, ``status: open``) that ``diff`` on ``wasm``
-    is another instance of, or None. Known: diff-db32306f101c, whisk rejecting a
-    ``return_call_indirect`` on a table64 table ("type mismatch" at the instruction)."""
-    import re
-    import whisk
-    if diff[0] != "load" or "type mismatch" not in diff[1]:
-        return None
-    features = (fs or common.feature_set("wasm2", differential=True)).whisk()
-    for module in (wasm, linked):
-        if module is None:
-            continue
-        try:
-            whisk.Module(module, features=features)
-        except whisk.ValidationError as e:
-            m = re.search(r"byte offset (\d+)", str(e))
-            insn = _instruction_before(module, int(m.group(1))) if m else None
-            tables = [lim[2] for kind, *lim in _tables(module)]
-            if insn and insn.startswith("return_call_indirect") and any(tables):
-                return "diff-db32306f101c"
-            return None
+    is another instance of, or None: campaigns count such repeats in ``known_open`` instead of
+    reporting them again. A finding saved as open gets its classifier here (by message and
+    module shape); none is open now (diff-db32306f101c, return_call_indirect on a table64
+    table, is fixed)."""
     return None
-
-
-def _tables(wasm: bytes) -> list[tuple[str, int, int | None, bool]]:
-    # every table of a module, imported or defined: ("table", min, max, is64)
-    imports, _ = common.read_interface(wasm)
-    out = [("table", t[1], t[2], t[3]) for _, _, kind, t in imports if kind == "table"]
-    r = common._Reader(wasm, 8)
-    while r.pos < len(wasm):
-        sid = r.byte()
-        size = r.u32()
-        end = r.pos + size
-        if sid == 4:
-            for _ in range(r.u32()):
-                init = r.data[r.pos] == 0x40
-                if init:
-                    r.skip(2)
-                r.valtype()
-                out.append(("table", *r.limits()))
-                if init:
-                    r.const_expr()
-        r.pos = end
-    return out
 
 
 def save_finding(wasm: bytes, diff: tuple[str, str], note: str, directory: str,
