@@ -263,3 +263,15 @@ def test_memory_slice_takes_numpy_arrays_of_any_dtype():
     assert np.frombuffer(mem[100:100 + b.nbytes], dtype=np.int32).tolist() == [0, 2, 4, 6, 8, 10]
     with pytest.raises(ValueError):
         mem[0:3] = np.zeros(1, dtype=np.int32)                    # 4 bytes into 3
+
+
+def test_an_underscore_export_is_reached_by_subscript_and_the_error_says_so():
+    import wasmtime
+    inst = whisk.Instance(whisk.Module(wasmtime.wat2wasm(
+        '(module (func (export "_initialize")) (func (export "run") (result i32) i32.const 7))')))
+    assert inst.exports.run() == 7
+    assert callable(inst.exports["_initialize"])
+    with pytest.raises(AttributeError, match=r"use exports\['_initialize'\]"):
+        inst.exports._initialize
+    with pytest.raises(AttributeError, match="no export named 'nothing'"):
+        inst.exports.nothing

@@ -65,6 +65,10 @@ class Exports(Mapping[str, Extern]):
     # Any, not Extern: ``exports.fib(3)`` and ``memoryview(exports.memory)`` are what attribute
     # access is for; ``exports["fib"]`` gives the precise union to narrow with isinstance
     def __getattr__(self, name: str) -> Any:
+        # (only reached when normal lookup failed: names with a leading _ never become exports
+        # by attribute, so they would shadow the mapping's own attributes)
+        if name in object.__getattribute__(self, "_items"):
+            raise AttributeError(f"the export {name!r} starts with '_': use exports[{name!r}]")
         raise AttributeError(f"no export named {name!r}")
 
     def __repr__(self) -> str:
