@@ -6,6 +6,7 @@
 # SRC_DIR (default benchmarks/src, not committed) holds upstream checkouts, fetched at build time:
 #   SRC_DIR/coremark   git clone https://github.com/eembc/coremark   (posix port)
 #   SRC_DIR/lua        git clone https://github.com/lua/lua          (master = Lua 5.5)
+#   SRC_DIR/quickjs    git clone https://github.com/bellard/quickjs
 # A missing checkout is reported and its program skipped; the kernels need no sources.
 #
 # Outputs (small, committed, so run.py needs no toolchain):
@@ -14,6 +15,13 @@
 #   suite/lua.wasm(.gz)               the lua interpreter (lua.c + the makefile's core and
 #                                     library sources), wasm32-wasi, clang -O2 -mcpu=mvp;
 #                                     runs suite/bench.lua from stdin ("lua -")
+#   suite/quickjs.wasm                QuickJS (quickjs.c, libregexp, libunicode, cutils, dtoa)
+#                                     with the small host suite/qjs_bench.c instead of
+#                                     quickjs-libc: evaluates stdin (suite/bench.js), print().
+#                                     ~960 KB, so NOT committed: run.py reports n/a without it.
+#                                     Built with -D__EMSCRIPTEN__, QuickJS's switch for a wasm
+#                                     target: no Atomics (no threads), no stack check, no
+#                                     computed-goto dispatch, malloc_usable_size() = 0.
 #   suite/NAME.TOOL-OPT.wasm          each kernel of kernels/NAME.c by TOOL in {clang, zig}
 #                                     at OPT in {O2, Os}
 #
@@ -84,5 +92,15 @@ if [ -f "$SRC/lua/lvm.c" ]; then
     gzip -9n < "$OUT/lua.wasm" > "$OUT/lua.wasm.gz"   # committed (the .wasm is over 200 KB)
 else
     echo "lua: no sources at $SRC/lua (git clone https://github.com/lua/lua $SRC/lua); skipped" >&2
+fi
+# --- QuickJS ---
+if [ -f "$SRC/quickjs/quickjs.c" ]; then
+    echo "quickjs from $SRC/quickjs ($(rev "$SRC/quickjs"))"
+    printf '/* wasi-libc has no setjmp.h; dtoa.c includes it but uses nothing from it */\ntypedef int jmp_buf[1];\n' > "$SHIM/setjmp.h"
+    (cd "$SRC/quickjs" && $CC $WASI_CFLAGS -I"$SHIM" -I. -D__EMSCRIPTEN__ -D_GNU_SOURCE \
+        -DCONFIG_VERSION="\"$(cat VERSION)\"" quickjs.c libregexp.c libunicode.c cutils.c dtoa.c \
+        "$OUT/qjs_bench.c" -Wl,--strip-all -o "$OUT/quickjs.wasm")
+else
+    echo "quickjs: no sources at $SRC/quickjs (git clone https://github.com/bellard/quickjs $SRC/quickjs); skipped" >&2
 fi
 ls -l "$OUT"

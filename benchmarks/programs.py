@@ -79,6 +79,10 @@ PROGRAMS = [
             "lua.wasm", ("-",), stdin="bench.lua", env={"BENCH_N": "1"},
             expect=("fib\t10946\n", "strings\t401961103\n", "sort\ttrue\t8246\t1073811337\t2147403034\n",
                     "tables\t997\t300000\n")),
+    Program("quickjs", "QuickJS running bench.js (recursion, strings, sort, Map, regexp)",
+            "quickjs.wasm", stdin="bench.js",
+            expect=("fib 6765\n", "strings 252818824\n", "sort true 20736 1048397568 2147470080\n",
+                    "maps 997 150003\n", "regexp 600 16\n")),
 ]
 BY_NAME = {p.name: p for p in PROGRAMS}
 
