@@ -2,7 +2,9 @@
 into ``suite/``, run to completion on each engine with their output checked.
 
 Each program's time is the CPU time (``time.process_time``) of one whole run: decoding (and,
-for wasmtime, compiling), instantiation and ``_start``. pywasm3 has no WASI, so wasm3 runs them
+for wasmtime, compiling), instantiation and ``_start``; the load part (building the module
+object: ``whisk.Module``, ``wasmtime.Module``, wasm3's ``parse_module`` + ``load``) is also
+reported on its own. pywasm3 has no WASI, so wasm3 runs them
 through ``Wasm3Wasi``, a minimal WASI preview 1 written here on its ``link_function`` (args,
 environment, stdin/stdout/stderr, clocks, exit; every other call fails with ENOSYS/EBADF).
 """
@@ -87,16 +89,19 @@ PROGRAMS = [
 BY_NAME = {p.name: p for p in PROGRAMS}
 
 
-def run_whisk(program: Program, wasm: bytes) -> tuple[int, bytes]:
-    """Run on whisk (``whisk.run``); the exit status and stdout."""
+def run_whisk(program: Program, wasm: bytes) -> tuple[int, bytes, float]:
+    """Run on whisk (``whisk.run``); the exit status, stdout and the load's CPU seconds."""
     import whisk
     out = io.BytesIO()
-    status = whisk.run(whisk.Module(wasm), list(program.args), argv0=program.name, env=program.env,
+    start = time.process_time()
+    module = whisk.Module(wasm)
+    load = time.process_time() - start
+    status = whisk.run(module, list(program.args), argv0=program.name, env=program.env,
                        stdin=program.stdin_bytes(), stdout=out, stderr=io.BytesIO())
-    return status, out.getvalue()
+    return status, out.getvalue(), load
 
 
-def run_wasmtime(program: Program, wasm: bytes) -> tuple[int, bytes]:
+def run_wasmtime(program: Program, wasm: bytes) -> tuple[int, bytes, float]:
     """Run on wasmtime-py (its WASI; stdin/stdout through temporary files)."""
     import wasmtime
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,13 +116,16 @@ def run_wasmtime(program: Program, wasm: bytes) -> tuple[int, bytes]:
         store.set_wasi(config)
         linker = wasmtime.Linker(engine)
         linker.define_wasi()
-        instance = linker.instantiate(store, wasmtime.Module(engine, wasm))
+        start = time.process_time()
+        module = wasmtime.Module(engine, wasm)
+        load = time.process_time() - start
+        instance = linker.instantiate(store, module)
         try:
             instance.exports(store)["_start"](store)
             status = 0
         except wasmtime.ExitTrap as exit_:
             status = exit_.code
-        return status, Path(stdout).read_bytes()
+        return status, Path(stdout).read_bytes(), load
 
 
 class _Exit(Exception):
@@ -239,14 +247,16 @@ class Wasm3Wasi:
                 pass  # not imported by this module
 
 
-def run_wasm3(program: Program, wasm: bytes) -> tuple[int, bytes]:
+def run_wasm3(program: Program, wasm: bytes) -> tuple[int, bytes, float]:
     """Run on wasm3 (pywasm3) with ``Wasm3Wasi``."""
     import wasm3
     wasi = Wasm3Wasi([program.name, *program.args], program.env, program.stdin_bytes())
     env = wasm3.Environment()
     runtime = env.new_runtime(1 << 20)
+    start = time.process_time()
     module = env.parse_module(wasm)
     runtime.load(module)
+    load = time.process_time() - start
     wasi.runtime = runtime
     wasi.link(module)
     try:
@@ -258,23 +268,30 @@ def run_wasm3(program: Program, wasm: bytes) -> tuple[int, bytes]:
         if not isinstance(error.__cause__ or error.__context__, _Exit):
             raise
         status = (error.__cause__ or error.__context__).code
-    return status, wasi.out[1].getvalue()
+    return status, wasi.out[1].getvalue(), load
 
 
 RUNNERS = {"whisk": run_whisk, "wasm3": run_wasm3, "wasmtime": run_wasmtime}
 
 
-def bench_program(program: Program, engines: list[str], repeat: int) -> dict[str, float | None]:
+def _median(values: list[float]) -> float | None:
+    return sorted(values)[len(values) // 2] if values else None
+
+
+def bench_program(program: Program, engines: list[str], repeat: int) -> dict[str, dict[str, float | None]]:
     """Median CPU seconds of a whole run of ``program`` on each engine (engines alternating in
-    each round), every run's output checked; None for an engine without a runner or when the
-    program was not built."""
+    each round), every run's output checked, as ``{"run": {engine: s}, "load": {engine: s}}``;
+    None for an engine without a runner or when the program was not built."""
     wasm = program.wasm()
     runnable = [e for e in engines if e in RUNNERS and ENGINES[e].available()] if wasm else []
     samples: dict[str, list[float]] = {e: [] for e in runnable}
+    loads: dict[str, list[float]] = {e: [] for e in runnable}
     for _ in range(repeat):
         for engine in runnable:
             start = time.process_time()
-            status, out = RUNNERS[engine](program, wasm)
+            status, out, load = RUNNERS[engine](program, wasm)
             samples[engine].append(time.process_time() - start)
+            loads[engine].append(load)
             program.check(engine, status, out)
-    return {e: (sorted(samples[e])[len(samples[e]) // 2] if samples.get(e) else None) for e in engines}
+    return {"run": {e: _median(samples.get(e, [])) for e in engines},
+            "load": {e: _median(loads.get(e, [])) for e in engines}}

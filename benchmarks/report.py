@@ -39,7 +39,8 @@ class Results:
     hello: tuple[float, float] | None = None       # whisk wall s, python -c pass wall s
     fuel: tuple[float | None, str] = (None, "not measured")
     threads: tuple[float, float, float] | None = None   # sequential s, threaded s, speed-up
-    programs: dict[str, dict[str, float | None]] = field(default_factory=dict)  # program -> engine -> s
+    # program -> {"run" | "load": {engine: s}} (programs.bench_program)
+    programs: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)
     settings: str = ""
 
 
@@ -148,7 +149,8 @@ def program_table(results: Results) -> list[str]:
     header = (["program", "what"] + [f"{e} s" for e in CHART_ENGINES]
               + [spec[0] for spec in RATIOS if spec[3] == "size"] + ["iterations/s (whisk, wasm3, wasmtime)"])
     rows = []
-    for name, times in results.programs.items():
+    for name, measured in results.programs.items():
+        times = measured["run"]
         program = programs.BY_NAME[name]
         rates = ", ".join(fmt(ratio(program.work, times.get(e)), 1, 0) for e in CHART_ENGINES) \
             if program.work else ""
@@ -156,6 +158,13 @@ def program_table(results: Results) -> list[str]:
                     + [fmt(ratio(times.get(top), times.get(bottom)))
                        for _, top, bottom, which in RATIOS if which == "size"] + [rates])
     return table(header, rows)
+
+
+def program_load_table(results: Results) -> list[str]:
+    """CPU ms of each program's load (module object built) per engine, within the run time."""
+    rows = [[name] + [fmt(measured["load"].get(e), 1e3, 1) for e in CHART_ENGINES]
+            for name, measured in results.programs.items()]
+    return table(["program"] + [f"{e} load ms" for e in CHART_ENGINES], rows)
 
 
 def other_rows(results: Results) -> list[list[str]]:
@@ -198,7 +207,9 @@ def markdown(results: Results) -> str:
         lines += ["## Programs", "", "Whole runs of WASI commands built from upstream sources by "
                   "`build_suite.sh` (decode, compile, instantiation and `_start`; median CPU time; "
                   "output checked). n/a: not built, or the engine cannot run it.", ""]
-        lines += program_table(results) + [""]
+        lines += program_table(results) + ["", "Of which loading the module (whisk: "
+                  "decode + validate + lower; wasmtime: compile; wasm3: parse + load), CPU ms:", ""]
+        lines += program_load_table(results) + [""]
     lines += ["## Other figures", ""] + table(["measure", "value"], other_rows(results))
     lines += ["", "## Instantiation (CPU ms, once per kernel)", ""] + instantiate_table(results)
     return "\n".join(lines) + "\n"
@@ -221,7 +232,7 @@ def chart(results: Results, path: Path) -> None:
     for i, engine in enumerate(engines):
         values = [ratio(r.time(engine, results.sizes[r.kernel.name][0]),
                         r.time("wasm3", results.sizes[r.kernel.name][0])) for r in results.kernels]
-        values += [ratio(t.get(engine), t.get("wasm3")) for t in results.programs.values()]
+        values += [ratio(t["run"].get(engine), t["run"].get("wasm3")) for t in results.programs.values()]
         offset = (i - (len(engines) - 1) / 2) * width
         bars = ax.bar([k + offset for k in range(len(names))],
                       [math.nan if v is None else v for v in values], width, label=engine)
