@@ -27,13 +27,18 @@ __all__ = ["Linker", "is_reactor", "initialize_reactor"]
 
 #: What a Linker holds under a name: an extern, or a callable typed by the import using it.
 class _LazyFunc:
-    """A definition that becomes ``Func(type, fn)`` (once, then kept) when first imported."""
+    """A WASI definition of ``Linker.define_wasi``: ``make()`` gives the Func of type ``type``
+    calling ``env.import_function(name)``; the linker keeps it in place of this on first use."""
 
-    __slots__ = ("type", "fn")
+    __slots__ = ("type", "env", "name")
 
-    def __init__(self, type: FuncType, fn: Callable[..., Any]) -> None:
+    def __init__(self, type: FuncType, env: WasiEnv, name: str) -> None:
         self.type = type
-        self.fn = fn
+        self.env = env
+        self.name = name
+
+    def make(self) -> Func:
+        return Func(self.type, self.env.import_function(self.name))
 
 
 Definition = Extern | Callable[..., Any] | _LazyFunc
@@ -132,16 +137,15 @@ class Linker:
         LinkError. Returns the env: close it (or use ``with``) to close the files the guest
         opened. Raises OSError if a preopened directory is missing."""
         env = WasiEnv(config)
-        funcs = env.imports()
         try:
-            self._check_free([(WASI_MODULE, name) for name in funcs])
+            self._check_free([(WASI_MODULE, name) for name in WASI_FUNC_TYPES])
         except LinkError:
             env.close()
             raise
-        for name, fn in funcs.items():
+        for name, functype in WASI_FUNC_TYPES.items():
             # the Func is made when an instantiation first imports it: a module imports a few
             # of the 46, and making all of them cost a sixth of a hello-world ``whisk.run``
-            self._defs[WASI_MODULE, name] = _LazyFunc(WASI_FUNC_TYPES[name], fn)
+            self._defs[WASI_MODULE, name] = _LazyFunc(functype, env, name)
         self._wasi = env
         return env
 
@@ -189,7 +193,7 @@ class Linker:
         for imp in declared:
             given = self._defs.get((imp.module, imp.name))
             if type(given) is _LazyFunc:
-                given = self._defs[imp.module, imp.name] = Func(given.type, given.fn)
+                given = self._defs[imp.module, imp.name] = given.make()
             if given is not None:
                 imports.setdefault(imp.module, {})[imp.name] = given
         ready = None

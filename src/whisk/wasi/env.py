@@ -430,6 +430,14 @@ class WasiEnv:
 
         return {name: _wrap(self, name, impl, FUNC_TYPES[name]) for name, _, impl in FUNCTIONS}
 
+    def import_function(self, name: str) -> Callable[..., Any]:
+        """The callable ``imports()[name]`` would give, alone (``Linker.define_wasi`` makes
+        one only when an instantiation imports it). Raises KeyError for a name that is not a
+        ``wasi_snapshot_preview1`` function."""
+        from .table import FUNC_TYPES, IMPLEMENTATIONS
+
+        return _wrap(self, name, IMPLEMENTATIONS[name], FUNC_TYPES[name])
+
 
 def _wrap(env: WasiEnv, name: str, impl: Callable[..., Any], functype: Any) -> Callable[..., Any]:
     def call(*args: int) -> Any:

@@ -84,6 +84,9 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     name: sig for name, sig, _ in FUNCTIONS
 }
 
+#: name -> implementation (taking the ``WasiEnv`` first)
+IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {name: impl for name, _, impl in FUNCTIONS}
+
 #: name -> ``whisk.types.FuncType`` (immutable, so built once and shared by every ``WasiEnv``
 #: and ``Linker.define_wasi``: building the 46 anew cost about a third of a hello-world run)
 FUNC_TYPES: dict[str, FuncType] = {name: FuncType(*sig) for name, sig in SIGNATURES.items()}
