@@ -23,7 +23,8 @@
 #                                     target: no Atomics (no threads), no stack check, no
 #                                     computed-goto dispatch, malloc_usable_size() = 0.
 #   suite/NAME.TOOL-OPT.wasm          each kernel of kernels/NAME.c by TOOL in {clang, zig}
-#                                     at OPT in {O2, Os}
+#                                     at OPT in {O2, Os}, except clang -O2, which is
+#                                     kernels/NAME.wasm (build.sh)
 #
 # Toolchains: Debian clang + lld + wasi-libc + libclang-rt-dev-wasm32 (apt-get install -y clang
 # lld wasi-libc libclang-rt-dev-wasm32), -mcpu=mvp so wasm3 decodes everything; zig cc from
@@ -52,7 +53,8 @@ KERNEL_LD="-nostdlib -Wl,--no-entry -Wl,--export=run -Wl,--strip-all"
 for name in fib sieve nbody matmul sha256 vm; do
     for opt in O2 Os; do
         echo "kernel $name: clang -$opt, zig cc -$opt"
-        $CC --target=wasm32 -mcpu=mvp -"$opt" -Wall -ffreestanding $KERNEL_LD \
+        # clang -O2 is kernels/NAME.wasm (build.sh, the same flags): not built twice
+        [ "$opt" = O2 ] || $CC --target=wasm32 -mcpu=mvp -"$opt" -Wall -ffreestanding $KERNEL_LD \
             -o "$OUT/$name.clang-$opt.wasm" "$HERE/kernels/$name.c"
         if $ZIG version >/dev/null 2>&1; then
             $ZIG cc -target wasm32-wasi -"$opt" -Wall -ffreestanding $KERNEL_LD \
