@@ -11,6 +11,7 @@ Other subcommands::
     python -m whisk validate module.wasm          # "module.wasm: valid", or a one-line error
     python -m whisk validate --wasm2 module.wasm  # ... accepting WebAssembly 2.0 only
     python -m whisk inspect [--json] module.wasm  # imports, exports, memories, tables, globals...
+    python -m whisk inspect --lowered [--func NAME|INDEX] module.wasm  # the lowered code
     python -m whisk wast test.wast                # spec test scripts (source checkout only)
 
 MODULE may be a binary or WebAssembly text (``prog.wat``; told apart by content), which needs
@@ -415,17 +416,41 @@ def cmd_validate(ns: argparse.Namespace) -> int:
 
 def _configure_inspect(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--lowered", action="store_true",
+                   help="print the lowered code (the core's instructions, with frame slots, "
+                        "immediates and branch targets) instead of the interface")
+    p.add_argument("--func", metavar="NAME|INDEX",
+                   help="with --lowered: only this function (index, export name or name-section "
+                        "name)")
     _configure_module(p)
 
 
 @command("inspect", "Show a module's imports, exports, memories, tables, globals and custom "
-                    "sections.", _configure_inspect)
+                    "sections, or (--lowered) its lowered code.", _configure_inspect)
 def cmd_inspect(ns: argparse.Namespace) -> int:
-    """``whisk inspect [--json] MODULE``: the module's interface (see ``whisk.describe``)."""
+    """``whisk inspect [--json] MODULE``: the module's interface (see ``whisk.describe``);
+    ``whisk inspect --lowered [--func NAME|INDEX] MODULE``: its lowered code (see
+    ``whisk.disasm.listing``)."""
     import json
 
     from .describe import describe, format_text
 
+    if ns.func is not None and not ns.lowered:
+        raise CliError("--func needs --lowered")
+    if ns.lowered:
+        if ns.json:
+            raise CliError("--json and --lowered cannot be combined")
+        from . import disasm
+
+        module = _load(ns.module, _features(ns))
+        index = None
+        if ns.func is not None:
+            try:
+                index = disasm.find_func(module, ns.func)
+            except (LookupError, ValueError) as exc:
+                raise CliError(f"{ns.module}: {exc}") from exc
+        print(disasm.listing(module, index), end="")
+        return 0
     summary = describe(_load(ns.module, _features(ns)))
     print(json.dumps(summary, indent=2) if ns.json else format_text(summary))
     return 0
