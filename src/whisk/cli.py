@@ -159,6 +159,11 @@ def _configure_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=parse_duration, metavar="DURATION",
                    help="stop the guest after DURATION (e.g. 2s, 500ms, 1.5; seconds by default)")
     _add_features(p)
+    p.add_argument("--op-mix", action="store_true",
+                   help="after the run, print the most dispatched ops and op pairs to stderr "
+                        "(needs a profile build: WHISK_PROFILE=1, see docs/internals.md)")
+    p.add_argument("--op-mix-top", type=int, default=25, metavar="N",
+                   help="with --op-mix: how many ops and pairs to print (default 25)")
     p.add_argument("module", metavar="MODULE", help="the .wasm file (or .wat: WebAssembly text)")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                    help="arguments for the guest (or for --invoke)")
@@ -348,12 +353,26 @@ def cmd_run(ns: argparse.Namespace) -> int:
     args = list(ns.args)
     if ns.fuel is not None and ns.fuel < 0:
         raise CliError("--fuel must be >= 0")
-    if ns.invoke is not None:
-        code = _invoke(ns.module, ns.invoke, args, env, preopens, ns.fuel, ns.timeout,
-                       _features(ns))
-    else:
-        code = run(ns.module, args, env=env, preopens=preopens, fuel=ns.fuel, timeout=ns.timeout,
-                   features=_features(ns))
+    if ns.op_mix:
+        from . import opmix
+
+        if not opmix.available():
+            raise CliError("--op-mix needs a profile build of the core "
+                           "(WHISK_PROFILE=1 python setup.py build_ext --inplace --force)")
+        opmix.reset()
+    try:
+        if ns.invoke is not None:
+            code = _invoke(ns.module, ns.invoke, args, env, preopens, ns.fuel, ns.timeout,
+                           _features(ns))
+        else:
+            code = run(ns.module, args, env=env, preopens=preopens, fuel=ns.fuel,
+                       timeout=ns.timeout, features=_features(ns))
+    except Trap:
+        if ns.op_mix:                       # the mix up to the trap
+            sys.stderr.write(opmix.report(ns.op_mix_top))
+        raise
+    if ns.op_mix:
+        sys.stderr.write(opmix.report(ns.op_mix_top))
     return _exit_status(code)
 
 
