@@ -8,10 +8,12 @@ Counting needs a profile build of the core (``WHISK_PROFILE=1 python setup.py bu
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._core import runtime
 from ._core.oplayout import OPS
 
-__all__ = ["available", "counts", "reset", "report"]
+__all__ = ["available", "counts", "pair_counts", "reset", "report"]
 
 _HINT = "WHISK_PROFILE=1 python setup.py build_ext --inplace --force"
 
@@ -21,17 +23,25 @@ def available() -> bool:
     return runtime.op_counts() is not None
 
 
-def counts(pairs: bool = False) -> dict[str, int] | tuple[dict[str, int], dict[tuple[str, str], int]]:
-    """Op name -> times dispatched since the last reset (dispatched ops only); with ``pairs``,
-    also (op, next op) -> times. Raises RuntimeError if the core is not a profile build."""
+def _raw(pairs: bool) -> Any:
     raw = runtime.op_counts(pairs=pairs)
     if raw is None:
         raise RuntimeError(f"the instruction mix needs a profile build of the core ({_HINT})")
-    ops, prs = raw if pairs else (raw, None)
-    named = {OPS[op][0]: n for op, n in ops.items()}
-    if prs is None:
-        return named
-    return named, {(OPS[a][0], OPS[b][0]): n for (a, b), n in prs.items()}
+    return raw
+
+
+def counts() -> dict[str, int]:
+    """Op name -> times dispatched since the last reset (dispatched ops only). Raises
+    RuntimeError if the core is not a profile build."""
+    ops: dict[int, int] = _raw(False)
+    return {OPS[op][0]: n for op, n in ops.items()}
+
+
+def pair_counts() -> dict[tuple[str, str], int]:
+    """(op name, name of the op dispatched next) -> times, since the last reset. Raises
+    RuntimeError if the core is not a profile build."""
+    prs: dict[tuple[int, int], int] = _raw(True)[1]
+    return {(OPS[a][0], OPS[b][0]): n for (a, b), n in prs.items()}
 
 
 def reset() -> None:
@@ -42,7 +52,7 @@ def reset() -> None:
 def report(top: int = 25) -> str:
     """The ``top`` most dispatched ops and op pairs, as text: count, share of all dispatches,
     name. Raises RuntimeError if the core is not a profile build."""
-    ops, prs = counts(pairs=True)
+    ops, prs = counts(), pair_counts()
     total = sum(ops.values()) or 1
     lines = [f"instruction mix: {sum(ops.values())} ops dispatched, {len(ops)} distinct"]
     for n, name in sorted(((n, name) for name, n in ops.items()), reverse=True)[:top]:

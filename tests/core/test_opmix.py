@@ -33,7 +33,7 @@ def test_the_mix_of_collatz():
     steps = whisk.Instance(whisk.Module.from_file(COLLATZ)).exports["steps"]
     opmix.reset()
     assert steps(27) == 111
-    ops, pairs = opmix.counts(pairs=True)
+    ops, pairs = opmix.counts(), opmix.pair_counts()
     assert ops["i64_and_ri"] == ops["i64_eqz"] == ops["br_eqz"] == ops["br_back"] == 111
     assert ops["br_i64_le_u_ri"] == 112 and ops["return"] == 1
     assert ops["i64_shr_u_ri"] == 70 and ops["i64_mul_ri"] == ops["i64_add_ri"] == 41

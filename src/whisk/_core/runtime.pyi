@@ -148,8 +148,7 @@ class InstanceCore:
     def elem_drop(self, seg: int) -> None: ...
     def data_drop(self, seg: int) -> None: ...
 
-def op_counts(pairs: bool = False, reset: bool = False) -> (
-        dict[int, int] | tuple[dict[int, int], dict[tuple[int, int], int]] | None):
+def op_counts(pairs: bool = False, reset: bool = False) -> Any:
     """The dynamic instruction mix (op number -> dispatches; with pairs, also (op, next op) ->
     dispatches); None unless the core is a profile build (WHISK_PROFILE=1)."""
     ...
