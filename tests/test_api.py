@@ -275,3 +275,35 @@ def test_an_underscore_export_is_reached_by_subscript_and_the_error_says_so():
         inst.exports._initialize
     with pytest.raises(AttributeError, match="no export named 'nothing'"):
         inst.exports.nothing
+
+
+def test_exports_named_like_mapping_methods_win_for_attributes_and_the_mapping_still_works():
+    m = load("""(module (memory (export "memory") 1)
+      (func (export "get") (result i32) i32.const 1) (func (export "items") (result i32) i32.const 2)
+      (func (export "keys") (result i32) i32.const 3) (func (export "values") (result i32) i32.const 4)
+      (global (export "_g") i32 (i32.const 5)))""")
+    e = whisk.Instance(m).exports
+    assert (e.get(), e.items(), e.keys(), e.values()) == (1, 2, 3, 4)
+    assert list(e) == ["memory", "get", "items", "keys", "values", "_g"] and len(e) == 6
+    assert "get" in e and "_g" in e and "nothing" not in e
+    assert e["keys"] is e.keys and isinstance(e["memory"], whisk.Memory)
+    assert e["_g"].value == 5
+    assert e == dict(zip(e, (e[k] for k in e))) and e != {"get": e.get}
+    # with no clash, the Mapping methods are there
+    plain = whisk.Instance(load('(module (func (export "f")))')).exports
+    assert plain.get("f") is plain.f and plain.get("nothing") is None
+    assert list(plain.keys()) == ["f"] and list(plain.items()) == [("f", plain.f)]
+    assert plain != e
+
+
+def test_exports_are_read_only():
+    e = whisk.Instance(load('(module (func (export "f")))')).exports
+    f = e.f
+    for name in ("f", "g", "_items"):
+        with pytest.raises(AttributeError, match="read-only"):
+            setattr(e, name, 1)
+        with pytest.raises(AttributeError, match="read-only"):
+            delattr(e, name)
+    with pytest.raises(TypeError):
+        e["f"] = 1                                  # type: ignore[index]
+    assert e.f is f and e["f"] is f and list(e) == ["f"]

@@ -11,6 +11,7 @@ from ._core.runtime import Store
 from .errors import Exit, LinkError
 from .wasi import MODULE as WASI_MODULE
 from .wasi import SIGNATURES as WASI_SIGNATURES
+from .wasi.table import FUNC_TYPES as WASI_FUNC_TYPES
 from .wasi import WasiConfig, WasiEnv
 
 __all__ = ["run", "instantiate_wasi", "load_module"]
@@ -39,6 +40,18 @@ def check_wasi_imports(module: Any) -> None:
     the import declaration, so a wrong declaration would otherwise go unnoticed)."""
     from .types import FuncType
 
+    struct = getattr(module, "_struct", None)
+    if struct is not None:
+        # the common case, cheaply: every WASI import names a known function of its type
+        # (an unclosed type: a WASI signature has numbers only, so a reference type differs)
+        for imp in struct.imports:
+            if imp.module != WASI_MODULE:
+                continue
+            want = WASI_FUNC_TYPES.get(imp.name)
+            if want is None or struct.import_type(imp) != want:
+                break
+        else:
+            return
     for imp in getattr(module, "imports", ()):
         if imp.module != WASI_MODULE:
             continue

@@ -32,10 +32,20 @@ _CONST_BINOPS: dict[str, Callable[[int, int], int]] = {
 
 class Exports(Mapping[str, Extern]):
     """An instance's exports: a read-only mapping name -> Func | Table | Memory | Global | Tag,
-    also readable as attributes (``instance.exports.fib``)."""
+    also readable as attributes (``instance.exports.fib``).
+
+    Attribute access finds an export at plain-attribute speed: every export whose name does not
+    start with ``_`` is also an entry of the object's ``__dict__``. Instance attributes win over
+    the class's methods, so an export named ``get``, ``items``, ``keys`` or ``values`` is what
+    ``exports.get`` gives; the mapping interface (``exports["get"]``, ``in``, ``len``, iteration)
+    always works. Exports whose names start with ``_`` are reached by subscript only. Assigning or
+    deleting an attribute raises AttributeError."""
 
     def __init__(self, items: dict[str, Extern]):
-        object.__setattr__(self, "_items", items)
+        d = object.__getattribute__(self, "__dict__")
+        # exports first, then _items: no export lands on _items (its name starts with _)
+        d.update((k, v) for k, v in items.items() if k[:1] != "_")
+        d["_items"] = items
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("an instance's exports are read-only")
@@ -54,13 +64,18 @@ class Exports(Mapping[str, Extern]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def __getattribute__(self, name: str) -> Any:
-        # exports win over the Mapping methods: `exports.get` is the export named "get" if any
-        if name[:1] != "_":
-            items = object.__getattribute__(self, "_items")
-            if name in items:
-                return items[name]
-        return object.__getattribute__(self, name)
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __eq__(self, other: object) -> bool:
+        # not Mapping.__eq__: it calls self.items(), which an export named "items" shadows
+        if isinstance(other, Exports):
+            return self._items == other._items
+        if isinstance(other, Mapping):
+            return self._items == {k: other[k] for k in other}
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     # Any, not Extern: ``exports.fib(3)`` and ``memoryview(exports.memory)`` are what attribute
     # access is for; ``exports["fib"]`` gives the precise union to narrow with isinstance

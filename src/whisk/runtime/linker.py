@@ -16,7 +16,7 @@ from .._core.runtime import Func, Global, Memory, Store, Table, Tag
 from ..errors import LinkError, Trap
 from ..types import FuncType
 from ..wasi import MODULE as WASI_MODULE
-from ..wasi import SIGNATURES as WASI_SIGNATURES
+from ..wasi.table import FUNC_TYPES as WASI_FUNC_TYPES
 from ..wasi import WasiConfig, WasiEnv
 from .caller import exported_memory
 from ..module import Module
@@ -26,7 +26,22 @@ from .valtypes import host_signature
 __all__ = ["Linker", "is_reactor", "initialize_reactor"]
 
 #: What a Linker holds under a name: an extern, or a callable typed by the import using it.
-Definition = Extern | Callable[..., Any]
+class _LazyFunc:
+    """A WASI definition of ``Linker.define_wasi``: ``make()`` gives the Func of type ``type``
+    calling ``env.import_function(name)``; the linker keeps it in place of this on first use."""
+
+    __slots__ = ("type", "env", "name")
+
+    def __init__(self, type: FuncType, env: WasiEnv, name: str) -> None:
+        self.type = type
+        self.env = env
+        self.name = name
+
+    def make(self) -> Func:
+        return Func(self.type, self.env.import_function(self.name))
+
+
+Definition = Extern | Callable[..., Any] | _LazyFunc
 
 
 def _trap(where: str) -> Callable[..., Any]:
@@ -122,15 +137,15 @@ class Linker:
         LinkError. Returns the env: close it (or use ``with``) to close the files the guest
         opened. Raises OSError if a preopened directory is missing."""
         env = WasiEnv(config)
-        funcs = {name: Func(FuncType(*WASI_SIGNATURES[name]), fn)
-                 for name, fn in env.imports().items()}
         try:
-            self._check_free([(WASI_MODULE, name) for name in funcs])
+            self._check_free([(WASI_MODULE, name) for name in WASI_FUNC_TYPES])
         except LinkError:
             env.close()
             raise
-        for name, func in funcs.items():
-            self._defs[WASI_MODULE, name] = func
+        for name, functype in WASI_FUNC_TYPES.items():
+            # the Func is made when an instantiation first imports it: a module imports a few
+            # of the 46, and making all of them cost a sixth of a hello-world ``whisk.run``
+            self._defs[WASI_MODULE, name] = _LazyFunc(functype, env, name)
         self._wasi = env
         return env
 
@@ -172,13 +187,18 @@ class Linker:
         """``instantiate`` without calling a reactor's ``_initialize`` (``whisk.run`` calls it
         itself, under the run's timeout)."""
         imports: dict[str, dict[str, Definition]] = {}
-        for imp in module.imports:
+        # names only: not module.imports, which closes every type (Instance raises the TypeError
+        # for a non-module)
+        declared = module._struct.imports if isinstance(module, Module) else ()
+        for imp in declared:
             given = self._defs.get((imp.module, imp.name))
+            if type(given) is _LazyFunc:
+                given = self._defs[imp.module, imp.name] = given.make()
             if given is not None:
                 imports.setdefault(imp.module, {})[imp.name] = given
         ready = None
         wasi = self._wasi
-        if wasi is not None and any(imp.module == WASI_MODULE for imp in module.imports):
+        if wasi is not None and any(imp.module == WASI_MODULE for imp in declared):
             def ready(instance: Instance) -> None:
                 memory = exported_memory(instance.exports, any_name=False)
                 if memory is not None:

@@ -426,11 +426,17 @@ class WasiEnv:
         by name. Each takes the wasm arguments (Python ints, i32 signed) and returns the errno
         as an int (None for ``proc_exit``, which raises ``whisk.errors.Exit``). Each carries
         its wasm type as ``__wasm_type__`` (a ``whisk.types.FuncType``)."""
-        from ..types import FuncType
-        from .table import FUNCTIONS
+        from .table import FUNC_TYPES, FUNCTIONS
 
-        return {name: _wrap(self, name, impl, FuncType(params, results))
-                for name, (params, results), impl in FUNCTIONS}
+        return {name: _wrap(self, name, impl, FUNC_TYPES[name]) for name, _, impl in FUNCTIONS}
+
+    def import_function(self, name: str) -> Callable[..., Any]:
+        """The callable ``imports()[name]`` would give, alone (``Linker.define_wasi`` makes
+        one only when an instantiation imports it). Raises KeyError for a name that is not a
+        ``wasi_snapshot_preview1`` function."""
+        from .table import FUNC_TYPES, IMPLEMENTATIONS
+
+        return _wrap(self, name, IMPLEMENTATIONS[name], FUNC_TYPES[name])
 
 
 def _wrap(env: WasiEnv, name: str, impl: Callable[..., Any], functype: Any) -> Callable[..., Any]:
