@@ -32,11 +32,16 @@ else:
         # GNU ld and lld: strip all symbols; Apple's ld: strip debug symbols (-s is obsolete)
         extra_link_args += ["-Wl,-S"] if sys.platform == "darwin" else ["-s"]
 
+# WHISK_PROFILE=1: a profile build, whose dispatch loop counts the ops it dispatches (the
+# dynamic instruction mix, read by whisk._core.runtime.op_counts; opprofile.h). The generated C
+# is the same either way, so switching needs build_ext --force.
+define_macros = [("WHISK_PROFILE", "1")] if os.environ.get("WHISK_PROFILE") == "1" else []
+
 CORE = os.path.join("src", "whisk", "_core")
 extensions = [
     Extension(f"whisk._core.{name}", [os.path.join(CORE, f"{name}.pyx")],
               include_dirs=[CORE], extra_compile_args=extra_compile_args,
-              extra_link_args=extra_link_args)
+              extra_link_args=extra_link_args, define_macros=define_macros)
     for name in ("lower", "runtime")
 ]
 

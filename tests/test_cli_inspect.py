@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -137,6 +139,48 @@ def test_inspect_json_of_an_example(capsys):
 def test_inspect_malformed(path, capsys):
     assert cli.main(["inspect", path(MALFORMED)]) == 1
     assert "malformed module" in one_line_error(capsys.readouterr().err)
+
+
+COLLATZ = str(Path(__file__).resolve().parent.parent / "examples" / "collatz.wasm")
+
+
+def test_inspect_lowered(capsys):
+    """--lowered lists the core's instructions of each function (whisk.disasm.listing)."""
+    assert cli.main(["inspect", "--lowered", COLLATZ]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0].startswith("func[0] steps: params=1 results=1 locals=2 slots=")
+    # n <= 1 ends the loop: a fused compare-and-branch with an immediate, to the last copy
+    m = re.match(r" +0: br_i64_le_u_ri +a=0 imm=1 -> (\d+)$", lines[1])
+    assert m and any(re.match(rf" +{m.group(1)}: copy +d=0 a=1$", line) for line in lines)
+    assert re.search(r": br_back +-> 0 cost=\d+$", out, re.M)
+    assert lines[-1].split()[1:] == ["return"]
+
+
+@pytest.mark.parametrize("spec", ["steps", "0"])
+def test_inspect_lowered_one_function(capsys, spec):
+    assert cli.main(["inspect", "--lowered", "--func", spec, COLLATZ]) == 0
+    assert capsys.readouterr().out.startswith("func[0] steps:")
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--lowered", "--func", "nope"], "no function named 'nope'"),
+    (["--lowered", "--func", "1"], "function index 1 out of range (1 functions)"),
+    (["--func", "0"], "--func needs --lowered"),
+    (["--lowered", "--json"], "--json and --lowered cannot be combined"),
+])
+def test_inspect_lowered_errors(capsys, argv, message):
+    assert cli.main(["inspect", *argv, COLLATZ]) == 1
+    assert message in one_line_error(capsys.readouterr().err)
+
+
+def test_inspect_lowered_imported_function(path, capsys):
+    p = path(KINDS)                                     # function 0 is the import env.log
+    assert cli.main(["inspect", "--lowered", "--func", "0", p]) == 1
+    assert "function 0 is imported: it has no lowered code" in one_line_error(capsys.readouterr().err)
+    assert cli.main(["inspect", "--lowered", "--func", "f", p]) == 0
+    assert capsys.readouterr().out.startswith("func[1] f: params=1 results=1")
 
 
 def test_type_text_rejects_non_types():

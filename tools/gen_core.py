@@ -11,6 +11,7 @@ Outputs (committed; tests/core/test_generated.py checks they are current):
   src/whisk/_core/ops.pxd       enum Op: hand-written ops (found in loop.pxi.in), then generated
   src/whisk/_core/optable.pxi   per-wasm-opcode tables the pre-decoder (lower.pyx) reads
   src/whisk/_core/loop.pxi      the dispatch loop
+  src/whisk/_core/oplayout.py   per op: its name and operand layout (for whisk.disasm)
   src/whisk/_core/simd.pxi      the SIMD ops: Cython declarations of simd.h's functions (one per
                                 0xFD instruction, its shape read off the opcode table) and
                                 simd_step, the out-of-line dispatch the loop hands them to
@@ -421,6 +422,145 @@ def gen_optable(regular) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Operand layouts of the hand-written ops (the words after the op word), the one table the
+# disassembler's src/whisk/_core/oplayout.py is generated from; loop.pxi.in's header comment
+# describes the same layouts in words. A token is `label` (a frame slot), `target` (an
+# absolute code index), `cost` (fuel units), `brtable` (a count n, then n + 1 targets, the
+# last the default) or `label:kind` with kind u32 (an index or count), u64 (2 words, low
+# first), imm32 / imm64 (a raw constant of 1 / 2 words) or i32 / i64 / f32 / f64 (an
+# immediate operand of that type). check_hand_layouts compares each size with its arm.
+HAND_LAYOUTS = {
+    "unreachable": "", "return": "",
+    "copy": "d a", "copy2": "d a", "const32": "d imm:imm32", "const64": "d imm:imm64",
+    "br": "target", "br_nez": "a target", "br_eqz": "a target",
+    "br_back": "target cost", "br_nez_back": "a target cost", "br_eqz_back": "a target cost",
+    "br_table": "a brtable",
+    "call": "f:u32 base:u32", "call_indirect": "type:u32 table:u32 a base:u32",
+    "call_ref": "a base:u32", "return_call": "f:u32 base:u32",
+    "return_call_indirect": "type:u32 table:u32 a base:u32", "return_call_ref": "a base:u32",
+    "ref_as_non_null": "d a", "br_on_null": "a target", "br_on_non_null": "a target",
+    "select": "d cond a b", "select2": "d cond a b",
+    "global_get": "d g:u32", "global_set": "g:u32 a", "global_get2": "d g:u32",
+    "global_set2": "g:u32 a",
+    "memory_size": "d", "memory_grow": "d a", "memory_fill": "a b c", "memory_copy": "a b c",
+    "memory_init": "seg:u32 a b c", "data_drop": "seg:u32",
+    "table_get": "d t:u32 a", "table_set": "t:u32 a b", "table_size": "d t:u32",
+    "table_grow": "d t:u32 a b", "table_fill": "t:u32 a b c",
+    "table_copy": "dt:u32 st:u32 a b c", "table_init": "t:u32 seg:u32 a b c",
+    "elem_drop": "seg:u32", "ref_is_null": "d a", "ref_func": "d f:u32",
+    "mem_far": "m:u32 off:u64", "memory_size_far": "d m:u32", "memory_grow_far": "d m:u32 a",
+    "memory_fill_far": "m:u32 zero:u32 a b c", "memory_copy_far": "m1:u32 m2:u32 a b c",
+    "memory_init_far": "m:u32 seg:u32 a b c",
+    "sat32": "d a", "grow_result64": "d", "throw": "tag:u32 base:u32", "throw_ref": "a",
+}
+# Words each operand kind takes (brtable: variable, 1 + n + 1).
+KIND_WORDS = {"slot": 1, "target": 1, "cost": 1, "u32": 1, "u64": 2, "imm32": 1, "imm64": 2,
+              "i32": 1, "i64": 2, "f32": 1, "f64": 2, "v128": 4, "brtable": 0}
+
+
+def parse_layout(text: str) -> tuple[tuple[str, str], ...]:
+    """The (label, kind) operands of a layout string of HAND_LAYOUTS."""
+    out = []
+    for tok in text.split():
+        if tok in ("target", "cost", "brtable"):
+            out.append((tok, tok))
+        elif ":" in tok:
+            label, kind = tok.split(":")
+            assert kind in KIND_WORDS, tok
+            out.append((label, kind))
+        else:
+            out.append((tok, "slot"))
+    return tuple(out)
+
+
+def layout_size(layout) -> int | None:
+    """Words of an op with this layout, the op word included; None if variable (br_table)."""
+    if any(k == "brtable" for _, k in layout):
+        return None
+    return 1 + sum(KIND_WORDS[k] for _, k in layout)
+
+
+def check_hand_layouts(specials) -> None:
+    """Every hand-written op has a layout, and its size agrees with its arm in loop.pxi.in
+    (the `pc += N` / `pc + N` its arm advances by; an arm of several ops, by one of them)."""
+    missing = [s for s in specials if s not in HAND_LAYOUTS]
+    if missing:
+        raise SystemExit(f"gen_core: no HAND_LAYOUTS entry for {', '.join(missing)}")
+    text = (CORE / "loop.pxi.in").read_text()
+    arm = re.compile(r"^(\s*)(?:el)?if (op == OP_\w+(?: or op == OP_\w+)*):\n((?:\1    .*\n|\s*\n)*)",
+                     re.M)
+    for m in arm.finditer(text):
+        names = re.findall(r"OP_(\w+)", m.group(2))
+        sizes = {int(n) for n in re.findall(r"\bpc (?:\+=|\+) (\d+)", m.group(3))}
+        for name in names:
+            size = layout_size(parse_layout(HAND_LAYOUTS[name]))
+            # an arm of several ops (call, call_indirect, call_ref) advances by each one's size
+            if sizes and (size not in sizes if len(names) > 1 else sizes != {size}):
+                raise SystemExit(f"gen_core: HAND_LAYOUTS[{name!r}] is {size} words, its arm "
+                                 f"advances by {sorted(sizes)}")
+
+
+def regular_layouts(regular) -> dict[str, str]:
+    """Layout strings (HAND_LAYOUTS syntax) of the generated regular ops (see gen_arms)."""
+    out = {}
+    for op, kind in regular:
+        f = op.ident
+        if kind == K_UNARY:
+            out[f] = "d a"
+        elif kind == K_BINARY:
+            t = op.params[1]
+            out[f], out[f + "_ri"] = "d a b", f"d a imm:{t}"
+            if is_int_compare(op):
+                out["br_" + f], out["br_" + f + "_ri"] = "a b target", f"a imm:{t} target"
+                out["br_" + f + "_back"] = "a b target cost"
+                out["br_" + f + "_ri_back"] = f"a imm:{t} target cost"
+        elif kind == K_LOAD:
+            out[f], out[f + "_add"] = "d a off:u32", "d a add:u32 off:u32"
+        elif kind == K_STORE:
+            out[f], out[f + "_add"] = "a b off:u32", "a b add:u32 off:u32"
+    return out
+
+
+def simd_layout_text(op) -> str:
+    """Layout string of a lowered SIMD op (simd_layout's positions)."""
+    dst, operands, off, lane, imm, _ = simd_layout(op)
+    toks = ["d"] if dst is not None else []
+    toks += list("abc"[:len(operands)])
+    toks += ["off:u32"] if off is not None else []
+    toks += ["lane:u32"] if lane is not None else []
+    toks += ["imm:v128"] if imm is not None else []
+    return " ".join(toks)
+
+
+def gen_oplayout(specials, generated, regular) -> str:
+    """src/whisk/_core/oplayout.py: per op number, its name and operand layout."""
+    check_hand_layouts(specials)
+    reg = regular_layouts(regular)
+    names = specials + generated
+    rows = [(n, HAND_LAYOUTS[n] if n in HAND_LAYOUTS else reg[n]) for n in names]
+    rows += [(op.ident, simd_layout_text(op)) for op in simd_ops()]
+    lines = [HEADER.format(src="tools/gen_core.py (HAND_LAYOUTS, gen_arms, simd_layout) and "
+                               "src/whisk/opcodes.py"),
+             '"""The operand layout of every op of the core (word 0 of a lowered instruction is',
+             "the op number, an index into OPS), for the disassembler (whisk.disasm).",
+             "",
+             "OPS[op] = (name, operands): operands is a tuple of (label, kind); kind is 'slot' (a",
+             "frame slot), 'target' (an absolute code index), 'cost' (fuel units), 'u32' (an index or",
+             "count), 'u64' (2 words, low first), 'imm32' / 'imm64' (a raw constant), 'i32' / 'i64' /",
+             "'f32' / 'f64' (an immediate operand of that type), 'v128' (4 words) or 'brtable' (a",
+             "count n, then n + 1 targets, the last the default). KIND_WORDS gives the words of each",
+             '(0 for brtable: variable)."""',
+             "",
+             f"KIND_WORDS = {KIND_WORDS!r}",
+             f"SIMD_FIRST = {len(names)}",
+             "",
+             "OPS = ("]
+    for name, text in rows:
+        lines.append(f"    ({name!r}, {parse_layout(text)!r}),")
+    lines.append(")")
+    return "\n".join(lines) + "\n"
+
+
 def gen_ops(specials, generated) -> str:
     lines = [HEADER.format(src="loop.pxi.in and src/whisk/opcodes.py"),
              "# The core's internal ops: word 0 of every lowered instruction (see code.pxd).", "",
@@ -459,6 +599,7 @@ def outputs() -> dict[Path, str]:
         CORE / "loop.pxi": gen_loop(gen_arms(regular, shapes)),
         CORE / "simd.pxi": gen_simd(),
         CORE / "memfar.pxi": gen_memfar(regular),
+        CORE / "oplayout.py": gen_oplayout(specials, generated, regular),
     }
 
 

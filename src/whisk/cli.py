@@ -11,6 +11,7 @@ Other subcommands::
     python -m whisk validate module.wasm          # "module.wasm: valid", or a one-line error
     python -m whisk validate --wasm2 module.wasm  # ... accepting WebAssembly 2.0 only
     python -m whisk inspect [--json] module.wasm  # imports, exports, memories, tables, globals...
+    python -m whisk inspect --lowered [--func NAME|INDEX] module.wasm  # the lowered code
     python -m whisk wast test.wast                # spec test scripts (source checkout only)
 
 MODULE may be a binary or WebAssembly text (``prog.wat``; told apart by content), which needs
@@ -158,6 +159,11 @@ def _configure_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=parse_duration, metavar="DURATION",
                    help="stop the guest after DURATION (e.g. 2s, 500ms, 1.5; seconds by default)")
     _add_features(p)
+    p.add_argument("--op-mix", action="store_true",
+                   help="after the run, print the most dispatched ops and op pairs to stderr "
+                        "(needs a profile build: WHISK_PROFILE=1, see docs/internals.md)")
+    p.add_argument("--op-mix-top", type=int, default=25, metavar="N",
+                   help="with --op-mix: how many ops and pairs to print (default 25)")
     p.add_argument("module", metavar="MODULE", help="the .wasm file (or .wat: WebAssembly text)")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                    help="arguments for the guest (or for --invoke)")
@@ -347,12 +353,26 @@ def cmd_run(ns: argparse.Namespace) -> int:
     args = list(ns.args)
     if ns.fuel is not None and ns.fuel < 0:
         raise CliError("--fuel must be >= 0")
-    if ns.invoke is not None:
-        code = _invoke(ns.module, ns.invoke, args, env, preopens, ns.fuel, ns.timeout,
-                       _features(ns))
-    else:
-        code = run(ns.module, args, env=env, preopens=preopens, fuel=ns.fuel, timeout=ns.timeout,
-                   features=_features(ns))
+    if ns.op_mix:
+        from . import opmix
+
+        if not opmix.available():
+            raise CliError("--op-mix needs a profile build of the core "
+                           "(WHISK_PROFILE=1 python setup.py build_ext --inplace --force)")
+        opmix.reset()
+    try:
+        if ns.invoke is not None:
+            code = _invoke(ns.module, ns.invoke, args, env, preopens, ns.fuel, ns.timeout,
+                           _features(ns))
+        else:
+            code = run(ns.module, args, env=env, preopens=preopens, fuel=ns.fuel,
+                       timeout=ns.timeout, features=_features(ns))
+    except Trap:
+        if ns.op_mix:                       # the mix up to the trap
+            sys.stderr.write(opmix.report(ns.op_mix_top))
+        raise
+    if ns.op_mix:
+        sys.stderr.write(opmix.report(ns.op_mix_top))
     return _exit_status(code)
 
 
@@ -415,17 +435,41 @@ def cmd_validate(ns: argparse.Namespace) -> int:
 
 def _configure_inspect(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--lowered", action="store_true",
+                   help="print the lowered code (the core's instructions, with frame slots, "
+                        "immediates and branch targets) instead of the interface")
+    p.add_argument("--func", metavar="NAME|INDEX",
+                   help="with --lowered: only this function (index, export name or name-section "
+                        "name)")
     _configure_module(p)
 
 
 @command("inspect", "Show a module's imports, exports, memories, tables, globals and custom "
-                    "sections.", _configure_inspect)
+                    "sections, or (--lowered) its lowered code.", _configure_inspect)
 def cmd_inspect(ns: argparse.Namespace) -> int:
-    """``whisk inspect [--json] MODULE``: the module's interface (see ``whisk.describe``)."""
+    """``whisk inspect [--json] MODULE``: the module's interface (see ``whisk.describe``);
+    ``whisk inspect --lowered [--func NAME|INDEX] MODULE``: its lowered code (see
+    ``whisk.disasm.listing``)."""
     import json
 
     from .describe import describe, format_text
 
+    if ns.func is not None and not ns.lowered:
+        raise CliError("--func needs --lowered")
+    if ns.lowered:
+        if ns.json:
+            raise CliError("--json and --lowered cannot be combined")
+        from . import disasm
+
+        module = _load(ns.module, _features(ns))
+        index = None
+        if ns.func is not None:
+            try:
+                index = disasm.find_func(module, ns.func)
+            except (LookupError, ValueError) as exc:
+                raise CliError(f"{ns.module}: {exc}") from exc
+        print(disasm.listing(module, index), end="")
+        return 0
     summary = describe(_load(ns.module, _features(ns)))
     print(json.dumps(summary, indent=2) if ns.json else format_text(summary))
     return 0

@@ -121,6 +121,7 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
     while True:
         while True:
             op = pc[0]
+            WHISK_COUNT_OP(op)      # the instruction mix of a profile build; nothing otherwise
             if op == OP_copy:
                 fp[pc[1]] = fp[pc[2]]
                 pc += 3

@@ -37,6 +37,15 @@ cdef extern from "Python.h":
 cdef extern from "mclock.h":
     int64_t whisk_monotonic_ns() noexcept nogil
 
+cdef extern from "opprofile.h":
+    # the dynamic instruction mix (a profile build only; see op_counts and opprofile.h)
+    int WHISK_PROFILE_ENABLED
+    int WHISK_PROFILE_MAXOPS
+    void WHISK_COUNT_OP(uint32_t op) noexcept nogil
+    uint64_t whisk_op_count(uint32_t op) noexcept nogil
+    uint64_t whisk_pair_count(uint32_t a, uint32_t b) noexcept nogil
+    void whisk_reset_op_counts() noexcept nogil
+
 cdef enum:
     POLL_CHUNK = 1 << 20            # fuel units per grant (see Store below)
     FIRST_GRANT = 1 << 13           # the first grant of a call: the GIL is released after it
@@ -903,3 +912,42 @@ include "simd.pxi"
 include "memory_ops.pxi"
 include "memfar.pxi"
 include "loop.pxi"
+
+
+def op_counts(bint pairs=False, bint reset=False):
+    """The dynamic instruction mix since the last reset, or None unless this is a profile build
+    (``WHISK_PROFILE=1 python setup.py build_ext --inplace --force``; docs/internals.md).
+
+    Returns a dict op number -> times the dispatch loop dispatched it (ops never dispatched are
+    left out; names in whisk._core.oplayout.OPS); with ``pairs``, a tuple (that dict, a dict
+    (op, next op) -> count). An op's count includes SIMD ops (dispatched by simd_step); the
+    access op after a ``mem_far`` runs inside it and is not counted. ``reset`` zeroes the
+    counts after reading them. Counts from threads running wasm at the same time may be lost.
+    """
+    if not WHISK_PROFILE_ENABLED:
+        return None
+    cdef uint32_t a, b
+    cdef uint64_t n
+    ops = {}
+    for a in range(<uint32_t>OP_COUNT):
+        n = whisk_op_count(a)
+        if n:
+            ops[a] = n
+    if pairs:
+        prs = {}
+        for a in ops:
+            for b in ops:
+                n = whisk_pair_count(a, b)
+                if n:
+                    prs[(a, b)] = n
+    if reset:
+        whisk_reset_op_counts()
+    return (ops, prs) if pairs else ops
+
+
+def reset_op_counts():
+    """Zero the dynamic instruction mix counts (see op_counts); a no-op in the normal build."""
+    whisk_reset_op_counts()
+
+
+assert OP_COUNT < WHISK_PROFILE_MAXOPS     # and WHISK_NO_OP is no op
