@@ -39,6 +39,8 @@ class Results:
     hello: tuple[float, float] | None = None       # whisk wall s, python -c pass wall s
     fuel: tuple[float | None, str] = (None, "not measured")
     threads: tuple[float, float, float] | None = None   # sequential s, threaded s, speed-up
+    # program -> {"run" | "load": {engine: s}} (programs.bench_program)
+    programs: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)
     settings: str = ""
 
 
@@ -139,6 +141,32 @@ def instantiate_table(results: Results) -> list[str]:
     return table(["kernel"] + [f"{e} ms" for e in results.engines], rows)
 
 
+def program_table(results: Results) -> list[str]:
+    """The real programs (``programs.py``): median CPU seconds of a whole run per engine, the
+    ratios, and CoreMark-style iterations/s where the program counts its work."""
+    import programs
+
+    header = (["program", "what"] + [f"{e} s" for e in CHART_ENGINES]
+              + [spec[0] for spec in RATIOS if spec[3] == "size"] + ["iterations/s (whisk, wasm3, wasmtime)"])
+    rows = []
+    for name, measured in results.programs.items():
+        times = measured["run"]
+        program = programs.BY_NAME[name]
+        rates = ", ".join(fmt(ratio(program.work, times.get(e)), 1, 0) for e in CHART_ENGINES) \
+            if program.work else ""
+        rows.append([name, program.what] + [fmt(times.get(e), 1, 3) for e in CHART_ENGINES]
+                    + [fmt(ratio(times.get(top), times.get(bottom)))
+                       for _, top, bottom, which in RATIOS if which == "size"] + [rates])
+    return table(header, rows)
+
+
+def program_load_table(results: Results) -> list[str]:
+    """CPU ms of each program's load (module object built) per engine, within the run time."""
+    rows = [[name] + [fmt(measured["load"].get(e), 1e3, 1) for e in CHART_ENGINES]
+            for name, measured in results.programs.items()]
+    return table(["program"] + [f"{e} load ms" for e in CHART_ENGINES], rows)
+
+
 def other_rows(results: Results) -> list[list[str]]:
     """Rows of the table of non-kernel figures."""
     rows = []
@@ -175,6 +203,13 @@ def markdown(results: Results) -> str:
     lines += table(["", ""], [list(row) for row in machine(results.engines)])
     lines += ["", "## Kernels", ""] + kernel_table(results)
     lines += ["", "![CPU time per kernel, normalised to wasm3](results.svg)", ""]
+    if results.programs:
+        lines += ["## Programs", "", "Whole runs of WASI commands built from upstream sources by "
+                  "`build_suite.sh` (decode, compile, instantiation and `_start`; median CPU time; "
+                  "output checked). n/a: not built, or the engine cannot run it.", ""]
+        lines += program_table(results) + ["", "Of which loading the module (whisk: "
+                  "decode + validate + lower; wasmtime: compile; wasm3: parse + load), CPU ms:", ""]
+        lines += program_load_table(results) + [""]
     lines += ["## Other figures", ""] + table(["measure", "value"], other_rows(results))
     lines += ["", "## Instantiation (CPU ms, once per kernel)", ""] + instantiate_table(results)
     return "\n".join(lines) + "\n"
@@ -190,13 +225,14 @@ def chart(results: Results, path: Path) -> None:
     import matplotlib.ticker
 
     matplotlib.rcParams["svg.hashsalt"] = "whisk"        # stable ids: reproducible files
-    names = [r.kernel.name for r in results.kernels]
+    names = [r.kernel.name for r in results.kernels] + list(results.programs)
     engines = [e for e in CHART_ENGINES if e in results.engines]
     width = 0.8 / max(len(engines), 1)
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(max(8, 0.45 * len(names)), 4))
     for i, engine in enumerate(engines):
         values = [ratio(r.time(engine, results.sizes[r.kernel.name][0]),
                         r.time("wasm3", results.sizes[r.kernel.name][0])) for r in results.kernels]
+        values += [ratio(t["run"].get(engine), t["run"].get("wasm3")) for t in results.programs.values()]
         offset = (i - (len(engines) - 1) / 2) * width
         bars = ax.bar([k + offset for k in range(len(names))],
                       [math.nan if v is None else v for v in values], width, label=engine)
@@ -204,9 +240,10 @@ def chart(results: Results, path: Path) -> None:
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.axhline(1.0, color="gray", linewidth=0.8)
-    ax.set_xticks(range(len(names)), names)
+    ax.set_xticks(range(len(names)), names, rotation=60 if len(names) > 10 else 0,
+                  ha="right" if len(names) > 10 else "center", fontsize=7 if len(names) > 10 else None)
     ax.set_ylabel("CPU time relative to wasm3 (lower is faster)")
-    ax.set_title("whisk benchmark kernels")
+    ax.set_title("whisk benchmark kernels" + (" and programs" if results.programs else ""))
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, metadata={"Date": None} if path.suffix == ".svg" else None)

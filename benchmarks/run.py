@@ -1,7 +1,8 @@
 """The whisk benchmark harness: ``python benchmarks/run.py [--quick] [--repeat N] [--kernels ...]``.
 
 Runs the kernels of ``suite.py`` on whisk, wasm3, wasmtime and (at the small size) pywasm,
-checks every checksum, measures call overhead, the 1 MB load time, the ``hello.wasm`` command's
+each kernel's clang/zig cc -O2/-Os builds of ``suite/`` and the real programs of ``programs.py``
+(CoreMark, Lua; unless ``--no-suite``), checks every checksum and output, measures call overhead, the 1 MB load time, the ``hello.wasm`` command's
 wall time, fuel overhead and two-thread throughput, prints the tables and writes
 ``benchmarks/RESULTS.md`` and ``benchmarks/results.svg``. See benchmarks/README.md.
 """
@@ -34,7 +35,8 @@ ensure_whisk()
 import measure  # noqa: E402  (needs whisk importable)
 import report  # noqa: E402
 from engines import ENGINES  # noqa: E402
-from suite import BY_NAME, KERNELS, Kernel  # noqa: E402
+import programs  # noqa: E402
+from suite import BY_NAME, KERNELS, SUITE_KERNELS, Kernel  # noqa: E402
 
 CALL_ENGINES = ["whisk", "wasm3", "wasmtime"]
 
@@ -45,15 +47,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="small sizes for every engine, 1 repetition, no files written")
     parser.add_argument("--repeat", type=int, help="repetitions per kernel (default 5; 1 with --quick)")
-    parser.add_argument("--kernels", type=lambda s: s.split(","), default=[k.name for k in KERNELS],
-                        help="comma-separated kernels (default: all of %(default)s)")
+    parser.add_argument("--kernels", type=lambda s: s.split(","),
+                        help="comma-separated kernels (default: all of "
+                        f"{','.join(k.name for k in KERNELS)}, and with the suite each as NAME.TOOLCHAIN)")
+    parser.add_argument("--suite", action=argparse.BooleanOptionalAction, default=True,
+                        help="also the toolchain builds of suite/ and the programs (default: yes)")
+    parser.add_argument("--programs", type=lambda s: s.split(","),
+                        help=f"comma-separated programs (default with the suite: {','.join(programs.BY_NAME)})")
     parser.add_argument("--engines", type=lambda s: s.split(","), default=list(ENGINES),
                         help="comma-separated engines (default: all installed of %(default)s)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write RESULTS.md/svg")
     args = parser.parse_args(argv)
-    unknown = [k for k in args.kernels if k not in BY_NAME] + [e for e in args.engines if e not in ENGINES]
+    if args.kernels is None:
+        args.kernels = [k.name for k in KERNELS + (SUITE_KERNELS if args.suite else [])]
+    if args.programs is None:
+        args.programs = list(programs.BY_NAME) if args.suite else []
+    unknown = [k for k in args.kernels if k not in BY_NAME] + [p for p in args.programs if p not in programs.BY_NAME]
+    unknown += [e for e in args.engines if e not in ENGINES]
     if unknown or "whisk" not in args.engines:
-        parser.error(f"unknown kernels/engines {unknown}" if unknown else "whisk must be among the engines")
+        parser.error(f"unknown kernels/programs/engines {unknown}" if unknown else "whisk must be among the engines")
     if args.repeat is None:
         args.repeat = 1 if args.quick else 5
     return args
@@ -87,7 +99,18 @@ def run_kernels(args: argparse.Namespace, results: report.Results) -> None:
         kernel = BY_NAME[name]
         size, small = results.sizes[name] = sizes(kernel, args.quick)
         print(f"kernel {name}: n={size} (small {small}) ...", file=sys.stderr, flush=True)
-        results.kernels.append(measure.bench_kernel(kernel, lanes(results.engines, size, small), args.repeat))
+        # pywasm runs only the six kernels of kernels/ (the toolchain builds would add minutes)
+        engines = [e for e in results.engines if not (kernel.file and e == "pywasm")]
+        results.kernels.append(measure.bench_kernel(kernel, lanes(engines, size, small), args.repeat))
+
+
+def run_programs(args: argparse.Namespace, results: report.Results) -> None:
+    """Time every selected program (whole runs, outputs checked) into ``results``."""
+    for name in args.programs:
+        print(f"program {name} ...", file=sys.stderr, flush=True)
+        results.programs[name] = programs.bench_program(
+            programs.BY_NAME[name], [e for e in results.engines if e in programs.RUNNERS],
+            1 if args.quick else min(args.repeat, 3))
 
 
 def run_others(args: argparse.Namespace, results: report.Results) -> None:
@@ -111,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     results = report.Results(engines=available(args.engines))
     results.settings = (f"(`--repeat {args.repeat}`" + (", `--quick`" if args.quick else "")
-                        + f", kernels {', '.join(args.kernels)})")
+                        + f", kernels {', '.join(args.kernels)}"
+                        + (f", programs {', '.join(args.programs)}" if args.programs else "") + ")")
     run_kernels(args, results)
+    run_programs(args, results)
     run_others(args, results)
     text = report.markdown(results)
     print(text)

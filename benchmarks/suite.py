@@ -9,10 +9,15 @@ return them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 KERNEL_DIR = Path(__file__).resolve().parent / "kernels"
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+TOOLCHAINS = ["clang-Os", "zig-O2", "zig-Os"]
+"""The other builds of each kernel, in ``suite/`` (``build_suite.sh``): Debian clang
+``-mcpu=mvp -Os`` and zig cc (default features) at ``-O2`` and ``-Os``; files
+``suite/NAME.TOOLCHAIN.wasm``. The clang ``-mcpu=mvp -O2`` build is ``kernels/NAME.wasm``."""
 
 
 @dataclass(frozen=True)
@@ -24,11 +29,13 @@ class Kernel:
     size: int
     small: int
     checksums: dict[int, int]
+    file: str = ""
+    """For a toolchain build in ``suite/``, its file name there; empty for ``kernels/NAME.wasm``."""
 
     @property
     def path(self) -> Path:
         """The kernel's ``.wasm`` file."""
-        return KERNEL_DIR / f"{self.name}.wasm"
+        return SUITE_DIR / self.file if self.file else KERNEL_DIR / f"{self.name}.wasm"
 
     def wasm(self) -> bytes:
         """The kernel's module binary."""
@@ -52,4 +59,8 @@ KERNELS = [
            {300000: 25928607, 300: 2284732840}),
 ]
 
-BY_NAME = {kernel.name: kernel for kernel in KERNELS}
+SUITE_KERNELS = [replace(kernel, name=f"{kernel.name}.{tool}", file=f"{kernel.name}.{tool}.wasm")
+                 for tool in TOOLCHAINS for kernel in KERNELS]
+"""Every kernel built by every toolchain (``--suite``), named ``NAME.TOOLCHAIN``; same checksums."""
+
+BY_NAME = {kernel.name: kernel for kernel in KERNELS + SUITE_KERNELS}
