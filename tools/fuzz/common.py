@@ -383,14 +383,18 @@ class _Reader:
         self.pos += 1
         return b
 
-    def u32(self) -> int:
+    def leb(self, signed: bool = False) -> int:
+        """A LEB128 integer (unchecked: the modules here are valid), signed or not."""
         result = shift = 0
         while True:
             b = self.byte()
             result |= (b & 0x7F) << shift
             shift += 7
             if b < 0x80:
-                return result
+                return result - (1 << shift) if signed and b & 0x40 else result
+
+    def u32(self) -> int:
+        return self.leb()
 
     def skip(self, n: int) -> None:
         self.pos += n
@@ -402,13 +406,7 @@ class _Reader:
         return s
 
     def s33(self) -> int:
-        result = shift = 0
-        while True:
-            b = self.byte()
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                return result - (1 << shift) if b & 0x40 else result
+        return self.leb(signed=True)
 
     def valtype(self) -> str:
         """A value type: "i32" ... "v128", "funcref" / "externref" / "exnref" (the nullable
