@@ -690,6 +690,24 @@ def _is_wasmtime_exception(e: Any) -> bool:
     return e.trap_code is None and WASMTIME_EXCEPTION in e.message
 
 
+def _failed_instantiation(store: Any, e: Exception, resource: bool) -> str:
+    """The outcome of a wasmtime instantiation that raised ``e``: "exception" (an uncaught wasm
+    exception, from a start function as a Trap or as another error; taken from the store),
+    "trap:<kind>", "trap:resource" (with ``resource``: a limit or memory failure) or "error: ..."."""
+    import wasmtime
+    msg = str(e)
+    if isinstance(e, wasmtime.Trap) and _is_wasmtime_exception(e) or \
+            not isinstance(e, wasmtime.Trap) and WASMTIME_EXCEPTION in msg:
+        _wasmtime_exception(store)
+        return "exception"
+    if isinstance(e, wasmtime.Trap):
+        code = e.trap_code
+        return "trap:" + (WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other")
+    if resource and ("limit" in msg or "memory" in msg or "resource" in msg):
+        return "trap:resource"
+    return f"error: {msg}"
+
+
 def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
                  types: dict[str, tuple[str, Any]],
                  imports: Sequence[tuple[str, str, str, Any]] = (),
@@ -720,20 +738,8 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
     if lmodule is not None:
         try:
             lexports = wasmtime.Instance(store, lmodule, []).exports(store)
-        except wasmtime.Trap as e:
-            if _is_wasmtime_exception(e):
-                _wasmtime_exception(store)
-                out.inst = "exception"
-                return out
-            code = e.trap_code
-            out.inst = "trap:" + (WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other")
-            return out
         except Exception as e:
-            if WASMTIME_EXCEPTION in str(e):
-                _wasmtime_exception(store)
-                out.inst = "exception"
-                return out
-            out.inst = f"error: {e}"
+            out.inst = _failed_instantiation(store, e, resource=False)
             return out
         provider = {e.name: lexports[e.name] for e in lmodule.exports}
     try:
@@ -773,22 +779,8 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
         return out
     try:
         inst = wasmtime.Instance(store, module, externs)
-    except wasmtime.Trap as e:
-        if _is_wasmtime_exception(e):
-            _wasmtime_exception(store)
-            out.inst = "exception"
-            return out
-        code = e.trap_code
-        out.inst = "trap:" + (WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other")
-        return out
     except Exception as e:
-        msg = str(e)
-        if WASMTIME_EXCEPTION in msg:            # (from a start function: not a Trap)
-            _wasmtime_exception(store)
-            out.inst = "exception"
-            return out
-        out.inst = "trap:resource" if ("limit" in msg or "memory" in msg or "resource" in msg) \
-            else f"error: {msg}"
+        out.inst = _failed_instantiation(store, e, resource=True)
         return out
     exports = inst.exports(store)
     items = [("a:" + n, x) for n, x in provider.items()] + [(e.name, exports[e.name]) for e in module.exports]
