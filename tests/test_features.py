@@ -37,8 +37,8 @@ def test_presets_and_queries():
 
 
 def test_bad_feature_sets():
-    with pytest.raises(TypeError, match="unknown feature 'gc'"):
-        whisk.Features(gc=True)
+    with pytest.raises(TypeError, match="unknown feature 'threads'"):
+        whisk.Features(threads=True)
     with pytest.raises(ValueError, match="needs 'simd'"):
         whisk.Features(simd=False)                   # relaxed_simd would be left without simd
     whisk.Features(simd=False, relaxed_simd=False)

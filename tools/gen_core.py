@@ -110,6 +110,16 @@ def special_ops() -> list[str]:
     text = (CORE / "loop.pxi.in").read_text()
     names = []
     for name in re.findall(r"\bOP_(\w+)", text):
+        if name not in names and name not in ("GC_FIRST",):
+            names.append(name)
+    return names
+
+
+def gc_ops() -> list[str]:
+    """The GC ops (3.0 GC: struct, array, i31, casts), in the order of their arms in gc_ops.pxi,
+    run out of line by gc_step; they are numbered after the regular ops, before SIMD."""
+    names = []
+    for name in re.findall(r"\bop == OP_(\w+)", (CORE / "gc_ops.pxi").read_text()):
         if name not in names:
             names.append(name)
     return names
@@ -452,6 +462,22 @@ HAND_LAYOUTS = {
     "memory_fill_far": "m:u32 zero:u32 a b c", "memory_copy_far": "m1:u32 m2:u32 a b c",
     "memory_init_far": "m:u32 seg:u32 a b c",
     "sat32": "d a", "grow_result64": "d", "throw": "tag:u32 base:u32", "throw_ref": "a",
+    # GC (gc_ops.pxi): type is a type index of the module, heap a heap type (code.pxd, H_*),
+    # null 1 for a nullable target type (ref null ht)
+    "struct_new": "d type:u32 base:u32", "struct_new_default": "d type:u32",
+    "struct_get": "d type:u32 field:u32 a", "struct_get_s": "d type:u32 field:u32 a",
+    "struct_get_u": "d type:u32 field:u32 a", "struct_set": "type:u32 field:u32 a b",
+    "array_new": "d type:u32 a b", "array_new_default": "d type:u32 a",
+    "array_new_fixed": "d type:u32 base:u32 n:u32",
+    "array_new_data": "d type:u32 seg:u32 a b", "array_new_elem": "d type:u32 seg:u32 a b",
+    "array_get": "d type:u32 a b", "array_get_s": "d type:u32 a b",
+    "array_get_u": "d type:u32 a b", "array_set": "type:u32 a b c", "array_len": "d a",
+    "array_fill": "type:u32 a b c e", "array_copy": "dtype:u32 stype:u32 a b c e f",
+    "array_init_data": "type:u32 seg:u32 a b c e", "array_init_elem": "type:u32 seg:u32 a b c e",
+    "ref_test": "d a heap:u32 null:u32", "ref_cast": "d a heap:u32 null:u32",
+    "br_on_cast": "a heap:u32 null:u32 target", "br_on_cast_fail": "a heap:u32 null:u32 target",
+    "any_convert_extern": "d a", "extern_convert_any": "d a",
+    "ref_i31": "d a", "i31_get_s": "d a", "i31_get_u": "d a", "ref_eq": "d a b",
 }
 # Words each operand kind takes (brtable: variable, 1 + n + 1).
 KIND_WORDS = {"slot": 1, "target": 1, "cost": 1, "u32": 1, "u64": 2, "imm32": 1, "imm64": 2,
@@ -486,7 +512,7 @@ def check_hand_layouts(specials) -> None:
     missing = [s for s in specials if s not in HAND_LAYOUTS]
     if missing:
         raise SystemExit(f"gen_core: no HAND_LAYOUTS entry for {', '.join(missing)}")
-    text = (CORE / "loop.pxi.in").read_text()
+    text = (CORE / "loop.pxi.in").read_text() + (CORE / "gc_ops.pxi").read_text()
     arm = re.compile(r"^(\s*)(?:el)?if (op == OP_\w+(?: or op == OP_\w+)*):\n((?:\1    .*\n|\s*\n)*)",
                      re.M)
     for m in arm.finditer(text):
@@ -536,7 +562,7 @@ def gen_oplayout(specials, generated, regular) -> str:
     """src/whisk/_core/oplayout.py: per op number, its name and operand layout."""
     check_hand_layouts(specials)
     reg = regular_layouts(regular)
-    names = specials + generated
+    names = specials + generated + gc_ops()
     rows = [(n, HAND_LAYOUTS[n] if n in HAND_LAYOUTS else reg[n]) for n in names]
     rows += [(op.ident, simd_layout_text(op)) for op in simd_ops()]
     lines = [HEADER.format(src="tools/gen_core.py (HAND_LAYOUTS, gen_arms, simd_layout) and "
@@ -565,9 +591,11 @@ def gen_ops(specials, generated) -> str:
     lines = [HEADER.format(src="loop.pxi.in and src/whisk/opcodes.py"),
              "# The core's internal ops: word 0 of every lowered instruction (see code.pxd).", "",
              "cdef enum:"]
-    for i, name in enumerate(specials + generated):
+    gc = gc_ops()
+    for i, name in enumerate(specials + generated + gc):
         lines.append(f"    OP_{name} = {i}")
-    n = len(specials) + len(generated)
+    n = len(specials) + len(generated) + len(gc)
+    lines.append(f"    OP_GC_FIRST = {n - len(gc)}")
     for i, op in enumerate(simd_ops()):
         lines.append(f"    OP_{op.ident} = {n + i}")
     lines.append(f"    OP_SIMD_FIRST = {n}")
@@ -592,7 +620,8 @@ def outputs() -> dict[Path, str]:
     generated = generated_names(regular)
     simd = {op.ident for op in simd_ops()}
     specials = [s for s in special_ops()
-                if s not in generated and s not in simd and s not in ("COUNT", "SIMD_FIRST")]
+                if s not in generated and s not in simd and s not in gc_ops()
+                and s not in ("COUNT", "SIMD_FIRST")]
     return {
         CORE / "ops.pxd": gen_ops(specials, generated),
         CORE / "optable.pxi": gen_optable(regular),

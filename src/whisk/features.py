@@ -38,7 +38,7 @@ __all__ = ["Features", "FEATURE_NAMES", "FEATURE_WORDS", "BASE_FEATURES", "featu
 #: ``FEATURE_NAMES[i]``; the core's per-opcode feature table is generated with this order).
 FEATURE_NAMES: tuple[str, ...] = (
     "simd", "relaxed_simd", "exceptions", "legacy_exceptions", "tail_call",
-    "function_references", "multi_memory", "memory64", "extended_const",
+    "function_references", "multi_memory", "memory64", "extended_const", "gc",
 )
 
 #: THE table of feature name -> (words, plural): the words name the feature in messages
@@ -53,6 +53,7 @@ FEATURE_WORDS: dict[str, tuple[str, bool]] = {
     "multi_memory": ("multiple memories", True),                    # 3.0 memory indices
     "memory64": ("64-bit memories", True),                          # 3.0 i64 address type
     "extended_const": ("extended constant expressions", True),      # 3.0, 3.4.13 const exprs
+    "gc": ("garbage collection", False),                            # 3.0 struct, array, i31
 }
 
 #: The opcode table's ``feature`` values that are part of WebAssembly 2.0 and cannot be
@@ -63,7 +64,8 @@ BASE_FEATURES: frozenset[str] = frozenset(
 
 # Feature -> the features it needs (checked when a Features is made).
 _REQUIRES: dict[str, tuple[str, ...]] = {"relaxed_simd": ("simd",),
-                                         "legacy_exceptions": ("exceptions",)}   # (tags)
+                                         "legacy_exceptions": ("exceptions",),   # (tags)
+                                         "gc": ("function_references",)}   # (typed refs)
 
 _ALL_MASK = (1 << len(FEATURE_NAMES)) - 1
 

@@ -142,6 +142,23 @@ cdef struct ExnRec:
     ExnRec* next           # in ExecCtx.dead
 
 cdef enum:
+    # Heap types (3.0 syntax/types) as the pre-decoder's vtypes and the GC ops (ref_test,
+    # ref_cast, br_on_cast*) encode them: an abstract heap type, or H_CONCRETE + a type index.
+    H_FUNC = 1
+    H_EXTERN = 2
+    H_EXN = 3
+    H_NOFUNC = 4
+    H_NOEXTERN = 5
+    H_NOEXN = 6
+    H_ANY = 7
+    H_EQ = 8
+    H_I31 = 9
+    H_STRUCT = 10
+    H_ARRAY = 11
+    H_NONE = 12
+    H_CONCRETE = 16
+
+cdef enum:
     HK_CATCH = 0
     HK_DELEGATE = 1
     CF_REF = 1

@@ -1888,12 +1888,18 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 # The SIMD ops run out of line (simd.pxi), so they do not crowd this loop's registers.
                 # (This test sits in the else: Cython makes the elif chain a C switch only while every
                 # test is `op == constant`.)
-                if op < OP_SIMD_FIRST:
+                if op >= OP_SIMD_FIRST:
+                    next_pc = simd_step(pc, fp, mem, memsize)
+                    if next_pc == NULL:
+                        trap = TRAP_OOB_MEMORY
+                        break
+                elif op >= OP_GC_FIRST:
+                    # GC ops (gc_ops.pxi) run out of line too
+                    next_pc = gc_step(ctx, inst, cur, pc, fp, &trap)
+                    if next_pc == NULL:
+                        break
+                else:
                     trap = TRAP_UNREACHABLE
-                    break
-                next_pc = simd_step(pc, fp, mem, memsize)
-                if next_pc == NULL:
-                    trap = TRAP_OOB_MEMORY
                     break
                 pc = next_pc
         if trap != TRAP_POLL:

@@ -38,6 +38,8 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 
 from whisk._core.ops cimport *
 from whisk._core.code cimport HK_CATCH, HK_DELEGATE, NO_TAG
+from whisk._core.code cimport (H_FUNC, H_EXTERN, H_EXN, H_NOFUNC, H_NOEXTERN, H_NOEXN, H_ANY,
+                               H_EQ, H_I31, H_STRUCT, H_ARRAY, H_NONE, H_CONCRETE)
 from whisk.errors import DecodeError, ValidationError
 
 include "optable.pxi"
@@ -60,19 +62,6 @@ cdef enum:
     REF_BIT = 0x100
     NULL_BIT = 0x200
     HEAP_SHIFT = 12
-    H_FUNC = 1
-    H_EXTERN = 2
-    H_EXN = 3
-    H_NOFUNC = 4
-    H_NOEXTERN = 5
-    H_NOEXN = 6
-    H_ANY = 7
-    H_EQ = 8
-    H_I31 = 9
-    H_STRUCT = 10
-    H_ARRAY = 11
-    H_NONE = 12
-    H_CONCRETE = 16
     MAX_TYPES = 1000000
     T_FUNCREF = REF_BIT | NULL_BIT | (H_FUNC << HEAP_SHIFT)
     T_EXTERNREF = REF_BIT | NULL_BIT | (H_EXTERN << HEAP_SHIFT)

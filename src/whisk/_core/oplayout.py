@@ -11,7 +11,7 @@ count n, then n + 1 targets, the last the default). KIND_WORDS gives the words o
 (0 for brtable: variable)."""
 
 KIND_WORDS = {'slot': 1, 'target': 1, 'cost': 1, 'u32': 1, 'u64': 2, 'imm32': 1, 'imm64': 2, 'i32': 1, 'i64': 2, 'f32': 1, 'f64': 2, 'v128': 4, 'brtable': 0}
-SIMD_FIRST = 392
+SIMD_FIRST = 422
 
 OPS = (
     ('return_call', (('f', 'u32'), ('base', 'u32'))),
@@ -406,6 +406,36 @@ OPS = (
     ('i64_trunc_sat_f32_u', (('d', 'slot'), ('a', 'slot'))),
     ('i64_trunc_sat_f64_s', (('d', 'slot'), ('a', 'slot'))),
     ('i64_trunc_sat_f64_u', (('d', 'slot'), ('a', 'slot'))),
+    ('struct_new', (('d', 'slot'), ('type', 'u32'), ('base', 'u32'))),
+    ('struct_new_default', (('d', 'slot'), ('type', 'u32'))),
+    ('struct_get', (('d', 'slot'), ('type', 'u32'), ('field', 'u32'), ('a', 'slot'))),
+    ('struct_get_s', (('d', 'slot'), ('type', 'u32'), ('field', 'u32'), ('a', 'slot'))),
+    ('struct_get_u', (('d', 'slot'), ('type', 'u32'), ('field', 'u32'), ('a', 'slot'))),
+    ('struct_set', (('type', 'u32'), ('field', 'u32'), ('a', 'slot'), ('b', 'slot'))),
+    ('array_new', (('d', 'slot'), ('type', 'u32'), ('a', 'slot'), ('b', 'slot'))),
+    ('array_new_default', (('d', 'slot'), ('type', 'u32'), ('a', 'slot'))),
+    ('array_new_fixed', (('d', 'slot'), ('type', 'u32'), ('base', 'u32'), ('n', 'u32'))),
+    ('array_new_data', (('d', 'slot'), ('type', 'u32'), ('seg', 'u32'), ('a', 'slot'), ('b', 'slot'))),
+    ('array_new_elem', (('d', 'slot'), ('type', 'u32'), ('seg', 'u32'), ('a', 'slot'), ('b', 'slot'))),
+    ('array_get', (('d', 'slot'), ('type', 'u32'), ('a', 'slot'), ('b', 'slot'))),
+    ('array_get_s', (('d', 'slot'), ('type', 'u32'), ('a', 'slot'), ('b', 'slot'))),
+    ('array_get_u', (('d', 'slot'), ('type', 'u32'), ('a', 'slot'), ('b', 'slot'))),
+    ('array_set', (('type', 'u32'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('array_len', (('d', 'slot'), ('a', 'slot'))),
+    ('array_fill', (('type', 'u32'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'), ('e', 'slot'))),
+    ('array_copy', (('dtype', 'u32'), ('stype', 'u32'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'), ('e', 'slot'), ('f', 'slot'))),
+    ('array_init_data', (('type', 'u32'), ('seg', 'u32'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'), ('e', 'slot'))),
+    ('array_init_elem', (('type', 'u32'), ('seg', 'u32'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'), ('e', 'slot'))),
+    ('ref_test', (('d', 'slot'), ('a', 'slot'), ('heap', 'u32'), ('null', 'u32'))),
+    ('ref_cast', (('d', 'slot'), ('a', 'slot'), ('heap', 'u32'), ('null', 'u32'))),
+    ('br_on_cast', (('a', 'slot'), ('heap', 'u32'), ('null', 'u32'), ('target', 'target'))),
+    ('br_on_cast_fail', (('a', 'slot'), ('heap', 'u32'), ('null', 'u32'), ('target', 'target'))),
+    ('any_convert_extern', (('d', 'slot'), ('a', 'slot'))),
+    ('extern_convert_any', (('d', 'slot'), ('a', 'slot'))),
+    ('ref_i31', (('d', 'slot'), ('a', 'slot'))),
+    ('i31_get_s', (('d', 'slot'), ('a', 'slot'))),
+    ('i31_get_u', (('d', 'slot'), ('a', 'slot'))),
+    ('ref_eq', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'))),
     ('v128_load', (('d', 'slot'), ('a', 'slot'), ('off', 'u32'))),
     ('v128_load8x8_s', (('d', 'slot'), ('a', 'slot'), ('off', 'u32'))),
     ('v128_load8x8_u', (('d', 'slot'), ('a', 'slot'), ('off', 'u32'))),

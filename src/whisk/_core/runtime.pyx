@@ -911,6 +911,7 @@ include "exceptions.pxi"
 include "simd.pxi"
 include "memory_ops.pxi"
 include "memfar.pxi"
+include "gc_ops.pxi"
 include "loop.pxi"
 
 
