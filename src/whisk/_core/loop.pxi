@@ -53,6 +53,9 @@ cdef extern from "dispatch.h":
     void WHISK_LABEL(uint32_t op) noexcept nogil
     void WHISK_LABEL_DEFAULT() noexcept nogil
 
+cdef extern from "hotpath.h":
+    void whisk_zero_slots(uint64_t* p, uint32_t n) noexcept nogil
+
 
 cdef FuncRec* tail_callee(ExecCtx* ctx, InstCtx* inst, const uint32_t* pc, uint64_t* fp,
                           uint64_t** newfp, int* trap) noexcept nogil:
@@ -188,15 +191,52 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 i = <uint32_t>fp[pc[1]]
                 if i > pc[2]: i = pc[2]
                 pc = code + pc[3 + i]
-            elif op == OP_call or op == OP_call_indirect or op == OP_call_ref:
+            elif op == OP_call:
                 WHISK_LABEL(OP_call)
+                # (the arm of call_indirect and call_ref below, for a known callee)
+                callee = inst.funcs[pc[1]]
+                newfp = fp + pc[2]
+                if depth >= ctx.max_depth or newfp + callee.nslots > ctx.stack_end:
+                    trap = TRAP_CALL_STACK
+                    break
+                if callee.host != NULL:
+                    ctx.depth = depth
+                    ctx.free = newfp + callee.nslots
+                    ctx.budget = budget             # the host may call back into wasm
+                    trap = call_host(ctx, callee, newfp)
+                    budget = ctx.budget
+                    if trap: break
+                    if inst.mem != NULL:
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
+                    pc += 3
+                    continue
+                frame = &ctx.frames[depth]
+                frame.ret_pc = pc + 3
+                frame.fp = fp
+                frame.func = cur
+                depth += 1
+                fp = newfp
+                cur = callee
+                whisk_zero_slots(fp + callee.nparams, callee.nlocals - callee.nparams)
+                if callee.inst != inst:
+                    inst = callee.inst
+                    code = inst.code
+                    if inst.mem != NULL:
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
+                    else:
+                        mem = NULL
+                        memsize = 0
+                pc = code + callee.entry
+                budget -= callee.cost
+                if budget < 0:
+                    trap = TRAP_POLL
+                    break
+            elif op == OP_call_indirect or op == OP_call_ref:
                 WHISK_LABEL(OP_call_indirect)
                 WHISK_LABEL(OP_call_ref)
-                if op == OP_call:
-                    callee = inst.funcs[pc[1]]
-                    newfp = fp + pc[2]
-                    next_pc = pc + 3
-                elif op == OP_call_indirect:
+                if op == OP_call_indirect:
                     tab = inst.tables[pc[2]]
                     i = <uint32_t>fp[pc[3]]
                     if i >= tab.size:
@@ -241,8 +281,7 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 depth += 1
                 fp = newfp
                 cur = callee
-                if callee.nlocals > callee.nparams:
-                    memset(fp + callee.nparams, 0, (callee.nlocals - callee.nparams) * sizeof(uint64_t))
+                whisk_zero_slots(fp + callee.nparams, callee.nlocals - callee.nparams)
                 if callee.inst != inst:
                     inst = callee.inst
                     code = inst.code
@@ -277,6 +316,9 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     trap = call_host(ctx, callee, tfp)
                     budget = ctx.budget
                     if trap: break
+                    if inst.mem != NULL:            # the host may have grown the memory
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
                     memmove(fp, tfp, callee.nresults * sizeof(uint64_t))
                     continue
                 tail_enter(fp, tfp, callee)
@@ -319,14 +361,17 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 pc = frame.ret_pc
                 fp = frame.fp
                 cur = frame.func
-                inst = cur.inst
-                code = inst.code
-                if inst.mem != NULL:
-                    mem = inst.mem.base
-                    memsize = inst.mem.size
-                else:
-                    mem = NULL
-                    memsize = 0
+                if cur.inst != inst:
+                    # (within one instance mem and memsize are current: memory.grow there
+                    # updates them, and the arms of host calls reload them)
+                    inst = cur.inst
+                    code = inst.code
+                    if inst.mem != NULL:
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
+                    else:
+                        mem = NULL
+                        memsize = 0
             elif op == OP_select:
                 WHISK_LABEL(OP_select)
                 fp[pc[1]] = fp[pc[3]] if <uint32_t>fp[pc[2]] != 0 else fp[pc[4]]
