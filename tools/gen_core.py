@@ -440,7 +440,9 @@ def gen_optable(regular) -> str:
 # first), imm32 / imm64 (a raw constant of 1 / 2 words) or i32 / i64 / f32 / f64 (an
 # immediate operand of that type). check_hand_layouts compares each size with its arm.
 HAND_LAYOUTS = {
-    "unreachable": "", "return": "",
+    "unreachable": "", "return": "", "return1": "a",
+    "i32_shr_u_and_ri": "d a k:u32 mask:imm32", "i32_shl_add_ri": "d a k:u32 b",
+    "i32_and_eqz_ri": "d a mask:imm32", "br_and_nez_ri": "a mask:imm32 target", "br_and_eqz_ri": "a mask:imm32 target",
     "copy": "d a", "copy2": "d a", "const32": "d imm:imm32", "const64": "d imm:imm64",
     "br": "target", "br_nez": "a target", "br_eqz": "a target",
     "br_back": "target cost", "br_nez_back": "a target cost", "br_eqz_back": "a target cost",

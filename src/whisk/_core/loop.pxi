@@ -20,6 +20,12 @@
 #   return_call f base                  return_call_indirect typeidx table a base
 #   return_call_ref a base              (tail calls, 3.0: the callee's frame replaces this one:
 #     the arguments move down to fp[0..] and the Frame is reused, so the call stack stays flat)
+#   return1 a (fp[0] = fp[a], then return: a function's single result)
+#   superinstructions of two wasm instructions (lower.pyx fuses them when the first one's
+#   result is consumed only by the second):
+#   i32_shr_u_and_ri d a k mask (d = (a >> k) & mask)     i32_shl_add_ri d a k b (d = (a << k) + b)
+#   i32_and_eqz_ri d a mask (d = (a & mask) == 0)
+#   br_and_nez_ri a mask target         br_and_eqz_ri a mask target  (branch if a & mask != / == 0)
 #   ref_as_non_null d a                 br_on_null a target     br_on_non_null a target
 #   select d cond a b                   select2 d cond a b (v128)
 #   global_get d g                      global_set g a      global_get2 / global_set2 (v128)
@@ -364,6 +370,45 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 if cur.inst != inst:
                     # (within one instance mem and memsize are current: memory.grow there
                     # updates them, and the arms of host calls reload them)
+                    inst = cur.inst
+                    code = inst.code
+                    if inst.mem != NULL:
+                        mem = inst.mem.base
+                        memsize = inst.mem.size
+                    else:
+                        mem = NULL
+                        memsize = 0
+            elif op == OP_i32_shr_u_and_ri:
+                WHISK_LABEL(OP_i32_shr_u_and_ri)
+                fp[pc[1]] = (<uint32_t>fp[pc[2]] >> (pc[3] & 31)) & pc[4]
+                pc += 5
+            elif op == OP_i32_shl_add_ri:
+                WHISK_LABEL(OP_i32_shl_add_ri)
+                fp[pc[1]] = <uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + <uint32_t>fp[pc[4]])
+                pc += 5
+            elif op == OP_i32_and_eqz_ri:
+                WHISK_LABEL(OP_i32_and_eqz_ri)
+                fp[pc[1]] = (<uint32_t>fp[pc[2]] & pc[3]) == 0
+                pc += 4
+            elif op == OP_br_and_nez_ri:
+                WHISK_LABEL(OP_br_and_nez_ri)
+                if (<uint32_t>fp[pc[1]] & pc[2]) != 0: pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_br_and_eqz_ri:
+                WHISK_LABEL(OP_br_and_eqz_ri)
+                if (<uint32_t>fp[pc[1]] & pc[2]) == 0: pc = code + pc[3]
+                else: pc += 4
+            elif op == OP_return1:
+                WHISK_LABEL(OP_return1)
+                fp[0] = fp[pc[1]]
+                if depth == entry_depth:
+                    break
+                depth -= 1
+                frame = &ctx.frames[depth]
+                pc = frame.ret_pc
+                fp = frame.fp
+                cur = frame.func
+                if cur.inst != inst:
                     inst = cur.inst
                     code = inst.code
                     if inst.mem != NULL:

@@ -838,15 +838,33 @@ cdef class Lowerer:
                     if self.vk[i] == K_CONST and self.vk[j] != K_CONST and W_COMM[idx]:
                         i, j = j, i
                     if self.vk[j] == K_CONST:
-                        sa = self.operand(i)
                         x = <int64_t>self.vv[j]
                         op = W_RI[idx]
+                        if op == OP_i32_and_ri and self.last_op == OP_i32_shr_u_ri and fusable(self, i):
+                            # (a >> k) & mask: one superinstruction
+                            fuse_last(self, &sa, &sb)
+                            self.produce(OP_i32_shr_u_and_ri, W_R[idx])
+                            self.emit(sa)
+                            self.emit(sb)
+                            self.emit(<uint32_t>x)
+                            self.end_producer()
+                            continue
+                        sa = self.operand(i)
                         self.produce(op, W_R[idx])
                         self.emit(sa)
                         if W_P1[idx] == T_I64 or W_P1[idx] == T_F64:
                             self.emit64(<uint64_t>x)
                         else:
                             self.emit(<uint32_t>x)
+                    elif W_OP[idx] == OP_i32_add and self.last_op == OP_i32_shl_ri and (
+                            fusable(self, i) or fusable(self, j)):
+                        # (a << k) + b, either operand order: one superinstruction
+                        sb = self.operand(j if fusable(self, i) else i)
+                        fuse_last(self, &sa, &op)
+                        self.produce(OP_i32_shl_add_ri, W_R[idx])
+                        self.emit(sa)
+                        self.emit(op)
+                        self.emit(sb)
                     else:
                         sa = self.operand(i)
                         sb = self.operand(j)
@@ -859,6 +877,14 @@ cdef class Lowerer:
             elif kind == 1:                                 # unary
                 i = self.pop(W_P0[idx])
                 if self.emitting:
+                    if W_OP[idx] == OP_i32_eqz and self.last_op == OP_i32_and_ri and fusable(self, i):
+                        # (a & mask) == 0: one superinstruction (and a branch on it, one more)
+                        fuse_last(self, &sa, &sb)
+                        self.produce(OP_i32_and_eqz_ri, T_I32)
+                        self.emit(sa)
+                        self.emit(sb)
+                        self.end_producer()
+                        continue
                     sa = self.operand(i)
                     self.produce(W_OP[idx], W_R[idx])
                     self.emit(sa)
