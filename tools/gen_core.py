@@ -443,7 +443,7 @@ HAND_LAYOUTS = {
     "unreachable": "", "return": "", "return1": "a",
     "i32_shr_u_and_ri": "d a k:u32 mask:imm32", "i32_shl_add_ri": "d a k:u32 b",
     "i32_and_eqz_ri": "d a mask:imm32", "br_and_nez_ri": "a mask:imm32 target", "br_and_eqz_ri": "a mask:imm32 target",
-    "copy": "d a", "copy2": "d a", "const32": "d imm:imm32", "const64": "d imm:imm64",
+    "copy": "d a", "copy2": "d a", "copy_pair": "d a d2 a2", "const32": "d imm:imm32", "const64": "d imm:imm64",
     "br": "target", "br_nez": "a target", "br_eqz": "a target",
     "br_back": "target cost", "br_nez_back": "a target cost", "br_eqz_back": "a target cost",
     "br_table": "a brtable",

@@ -229,6 +229,7 @@ cdef class Lowerer:
     cdef uint32_t* code
     cdef Py_ssize_t n, cap
     cdef Py_ssize_t last_start, last_dst, last_end
+    cdef Py_ssize_t last_copy    # where the last OP_copy begins (-1: none, or a label since)
     cdef uint32_t last_op
     # ---- body reader ----
     cdef const uint8_t* p
@@ -445,14 +446,27 @@ cdef class Lowerer:
         return 0
 
     cdef int emit_copy(self, uint32_t dst, uint32_t src, vtype t) except -1:
-        if dst != src:
-            self.start(OP_copy2 if t == T_V128 else OP_copy); self.emit(dst); self.emit(src)
-        return 0
+        if dst == src:
+            return 0
+        if t != T_V128 and self.last_copy >= 0 and self.last_copy + 3 == self.n:
+            # a copy right after a copy (no label between): one copy_pair, which does both in
+            # order (the arguments of a call, the values a branch carries)
+            self.code[self.last_copy] = OP_copy_pair
+            self.last_copy = -1
+            self.last_dst = -1
+            self.emit(dst)
+            return self.emit(src)
+        self.start(OP_copy2 if t == T_V128 else OP_copy)
+        if t != T_V128:
+            self.last_copy = self.n - 1
+        self.emit(dst)
+        return self.emit(src)
 
     cdef void place_label(self):
         # A branch target begins here: no peephole may look back across it.
         self.last_dst = -1
         self.last_end = -1
+        self.last_copy = -1
 
     cdef void patch_chain(self, uint32_t head, uint32_t addr):
         cdef uint32_t nxt
@@ -728,6 +742,7 @@ cdef class Lowerer:
         self.emitting = True
         self.last_dst = -1
         self.last_end = -1
+        self.last_copy = -1
         self.nhandlers = 0
         self.ret_chain = NO_CHAIN
         cdef Py_ssize_t first_handler = len(self.htab)
