@@ -144,6 +144,8 @@ def gen_arms(regular, shapes) -> list[str]:
         <load>           d a off          <store>      a b off  (a address, b value)
         <load>_add       d a c off        <store>_add  a b c off  (the address is the i32 sum
                          a + c, wrapping, as the i32.add_ri it replaces computed it)
+        <load>_abs       d addr off       <store>_abs  addr b off  (a constant address)
+        <store>_imm      a off imm        <store>_add_imm  a c off imm  (a constant value)
 
     Trapping semantics (numeric.pxd functions returning a trap code) break out of the loop.
     """
@@ -194,6 +196,20 @@ def gen_arms(regular, shapes) -> list[str]:
                               "    trap = TRAP_OOB_MEMORY",
                               "    break",
                               access, f"pc += {size}"])
+            # a constant address (_abs), a constant value (_imm, _add_imm)
+            variants = [("_abs", f"pc[{a}]", "pc[3]", access, 4)]
+            if kind == K_STORE:
+                imm, n = imm_expr(op.params[1], 3)
+                imm2, _ = imm_expr(op.params[1], 4)
+                variants += [("_imm", "<uint32_t>fp[pc[1]]", "pc[2]", f"{f}(mem + ea, {imm})", 3 + n),
+                             ("_add_imm", "<uint32_t>(<uint32_t>fp[pc[1]] + pc[2])", "pc[3]",
+                              f"{f}(mem + ea, {imm2})", 4 + n)]
+            for sfx, addr, off, acc, size in variants:
+                arm(f + sfx, [f"ea = <uint64_t>{addr} + {off}",
+                              f"if ea + {op.width} > memsize:",
+                              "    trap = TRAP_OOB_MEMORY",
+                              "    break",
+                              acc, f"pc += {size}"])
     return arms
 
 
@@ -202,7 +218,9 @@ def generated_names(regular) -> list[str]:
     for op, kind in regular:
         names.append(op.ident)
         if kind in (K_LOAD, K_STORE):
-            names.append(op.ident + "_add")
+            names += [op.ident + "_add", op.ident + "_abs"]
+        if kind == K_STORE:
+            names += [op.ident + "_imm", op.ident + "_add_imm"]
         if kind == K_BINARY:
             names.append(op.ident + "_ri")
             if is_int_compare(op):
@@ -367,6 +385,8 @@ def gen_optable(regular) -> str:
              "#   W_P0/W_P1/W_R  operand and result value types (binary codes, 0 = none)",
              "#   W_WIDTH  bytes accessed (loads/stores); W_COMM 1 if the operands may be swapped",
              "#   W_ADD    loads/stores: the variant whose address is an i32.add_ri folded in",
+             "#   W_ABS    loads/stores: the variant with a constant address (an immediate)",
+             "#   W_RI     stores: the variant with a constant value; W_ADDI: that and W_ADD's address",
              "#   W_KNOWN  1 for every opcode in the table (0 = illegal opcode)",
              "#   W_FEAT   the bit of the op's feature in whisk.features.Features.mask (0: WebAssembly",
              "#            2.0's base, always on); the lowerer rejects an op whose bit is disabled",
@@ -386,6 +406,7 @@ def gen_optable(regular) -> str:
              f"cdef uint8_t W_WIDTH[{NWASM}]", f"cdef uint8_t W_COMM[{NWASM}]", f"cdef uint8_t W_KNOWN[{NWASM}]",
              f"cdef uint8_t W_NP[{NWASM}]", f"cdef uint8_t W_P2[{NWASM}]", f"cdef uint8_t W_IMM[{NWASM}]",
              f"cdef uint8_t W_LANES[{NWASM}]", f"cdef uint16_t W_ADD[{NWASM}]", f"cdef uint32_t W_FEAT[{NWASM}]",
+             f"cdef uint16_t W_ABS[{NWASM}]", f"cdef uint16_t W_ADDI[{NWASM}]",
              "cdef uint16_t I_BR[OP_COUNT]", "cdef uint16_t I_BRNEG[OP_COUNT]", "cdef uint16_t I_BACK[OP_COUNT]",
              "", "cdef void fill_optable() noexcept:",
              "    memset(W_KIND, 0, sizeof(W_KIND)); memset(W_OP, 0, sizeof(W_OP)); memset(W_RI, 0, sizeof(W_RI))",
@@ -393,6 +414,7 @@ def gen_optable(regular) -> str:
              "    memset(W_WIDTH, 0, sizeof(W_WIDTH)); memset(W_COMM, 0, sizeof(W_COMM)); memset(W_KNOWN, 0, sizeof(W_KNOWN))",
              "    memset(W_NP, 0, sizeof(W_NP)); memset(W_P2, 0, sizeof(W_P2)); memset(W_IMM, 0, sizeof(W_IMM))",
              "    memset(W_LANES, 0, sizeof(W_LANES)); memset(W_ADD, 0, sizeof(W_ADD)); memset(W_FEAT, 0, sizeof(W_FEAT))",
+             "    memset(W_ABS, 0, sizeof(W_ABS)); memset(W_ADDI, 0, sizeof(W_ADDI))",
              "    memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG)); memset(I_BACK, 0, sizeof(I_BACK))",
              "    I_BACK[OP_br_nez] = OP_br_nez_back; I_BACK[OP_br_eqz] = OP_br_eqz_back"]
     for op in OPS:
@@ -408,7 +430,9 @@ def gen_optable(regular) -> str:
         lines.append(f"    W_KIND[{i}] = {kind}; W_OP[{i}] = OP_{op.ident}; W_P0[{i}] = {p0}; "
                      f"W_P1[{i}] = {p1}; W_R[{i}] = {r}; W_WIDTH[{i}] = {op.width}")
         if kind in (K_LOAD, K_STORE):
-            lines.append(f"    W_ADD[{i}] = OP_{op.ident}_add")
+            lines.append(f"    W_ADD[{i}] = OP_{op.ident}_add; W_ABS[{i}] = OP_{op.ident}_abs")
+        if kind == K_STORE:
+            lines.append(f"    W_RI[{i}] = OP_{op.ident}_imm; W_ADDI[{i}] = OP_{op.ident}_add_imm")
         if kind == K_BINARY:
             lines.append(f"    W_RI[{i}] = OP_{op.ident}_ri")
             base = op.name.split(".")[1]
@@ -446,7 +470,7 @@ HAND_LAYOUTS = {
     "copy": "d a", "copy2": "d a", "copy_pair": "d a d2 a2", "const32": "d imm:imm32", "const64": "d imm:imm64",
     "br": "target", "br_nez": "a target", "br_eqz": "a target",
     "br_back": "target cost", "br_nez_back": "a target cost", "br_eqz_back": "a target cost",
-    "br_table": "a brtable",
+    "br_table": "a brtable", "br_table_add": "a k:imm32 brtable",
     "call": "f:u32 base:u32", "call_indirect": "type:u32 table:u32 a base:u32",
     "call_ref": "a base:u32", "return_call": "f:u32 base:u32",
     "return_call_indirect": "type:u32 table:u32 a base:u32", "return_call_ref": "a base:u32",
@@ -544,8 +568,12 @@ def regular_layouts(regular) -> dict[str, str]:
                 out["br_" + f + "_ri_back"] = f"a imm:{t} target cost"
         elif kind == K_LOAD:
             out[f], out[f + "_add"] = "d a off:u32", "d a add:u32 off:u32"
+            out[f + "_abs"] = "d addr:u32 off:u32"
         elif kind == K_STORE:
             out[f], out[f + "_add"] = "a b off:u32", "a b add:u32 off:u32"
+            t = op.params[1]
+            out[f + "_abs"] = "addr:u32 b off:u32"
+            out[f + "_imm"], out[f + "_add_imm"] = f"a off:u32 imm:{t}", f"a add:u32 off:u32 imm:{t}"
     return out
 
 

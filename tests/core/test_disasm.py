@@ -67,7 +67,7 @@ def test_listing_of_a_small_module():
     assert re.search(r"^func\[1\] main: params=2 results=1 locals=3 ", text, re.M)
     assert re.search(r"^ +0: i32_add_ri +d=0 a=0 imm=7$", text, re.M)  # writes the result slot
     assert re.search(r": const64 +d=\d+ imm=-5$", text, re.M)
-    assert re.search(r": i64_store +a=\d+ b=\d+ off=16$", text, re.M)
+    assert re.search(r": i64_store_abs +addr=8 b=\d+ off=16$", text, re.M)  # constant address
     assert re.search(r": f64_mul_ri +d=\d+ a=1 imm=2\.5$", text, re.M)
     assert re.search(r": call +f=0 <callee> base=\d+$", text, re.M)
     # the loop's back edge: a fused compare-and-branch to the loop's first instruction

@@ -46,6 +46,14 @@ WAT = """(module
       i32.const 5 return
     end
     i32.const 6)
+  (func (export "switch") (param i32) (result i32)
+    block block block block
+      local.get 0 i32.const -3 i32.add
+      br_table 0 1 2 3
+    end i32.const 10 return
+    end i32.const 11 return
+    end i32.const 12 return
+    end i32.const 13)
   (func (export "ret_local") (param i32 i32) (result i32)
     local.get 1)
   (func (export "ret_reads_slot0") (param i32 i32) (result i32)
@@ -69,6 +77,7 @@ CASES = [
     ("br_if_and2", [(0,), (0x10,), (0xFFFFFFEF,)]),
     ("and_eqz", [(0,), (0x10,), (0xFFFFFF0F,)]),
     ("if_and_eqz", [(0,), (1,), (4,)]),
+    ("switch", [(0,), (2,), (3,), (4,), (5,), (6,), (0xFFFFFFFF,)]),
     ("ret_local", [(1, 2)]),
     ("ret_reads_slot0", [(5, 3), (0, 0xFFFFFFFF)]),
     ("ret_i64", [(0x7FFFFFFFFFFFFFFF,), (5,)]),
@@ -108,5 +117,51 @@ def test_the_lowering_uses_them():
     text = subprocess.run([sys.executable, "-m", "whisk", "inspect", "--lowered", f.name],
                           capture_output=True, text=True, check=True).stdout
     for op in ("i32_shr_u_and_ri", "i32_shl_add_ri", "br_and_eqz_ri", "br_and_nez_ri",
-               "return1", "i32_and_eqz_ri"):
+               "return1", "i32_and_eqz_ri", "br_table_add"):
         assert op in text, op
+
+
+MEM_WAT = """(module (memory (export "m") 1)
+  (func (export "abs_load") (result i64) i32.const 8 i64.load offset=4)
+  (func (export "abs_load_oob") (result i32) i32.const 65532 i32.load offset=2)
+  (func (export "abs_store") (param f64) i32.const 100 local.get 0 f64.store offset=8)
+  (func (export "abs_store_oob") (param i32) i32.const -1 local.get 0 i32.store8 offset=1)
+  (func (export "imm_store") (param i32) local.get 0 i32.const 0x1234 i32.store16 offset=3)
+  (func (export "imm_store64") (param i32) local.get 0 i64.const -2 i64.store)
+  (func (export "imm_store_f32") (param i32) local.get 0 f32.const 1.5 f32.store)
+  (func (export "add_imm_store") (param i32) local.get 0 i32.const 5 i32.add i32.const 0x1ff i32.store8 offset=1)
+  (func (export "add_imm_wraps") (param i32) local.get 0 i32.const 16 i32.add i32.const 7 i32.store8))
+"""
+
+
+def _both(wasm):
+    store = wasmtime.Store()
+    wt = wasmtime.Instance(store, wasmtime.Module(store.engine, wasm), [])
+    wh = whisk.Instance(whisk.Module(wasm))
+    return store, wt.exports(store), wh.exports
+
+
+def test_memory_variants_match_wasmtime():
+    store, wt, wh = _both(wasmtime.wat2wasm(MEM_WAT))
+    wmem, hmem = wt["m"], wh.m
+    for k in range(64):
+        wmem.write(store, bytes([k * 7 & 0xFF]), k)
+    hmem[0:64] = bytes(k * 7 & 0xFF for k in range(64))
+    assert wh.abs_load() & (2**64 - 1) == wt["abs_load"](store) & (2**64 - 1)
+    calls = [("abs_store", 2.25), ("imm_store", 40), ("imm_store64", 48), ("imm_store_f32", 56),
+             ("add_imm_store", 10), ("add_imm_wraps", 0xFFFFFFF8 - (1 << 32))]
+    for name, arg in calls:
+        wt[name](store, arg)
+        getattr(wh, name)(arg & 0xFFFFFFFF if isinstance(arg, int) else arg)
+    assert bytes(hmem[0:128]) == wmem.read(store, 0, 128)
+    for name, args in (("abs_load_oob", ()), ("abs_store_oob", (1,))):
+        try:
+            wt[name](store, *args)
+            raise AssertionError("wasmtime did not trap")
+        except wasmtime.Trap:
+            pass
+        try:
+            getattr(wh, name)(*args)
+            raise AssertionError(f"{name} did not trap")
+        except whisk.Trap as e:
+            assert "out of bounds memory access" in str(e)

@@ -12,7 +12,7 @@
 #define WHISK_THREADED 1
 #define WHISK_LABEL(op) whisk_L_##op: ;
 #define WHISK_LABEL_DEFAULT() whisk_L_default: ;
-#define WHISK_DISPATCH_TABLE() static const void* const whisk_dispatch[685] = { \
+#define WHISK_DISPATCH_TABLE() static const void* const whisk_dispatch[727] = { \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_return_call, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_return_call_ref, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_copy, \
@@ -26,6 +26,7 @@
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_br_nez, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_br_eqz, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_br_table, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_br_table_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_call, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_call_indirect, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_call_ref, \
@@ -76,50 +77,91 @@
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_throw_ref, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_load, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_load_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_load_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_load, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_load_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_load_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_s, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_s_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_s_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_u, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_u_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_u_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_s, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_s_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_s_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_u, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_u_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_u_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_s, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_s_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_s_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_u, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_u_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_u_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_s, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_s_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_s_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_u, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_u_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_u_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_s, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_s_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_s_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_u, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_u_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_u_abs, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store_imm, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store_add_imm, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store_imm, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store_add_imm, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_store, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_store_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_store_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_store_imm, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_store_add_imm, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_store, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_store_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_store_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_store_imm, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_store_add_imm, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store8, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store8_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store8_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store8_imm, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store8_add_imm, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store16, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store16_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store16_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store16_imm, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store16_add_imm, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store8, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store8_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store8_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store8_imm, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store8_add_imm, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store16, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store16_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store16_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store16_imm, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store16_add_imm, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store32, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store32_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store32_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store32_imm, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_store32_add_imm, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_eqz, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_eq, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_eq_ri, \

@@ -15,6 +15,7 @@
 #   br_back target cost                 br_nez_back a target cost           br_eqz_back a target cost
 #     (backward branches: `cost` fuel units are charged to the budget; a negative budget polls)
 #   br_table a n t0 .. t(n-1) tdefault  return (results already copied to fp[0..])
+#   br_table_add a k n t0 .. tdefault   (br_table on the i32 a + k)
 #   call f base                         call_indirect typeidx table a base
 #   call_ref a base                     (a: the function reference; 3.0)
 #     (the callee's frame starts at fp + base, where the arguments were written)
@@ -203,6 +204,11 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 i = <uint32_t>fp[pc[1]]
                 if i > pc[2]: i = pc[2]
                 pc = code + pc[3 + i]
+            elif op == OP_br_table_add:
+                WHISK_LABEL(OP_br_table_add)
+                i = <uint32_t>(<uint32_t>fp[pc[1]] + pc[2])
+                if i > pc[3]: i = pc[3]
+                pc = code + pc[4 + i]
             elif op == OP_call:
                 WHISK_LABEL(OP_call)
                 # (the arm of call_indirect and call_ref below, for a known callee)
@@ -639,6 +645,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load(mem + ea)
                 pc += 5
+            elif op == OP_i32_load_abs:
+                WHISK_LABEL(OP_i32_load_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load(mem + ea)
+                pc += 4
             elif op == OP_i64_load:
                 WHISK_LABEL(OP_i64_load)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -655,6 +669,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load(mem + ea)
                 pc += 5
+            elif op == OP_i64_load_abs:
+                WHISK_LABEL(OP_i64_load_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load(mem + ea)
+                pc += 4
             elif op == OP_f32_load:
                 WHISK_LABEL(OP_f32_load)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -671,6 +693,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = f32_load(mem + ea)
                 pc += 5
+            elif op == OP_f32_load_abs:
+                WHISK_LABEL(OP_f32_load_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = f32_load(mem + ea)
+                pc += 4
             elif op == OP_f64_load:
                 WHISK_LABEL(OP_f64_load)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -687,6 +717,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = f64_load(mem + ea)
                 pc += 5
+            elif op == OP_f64_load_abs:
+                WHISK_LABEL(OP_f64_load_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = f64_load(mem + ea)
+                pc += 4
             elif op == OP_i32_load8_s:
                 WHISK_LABEL(OP_i32_load8_s)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -703,6 +741,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load8_s(mem + ea)
                 pc += 5
+            elif op == OP_i32_load8_s_abs:
+                WHISK_LABEL(OP_i32_load8_s_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load8_s(mem + ea)
+                pc += 4
             elif op == OP_i32_load8_u:
                 WHISK_LABEL(OP_i32_load8_u)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -719,6 +765,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load8_u(mem + ea)
                 pc += 5
+            elif op == OP_i32_load8_u_abs:
+                WHISK_LABEL(OP_i32_load8_u_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load8_u(mem + ea)
+                pc += 4
             elif op == OP_i32_load16_s:
                 WHISK_LABEL(OP_i32_load16_s)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -735,6 +789,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load16_s(mem + ea)
                 pc += 5
+            elif op == OP_i32_load16_s_abs:
+                WHISK_LABEL(OP_i32_load16_s_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load16_s(mem + ea)
+                pc += 4
             elif op == OP_i32_load16_u:
                 WHISK_LABEL(OP_i32_load16_u)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -751,6 +813,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load16_u(mem + ea)
                 pc += 5
+            elif op == OP_i32_load16_u_abs:
+                WHISK_LABEL(OP_i32_load16_u_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load16_u(mem + ea)
+                pc += 4
             elif op == OP_i64_load8_s:
                 WHISK_LABEL(OP_i64_load8_s)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -767,6 +837,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load8_s(mem + ea)
                 pc += 5
+            elif op == OP_i64_load8_s_abs:
+                WHISK_LABEL(OP_i64_load8_s_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load8_s(mem + ea)
+                pc += 4
             elif op == OP_i64_load8_u:
                 WHISK_LABEL(OP_i64_load8_u)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -783,6 +861,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load8_u(mem + ea)
                 pc += 5
+            elif op == OP_i64_load8_u_abs:
+                WHISK_LABEL(OP_i64_load8_u_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load8_u(mem + ea)
+                pc += 4
             elif op == OP_i64_load16_s:
                 WHISK_LABEL(OP_i64_load16_s)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -799,6 +885,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load16_s(mem + ea)
                 pc += 5
+            elif op == OP_i64_load16_s_abs:
+                WHISK_LABEL(OP_i64_load16_s_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load16_s(mem + ea)
+                pc += 4
             elif op == OP_i64_load16_u:
                 WHISK_LABEL(OP_i64_load16_u)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -815,6 +909,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load16_u(mem + ea)
                 pc += 5
+            elif op == OP_i64_load16_u_abs:
+                WHISK_LABEL(OP_i64_load16_u_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load16_u(mem + ea)
+                pc += 4
             elif op == OP_i64_load32_s:
                 WHISK_LABEL(OP_i64_load32_s)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -831,6 +933,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load32_s(mem + ea)
                 pc += 5
+            elif op == OP_i64_load32_s_abs:
+                WHISK_LABEL(OP_i64_load32_s_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load32_s(mem + ea)
+                pc += 4
             elif op == OP_i64_load32_u:
                 WHISK_LABEL(OP_i64_load32_u)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -847,6 +957,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load32_u(mem + ea)
                 pc += 5
+            elif op == OP_i64_load32_u_abs:
+                WHISK_LABEL(OP_i64_load32_u_abs)
+                ea = <uint64_t>pc[2] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load32_u(mem + ea)
+                pc += 4
             elif op == OP_i32_store:
                 WHISK_LABEL(OP_i32_store)
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
@@ -862,6 +980,30 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     trap = TRAP_OOB_MEMORY
                     break
                 i32_store(mem + ea, fp[pc[2]])
+                pc += 5
+            elif op == OP_i32_store_abs:
+                WHISK_LABEL(OP_i32_store_abs)
+                ea = <uint64_t>pc[1] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i32_store_imm:
+                WHISK_LABEL(OP_i32_store_imm)
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[2]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store(mem + ea, <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_store_add_imm:
+                WHISK_LABEL(OP_i32_store_add_imm)
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[2]) + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store(mem + ea, <uint64_t>pc[4])
                 pc += 5
             elif op == OP_i64_store:
                 WHISK_LABEL(OP_i64_store)
@@ -879,6 +1021,30 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i64_store(mem + ea, fp[pc[2]])
                 pc += 5
+            elif op == OP_i64_store_abs:
+                WHISK_LABEL(OP_i64_store_abs)
+                ea = <uint64_t>pc[1] + pc[3]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i64_store_imm:
+                WHISK_LABEL(OP_i64_store_imm)
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[2]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store(mem + ea, (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_store_add_imm:
+                WHISK_LABEL(OP_i64_store_add_imm)
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[2]) + pc[3]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store(mem + ea, (<uint64_t>pc[4] | (<uint64_t>pc[5] << 32)))
+                pc += 6
             elif op == OP_f32_store:
                 WHISK_LABEL(OP_f32_store)
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
@@ -894,6 +1060,30 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     trap = TRAP_OOB_MEMORY
                     break
                 f32_store(mem + ea, fp[pc[2]])
+                pc += 5
+            elif op == OP_f32_store_abs:
+                WHISK_LABEL(OP_f32_store_abs)
+                ea = <uint64_t>pc[1] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                f32_store(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_f32_store_imm:
+                WHISK_LABEL(OP_f32_store_imm)
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[2]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                f32_store(mem + ea, <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_f32_store_add_imm:
+                WHISK_LABEL(OP_f32_store_add_imm)
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[2]) + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                f32_store(mem + ea, <uint64_t>pc[4])
                 pc += 5
             elif op == OP_f64_store:
                 WHISK_LABEL(OP_f64_store)
@@ -911,6 +1101,30 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 f64_store(mem + ea, fp[pc[2]])
                 pc += 5
+            elif op == OP_f64_store_abs:
+                WHISK_LABEL(OP_f64_store_abs)
+                ea = <uint64_t>pc[1] + pc[3]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                f64_store(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_f64_store_imm:
+                WHISK_LABEL(OP_f64_store_imm)
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[2]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                f64_store(mem + ea, (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_f64_store_add_imm:
+                WHISK_LABEL(OP_f64_store_add_imm)
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[2]) + pc[3]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                f64_store(mem + ea, (<uint64_t>pc[4] | (<uint64_t>pc[5] << 32)))
+                pc += 6
             elif op == OP_i32_store8:
                 WHISK_LABEL(OP_i32_store8)
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
@@ -926,6 +1140,30 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     trap = TRAP_OOB_MEMORY
                     break
                 i32_store8(mem + ea, fp[pc[2]])
+                pc += 5
+            elif op == OP_i32_store8_abs:
+                WHISK_LABEL(OP_i32_store8_abs)
+                ea = <uint64_t>pc[1] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store8(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i32_store8_imm:
+                WHISK_LABEL(OP_i32_store8_imm)
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[2]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store8(mem + ea, <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_store8_add_imm:
+                WHISK_LABEL(OP_i32_store8_add_imm)
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[2]) + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store8(mem + ea, <uint64_t>pc[4])
                 pc += 5
             elif op == OP_i32_store16:
                 WHISK_LABEL(OP_i32_store16)
@@ -943,6 +1181,30 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i32_store16(mem + ea, fp[pc[2]])
                 pc += 5
+            elif op == OP_i32_store16_abs:
+                WHISK_LABEL(OP_i32_store16_abs)
+                ea = <uint64_t>pc[1] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store16(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i32_store16_imm:
+                WHISK_LABEL(OP_i32_store16_imm)
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[2]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store16(mem + ea, <uint64_t>pc[3])
+                pc += 4
+            elif op == OP_i32_store16_add_imm:
+                WHISK_LABEL(OP_i32_store16_add_imm)
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[2]) + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i32_store16(mem + ea, <uint64_t>pc[4])
+                pc += 5
             elif op == OP_i64_store8:
                 WHISK_LABEL(OP_i64_store8)
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
@@ -959,6 +1221,30 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i64_store8(mem + ea, fp[pc[2]])
                 pc += 5
+            elif op == OP_i64_store8_abs:
+                WHISK_LABEL(OP_i64_store8_abs)
+                ea = <uint64_t>pc[1] + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store8(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i64_store8_imm:
+                WHISK_LABEL(OP_i64_store8_imm)
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[2]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store8(mem + ea, (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_store8_add_imm:
+                WHISK_LABEL(OP_i64_store8_add_imm)
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[2]) + pc[3]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store8(mem + ea, (<uint64_t>pc[4] | (<uint64_t>pc[5] << 32)))
+                pc += 6
             elif op == OP_i64_store16:
                 WHISK_LABEL(OP_i64_store16)
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
@@ -975,6 +1261,30 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i64_store16(mem + ea, fp[pc[2]])
                 pc += 5
+            elif op == OP_i64_store16_abs:
+                WHISK_LABEL(OP_i64_store16_abs)
+                ea = <uint64_t>pc[1] + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store16(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i64_store16_imm:
+                WHISK_LABEL(OP_i64_store16_imm)
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[2]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store16(mem + ea, (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_store16_add_imm:
+                WHISK_LABEL(OP_i64_store16_add_imm)
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[2]) + pc[3]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store16(mem + ea, (<uint64_t>pc[4] | (<uint64_t>pc[5] << 32)))
+                pc += 6
             elif op == OP_i64_store32:
                 WHISK_LABEL(OP_i64_store32)
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]
@@ -991,6 +1301,30 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 i64_store32(mem + ea, fp[pc[2]])
                 pc += 5
+            elif op == OP_i64_store32_abs:
+                WHISK_LABEL(OP_i64_store32_abs)
+                ea = <uint64_t>pc[1] + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store32(mem + ea, fp[pc[2]])
+                pc += 4
+            elif op == OP_i64_store32_imm:
+                WHISK_LABEL(OP_i64_store32_imm)
+                ea = <uint64_t><uint32_t>fp[pc[1]] + pc[2]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store32(mem + ea, (<uint64_t>pc[3] | (<uint64_t>pc[4] << 32)))
+                pc += 5
+            elif op == OP_i64_store32_add_imm:
+                WHISK_LABEL(OP_i64_store32_add_imm)
+                ea = <uint64_t><uint32_t>(<uint32_t>fp[pc[1]] + pc[2]) + pc[3]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                i64_store32(mem + ea, (<uint64_t>pc[4] | (<uint64_t>pc[5] << 32)))
+                pc += 6
             elif op == OP_i32_eqz:
                 WHISK_LABEL(OP_i32_eqz)
                 fp[pc[1]] = i32_eqz(fp[pc[2]])

@@ -333,7 +333,8 @@ cdef int lower_br_table(Lowerer self) except -1:
     cdef int l, d, arity, i, first, c, kk
     cdef Ctrl* fr
     cdef Py_ssize_t table_at
-    cdef uint32_t sc
+    cdef uint32_t sc, addend = 0
+    cdef bint add = False
     if nl > 1000000:
         self.malformed("too many labels")  # unreachable for valid binaries
     if nl + 1 > self.labels_cap:
@@ -354,10 +355,17 @@ cdef int lower_br_table(Lowerer self) except -1:
         check_label_types(self, fr, arity)
     pop_label(self, d, &first)
     if self.emitting:
-        sc = self.operand(c)
+        if self.last_op == OP_i32_add_ri and fusable(self, c):
+            # br_table on a + k (a switch whose cases start at -k): br_table_add a k
+            fuse_last(self, &sc, &addend)
+            add = True
+        else:
+            sc = self.operand(c)
         prep_return(self, first, arity)
-        self.start(OP_br_table)
+        self.start(OP_br_table_add if add else OP_br_table)
         self.emit(sc)
+        if add:
+            self.emit(addend)
         self.emit(<uint32_t>nl)
         table_at = self.n
         for k in range(nl + 1):

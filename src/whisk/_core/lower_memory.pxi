@@ -177,6 +177,10 @@ cdef int lower_access(Lowerer self, int idx, int kind) except -1:
             if take_add(self, i, &sa, &sc):          # address = a + c (i32.add_ri)
                 self.produce(W_ADD[idx], W_R[idx])
                 self.emit(sa); self.emit(sc)
+            elif self.vk[i] == K_CONST:               # a constant address
+                sa = <uint32_t>self.vv[i]               # (produce reuses entry i)
+                self.produce(W_ABS[idx], W_R[idx])
+                self.emit(sa)
             else:
                 sa = self.operand(i)
                 self.produce(W_OP[idx], W_R[idx])
@@ -190,6 +194,22 @@ cdef int lower_access(Lowerer self, int idx, int kind) except -1:
         j = self.pop(W_P1[idx])
         i = self.pop(T_I32)
         if self.emitting:
+            if self.vk[i] != K_CONST and self.vk[j] == K_CONST:
+                # a constant value: an immediate (after the address, a + c or a slot)
+                if take_add(self, i, &sa, &sc):
+                    self.start(W_ADDI[idx]); self.emit(sa); self.emit(sc)
+                else:
+                    sa = self.operand(i)
+                    self.start(W_RI[idx]); self.emit(sa)
+                self.emit(<uint32_t>y)
+                if W_P1[idx] == T_I64 or W_P1[idx] == T_F64:
+                    return self.emit64(self.vv[j])
+                return self.emit(<uint32_t>self.vv[j])
+            if self.vk[i] == K_CONST:
+                # a constant address
+                sb = self.operand(j)
+                self.start(W_ABS[idx]); self.emit(<uint32_t>self.vv[i]); self.emit(sb)
+                return self.emit(<uint32_t>y)
             if take_add(self, i, &sa, &sc):
                 if self.vk[j] == K_CONST and self.canon(j) == sa:
                     # The add's operand sits where the constant value would be
