@@ -132,6 +132,18 @@ def imm_expr(t: str, word: int) -> tuple[str, int]:
     return f"<uint64_t>pc[{word}]", 1
 
 
+# f64 superinstructions of two arithmetic ops, the first's result an operand of the second:
+# f64_X_Y d a b c is d = (a X b) Y c, f64_X_rY d a b c is d = c Y (a X b). A product feeding an
+# add or subtract is left out: in one C expression a compiler may contract it into a fused
+# multiply-add (one rounding), which wasm forbids.
+F64_PAIRS = [(x, y) for x in ("add", "sub", "mul") for y in ("add", "sub", "mul")
+             if not (x == "mul" and y != "mul")]
+
+
+def f64_pair_names() -> list[str]:
+    return [f"f64_{x}_{r}{y}" for x, y in F64_PAIRS for r in ("", "r")]
+
+
 def gen_arms(regular, shapes) -> list[str]:
     """The dispatch arms of the regular ops. Operand layouts (d destination slot, a/b source
     slots, imm an immediate of 1 word for i32/f32 or 2 words, low first, for i64/f64, off the
@@ -210,6 +222,10 @@ def gen_arms(regular, shapes) -> list[str]:
                               "    trap = TRAP_OOB_MEMORY",
                               "    break",
                               acc, f"pc += {size}"])
+    for x, y in F64_PAIRS:
+        inner = f"f64_{x}(fp[pc[2]], fp[pc[3]])"
+        arm(f"f64_{x}_{y}", [f"fp[pc[1]] = f64_{y}({inner}, fp[pc[4]])", "pc += 5"])
+        arm(f"f64_{x}_r{y}", [f"fp[pc[1]] = f64_{y}(fp[pc[4]], {inner})", "pc += 5"])
     return arms
 
 
@@ -226,7 +242,7 @@ def generated_names(regular) -> list[str]:
             if is_int_compare(op):
                 names += ["br_" + op.ident, "br_" + op.ident + "_ri",
                           "br_" + op.ident + "_back", "br_" + op.ident + "_ri_back"]
-    return names
+    return names + f64_pair_names()
 
 
 def wasm_index(op) -> int:
@@ -417,6 +433,14 @@ def gen_optable(regular) -> str:
              "    memset(W_ABS, 0, sizeof(W_ABS)); memset(W_ADDI, 0, sizeof(W_ADDI))",
              "    memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG)); memset(I_BACK, 0, sizeof(I_BACK))",
              "    I_BACK[OP_br_nez] = OP_br_nez_back; I_BACK[OP_br_eqz] = OP_br_eqz_back"]
+    pair = ["", "cdef uint32_t f64_pair(uint32_t first, uint32_t second, bint right) noexcept nogil:",
+            "    # The f64 superinstruction of `first` (f64 add/sub/mul, d a b) then `second`",
+            "    # consuming its result as the left operand (right: the right one); 0 if none.",
+            "    if False: pass"]
+    for x, y in F64_PAIRS:
+        pair += [f"    elif first == OP_f64_{x} and second == OP_f64_{y}:",
+                 f"        return OP_f64_{x}_r{y} if right else OP_f64_{x}_{y}"]
+    pair += ["    return 0"]
     for op in OPS:
         lines.append(f"    W_KNOWN[{wasm_index(op)}] = 1  # {op.name}")
         if feature_bit(op.feature):
@@ -453,7 +477,7 @@ def gen_optable(regular) -> str:
                      f"W_P0[{i}] = {p[0]}; W_P1[{i}] = {p[1]}; W_P2[{i}] = {p[2]}; W_R[{i}] = {r}")
         lines.append(f"    W_WIDTH[{i}] = {op.width}; W_IMM[{i}] = {SIMD_IMM[op.imm]}; "
                      f"W_LANES[{i}] = {lane_count(op)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + pair) + "\n"
 
 
 # Operand layouts of the hand-written ops (the words after the op word), the one table the
@@ -574,6 +598,8 @@ def regular_layouts(regular) -> dict[str, str]:
             t = op.params[1]
             out[f + "_abs"] = "addr:u32 b off:u32"
             out[f + "_imm"], out[f + "_add_imm"] = f"a off:u32 imm:{t}", f"a add:u32 off:u32 imm:{t}"
+    for name in f64_pair_names():
+        out[name] = "d a b c"
     return out
 
 

@@ -165,3 +165,36 @@ def test_memory_variants_match_wasmtime():
             raise AssertionError(f"{name} did not trap")
         except whisk.Trap as e:
             assert "out of bounds memory access" in str(e)
+
+
+F64_WAT = """(module
+  (func (export "mul_mul") (param f64 f64 f64) (result f64)
+    local.get 0 local.get 1 f64.mul local.get 2 f64.mul)
+  (func (export "r_mul_mul") (param f64 f64 f64) (result f64)
+    local.get 2 local.get 0 local.get 1 f64.mul f64.mul)
+  (func (export "sub_rsub") (param f64 f64 f64) (result f64)
+    local.get 2 local.get 0 local.get 1 f64.sub f64.sub)
+  (func (export "add_sub") (param f64 f64 f64) (result f64)
+    local.get 0 local.get 1 f64.add local.get 2 f64.sub)
+  (func (export "sub_mul") (param f64 f64 f64) (result f64)
+    local.get 0 local.get 1 f64.sub local.get 2 f64.mul)
+  (func (export "mul_add") (param f64 f64 f64) (result f64)
+    local.get 0 local.get 1 f64.mul local.get 2 f64.add))
+"""
+
+
+def test_f64_pairs_round_like_two_ops():
+    import math
+    import struct
+    wasm = wasmtime.wat2wasm(F64_WAT)
+    store, wt, wh = _both(wasm)
+    vals = [(0.1, 0.2, 0.3), (1e308, 10.0, 0.1), (1.0 + 2**-52, 1.0 - 2**-53, 3.0),
+            (float("inf"), 0.0, 1.0), (-0.0, 5.0, -0.0), (3.0, 1 / 3, 1e-320)]
+    for name in ("mul_mul", "r_mul_mul", "sub_rsub", "add_sub", "sub_mul", "mul_add"):
+        for v in vals:
+            a, b = getattr(wh, name)(*v), wt[name](store, *v)
+            assert (math.isnan(a) and math.isnan(b)) or struct.pack("<d", a) == struct.pack("<d", b), (name, v)
+    text = __import__("whisk").disasm.listing(whisk.Module(wasm))
+    for op in ("f64_mul_mul", "f64_mul_rmul", "f64_sub_rsub", "f64_add_sub", "f64_sub_mul"):
+        assert op in text, op
+    assert "f64_mul_add" not in text        # left as two ops (no fused multiply-add)

@@ -12,7 +12,7 @@
 #define WHISK_THREADED 1
 #define WHISK_LABEL(op) whisk_L_##op: ;
 #define WHISK_LABEL_DEFAULT() whisk_L_default: ;
-#define WHISK_DISPATCH_TABLE() static const void* const whisk_dispatch[727] = { \
+#define WHISK_DISPATCH_TABLE() static const void* const whisk_dispatch[741] = { \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_return_call, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_return_call_ref, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_copy, \
@@ -454,6 +454,20 @@
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_trunc_sat_f32_u, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_trunc_sat_f64_s, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_trunc_sat_f64_u, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_add_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_add_radd, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_add_sub, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_add_rsub, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_add_mul, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_add_rmul, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_sub_add, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_sub_radd, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_sub_sub, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_sub_rsub, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_sub_mul, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_sub_rmul, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_mul_mul, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_mul_rmul, \
     &&whisk_L_default, \
     &&whisk_L_default, \
     &&whisk_L_default, \

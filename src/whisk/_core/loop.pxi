@@ -2717,6 +2717,62 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 WHISK_LABEL(OP_i64_trunc_sat_f64_u)
                 fp[pc[1]] = i64_trunc_sat_f64_u(fp[pc[2]])
                 pc += 3
+            elif op == OP_f64_add_add:
+                WHISK_LABEL(OP_f64_add_add)
+                fp[pc[1]] = f64_add(f64_add(fp[pc[2]], fp[pc[3]]), fp[pc[4]])
+                pc += 5
+            elif op == OP_f64_add_radd:
+                WHISK_LABEL(OP_f64_add_radd)
+                fp[pc[1]] = f64_add(fp[pc[4]], f64_add(fp[pc[2]], fp[pc[3]]))
+                pc += 5
+            elif op == OP_f64_add_sub:
+                WHISK_LABEL(OP_f64_add_sub)
+                fp[pc[1]] = f64_sub(f64_add(fp[pc[2]], fp[pc[3]]), fp[pc[4]])
+                pc += 5
+            elif op == OP_f64_add_rsub:
+                WHISK_LABEL(OP_f64_add_rsub)
+                fp[pc[1]] = f64_sub(fp[pc[4]], f64_add(fp[pc[2]], fp[pc[3]]))
+                pc += 5
+            elif op == OP_f64_add_mul:
+                WHISK_LABEL(OP_f64_add_mul)
+                fp[pc[1]] = f64_mul(f64_add(fp[pc[2]], fp[pc[3]]), fp[pc[4]])
+                pc += 5
+            elif op == OP_f64_add_rmul:
+                WHISK_LABEL(OP_f64_add_rmul)
+                fp[pc[1]] = f64_mul(fp[pc[4]], f64_add(fp[pc[2]], fp[pc[3]]))
+                pc += 5
+            elif op == OP_f64_sub_add:
+                WHISK_LABEL(OP_f64_sub_add)
+                fp[pc[1]] = f64_add(f64_sub(fp[pc[2]], fp[pc[3]]), fp[pc[4]])
+                pc += 5
+            elif op == OP_f64_sub_radd:
+                WHISK_LABEL(OP_f64_sub_radd)
+                fp[pc[1]] = f64_add(fp[pc[4]], f64_sub(fp[pc[2]], fp[pc[3]]))
+                pc += 5
+            elif op == OP_f64_sub_sub:
+                WHISK_LABEL(OP_f64_sub_sub)
+                fp[pc[1]] = f64_sub(f64_sub(fp[pc[2]], fp[pc[3]]), fp[pc[4]])
+                pc += 5
+            elif op == OP_f64_sub_rsub:
+                WHISK_LABEL(OP_f64_sub_rsub)
+                fp[pc[1]] = f64_sub(fp[pc[4]], f64_sub(fp[pc[2]], fp[pc[3]]))
+                pc += 5
+            elif op == OP_f64_sub_mul:
+                WHISK_LABEL(OP_f64_sub_mul)
+                fp[pc[1]] = f64_mul(f64_sub(fp[pc[2]], fp[pc[3]]), fp[pc[4]])
+                pc += 5
+            elif op == OP_f64_sub_rmul:
+                WHISK_LABEL(OP_f64_sub_rmul)
+                fp[pc[1]] = f64_mul(fp[pc[4]], f64_sub(fp[pc[2]], fp[pc[3]]))
+                pc += 5
+            elif op == OP_f64_mul_mul:
+                WHISK_LABEL(OP_f64_mul_mul)
+                fp[pc[1]] = f64_mul(f64_mul(fp[pc[2]], fp[pc[3]]), fp[pc[4]])
+                pc += 5
+            elif op == OP_f64_mul_rmul:
+                WHISK_LABEL(OP_f64_mul_rmul)
+                fp[pc[1]] = f64_mul(fp[pc[4]], f64_mul(fp[pc[2]], fp[pc[3]]))
+                pc += 5
             else:
                 WHISK_LABEL_DEFAULT()
                 # The SIMD ops run out of line (simd.pxi), so they do not crowd this loop's registers.

@@ -816,7 +816,7 @@ cdef class Lowerer:
         # lower_exceptions.pxi, lower_simd.pxi (kind 5, the 0xFD group).
         cdef int b, idx, kind, i, j, l
         cdef int64_t x
-        cdef uint32_t sa, sb, op
+        cdef uint32_t sa, sb, sc, op
         while True:
             if self.pos >= self.end:
                 self.malformed("unexpected end of section or function")
@@ -871,6 +871,16 @@ cdef class Lowerer:
                             self.emit64(<uint64_t>x)
                         else:
                             self.emit(<uint32_t>x)
+                    elif W_P0[idx] == T_F64 and (fusable(self, i) or fusable(self, j)) and \
+                            f64_pair(self.last_op, W_OP[idx], fusable(self, j)) != 0:
+                        # (a X b) Y c or c Y (a X b): one f64 superinstruction (gen_core F64_PAIRS)
+                        op = f64_pair(self.last_op, W_OP[idx], fusable(self, j))
+                        sc = self.operand(i if fusable(self, j) else j)
+                        fuse_last(self, &sa, &sb)
+                        self.produce(op, W_R[idx])
+                        self.emit(sa)
+                        self.emit(sb)
+                        self.emit(sc)
                     elif W_OP[idx] == OP_i32_add and self.last_op == OP_i32_shl_ri and (
                             fusable(self, i) or fusable(self, j)):
                         # (a << k) + b, either operand order: one superinstruction

@@ -11,7 +11,7 @@ count n, then n + 1 targets, the last the default). KIND_WORDS gives the words o
 (0 for brtable: variable)."""
 
 KIND_WORDS = {'slot': 1, 'target': 1, 'cost': 1, 'u32': 1, 'u64': 2, 'imm32': 1, 'imm64': 2, 'i32': 1, 'i64': 2, 'f32': 1, 'f64': 2, 'v128': 4, 'brtable': 0}
-SIMD_FIRST = 471
+SIMD_FIRST = 485
 
 OPS = (
     ('return_call', (('f', 'u32'), ('base', 'u32'))),
@@ -455,6 +455,20 @@ OPS = (
     ('i64_trunc_sat_f32_u', (('d', 'slot'), ('a', 'slot'))),
     ('i64_trunc_sat_f64_s', (('d', 'slot'), ('a', 'slot'))),
     ('i64_trunc_sat_f64_u', (('d', 'slot'), ('a', 'slot'))),
+    ('f64_add_add', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_add_radd', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_add_sub', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_add_rsub', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_add_mul', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_add_rmul', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_sub_add', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_sub_radd', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_sub_sub', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_sub_rsub', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_sub_mul', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_sub_rmul', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_mul_mul', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
+    ('f64_mul_rmul', (('d', 'slot'), ('a', 'slot'), ('b', 'slot'), ('c', 'slot'))),
     ('struct_new', (('d', 'slot'), ('type', 'u32'), ('base', 'u32'))),
     ('struct_new_default', (('d', 'slot'), ('type', 'u32'))),
     ('struct_get', (('d', 'slot'), ('type', 'u32'), ('field', 'u32'), ('a', 'slot'))),

@@ -1632,3 +1632,23 @@ cdef void fill_optable() noexcept:
     W_WIDTH[548] = 0; W_IMM[548] = 0; W_LANES[548] = 0
     W_KIND[549] = 5; W_OP[549] = OP_i32x4_relaxed_dot_i8x16_i7x16_add_s; W_NP[549] = 3; W_P0[549] = 123; W_P1[549] = 123; W_P2[549] = 123; W_R[549] = 123
     W_WIDTH[549] = 0; W_IMM[549] = 0; W_LANES[549] = 0
+
+cdef uint32_t f64_pair(uint32_t first, uint32_t second, bint right) noexcept nogil:
+    # The f64 superinstruction of `first` (f64 add/sub/mul, d a b) then `second`
+    # consuming its result as the left operand (right: the right one); 0 if none.
+    if False: pass
+    elif first == OP_f64_add and second == OP_f64_add:
+        return OP_f64_add_radd if right else OP_f64_add_add
+    elif first == OP_f64_add and second == OP_f64_sub:
+        return OP_f64_add_rsub if right else OP_f64_add_sub
+    elif first == OP_f64_add and second == OP_f64_mul:
+        return OP_f64_add_rmul if right else OP_f64_add_mul
+    elif first == OP_f64_sub and second == OP_f64_add:
+        return OP_f64_sub_radd if right else OP_f64_sub_add
+    elif first == OP_f64_sub and second == OP_f64_sub:
+        return OP_f64_sub_rsub if right else OP_f64_sub_sub
+    elif first == OP_f64_sub and second == OP_f64_mul:
+        return OP_f64_sub_rmul if right else OP_f64_sub_mul
+    elif first == OP_f64_mul and second == OP_f64_mul:
+        return OP_f64_mul_rmul if right else OP_f64_mul_mul
+    return 0
