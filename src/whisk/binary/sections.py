@@ -23,7 +23,7 @@ from ..features import Features, disabled_message, feature_bit
 from ..structure import (
     Code, DataSegment, ElemSegment, Export, GlobalDef, Import, Instr, ModuleStruct,
 )
-from ..opcodes import BY_CODE, PREFIX_FC, PREFIX_FD
+from ..opcodes import BY_CODE, PREFIX_FB, PREFIX_FC, PREFIX_FD
 from ..types import (
     ABSTRACT_HEAPS, VALTYPE_BY_CODE, ArrayType, FieldType, FuncType, GlobalType, Limits,
     MemoryType, RefType, StructType, SubType, TableType, ValType, ref_type,
@@ -406,6 +406,28 @@ def _imm_try_table(r: Reader) -> tuple[object, tuple[tuple[int, int | None, int]
     return (bt, tuple(r.vec(catch)))
 
 
+def _imm_cast(r: Reader) -> "str | RefType":
+    # ref.test / ref.cast 0xFB 20, 22 (3.0 spec 5.4): a heap type; the target type (ref ht)
+    return ref_type(False, read_heaptype(r))
+
+
+def _imm_cast_null(r: Reader) -> "str | RefType":
+    # ref.test / ref.cast 0xFB 21, 23: the target type (ref null ht)
+    return ref_type(True, read_heaptype(r))
+
+
+def _imm_br_on_cast(r: Reader) -> "tuple[int, str | RefType, str | RefType]":
+    # br_on_cast / br_on_cast_fail (3.0 spec 5.4): flags (bit 0: rt1 nullable, bit 1: rt2
+    # nullable), a label, two heap types; (label, rt1, rt2)
+    pos = r.pos
+    flags = r.byte()
+    if flags & 0xFC:
+        raise DecodeError("malformed br_on_cast flags", pos)
+    label = r.u32()
+    rt1 = ref_type(bool(flags & 1), read_heaptype(r))
+    return (label, rt1, ref_type(bool(flags & 2), read_heaptype(r)))
+
+
 _IMM_READERS = {
     "": _imm_none,
     "blocktype": _imm_blocktype,
@@ -436,6 +458,15 @@ _IMM_READERS = {
     "memarg_lane": _imm_memarg_lane,
     "tag": _imm_u32,
     "try_table": _imm_try_table,
+    "type": _imm_u32,
+    "field": _imm_two_u32,
+    "type_n": _imm_two_u32,
+    "type_data": _imm_two_u32,
+    "type_elem": _imm_two_u32,
+    "type_type": _imm_two_u32,
+    "cast": _imm_cast,
+    "cast_null": _imm_cast_null,
+    "br_on_cast": _imm_br_on_cast,
 }
 
 #: opcode key -> (name, immediate reader, opens a block?, feature bit (0: always on), feature)
@@ -484,7 +515,7 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
             stack[-1] = "catch"
             out.append(Instr("catch", r.u32()) if b == 0x07 else Instr("catch_all"))
             continue
-        if b == PREFIX_FC or b == PREFIX_FD:
+        if b == PREFIX_FC or b == PREFIX_FD or b == PREFIX_FB:
             sub = r.u32()
             entry = ops.get((b << 16) | sub)
             if entry is None:
@@ -495,7 +526,7 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
                 raise DecodeError(f"illegal opcode {b:02x}", pos)
         name, read_imm, opens, bit, feature = entry
         if bit and not mask & bit:
-            if b != PREFIX_FC and b != PREFIX_FD:     # 2.0 decoders: "illegal opcode 0a"
+            if b != PREFIX_FC and b != PREFIX_FD and b != PREFIX_FB:   # 2.0: "illegal opcode 0a"
                 raise DecodeError(f"illegal opcode {b:02x}: {disabled_message(feature)} ({name})",
                                   pos)
             raise DecodeError(f"{disabled_message(feature)} ({name})", pos)

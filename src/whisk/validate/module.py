@@ -344,7 +344,8 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
     return lower_module(
         ctx["types"], ctx["func_types"], len(m.imported("func")), codes, ctx["globals"],
         ctx["tables"], ctx["mems"], ctx["elem_types"], ctx["ndatas"], ctx["refs"],
-        ctx["features"], ctx["table_addrs"], tags=ctx["tags"], typeinfo=ctx["typeinfo"])
+        ctx["features"], ctx["table_addrs"], tags=ctx["tags"], typeinfo=ctx["typeinfo"],
+        fields=ctx["fields"])
 
 
 def _lowering_context(m: ModuleStruct, features: Features | None) -> dict[str, Any]:
@@ -366,7 +367,17 @@ def _lowering_context(m: ModuleStruct, features: Features | None) -> dict[str, A
         ndatas=m.data_count, refs=declared_refs(m),
         features=None if features is None else features.mask,
         table_addrs=[t.address for t in tables], tags=m.tag_type_indices(),
-        typeinfo=(kinds, supers, list(m.type_ids)))
+        typeinfo=(kinds, supers, list(m.type_ids)), fields=_fields(m))
+
+
+def _fields(m: ModuleStruct) -> "list[Any] | None":
+    """Per type: None for a function type, the [(storage, mutable)] of a struct type's fields
+    or of an array type's element (the lowerer's ``fields``); None if all are function types."""
+    if all(isinstance(t, FuncType) for t in m.types):
+        return None
+    return [[(f.storage, f.mutable) for f in t.fields] if isinstance(t, StructType)
+            else [(t.field.storage, t.field.mutable)] if isinstance(t, ArrayType) else None
+            for t in m.types]
 
 
 def instruction_offsets(m: ModuleStruct, features: Features | None,
@@ -383,7 +394,7 @@ def instruction_offsets(m: ModuleStruct, features: Features | None,
     lw = Lowerer()
     lw.setup(ctx["types"], ctx["func_types"], ctx["globals"], ctx["tables"], ctx["mems"],
              ctx["elem_types"], ctx["ndatas"], ctx["refs"], ctx["features"],
-             ctx["table_addrs"], ctx["tags"], ctx["typeinfo"])
+             ctx["table_addrs"], ctx["tags"], ctx["typeinfo"], ctx["fields"])
     c = m.codes[func_index - len(m.imported("func"))]
     return lw.instruction_offsets(func_index, ctx["func_types"][func_index], list(c.locals),
                                   c.body, c.offset)
