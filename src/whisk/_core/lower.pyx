@@ -223,6 +223,7 @@ cdef class Lowerer:
     cdef int ninits, inits_cap
     cdef bint typed_refs         # the function_references feature: (ref null? ht), heap types
     cdef bint exn_refs           # the exceptions feature: exnref, nullexnref
+    cdef bint gc_refs            # the gc feature: the heap types any, eq, i31, struct, array, none
     cdef uint32_t* tagtype       # type index of each tag
     cdef int ntags
     # ---- handler table (code.pxd, "Exceptions") ----

@@ -108,6 +108,7 @@ cdef int setup_context(Lowerer self, list types, list func_types, list globals, 
     self.wasm3_messages = (self.feat_off & wasm3) != wasm3
     self.typed_refs = not (self.feat_off & feature_bit("function_references"))
     self.exn_refs = not (self.feat_off & feature_bit("exceptions"))
+    self.gc_refs = not (self.feat_off & feature_bit("gc"))
     self.nelems = len(elem_types)
     self.etype = <vtype*>malloc(sizeof(vtype) * (self.nelems + 1))
     for i, t in enumerate(elem_types):

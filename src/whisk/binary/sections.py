@@ -112,6 +112,13 @@ def _typed_refs_off(r: Reader, b: int, pos: int, what: str) -> None:
         _no_exceptions(r, what, pos)
     elif not feature_enabled(r, "function_references"):
         raise DecodeError(f"{what} ({disabled_message('function_references')})", pos)
+    elif b in _GC_HEAPS and not feature_enabled(r, "gc"):
+        raise DecodeError(f"{what} ({disabled_message('gc')})", pos)
+
+
+#: The abstract heap types of the GC feature (3.0 binary/types): any, eq, i31, struct, array,
+#: none.
+_GC_HEAPS = frozenset({0x6E, 0x6D, 0x6C, 0x6B, 0x6A, 0x71})
 
 
 def read_heaptype(r: Reader) -> "str | int":
@@ -187,6 +194,8 @@ def read_comptype(r: Reader) -> object:
     """Read a composite type (3.0 binary/types): 0x60 function, 0x5F struct, 0x5E array."""
     pos = r.pos
     b = r.peek()
+    if (b == 0x5F or b == 0x5E) and not feature_enabled(r, "gc"):
+        raise DecodeError(f"malformed function type ({disabled_message('gc')})", pos)
     if b == 0x5F:
         r.pos += 1
         return StructType(tuple(r.vec(lambda: _read_field(r))))
