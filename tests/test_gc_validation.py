@@ -251,3 +251,60 @@ def test_lowered_gc_ops():
     assert re.search(r": ref_cast +d=\d+ a=1 heap=9 null=0$", text, re.M)
     assert re.search(r": ref_cast +d=\d+ a=1 heap=8 null=0$", text, re.M)
     assert re.search(r": ref_eq +d=\d+ a=\d+ b=\d+$", text, re.M)
+
+
+BR_ON_CAST = """
+(module
+  (type $s (struct (field i32)))
+  (type $t (sub (struct (field i32))))
+  (type $u (sub $t (struct (field i32) (field i64))))
+  (func $mk (param i32) (result anyref)
+    (if (result anyref) (i32.eqz (local.get 0)) (then (ref.null any))
+      (else (if (result anyref) (i32.eq (local.get 0) (i32.const 1))
+        (then (ref.i31 (i32.const 42)))
+        (else (if (result anyref) (i32.eq (local.get 0) (i32.const 2))
+           (then (struct.new $s (i32.const 7)))
+           (else (struct.new $u (i32.const 9) (i64.const 1)))))))))
+  ;; to the function label (results copied to fp[0])
+  (func (export "f1") (param i32) (result anyref)
+    (br_on_cast 0 anyref (ref $s) (call $mk (local.get 0)))
+    (drop) (ref.i31 (i32.const 5)))
+  ;; block label with an extra value below the ref: copies needed
+  (func (export "f2") (param i32) (result i32)
+    (block $l (result i32 (ref null $t))
+      (i32.const 100)
+      (br_on_cast $l anyref (ref null $t) (call $mk (local.get 0)))
+      (drop) (drop) (return (i32.const -5)))
+    (drop))
+  (func (export "f3") (param i32) (result i32)
+    (block $l (result i32 anyref)
+      (i32.const 100)
+      (br_on_cast_fail $l anyref (ref $t) (call $mk (local.get 0)))
+      (struct.get $t 0) (return))
+    (drop))
+  ;; loop label: count casts that fail, as a loop with parameter
+  (func (export "f4") (param i32) (result i32) (local $n i32)
+    (local.set $n (i32.const 0))
+    (block $done (result anyref)
+      (call $mk (local.get 0))
+      (loop $l (param anyref) (result anyref)
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br_if $done (i32.gt_u (local.get $n) (i32.const 3)))
+        (br_on_cast_fail $l anyref (ref $s))
+        (drop) (ref.null any)))
+    (drop) (local.get $n))
+)
+"""
+
+
+def test_br_on_cast_branches_run():
+    """br_on_cast / br_on_cast_fail to the function's label, to a block whose values need
+    copies (the opposite test skips them) and back to a loop (the polling branch): the
+    branch is taken exactly when the cast succeeds (fails), null matching a nullable target."""
+    f = whisk.Instance(whisk.Module(BR_ON_CAST)).exports
+    # $mk: 0 null, 1 (ref.i31 42), 2 a $s, 3 a $u (<: $t; $s is a distinct final type)
+    assert [type(f["f1"](i)).__name__ for i in range(4)] == [
+        "I31Ref", "I31Ref", "StructRef", "I31Ref"]
+    assert [f["f2"](i) for i in range(4)] == [100, -5, -5, 100]
+    assert [f["f3"](i) for i in range(4)] == [100, 100, 100, 9]
+    assert [f["f4"](i) for i in range(4)] == [4, 4, 1, 4]
