@@ -259,3 +259,31 @@ def test_threads_allocate_in_their_own_and_a_shared_store(module):
     assert results == [50_000 * 50_001 // 2] * 12
     shared.gc()
     assert shared.gc_heap == (0, 0)
+
+
+def test_constant_expressions_allocate_like_the_instructions():
+    # fuzz findings (tests/fuzz/regressions/diff-gc-const-*): array.new of 2**32-1 elements
+    # in a constant expression traps as the instruction would; a field of a concrete
+    # reference type holds a struct; array.new fills every element
+    W = wasmtime.wat2wasm
+    with pytest.raises(whisk.Trap) as err:
+        whisk.Instance(whisk.Module(W('(module (type $a (array i8)) (global (export "g") '
+                                      'arrayref (array.new $a (i32.const 0) (i32.const -1))))')))
+    assert err.value.code == whisk.TrapCode.ALLOCATION_TOO_LARGE
+    i = whisk.Instance(whisk.Module(W(
+        '(module (type $s (struct (field i32))) (type $t (struct (field (ref null $s))))'
+        ' (global (export "g") (ref null $t) (struct.new $t (struct.new_default $s))))')))
+    inner = i.exports.g.value[0]
+    assert isinstance(inner, whisk.StructRef) and inner[0] == 0
+    i = whisk.Instance(whisk.Module(W('(module (type $a (array i32)) (global (export "g") '
+                                      'arrayref (array.new $a (i32.const -7) (i32.const 1000))))')))
+    a = i.exports.g.value
+    assert len(a) == 1000 and a[0] == a[999] == -7
+
+
+def test_none_matches_i31_in_type_and_segment_matching():
+    # fuzz finding (dec-gc-nullref-matches-i31ref): none is the bottom of the any hierarchy
+    whisk.Module(wasmtime.wat2wasm(
+        '(module (type $a (sub (struct (field i31ref))))'
+        ' (type $b (sub final $a (struct (field nullref))))'
+        ' (table 1 i31ref) (elem (table 0) (i32.const 0) nullref))'))

@@ -147,7 +147,7 @@ def _gc_const(core: Any, m: ModuleStruct, name: str, imm: Any, stack: list[Any])
     elif name == "array.new":
         count = stack.pop() & 0xFFFFFFFF
         value = stack.pop()
-        stack.append(core.gc_new(imm, [value] * count))
+        stack.append(core.gc_new(imm, None, count, value))
     elif name == "array.new_default":
         stack.append(core.gc_new(imm, None, stack.pop() & 0xFFFFFFFF))
     else:                                        # array.new_fixed x n
