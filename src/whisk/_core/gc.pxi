@@ -527,6 +527,7 @@ cdef bint gc_begin(GcHeap* h, ExecCtx* ctx) noexcept with gil:
     # The decision to collect (with the GIL: calls enter and leave heaps holding it).
     h = gc_root(h)
     if h.collecting or not gc_may_collect(h, ctx):
+        h.next_gc = h.bytes + GC_MIN_BYTES          # (ask again after as much allocation)
         return False
     h.collecting = 1
     return True
