@@ -310,8 +310,8 @@ def test_host_tables_and_globals_are_roots():
     g.value = x.mk(22)
     t[2] = "host"
     other = whisk.Store()                    # a struct of another store, held by t
-    y = whisk.Instance(m, {"h": {"t": whisk.Table(anyref, 4), "g": whisk.Global(anyref, None, True)}},
-                       store=other).exports
+    imports = {"h": {"t": whisk.Table(anyref, 4), "g": whisk.Global(anyref, None, True)}}
+    y = whisk.Instance(m, imports, store=other).exports
     t[3] = y.mk(33)
     pygc.collect()
     x.churn(300_000)
