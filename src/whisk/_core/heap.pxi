@@ -17,8 +17,10 @@ cdef class Heap:
     cdef Heap parent                 # the heap this one was merged into (None: a root)
     cdef Py_ssize_t active           # calls running code of this heap (kept on the root)
     cdef Py_ssize_t next_sweep       # sweep once len(refs) reaches this
+    cdef GcHeap gc                   # its GC objects (gc.pxi)
 
     def __cinit__(self):
+        gc_init(&self.gc, self)
         self.refs = {}
         self.instances = []
         self.tables = set()
@@ -26,6 +28,9 @@ cdef class Heap:
         self.parent = None
         self.active = 0
         self.next_sweep = SWEEP_MIN
+
+    def __dealloc__(self):
+        gc_free_all(&self.gc)
 
     @property
     def size(self):
@@ -65,6 +70,7 @@ cdef Heap heap_merge(Heap a, Heap b):
     a.globals_ |= b.globals_
     a.active += b.active
     a.next_sweep = max(a.next_sweep, len(a.refs) + SWEEP_MIN)
+    gc_merge(&a.gc, &b.gc)
     b.refs = {}
     b.instances = []
     b.tables = set()
@@ -89,6 +95,8 @@ cdef void heap_adopt_func(Heap h, Func f):
 
 
 cdef inline void heap_mark(dict refs, dict live, uint64_t b):
+    if not (b & 1):
+        b &= ~(<uint64_t>2)          # an anyref to a host object (code.pxd, GC references)
     if b != 0 and b in refs:
         o = refs[b]
         live[b] = o
@@ -113,6 +121,7 @@ cdef void heap_sweep(Heap h):
             heap_mark(refs, live, t.elems[k])
     for g in h.globals_:
         heap_mark(refs, live, (<Global>g).bits[0])
+    scanned += heap_mark_gc(h, refs, live)
     for inst in h.instances:
         ic = <InstanceCore>inst
         for i in range(ic.nelems):
@@ -122,6 +131,73 @@ cdef void heap_sweep(Heap h):
                 heap_mark(refs, live, s.items[k])
     h.refs = live
     h.next_sweep = 2 * len(live) + max(<Py_ssize_t>SWEEP_MIN, scanned // 16)
+
+
+cdef Py_ssize_t heap_mark_gc(Heap h, dict refs, dict live):
+    # The host functions and objects that GC objects' reference fields hold; returns the
+    # fields scanned. Their bits are copied out under the GC lock (a collection from another
+    # thread may be running), then looked up without it (dict operations may run Python's
+    # collector, whose handle deallocations take the lock).
+    cdef GcHeap* g
+    cdef GcObj* o
+    cdef GcChunk* c
+    cdef uint8_t* p
+    cdef uint32_t k
+    cdef uint64_t* bits = NULL
+    cdef uint64_t nb = 0, cap = 0
+    cdef bint ok = True
+    if not refs:
+        return 0
+    whisk_gc_lock()
+    g = gc_root(&h.gc)
+    o = g.objects
+    while o != NULL and ok:
+        ok = heap_gather_fields(o, &bits, &nb, &cap)
+        o = o.next
+    c = g.chunks
+    while c != NULL and ok:
+        p = (<uint8_t*>c) + GC_CHUNK_HDR
+        for k in range(c.nslots):
+            o = <GcObj*>(p + <uint64_t>k * c.slot)
+            if o.type != NULL and not heap_gather_fields(o, &bits, &nb, &cap):
+                ok = False
+                break
+        c = c.next
+    whisk_gc_unlock()
+    if not ok:                  # no memory to look: keep every ref this time
+        live.update(refs)
+        return 0
+    try:
+        for k in range(nb):
+            heap_mark(refs, live, bits[k])
+    finally:
+        free(bits)
+    return <Py_ssize_t>nb
+
+
+cdef bint heap_gather_fields(GcObj* o, uint64_t** bits, uint64_t* nb, uint64_t* cap) noexcept nogil:
+    # append o's reference fields (non-null, non-i31) to bits; False if out of memory
+    cdef const GcType* t = o.type
+    cdef uint64_t* p = <uint64_t*>gc_payload(o)
+    cdef uint64_t n = 0, k, v
+    cdef uint64_t* grown
+    if t.nrefs == 0:
+        return True
+    n = o.len if t.kind == GC_ARRAY else t.nrefs
+    if nb[0] + n > cap[0]:
+        grown = <uint64_t*>realloc(bits[0], (2 * cap[0] + n + 64) * sizeof(uint64_t))
+        if grown == NULL:
+            free(bits[0])
+            bits[0] = NULL
+            return False
+        bits[0] = grown
+        cap[0] = 2 * cap[0] + n + 64
+    for k in range(n):
+        v = p[k] if t.kind == GC_ARRAY else (<uint64_t*>((<uint8_t*>p) + t.refoff[k]))[0]
+        if v != 0 and not (v & 1):
+            bits[0][nb[0]] = v
+            nb[0] += 1
+    return True
 
 
 cdef inline void heap_maybe_sweep(Heap h):
@@ -135,12 +211,14 @@ cdef Heap heap_of_table(Table t):
     if t.heap is None:
         t.heap = Heap()
         t.heap.tables.add(t)
+        gc_add_root(&t.heap.gc, ROOT_TABLE, t.ptr())
     return t.heap
 
 
 cdef Heap heap_of_global(Global g):
     if g.heap is None:
         g.heap = Heap()
-        if g.code == T_FUNCREF or g.code == T_EXTERNREF or g.code == T_EXNREF:
+        if is_ref_code(g.code):
             g.heap.globals_.add(g)
+            gc_add_root(&g.heap.gc, ROOT_SLOT, g.ptr())
     return g.heap
