@@ -178,6 +178,8 @@ F64_WAT = """(module
     local.get 0 local.get 1 f64.add local.get 2 f64.sub)
   (func (export "sub_mul") (param f64 f64 f64) (result f64)
     local.get 0 local.get 1 f64.sub local.get 2 f64.mul)
+  (func (export "const_rmul") (param f64 f64 f64) (result f64)
+    f64.const 0.5 local.get 0 local.get 1 f64.add f64.mul)
   (func (export "mul_add") (param f64 f64 f64) (result f64)
     local.get 0 local.get 1 f64.mul local.get 2 f64.add))
 """
@@ -190,7 +192,8 @@ def test_f64_pairs_round_like_two_ops():
     store, wt, wh = _both(wasm)
     vals = [(0.1, 0.2, 0.3), (1e308, 10.0, 0.1), (1.0 + 2**-52, 1.0 - 2**-53, 3.0),
             (float("inf"), 0.0, 1.0), (-0.0, 5.0, -0.0), (3.0, 1 / 3, 1e-320)]
-    for name in ("mul_mul", "r_mul_mul", "sub_rsub", "add_sub", "sub_mul", "mul_add"):
+    for name in ("mul_mul", "r_mul_mul", "sub_rsub", "add_sub", "sub_mul", "mul_add",
+                 "const_rmul"):
         for v in vals:
             a, b = getattr(wh, name)(*v), wt[name](store, *v)
             assert (math.isnan(a) and math.isnan(b)) or struct.pack("<d", a) == struct.pack("<d", b), (name, v)

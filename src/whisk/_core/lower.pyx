@@ -892,8 +892,11 @@ cdef class Lowerer:
                         else:
                             self.emit(<uint32_t>x)
                     elif W_P0[idx] == T_F64 and (fusable(self, i) or fusable(self, j)) and \
+                            self.vk[i if fusable(self, j) else j] != K_CONST and \
                             f64_pair(self.last_op, W_OP[idx], fusable(self, j)) != 0:
-                        # (a X b) Y c or c Y (a X b): one f64 superinstruction (gen_core F64_PAIRS)
+                        # (a X b) Y c or c Y (a X b): one f64 superinstruction (gen_core F64_PAIRS);
+                        # not with a constant c, whose operand() would emit code before the
+                        # instruction fuse_last removes
                         op = f64_pair(self.last_op, W_OP[idx], fusable(self, j))
                         sc = self.operand(i if fusable(self, j) else j)
                         fuse_last(self, &sa, &sb)
