@@ -54,6 +54,13 @@ WAT = """(module
     end i32.const 11 return
     end i32.const 12 return
     end i32.const 13)
+  (func $add3 (param i32 i32 i32) (result i32)
+    local.get 0 local.get 1 i32.sub local.get 2 i32.mul)
+  (func (export "moves") (param i32 i32) (result i32)
+    local.get 0 i32.const 7 local.get 1 call $add3
+    i32.const 3 local.get 0 local.get 1 call $add3 i32.add
+    i32.const 5 i32.const -6 local.get 1 call $add3 i32.add
+    local.get 1 local.get 0 i32.const 9 call $add3 i32.add)
   (func (export "ret_local") (param i32 i32) (result i32)
     local.get 1)
   (func (export "ret_reads_slot0") (param i32 i32) (result i32)
@@ -78,6 +85,7 @@ CASES = [
     ("and_eqz", [(0,), (0x10,), (0xFFFFFF0F,)]),
     ("if_and_eqz", [(0,), (1,), (4,)]),
     ("switch", [(0,), (2,), (3,), (4,), (5,), (6,), (0xFFFFFFFF,)]),
+    ("moves", [(1, 2), (0xFFFFFFFF, 100)]),
     ("ret_local", [(1, 2)]),
     ("ret_reads_slot0", [(5, 3), (0, 0xFFFFFFFF)]),
     ("ret_i64", [(0x7FFFFFFFFFFFFFFF,), (5,)]),
@@ -117,7 +125,8 @@ def test_the_lowering_uses_them():
     text = subprocess.run([sys.executable, "-m", "whisk", "inspect", "--lowered", f.name],
                           capture_output=True, text=True, check=True).stdout
     for op in ("i32_shr_u_and_ri", "i32_shl_add_ri", "br_and_eqz_ri", "br_and_nez_ri",
-               "return1", "i32_and_eqz_ri", "br_table_add"):
+               "return1", "i32_and_eqz_ri", "br_table_add", "copy_const", "const_copy",
+               "const_pair", "copy_pair"):
         assert op in text, op
 
 

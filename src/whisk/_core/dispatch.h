@@ -12,11 +12,14 @@
 #define WHISK_THREADED 1
 #define WHISK_LABEL(op) whisk_L_##op: ;
 #define WHISK_LABEL_DEFAULT() whisk_L_default: ;
-#define WHISK_DISPATCH_TABLE() static const void* const whisk_dispatch[741] = { \
+#define WHISK_DISPATCH_TABLE() static const void* const whisk_dispatch[744] = { \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_return_call, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_return_call_ref, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_copy, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_copy_pair, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_copy_const, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_const_copy, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_const_pair, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_const32, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_const64, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_br, \

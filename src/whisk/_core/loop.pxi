@@ -9,7 +9,8 @@
 #
 # Operand layouts of the hand-written ops (d = destination slot, a/b/c = source slots):
 #   unreachable                         copy d a            copy2 d a (two slots, v128)
-#   copy_pair d a d2 a2 (copy d a, then copy d2 a2: two copies in a row)
+#   copy_pair d a d2 a2 (copy d a, then copy d2 a2: two copies in a row), and the same for a
+#   copy and a const32: copy_const d a d2 imm, const_copy d imm d2 a, const_pair d imm d2 imm2
 #   const32 d imm                       const64 d lo hi
 #   br target                           br_nez a target     br_eqz a target
 #   br_back target cost                 br_nez_back a target cost           br_eqz_back a target cost
@@ -152,6 +153,21 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                 WHISK_LABEL(OP_copy_pair)
                 fp[pc[1]] = fp[pc[2]]
                 fp[pc[3]] = fp[pc[4]]
+                pc += 5
+            elif op == OP_copy_const:
+                WHISK_LABEL(OP_copy_const)
+                fp[pc[1]] = fp[pc[2]]
+                fp[pc[3]] = pc[4]
+                pc += 5
+            elif op == OP_const_copy:
+                WHISK_LABEL(OP_const_copy)
+                fp[pc[1]] = pc[2]
+                fp[pc[3]] = fp[pc[4]]
+                pc += 5
+            elif op == OP_const_pair:
+                WHISK_LABEL(OP_const_pair)
+                fp[pc[1]] = pc[2]
+                fp[pc[3]] = pc[4]
                 pc += 5
             elif op == OP_const32:
                 WHISK_LABEL(OP_const32)

@@ -237,7 +237,8 @@ cdef class Lowerer:
     cdef uint32_t* code
     cdef Py_ssize_t n, cap
     cdef Py_ssize_t last_start, last_dst, last_end
-    cdef Py_ssize_t last_copy    # where the last OP_copy begins (-1: none, or a label since)
+    cdef Py_ssize_t last_copy    # where the last OP_copy / OP_const32 begins (-1: none, or a
+                                 # label since): a move right after it joins it (copy_pair ...)
     cdef uint32_t last_op
     # ---- body reader ----
     cdef const uint8_t* p
@@ -454,7 +455,17 @@ cdef class Lowerer:
 
     cdef int emit_const(self, uint32_t dst, vtype t, uint64_t bits) except -1:
         if bits <= 0xFFFFFFFF:
-            self.start(OP_const32); self.emit(dst); self.emit(<uint32_t>bits)
+            if self.last_copy >= 0 and self.last_copy + 3 == self.n:
+                # right after a copy or const32 (no label between): one op does both
+                self.code[self.last_copy] = (OP_copy_const if self.code[self.last_copy] == OP_copy
+                                             else OP_const_pair)
+                self.last_copy = -1
+                self.last_dst = -1
+                self.emit(dst)
+                return self.emit(<uint32_t>bits)
+            self.start(OP_const32)
+            self.last_copy = self.n - 1
+            self.emit(dst); self.emit(<uint32_t>bits)
         else:
             self.start(OP_const64); self.emit(dst); self.emit64(bits)
         return 0
@@ -465,7 +476,8 @@ cdef class Lowerer:
         if t != T_V128 and self.last_copy >= 0 and self.last_copy + 3 == self.n:
             # a copy right after a copy (no label between): one copy_pair, which does both in
             # order (the arguments of a call, the values a branch carries)
-            self.code[self.last_copy] = OP_copy_pair
+            self.code[self.last_copy] = (OP_copy_pair if self.code[self.last_copy] == OP_copy
+                                         else OP_const_copy)
             self.last_copy = -1
             self.last_dst = -1
             self.emit(dst)

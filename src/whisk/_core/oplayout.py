@@ -11,13 +11,16 @@ count n, then n + 1 targets, the last the default). KIND_WORDS gives the words o
 (0 for brtable: variable)."""
 
 KIND_WORDS = {'slot': 1, 'target': 1, 'cost': 1, 'u32': 1, 'u64': 2, 'imm32': 1, 'imm64': 2, 'i32': 1, 'i64': 2, 'f32': 1, 'f64': 2, 'v128': 4, 'brtable': 0}
-SIMD_FIRST = 485
+SIMD_FIRST = 488
 
 OPS = (
     ('return_call', (('f', 'u32'), ('base', 'u32'))),
     ('return_call_ref', (('a', 'slot'), ('base', 'u32'))),
     ('copy', (('d', 'slot'), ('a', 'slot'))),
     ('copy_pair', (('d', 'slot'), ('a', 'slot'), ('d2', 'slot'), ('a2', 'slot'))),
+    ('copy_const', (('d', 'slot'), ('a', 'slot'), ('d2', 'slot'), ('imm', 'imm32'))),
+    ('const_copy', (('d', 'slot'), ('imm', 'imm32'), ('d2', 'slot'), ('a', 'slot'))),
+    ('const_pair', (('d', 'slot'), ('imm', 'imm32'), ('d2', 'slot'), ('imm2', 'imm32'))),
     ('const32', (('d', 'slot'), ('imm', 'imm32'))),
     ('const64', (('d', 'slot'), ('imm', 'imm64'))),
     ('br', (('target', 'target'),)),
