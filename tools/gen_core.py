@@ -161,6 +161,7 @@ def gen_arms(regular, shapes) -> list[str]:
         <load>_add       d a c off        <store>_add  a b c off  (the address is the i32 sum
                          a + c, wrapping, as the i32.add_ri it replaces computed it)
         <load>_abs       d addr off       <store>_abs  addr b off  (a constant address)
+        <load>_idx       d a k c off      (the address is the i32 (a << k) + c, wrapping)
         <store>_imm      a off imm        <store>_add_imm  a c off imm  (a constant value)
 
     Trapping semantics (numeric.pxd functions returning a trap code) break out of the loop.
@@ -212,8 +213,11 @@ def gen_arms(regular, shapes) -> list[str]:
                               "    trap = TRAP_OOB_MEMORY",
                               "    break",
                               access, f"pc += {size}"])
-            # a constant address (_abs), a constant value (_imm, _add_imm)
+            # a constant address (_abs), a constant value (_imm, _add_imm), an index (_idx)
             variants = [("_abs", f"pc[{a}]", "pc[3]", access, 4)]
+            if kind == K_LOAD:
+                variants.append(("_idx", "<uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4])",
+                                 "pc[5]", access, 6))
             if kind == K_STORE:
                 imm, n = imm_expr(op.params[1], 3)
                 imm2, _ = imm_expr(op.params[1], 4)
@@ -239,6 +243,8 @@ def generated_names(regular) -> list[str]:
         names.append(op.ident)
         if kind in (K_LOAD, K_STORE):
             names += [op.ident + "_add", op.ident + "_abs"]
+        if kind == K_LOAD:
+            names.append(op.ident + "_idx")
         if kind == K_STORE:
             names += [op.ident + "_imm", op.ident + "_add_imm"]
         if kind == K_BINARY:
@@ -406,6 +412,7 @@ def gen_optable(regular) -> str:
              "#   W_WIDTH  bytes accessed (loads/stores); W_COMM 1 if the operands may be swapped",
              "#   W_ADD    loads/stores: the variant whose address is an i32.add_ri folded in",
              "#   W_ABS    loads/stores: the variant with a constant address (an immediate)",
+             "#   W_IDX    loads: the variant whose address is (a << k) + c (i32.shl_ri, i32.add_ri)",
              "#   W_RI     stores: the variant with a constant value; W_ADDI: that and W_ADD's address",
              "#   W_KNOWN  1 for every opcode in the table (0 = illegal opcode)",
              "#   W_FEAT   the bit of the op's feature in whisk.features.Features.mask (0: WebAssembly",
@@ -427,7 +434,7 @@ def gen_optable(regular) -> str:
              f"cdef uint8_t W_WIDTH[{NWASM}]", f"cdef uint8_t W_COMM[{NWASM}]", f"cdef uint8_t W_KNOWN[{NWASM}]",
              f"cdef uint8_t W_NP[{NWASM}]", f"cdef uint8_t W_P2[{NWASM}]", f"cdef uint8_t W_IMM[{NWASM}]",
              f"cdef uint8_t W_LANES[{NWASM}]", f"cdef uint16_t W_ADD[{NWASM}]", f"cdef uint32_t W_FEAT[{NWASM}]",
-             f"cdef uint16_t W_ABS[{NWASM}]", f"cdef uint16_t W_ADDI[{NWASM}]",
+             f"cdef uint16_t W_ABS[{NWASM}]", f"cdef uint16_t W_ADDI[{NWASM}]", f"cdef uint16_t W_IDX[{NWASM}]",
              "cdef uint16_t I_BR[OP_COUNT]", "cdef uint16_t I_BRNEG[OP_COUNT]", "cdef uint16_t I_BACK[OP_COUNT]",
              "", "cdef void fill_optable() noexcept:",
              "    memset(W_KIND, 0, sizeof(W_KIND)); memset(W_OP, 0, sizeof(W_OP)); memset(W_RI, 0, sizeof(W_RI))",
@@ -435,7 +442,7 @@ def gen_optable(regular) -> str:
              "    memset(W_WIDTH, 0, sizeof(W_WIDTH)); memset(W_COMM, 0, sizeof(W_COMM)); memset(W_KNOWN, 0, sizeof(W_KNOWN))",
              "    memset(W_NP, 0, sizeof(W_NP)); memset(W_P2, 0, sizeof(W_P2)); memset(W_IMM, 0, sizeof(W_IMM))",
              "    memset(W_LANES, 0, sizeof(W_LANES)); memset(W_ADD, 0, sizeof(W_ADD)); memset(W_FEAT, 0, sizeof(W_FEAT))",
-             "    memset(W_ABS, 0, sizeof(W_ABS)); memset(W_ADDI, 0, sizeof(W_ADDI))",
+             "    memset(W_ABS, 0, sizeof(W_ABS)); memset(W_ADDI, 0, sizeof(W_ADDI)); memset(W_IDX, 0, sizeof(W_IDX))",
              "    memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG)); memset(I_BACK, 0, sizeof(I_BACK))",
              "    I_BACK[OP_br_nez] = OP_br_nez_back; I_BACK[OP_br_eqz] = OP_br_eqz_back"]
     pair = ["", "cdef uint32_t f64_pair(uint32_t first, uint32_t second, bint right) noexcept nogil:",
@@ -460,6 +467,8 @@ def gen_optable(regular) -> str:
                      f"W_P1[{i}] = {p1}; W_R[{i}] = {r}; W_WIDTH[{i}] = {op.width}")
         if kind in (K_LOAD, K_STORE):
             lines.append(f"    W_ADD[{i}] = OP_{op.ident}_add; W_ABS[{i}] = OP_{op.ident}_abs")
+        if kind == K_LOAD:
+            lines.append(f"    W_IDX[{i}] = OP_{op.ident}_idx")
         if kind == K_STORE:
             lines.append(f"    W_RI[{i}] = OP_{op.ident}_imm; W_ADDI[{i}] = OP_{op.ident}_add_imm")
         if kind == K_BINARY:
@@ -599,6 +608,7 @@ def regular_layouts(regular) -> dict[str, str]:
         elif kind == K_LOAD:
             out[f], out[f + "_add"] = "d a off:u32", "d a add:u32 off:u32"
             out[f + "_abs"] = "d addr:u32 off:u32"
+            out[f + "_idx"] = "d a k:u32 add:u32 off:u32"
         elif kind == K_STORE:
             out[f], out[f + "_add"] = "a b off:u32", "a b add:u32 off:u32"
             t = op.params[1]

@@ -139,7 +139,14 @@ MEM_WAT = """(module (memory (export "m") 1)
   (func (export "imm_store64") (param i32) local.get 0 i64.const -2 i64.store)
   (func (export "imm_store_f32") (param i32) local.get 0 f32.const 1.5 f32.store)
   (func (export "add_imm_store") (param i32) local.get 0 i32.const 5 i32.add i32.const 0x1ff i32.store8 offset=1)
-  (func (export "add_imm_wraps") (param i32) local.get 0 i32.const 16 i32.add i32.const 7 i32.store8))
+  (func (export "add_imm_wraps") (param i32) local.get 0 i32.const 16 i32.add i32.const 7 i32.store8)
+  (func (export "idx_load") (param i32) (result i32)
+    local.get 0 i32.const 2 i32.shl i32.const 8 i32.add i32.load offset=4)
+  (func (export "idx_load_k") (param i32) (result i32)
+    local.get 0 i32.const 33 i32.shl i32.const -4 i32.add i32.load16_u)
+  (func (export "idx_tee") (param i32) (result i32) (local i32)
+    local.get 0 i32.const 2 i32.shl local.tee 1 i32.const 8 i32.add i32.load
+    local.get 1 i32.add))
 """
 
 
@@ -163,7 +170,14 @@ def test_memory_variants_match_wasmtime():
         wt[name](store, arg)
         getattr(wh, name)(arg & 0xFFFFFFFF if isinstance(arg, int) else arg)
     assert bytes(hmem[0:128]) == wmem.read(store, 0, 128)
-    for name, args in (("abs_load_oob", ()), ("abs_store_oob", (1,))):
+    for name, arg in (("idx_load", 3), ("idx_load", 0x40000001), ("idx_load_k", 5),
+                      ("idx_load_k", 2), ("idx_tee", 4)):
+        got = getattr(wh, name)(arg)
+        want = wt[name](store, arg - (1 << 32) if arg >= 1 << 31 else arg)
+        assert got & 0xFFFFFFFF == want & 0xFFFFFFFF, (name, arg)
+    text = whisk.disasm.listing(whisk.Module(wasmtime.wat2wasm(MEM_WAT)))
+    assert "i32_load_idx" in text and "i32_load16_u_idx" in text
+    for name, args in (("abs_load_oob", ()), ("abs_store_oob", (1,)), ("idx_load", (0x4000,))):
         try:
             wt[name](store, *args)
             raise AssertionError("wasmtime did not trap")

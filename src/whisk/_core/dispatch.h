@@ -12,7 +12,7 @@
 #define WHISK_THREADED 1
 #define WHISK_LABEL(op) whisk_L_##op: ;
 #define WHISK_LABEL_DEFAULT() whisk_L_default: ;
-#define WHISK_DISPATCH_TABLE() static const void* const whisk_dispatch[744] = { \
+#define WHISK_DISPATCH_TABLE() static const void* const whisk_dispatch[758] = { \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_return_call, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_return_call_ref, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_copy, \
@@ -81,45 +81,59 @@
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_load, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_load_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_load_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f32_load_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_load, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_load_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_load_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_f64_load_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_s, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_s_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_s_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_s_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_u, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_u_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_u_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load8_u_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_s, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_s_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_s_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_s_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_u, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_u_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_u_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_load16_u_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_s, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_s_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_s_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_s_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_u, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_u_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_u_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load8_u_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_s, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_s_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_s_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_s_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_u, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_u_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_u_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load16_u_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_s, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_s_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_s_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_s_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_u, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_u_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_u_abs, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i64_load32_u_idx, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store_add, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_store_abs, \

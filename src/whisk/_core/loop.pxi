@@ -669,6 +669,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load(mem + ea)
                 pc += 4
+            elif op == OP_i32_load_idx:
+                WHISK_LABEL(OP_i32_load_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load(mem + ea)
+                pc += 6
             elif op == OP_i64_load:
                 WHISK_LABEL(OP_i64_load)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -693,6 +701,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load(mem + ea)
                 pc += 4
+            elif op == OP_i64_load_idx:
+                WHISK_LABEL(OP_i64_load_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load(mem + ea)
+                pc += 6
             elif op == OP_f32_load:
                 WHISK_LABEL(OP_f32_load)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -717,6 +733,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = f32_load(mem + ea)
                 pc += 4
+            elif op == OP_f32_load_idx:
+                WHISK_LABEL(OP_f32_load_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = f32_load(mem + ea)
+                pc += 6
             elif op == OP_f64_load:
                 WHISK_LABEL(OP_f64_load)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -741,6 +765,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = f64_load(mem + ea)
                 pc += 4
+            elif op == OP_f64_load_idx:
+                WHISK_LABEL(OP_f64_load_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 8 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = f64_load(mem + ea)
+                pc += 6
             elif op == OP_i32_load8_s:
                 WHISK_LABEL(OP_i32_load8_s)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -765,6 +797,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load8_s(mem + ea)
                 pc += 4
+            elif op == OP_i32_load8_s_idx:
+                WHISK_LABEL(OP_i32_load8_s_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load8_s(mem + ea)
+                pc += 6
             elif op == OP_i32_load8_u:
                 WHISK_LABEL(OP_i32_load8_u)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -789,6 +829,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load8_u(mem + ea)
                 pc += 4
+            elif op == OP_i32_load8_u_idx:
+                WHISK_LABEL(OP_i32_load8_u_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load8_u(mem + ea)
+                pc += 6
             elif op == OP_i32_load16_s:
                 WHISK_LABEL(OP_i32_load16_s)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -813,6 +861,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load16_s(mem + ea)
                 pc += 4
+            elif op == OP_i32_load16_s_idx:
+                WHISK_LABEL(OP_i32_load16_s_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load16_s(mem + ea)
+                pc += 6
             elif op == OP_i32_load16_u:
                 WHISK_LABEL(OP_i32_load16_u)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -837,6 +893,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i32_load16_u(mem + ea)
                 pc += 4
+            elif op == OP_i32_load16_u_idx:
+                WHISK_LABEL(OP_i32_load16_u_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i32_load16_u(mem + ea)
+                pc += 6
             elif op == OP_i64_load8_s:
                 WHISK_LABEL(OP_i64_load8_s)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -861,6 +925,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load8_s(mem + ea)
                 pc += 4
+            elif op == OP_i64_load8_s_idx:
+                WHISK_LABEL(OP_i64_load8_s_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load8_s(mem + ea)
+                pc += 6
             elif op == OP_i64_load8_u:
                 WHISK_LABEL(OP_i64_load8_u)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -885,6 +957,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load8_u(mem + ea)
                 pc += 4
+            elif op == OP_i64_load8_u_idx:
+                WHISK_LABEL(OP_i64_load8_u_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 1 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load8_u(mem + ea)
+                pc += 6
             elif op == OP_i64_load16_s:
                 WHISK_LABEL(OP_i64_load16_s)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -909,6 +989,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load16_s(mem + ea)
                 pc += 4
+            elif op == OP_i64_load16_s_idx:
+                WHISK_LABEL(OP_i64_load16_s_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load16_s(mem + ea)
+                pc += 6
             elif op == OP_i64_load16_u:
                 WHISK_LABEL(OP_i64_load16_u)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -933,6 +1021,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load16_u(mem + ea)
                 pc += 4
+            elif op == OP_i64_load16_u_idx:
+                WHISK_LABEL(OP_i64_load16_u_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 2 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load16_u(mem + ea)
+                pc += 6
             elif op == OP_i64_load32_s:
                 WHISK_LABEL(OP_i64_load32_s)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -957,6 +1053,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load32_s(mem + ea)
                 pc += 4
+            elif op == OP_i64_load32_s_idx:
+                WHISK_LABEL(OP_i64_load32_s_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load32_s(mem + ea)
+                pc += 6
             elif op == OP_i64_load32_u:
                 WHISK_LABEL(OP_i64_load32_u)
                 ea = <uint64_t><uint32_t>fp[pc[2]] + pc[3]
@@ -981,6 +1085,14 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
                     break
                 fp[pc[1]] = i64_load32_u(mem + ea)
                 pc += 4
+            elif op == OP_i64_load32_u_idx:
+                WHISK_LABEL(OP_i64_load32_u_idx)
+                ea = <uint64_t><uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4]) + pc[5]
+                if ea + 4 > memsize:
+                    trap = TRAP_OOB_MEMORY
+                    break
+                fp[pc[1]] = i64_load32_u(mem + ea)
+                pc += 6
             elif op == OP_i32_store:
                 WHISK_LABEL(OP_i32_store)
                 ea = <uint64_t><uint32_t>fp[pc[1]] + pc[3]

@@ -237,6 +237,8 @@ cdef class Lowerer:
     cdef uint32_t* code
     cdef Py_ssize_t n, cap
     cdef Py_ssize_t last_start, last_dst, last_end
+    cdef Py_ssize_t prev_start   # the producer just before the last one, when contiguous (or -1)
+    cdef uint32_t prev_op
     cdef Py_ssize_t last_copy    # where the last OP_copy / OP_const32 begins (-1: none, or a
                                  # label since): a move right after it joins it (copy_pair ...)
     cdef uint32_t last_op
@@ -689,6 +691,11 @@ cdef class Lowerer:
     cdef int produce(self, uint32_t op, vtype rt) except -1:
         # Start an instruction whose first operand is the destination slot of a new value.
         cdef uint32_t dst = self.push_slot(rt)
+        if self.last_dst >= 0 and self.last_end == self.n:
+            self.prev_start = self.last_start        # (a producer ending where this one begins)
+            self.prev_op = self.last_op
+        else:
+            self.prev_start = -1
         self.last_start = self.n
         self.last_op = op
         self.emit(op)

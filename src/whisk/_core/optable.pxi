@@ -8,6 +8,7 @@
 #   W_WIDTH  bytes accessed (loads/stores); W_COMM 1 if the operands may be swapped
 #   W_ADD    loads/stores: the variant whose address is an i32.add_ri folded in
 #   W_ABS    loads/stores: the variant with a constant address (an immediate)
+#   W_IDX    loads: the variant whose address is (a << k) + c (i32.shl_ri, i32.add_ri)
 #   W_RI     stores: the variant with a constant value; W_ADDI: that and W_ADD's address
 #   W_KNOWN  1 for every opcode in the table (0 = illegal opcode)
 #   W_FEAT   the bit of the op's feature in whisk.features.Features.mask (0: WebAssembly
@@ -45,6 +46,7 @@ cdef uint16_t W_ADD[581]
 cdef uint32_t W_FEAT[581]
 cdef uint16_t W_ABS[581]
 cdef uint16_t W_ADDI[581]
+cdef uint16_t W_IDX[581]
 cdef uint16_t I_BR[OP_COUNT]
 cdef uint16_t I_BRNEG[OP_COUNT]
 cdef uint16_t I_BACK[OP_COUNT]
@@ -55,7 +57,7 @@ cdef void fill_optable() noexcept:
     memset(W_WIDTH, 0, sizeof(W_WIDTH)); memset(W_COMM, 0, sizeof(W_COMM)); memset(W_KNOWN, 0, sizeof(W_KNOWN))
     memset(W_NP, 0, sizeof(W_NP)); memset(W_P2, 0, sizeof(W_P2)); memset(W_IMM, 0, sizeof(W_IMM))
     memset(W_LANES, 0, sizeof(W_LANES)); memset(W_ADD, 0, sizeof(W_ADD)); memset(W_FEAT, 0, sizeof(W_FEAT))
-    memset(W_ABS, 0, sizeof(W_ABS)); memset(W_ADDI, 0, sizeof(W_ADDI))
+    memset(W_ABS, 0, sizeof(W_ABS)); memset(W_ADDI, 0, sizeof(W_ADDI)); memset(W_IDX, 0, sizeof(W_IDX))
     memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG)); memset(I_BACK, 0, sizeof(I_BACK))
     I_BACK[OP_br_nez] = OP_br_nez_back; I_BACK[OP_br_eqz] = OP_br_eqz_back
     W_KNOWN[0] = 1  # unreachable
@@ -867,32 +869,46 @@ cdef void fill_optable() noexcept:
     W_FEAT[549] = 2  # relaxed_simd
     W_KIND[40] = 3; W_OP[40] = OP_i32_load; W_P0[40] = 127; W_P1[40] = 0; W_R[40] = 127; W_WIDTH[40] = 4
     W_ADD[40] = OP_i32_load_add; W_ABS[40] = OP_i32_load_abs
+    W_IDX[40] = OP_i32_load_idx
     W_KIND[41] = 3; W_OP[41] = OP_i64_load; W_P0[41] = 127; W_P1[41] = 0; W_R[41] = 126; W_WIDTH[41] = 8
     W_ADD[41] = OP_i64_load_add; W_ABS[41] = OP_i64_load_abs
+    W_IDX[41] = OP_i64_load_idx
     W_KIND[42] = 3; W_OP[42] = OP_f32_load; W_P0[42] = 127; W_P1[42] = 0; W_R[42] = 125; W_WIDTH[42] = 4
     W_ADD[42] = OP_f32_load_add; W_ABS[42] = OP_f32_load_abs
+    W_IDX[42] = OP_f32_load_idx
     W_KIND[43] = 3; W_OP[43] = OP_f64_load; W_P0[43] = 127; W_P1[43] = 0; W_R[43] = 124; W_WIDTH[43] = 8
     W_ADD[43] = OP_f64_load_add; W_ABS[43] = OP_f64_load_abs
+    W_IDX[43] = OP_f64_load_idx
     W_KIND[44] = 3; W_OP[44] = OP_i32_load8_s; W_P0[44] = 127; W_P1[44] = 0; W_R[44] = 127; W_WIDTH[44] = 1
     W_ADD[44] = OP_i32_load8_s_add; W_ABS[44] = OP_i32_load8_s_abs
+    W_IDX[44] = OP_i32_load8_s_idx
     W_KIND[45] = 3; W_OP[45] = OP_i32_load8_u; W_P0[45] = 127; W_P1[45] = 0; W_R[45] = 127; W_WIDTH[45] = 1
     W_ADD[45] = OP_i32_load8_u_add; W_ABS[45] = OP_i32_load8_u_abs
+    W_IDX[45] = OP_i32_load8_u_idx
     W_KIND[46] = 3; W_OP[46] = OP_i32_load16_s; W_P0[46] = 127; W_P1[46] = 0; W_R[46] = 127; W_WIDTH[46] = 2
     W_ADD[46] = OP_i32_load16_s_add; W_ABS[46] = OP_i32_load16_s_abs
+    W_IDX[46] = OP_i32_load16_s_idx
     W_KIND[47] = 3; W_OP[47] = OP_i32_load16_u; W_P0[47] = 127; W_P1[47] = 0; W_R[47] = 127; W_WIDTH[47] = 2
     W_ADD[47] = OP_i32_load16_u_add; W_ABS[47] = OP_i32_load16_u_abs
+    W_IDX[47] = OP_i32_load16_u_idx
     W_KIND[48] = 3; W_OP[48] = OP_i64_load8_s; W_P0[48] = 127; W_P1[48] = 0; W_R[48] = 126; W_WIDTH[48] = 1
     W_ADD[48] = OP_i64_load8_s_add; W_ABS[48] = OP_i64_load8_s_abs
+    W_IDX[48] = OP_i64_load8_s_idx
     W_KIND[49] = 3; W_OP[49] = OP_i64_load8_u; W_P0[49] = 127; W_P1[49] = 0; W_R[49] = 126; W_WIDTH[49] = 1
     W_ADD[49] = OP_i64_load8_u_add; W_ABS[49] = OP_i64_load8_u_abs
+    W_IDX[49] = OP_i64_load8_u_idx
     W_KIND[50] = 3; W_OP[50] = OP_i64_load16_s; W_P0[50] = 127; W_P1[50] = 0; W_R[50] = 126; W_WIDTH[50] = 2
     W_ADD[50] = OP_i64_load16_s_add; W_ABS[50] = OP_i64_load16_s_abs
+    W_IDX[50] = OP_i64_load16_s_idx
     W_KIND[51] = 3; W_OP[51] = OP_i64_load16_u; W_P0[51] = 127; W_P1[51] = 0; W_R[51] = 126; W_WIDTH[51] = 2
     W_ADD[51] = OP_i64_load16_u_add; W_ABS[51] = OP_i64_load16_u_abs
+    W_IDX[51] = OP_i64_load16_u_idx
     W_KIND[52] = 3; W_OP[52] = OP_i64_load32_s; W_P0[52] = 127; W_P1[52] = 0; W_R[52] = 126; W_WIDTH[52] = 4
     W_ADD[52] = OP_i64_load32_s_add; W_ABS[52] = OP_i64_load32_s_abs
+    W_IDX[52] = OP_i64_load32_s_idx
     W_KIND[53] = 3; W_OP[53] = OP_i64_load32_u; W_P0[53] = 127; W_P1[53] = 0; W_R[53] = 126; W_WIDTH[53] = 4
     W_ADD[53] = OP_i64_load32_u_add; W_ABS[53] = OP_i64_load32_u_abs
+    W_IDX[53] = OP_i64_load32_u_idx
     W_KIND[54] = 4; W_OP[54] = OP_i32_store; W_P0[54] = 127; W_P1[54] = 127; W_R[54] = 0; W_WIDTH[54] = 4
     W_ADD[54] = OP_i32_store_add; W_ABS[54] = OP_i32_store_abs
     W_RI[54] = OP_i32_store_imm; W_ADDI[54] = OP_i32_store_add_imm
