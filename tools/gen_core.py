@@ -504,6 +504,7 @@ def gen_optable(regular) -> str:
 HAND_LAYOUTS = {
     "unreachable": "", "return": "", "return1": "a",
     "i32_shr_u_and_ri": "d a k:u32 mask:imm32", "i32_shl_add_ri": "d a k:u32 b",
+    "i32_rotl_xor_ri": "d a k:u32 b", "i32_shr_u_xor_ri": "d a k:u32 b", "i32_shl_xor_ri": "d a k:u32 b",
     "i32_and_eqz_ri": "d a mask:imm32", "br_and_nez_ri": "a mask:imm32 target", "br_and_eqz_ri": "a mask:imm32 target",
     "copy": "d a", "copy2": "d a", "copy_pair": "d a d2 a2",
     "copy_const": "d a d2 imm:imm32", "const_copy": "d imm:imm32 d2 a", "const_pair": "d imm:imm32 d2 imm2:imm32", "const32": "d imm:imm32", "const64": "d imm:imm64",

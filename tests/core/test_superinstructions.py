@@ -61,6 +61,11 @@ WAT = """(module
     i32.const 3 local.get 0 local.get 1 call $add3 i32.add
     i32.const 5 i32.const -6 local.get 1 call $add3 i32.add
     local.get 1 local.get 0 i32.const 9 call $add3 i32.add)
+  (func (export "rot_xor") (param i32 i32) (result i32)
+    local.get 0 i32.const 7 i32.rotl local.get 1 i32.xor
+    local.get 1 local.get 0 i32.const 35 i32.shr_u i32.xor
+    local.get 0 i32.const 3 i32.shl local.get 1 i32.xor
+    i32.add i32.add)
   (func (export "ret_local") (param i32 i32) (result i32)
     local.get 1)
   (func (export "ret_reads_slot0") (param i32 i32) (result i32)
@@ -86,6 +91,7 @@ CASES = [
     ("if_and_eqz", [(0,), (1,), (4,)]),
     ("switch", [(0,), (2,), (3,), (4,), (5,), (6,), (0xFFFFFFFF,)]),
     ("moves", [(1, 2), (0xFFFFFFFF, 100)]),
+    ("rot_xor", [(0x80000001, 0x12345678), (0xDEADBEEF, 0xFFFFFFFF), (0, 0)]),
     ("ret_local", [(1, 2)]),
     ("ret_reads_slot0", [(5, 3), (0, 0xFFFFFFFF)]),
     ("ret_i64", [(0x7FFFFFFFFFFFFFFF,), (5,)]),
@@ -126,7 +132,8 @@ def test_the_lowering_uses_them():
                           capture_output=True, text=True, check=True).stdout
     for op in ("i32_shr_u_and_ri", "i32_shl_add_ri", "br_and_eqz_ri", "br_and_nez_ri",
                "return1", "i32_and_eqz_ri", "br_table_add", "copy_const", "const_copy",
-               "const_pair", "copy_pair"):
+               "const_pair", "copy_pair", "i32_rotl_xor_ri", "i32_shr_u_xor_ri",
+               "i32_shl_xor_ri"):
         assert op in text, op
 
 

@@ -12,7 +12,7 @@
 #define WHISK_THREADED 1
 #define WHISK_LABEL(op) whisk_L_##op: ;
 #define WHISK_LABEL_DEFAULT() whisk_L_default: ;
-#define WHISK_DISPATCH_TABLE() static const void* const whisk_dispatch[758] = { \
+#define WHISK_DISPATCH_TABLE() static const void* const whisk_dispatch[761] = { \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_return_call, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_return_call_ref, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_copy, \
@@ -39,6 +39,9 @@
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_br_on_non_null, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_return, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_shr_u_and_ri, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_rotl_xor_ri, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_shr_u_xor_ri, \
+    &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_shl_xor_ri, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_shl_add_ri, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_i32_and_eqz_ri, \
     &&whisk_L___pyx_e_5whisk_5_core_3ops_OP_br_and_nez_ri, \

@@ -27,6 +27,7 @@
 #   superinstructions of two wasm instructions (lower.pyx fuses them when the first one's
 #   result is consumed only by the second):
 #   i32_shr_u_and_ri d a k mask (d = (a >> k) & mask)     i32_shl_add_ri d a k b (d = (a << k) + b)
+#   i32_rotl_xor_ri, i32_shr_u_xor_ri, i32_shl_xor_ri d a k b (d = (a <shift> k) ^ b)
 #   i32_and_eqz_ri d a mask (d = (a & mask) == 0)
 #   br_and_nez_ri a mask target         br_and_eqz_ri a mask target  (branch if a & mask != / == 0)
 #   ref_as_non_null d a                 br_on_null a target     br_on_non_null a target
@@ -409,6 +410,18 @@ cdef int execute(ExecCtx* ctx, FuncRec* func, uint64_t* fp) noexcept nogil:
             elif op == OP_i32_shr_u_and_ri:
                 WHISK_LABEL(OP_i32_shr_u_and_ri)
                 fp[pc[1]] = (<uint32_t>fp[pc[2]] >> (pc[3] & 31)) & pc[4]
+                pc += 5
+            elif op == OP_i32_rotl_xor_ri:
+                WHISK_LABEL(OP_i32_rotl_xor_ri)
+                fp[pc[1]] = i32_xor(i32_rotl(fp[pc[2]], pc[3]), fp[pc[4]])
+                pc += 5
+            elif op == OP_i32_shr_u_xor_ri:
+                WHISK_LABEL(OP_i32_shr_u_xor_ri)
+                fp[pc[1]] = i32_xor(i32_shr_u(fp[pc[2]], pc[3]), fp[pc[4]])
+                pc += 5
+            elif op == OP_i32_shl_xor_ri:
+                WHISK_LABEL(OP_i32_shl_xor_ri)
+                fp[pc[1]] = i32_xor(i32_shl(fp[pc[2]], pc[3]), fp[pc[4]])
                 pc += 5
             elif op == OP_i32_shl_add_ri:
                 WHISK_LABEL(OP_i32_shl_add_ri)

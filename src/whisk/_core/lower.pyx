@@ -923,6 +923,19 @@ cdef class Lowerer:
                         self.emit(sa)
                         self.emit(sb)
                         self.emit(sc)
+                    elif W_OP[idx] == OP_i32_xor and (self.last_op == OP_i32_rotl_ri
+                            or self.last_op == OP_i32_shr_u_ri or self.last_op == OP_i32_shl_ri) and (
+                            fusable(self, i) or fusable(self, j)):
+                        # (a <shift> k) ^ b, either operand order: one superinstruction
+                        op = (OP_i32_rotl_xor_ri if self.last_op == OP_i32_rotl_ri else
+                              OP_i32_shr_u_xor_ri if self.last_op == OP_i32_shr_u_ri else
+                              OP_i32_shl_xor_ri)
+                        sb = self.operand(j if fusable(self, i) else i)
+                        fuse_last(self, &sa, &sc)
+                        self.produce(op, W_R[idx])
+                        self.emit(sa)
+                        self.emit(sc)
+                        self.emit(sb)
                     elif W_OP[idx] == OP_i32_add and self.last_op == OP_i32_shl_ri and (
                             fusable(self, i) or fusable(self, j)):
                         # (a << k) + b, either operand order: one superinstruction

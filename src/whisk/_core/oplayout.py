@@ -11,7 +11,7 @@ count n, then n + 1 targets, the last the default). KIND_WORDS gives the words o
 (0 for brtable: variable)."""
 
 KIND_WORDS = {'slot': 1, 'target': 1, 'cost': 1, 'u32': 1, 'u64': 2, 'imm32': 1, 'imm64': 2, 'i32': 1, 'i64': 2, 'f32': 1, 'f64': 2, 'v128': 4, 'brtable': 0}
-SIMD_FIRST = 502
+SIMD_FIRST = 505
 
 OPS = (
     ('return_call', (('f', 'u32'), ('base', 'u32'))),
@@ -40,6 +40,9 @@ OPS = (
     ('br_on_non_null', (('a', 'slot'), ('target', 'target'))),
     ('return', ()),
     ('i32_shr_u_and_ri', (('d', 'slot'), ('a', 'slot'), ('k', 'u32'), ('mask', 'imm32'))),
+    ('i32_rotl_xor_ri', (('d', 'slot'), ('a', 'slot'), ('k', 'u32'), ('b', 'slot'))),
+    ('i32_shr_u_xor_ri', (('d', 'slot'), ('a', 'slot'), ('k', 'u32'), ('b', 'slot'))),
+    ('i32_shl_xor_ri', (('d', 'slot'), ('a', 'slot'), ('k', 'u32'), ('b', 'slot'))),
     ('i32_shl_add_ri', (('d', 'slot'), ('a', 'slot'), ('k', 'u32'), ('b', 'slot'))),
     ('i32_and_eqz_ri', (('d', 'slot'), ('a', 'slot'), ('mask', 'imm32'))),
     ('br_and_nez_ri', (('a', 'slot'), ('mask', 'imm32'), ('target', 'target'))),
