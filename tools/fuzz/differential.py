@@ -136,13 +136,17 @@ def smith_flags(rng: random.Random, fs: common.FeatureSet | None = None) -> list
         # calls return and their results compare
         kinds = ["numeric", "variable", "parametric"] + [
             k for k in ("memory", "vector", "table", "reference") if rng.random() < 0.6]
-        flags += ["--allowed-instructions", ",".join(kinds)]
+        if "gc" in fs.features:
+            kinds += ["aggregate", "reference"]          # struct.*, array.*, i31, casts
+        flags += ["--allowed-instructions", ",".join(dict.fromkeys(kinds))]
     if rng.random() < 0.3:
         flags += ["--min-memories", "1"]
     if rng.random() < 0.2:
         flags += ["--min-uleb-size", str(rng.choice([1, 2, 5]))]
     if "exceptions" in fs.features and rng.random() < 0.5:
         flags += ["--min-tags", str(rng.choice([1, 3]))]   # more throw / try_table
+    if "gc" in fs.features and rng.random() < 0.5:
+        flags += ["--min-types", str(rng.choice([2, 5, 10]))]   # more struct and array types
     return flags
 
 
@@ -332,21 +336,62 @@ def extern_module(kind: str, t: Any) -> bytes:
 
 #: Value types the host side passes to and from both engines alike.
 _HOST_TYPES = {"i32", "i64", "f32", "f64", "funcref", "externref"}
-#: Value types the harness compares at exports (args, results, globals, tables).
+#: Value types the harness compares at exports (args, results, globals, tables), besides the
+#: typed references of :func:`ref_base`.
 _EXPORT_TYPES = {"i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref"}
+
+#: heap type (as common._Reader.valtype spells it) -> the top of its hierarchy, as the
+#: nullable abstract reference type that names it (3.0 3.3.2: func, extern, exn and any,
+#: which holds eq, i31, struct, array and none)
+_HEAP_TOPS = {"func": "funcref", "nofunc": "funcref", "extern": "externref",
+              "noextern": "externref", "exn": "exnref", "noexn": "exnref", "any": "anyref",
+              "eq": "anyref", "i31": "anyref", "struct": "anyref", "array": "anyref",
+              "none": "anyref"}
+
+
+def ref_base(t: str) -> str | None:
+    """The hierarchy of reference type ``t`` (a valtype of common._Reader): 'funcref',
+    'externref', 'exnref' or 'anyref' (the GC types: values compare as null, ('i31', value),
+    ('struct',), ('array',) or ('any',), an internalized host reference); None for a number,
+    a vector or a type this harness does not know."""
+    if t in ("funcref", "externref", "exnref"):
+        return t
+    if not t.startswith("(ref ") or "?" in t:
+        return None
+    heap = t[5:-1].removeprefix("null ")
+    if ":" in heap:                               # a concrete type: "3:struct"
+        return "funcref" if heap.endswith(":func") else "anyref"
+    return _HEAP_TOPS.get(heap)
+
+
+def nullable(t: str) -> bool:
+    """Whether value type ``t`` has null as a value (every nullable reference type)."""
+    return t in ("funcref", "externref", "exnref") or t.startswith("(ref null ")
+
+
+def _known(t: str) -> bool:
+    return t in _EXPORT_TYPES or ref_base(t) is not None
 
 
 def interface_supported(types: dict[str, tuple[str, Any]]) -> bool:
     """Whether the harness can call and compare every export in ``types``
-    (``common.export_types``): only value types of _EXPORT_TYPES (typed references, which smith
-    does not generate without GC, are not handled)."""
+    (``common.export_types``): value types of _EXPORT_TYPES and the typed references of
+    :func:`ref_base` (a function with a non-nullable reference parameter is not called:
+    :func:`callable_export`)."""
     for kind, t in types.values():
         if kind in ("func", "tag"):
-            if not all(x in _EXPORT_TYPES for x in t[0] + t[1]):
+            if not all(_known(x) for x in t[0] + t[1]):
                 return False
-        elif kind in ("global", "table") and t not in _EXPORT_TYPES:
+        elif kind in ("global", "table") and not _known(t):
             return False
     return True
+
+
+def callable_export(params: Sequence[str]) -> bool:
+    """Whether the harness makes arguments of these types: numbers, vectors, and references
+    that may be null (funcref and externref also get non-null values); a non-nullable
+    reference parameter it cannot make alike in both engines."""
+    return all(t in _WIDTH or nullable(t) for t in params)
 
 
 # ------------------------------------------------------------------------------ outcomes
@@ -364,6 +409,12 @@ WHISK_TRAPS = {
     "null exception reference": "null-ref",        # throw_ref (3.0)
     "null function reference": "null-ref",         # call_ref, return_call_ref (3.0)
     "null reference": "null-ref",                  # ref.as_non_null (3.0)
+    "null structure reference": "null-ref",        # struct.get/set (GC)
+    "null array reference": "null-ref",            # array.* (GC)
+    "null i31 reference": "null-ref",              # i31.get_s/u (GC)
+    "out of bounds array access": "oob-array",     # array.get/set/fill/copy/init_* (GC)
+    "cast failure": "cast",                        # ref.cast (GC)
+    "out of memory": "resource",                   # the GC heap is full (a limit)
     "all fuel consumed": "fuel",
     "timeout": "timeout",
     "interrupted": "timeout",
@@ -381,6 +432,9 @@ WASMTIME_TRAPS = {
     "BAD_SIGNATURE": "signature",
     "STACK_OVERFLOW": "stack",
     "NULL_REFERENCE": "null-ref",
+    "ARRAY_OUT_OF_BOUNDS": "oob-array",
+    "CAST_FAILURE": "cast",
+    "ALLOCATION_TOO_LARGE": "resource",
     "OUT_OF_FUEL": "fuel",
     "INTERRUPT": "timeout",
 }
@@ -392,7 +446,8 @@ WASMTIME_EXCEPTION = "thrown Wasm exception"
 def payload_value(t: str, v: Any) -> Any:
     """An exception payload value in engine-neutral form: integers as unsigned bits, floats as
     their f64 bits (or 'nan': a Python float does not carry an f32 NaN's payload exactly),
-    v128 as an int, references as None or their kind."""
+    v128 as an int, references as None or ('ref',) (non-null; the tag's type gives the kind,
+    the same on both sides)."""
     if v is None:
         return None
     if t in ("i32", "i64"):
@@ -401,7 +456,7 @@ def payload_value(t: str, v: Any) -> Any:
         return "nan" if v != v else struct.pack("<d", v).hex()
     if t == "v128":
         return int.from_bytes(v, "little") if isinstance(v, (bytes, bytearray)) else _mask(t, v)
-    return ("ref", t)
+    return ("ref",)
 
 
 #: Trap kinds that depend on an engine's limits: the comparison ends where one appears.
@@ -504,7 +559,7 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
             out.inst = "exception"
             return out
         except whisk.LinkError as e:
-            out.inst = f"error: LinkError: {e}"
+            out.inst = _link_error(str(e)) or f"error: LinkError: {e}"
             return out
     for i, (mod, name, kind, t) in enumerate(imports):
         if mod == "a" and name in provider:
@@ -537,25 +592,40 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
         return out
     except whisk.LinkError as e:
         out.inst = "trap:resource" if type(e).__name__ == "ResourceError" or "memory" in str(e) \
-            else f"error: LinkError: {e}"
+            else _link_error(str(e)) or f"error: LinkError: {e}"
         return out
     exports = {**{"a:" + n: x for n, x in provider.items()}, **dict(inst.exports.items())}
     funcs = {name: x for name, x in exports.items() if isinstance(x, whisk.Func)}
     names: dict[int, str] = {}
     for name, f in funcs.items():
         names.setdefault(id(f), name)        # a function exported twice: its first name, as below
+    # the static types, as the wasmtime side reads them (common.read_interface's spelling)
+    static = {**{"a:" + n: t for n, t in (common.export_types(linked).items()
+                                          if linked is not None else ())},
+              **common.export_types(wasm)}
+    static.update({f"import#{i}": (kind, t[0]) for i, (_, _, kind, t) in enumerate(imports)
+                   if kind in ("table", "global")})
 
-    def ref(v: Any) -> Any:
+    def ref(v: Any, t: str = "") -> Any:
+        # a reference value in engine-neutral form; t: its static type (the reader's spelling)
+        base = ref_base(t) if t else None
         if v is None:
             return None
         if isinstance(v, whisk.Func):
             name = names.get(id(v))
             return ("func", name) if name is not None else (
                 "anon", len(v.type.params), len(v.type.results))
-        if isinstance(v, ExternToken):
-            return ("extern", v.n)
         if exc_type and isinstance(v, exc_type):
             return ("exn",)                   # an exnref: compared as non-null only
+        gc = _whisk_gc_value(whisk, v)
+        if base == "anyref":
+            if gc is not None:
+                return gc
+            return ("any",) if isinstance(v, ExternToken) else ("any?", repr(v))
+        if isinstance(v, ExternToken):
+            return ("extern", v.n)
+        if gc is not None:
+            return ("extern", "any")          # an externalized GC reference (extern.convert_any)
         return ("extern?", repr(v))
 
     def arg(t: str, v: Any) -> Any:
@@ -591,19 +661,37 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
             out.calls.append(("exception", _whisk_payload(e)))
             continue
         vals = []
-        for t, v in zip(f.type.results, res):
-            vals.append(_mask(t, v) if t in _WIDTH else ref(v))
+        rtypes = static[name][1][1] if name in static else ("",) * len(res)
+        for t, st, v in zip(f.type.results, rtypes, res):
+            vals.append(_mask(t, v) if t in _WIDTH else ref(v, st))
         out.calls.append(("ok", tuple(vals)))
     for name, x in list(exports.items()) + [(n, x) for n, x, _ in imported]:
         if isinstance(x, whisk.Memory):
             out.state[name] = ("memory", bytes(memoryview(x)))
         elif isinstance(x, whisk.Global):
-            t = x.valtype
-            out.state[name] = ("global", t, _mask(t, x.value_bits) if t in _WIDTH else ref(x.value_bits))
+            t = static[name][1] if name in static else str(x.valtype)
+            out.state[name] = ("global", t, _mask(t, x.value_bits) if t in _WIDTH
+                               else ref(x.value_bits, t))
         elif isinstance(x, whisk.Table):
             n = len(x)
-            out.state[name] = ("table", n, tuple(ref(x[i]) for i in range(min(n, TABLE_COMPARE))))
+            t = static[name][1] if name in static else ""
+            out.state[name] = ("table", n, tuple(ref(x[i], t) for i in range(min(n, TABLE_COMPARE))))
     return out
+
+
+def _whisk_gc_value(whisk: Any, v: Any) -> tuple | None:
+    """A whisk GC reference (3.0's any hierarchy) in the form of :func:`_wasmtime_anyref`:
+    ('i31', unsigned 31-bit value), ('struct',), ('array',); None if ``v`` is none of these
+    (null, a function, a host object)."""
+    if isinstance(v, bool) or v is None:
+        return None
+    for cls, kind in (("I31", "i31"), ("Struct", "struct"), ("Array", "array")):
+        c = getattr(whisk, cls, None)
+        if isinstance(c, type) and isinstance(v, c):
+            if kind == "i31":
+                return ("i31", int(getattr(v, "value", v)) & 0x7FFFFFFF)
+            return (kind,)
+    return None
 
 
 # ------------------------------------------------------------------------------ wasmtime
@@ -679,10 +767,54 @@ def _wasmtime_exception(store: Any) -> tuple | None:
             else:
                 # a reference: null when its store id is 0 (the first field of every kind)
                 null = ctypes.c_uint64.from_address(ctypes.addressof(raw.of)).value == 0
-                out.append(None if null else ("ref", t))
+                out.append(None if null else ("ref",))
     finally:
         ffi.wasmtime_exnref_unroot(ctypes.byref(exn))
     return tuple(out)
+
+
+#: The outcome of an instantiation that an import's type stops, in either engine (3.0 4.5.4:
+#: with GC, types match by their canonical rec group, so a host function or a provider's
+#: export can have the same structure and still not match; both engines must refuse it).
+LINK_TYPE_ERROR = "error: incompatible import type"
+
+
+def _link_error(message: str) -> str | None:
+    # LINK_TYPE_ERROR if an instantiation error (whisk's LinkError, wasmtime's error) says an
+    # import's type does not match (wasmtime: "incompatible import type for `m::n`" or, for a
+    # tag, "incompatible tag types" below it); None otherwise
+    if "incompatible import type" in message:
+        return LINK_TYPE_ERROR
+    return None
+
+
+def _wasmtime_resource(message: str) -> bool:
+    # a WasmtimeError (not a Trap) that is an engine limit: fuel, or a GC heap that cannot grow
+    return any(m in message for m in ("fuel", "GC heap out of memory", "out of memory",
+                                      "allocation size too large"))
+
+
+def _wasmtime_anyref(store: Any, raw: Any) -> Any:
+    """A wasmtime anyref (3.0's any hierarchy) in engine-neutral form: None (null),
+    ('i31', unsigned 31-bit value), ('struct',), ('array',), or ('any',) for another non-null
+    one (an internalized host reference, any.convert_extern)."""
+    from wasmtime import _ffi as ffi
+    ref = raw.of.anyref
+    if ref.store_id == 0:
+        return None
+    ctx = store._context()
+    # (wasmtime 50's wasmtime_anyref_is_i31 answers True for structs and arrays too: an i31
+    # is told by being an eqref that is neither)
+    if ffi.wasmtime_anyref_is_struct(ctx, ctypes.byref(ref)):
+        return ("struct",)
+    if ffi.wasmtime_anyref_is_array(ctx, ctypes.byref(ref)):
+        return ("array",)
+    if ffi.wasmtime_anyref_is_eqref(ctx, ctypes.byref(ref)):
+        v = ctypes.c_uint32()
+        if not ffi.wasmtime_anyref_i31_get_u(ctx, ctypes.byref(ref), ctypes.byref(v)):
+            raise RuntimeError("wasmtime: an eqref that is no struct, array or i31")
+        return ("i31", v.value)
+    return ("any",)
 
 
 def _is_wasmtime_exception(e: Any) -> bool:
@@ -705,7 +837,7 @@ def _failed_instantiation(store: Any, e: Exception, resource: bool) -> str:
         return "trap:" + (WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other")
     if resource and ("limit" in msg or "memory" in msg or "resource" in msg):
         return "trap:resource"
-    return f"error: {msg}"
+    return _link_error(msg) or f"error: {msg}"
 
 
 def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
@@ -804,6 +936,9 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
              "f64": ffi.WASMTIME_F64, "v128": ffi.WASMTIME_V128}
 
     def ref_of_raw(raw: Any, t: str) -> Any:
+        t = ref_base(t) or t
+        if t == "anyref":
+            return _wasmtime_anyref(store, raw)
         if t == "funcref":
             fr = raw.of.funcref
             if fr.store_id == 0:
@@ -815,14 +950,18 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
             return ("anon", len(ft.params), len(ft.results))
         if t == "exnref":
             return None if raw.of.exnref.store_id == 0 else ("exn",)
-        v = wasmtime.Val._from_raw(store, raw, owned=False).value
-        if v is None:
+        if raw.of.externref.store_id == 0:
             return None
+        v = wasmtime.Val._from_raw(store, raw, owned=False).value
         if isinstance(v, ExternToken):
             return ("extern", v.n)
-        return ("extern?", repr(v))
+        # no host data: an externalized GC reference (extern.convert_any), compared as such
+        return ("extern", "any") if v is None else ("extern?", repr(v))
 
     def to_raw(t: str, v: Any) -> Any:
+        t = ref_base(t) or t
+        if t == "anyref":
+            return ffi.wasmtime_val_t(kind=7)              # null (WASMTIME_ANYREF)
         if t in kinds:
             raw = ffi.wasmtime_val_t(kind=kinds[t])
             n = _WIDTH[t] // 8
@@ -861,7 +1000,8 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
             if WASMTIME_EXCEPTION in str(e):
                 out.calls.append(("exception", _wasmtime_exception(store)))
                 continue
-            out.calls.append(("trap", "resource" if "fuel" in str(e) else "other:" + str(e)))
+            out.calls.append(("trap", "resource" if _wasmtime_resource(str(e))
+                              else "other:" + str(e)))
             return out
         vals = []
         for i, t in enumerate(rtypes):
@@ -946,12 +1086,14 @@ def compare(w: Outcome, t: Outcome, plan: Sequence[tuple[str, tuple]]) -> tuple[
 
 def check(wasm: bytes, stats: dict[str, Any] | None = None,
           linked: bytes | None = None, fs: common.FeatureSet | None = None,
-          ) -> tuple[str, str] | None | str:
+          wasmtime_only: bool = False) -> tuple[str, str] | None | str:
     """Run ``wasm`` in both engines and compare; returns the difference, None when they agree,
     or the string 'skip' when wasmtime does not take the module or the harness cannot drive it
     (nothing to compare). If ``stats`` is given, counts of what was compared are added to it.
     ``linked``: a module instantiated first whose exports ``wasm`` imports as module "a".
-    ``fs``: the feature set (default wasm2)."""
+    ``fs``: the feature set (default wasm2). ``wasmtime_only``: a dry run of the harness
+    (whisk is not run): the difference is ('harness', ...) if wasmtime ended a call or the
+    instantiation in a way the harness does not classify (an 'other:' trap kind, an error)."""
     fs = fs or common.feature_set("wasm2", differential=True)
 
     def skip(reason: str) -> str:
@@ -980,8 +1122,14 @@ def check(wasm: bytes, stats: dict[str, Any] | None = None,
     if any(mx is None for _, _, mx in limits):
         # (a growable memory or table without a maximum: the engines' resource limits decide)
         return skip("no maximum")
-    plan = make_plan(wasm, [(n, t[1][0]) for n, t in types.items() if t[0] == "func"])
+    funcs = [(n, t[1][0]) for n, t in types.items() if t[0] == "func"]
+    plan = make_plan(wasm, [(n, p) for n, p in funcs if callable_export(p)])
+    if stats is not None and len(plan) < ROUNDS * len(funcs):
+        stats["exports_not_called"] = stats.get("exports_not_called", 0) + \
+            len(funcs) - len(plan) // ROUNDS
     t = run_wasmtime(wasm, plan, types, imports, linked, fs)
+    if wasmtime_only:
+        return _dry_run_stats(t, stats)
     w = run_whisk(wasm, plan, imports, linked=linked, fs=fs)
     diff = compare(w, t, plan)
     if diff is None and w.load == "ok" and _values_check_applies(wasm, plan):
@@ -999,6 +1147,47 @@ def check(wasm: bytes, stats: dict[str, Any] | None = None,
             stats["stopped_at_limit"] = stats.get("stopped_at_limit", 0) + 1
         stats["exports_compared"] = stats.get("exports_compared", 0) + len(t.state)
     return diff
+
+
+def _dry_run_stats(t: Outcome, stats: dict[str, Any] | None) -> tuple[str, str] | None:
+    # (check with wasmtime_only) count what wasmtime did; an outcome the harness does not
+    # classify is a ('harness', ...) difference
+    bad = None
+    if t.inst not in ("ok", "exception", LINK_TYPE_ERROR) and not t.inst.startswith("trap:") or \
+            t.inst.startswith("trap:other"):
+        bad = ("harness", f"instantiation: wasmtime {t.inst}")
+    seen: dict[str, int] = {}
+    for c in t.calls:
+        if c[0] == "trap":
+            key = "trap:" + c[1]
+            if c[1].startswith("other") and bad is None:
+                bad = ("harness", f"unclassified wasmtime trap {c[1]!r}")
+        elif c[0] == "ok":
+            key = "ok"
+            for v in c[1]:
+                if isinstance(v, tuple):
+                    k = "ref:" + "/".join(str(x) for x in v[:1 if v[0] != "extern" else 2])
+                    seen[k] = seen.get(k, 0) + 1
+        else:
+            key = c[0]
+        seen[key] = seen.get(key, 0) + 1
+    for st in t.state.values():
+        if st[0] in ("global", "table"):
+            vals = (st[2],) if st[0] == "global" else st[2]
+            for v in vals:
+                if isinstance(v, tuple):
+                    k = "state-ref:" + str(v[0])
+                    seen[k] = seen.get(k, 0) + 1
+    if stats is not None:
+        stats["instantiated"] = stats.get("instantiated", 0) + (t.inst == "ok")
+        if t.inst != "ok":
+            k = "inst:" + t.inst.split(":", 2)[0] + (":" + t.inst.split(":")[1]
+                                                      if t.inst.startswith("trap:") else "")
+            seen[k] = seen.get(k, 0) + 1
+        outcomes = stats.setdefault("wasmtime_outcomes", {})
+        for k, n in seen.items():
+            outcomes[k] = outcomes.get(k, 0) + n
+    return bad
 
 
 def _is_nan(t: str, bits: int) -> bool:
@@ -1110,14 +1299,15 @@ def save_finding(wasm: bytes, diff: tuple[str, str], note: str, directory: str,
 # ------------------------------------------------------------------------------ campaign
 def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str | None = None,
                  do_shrink: bool = True, log: Any = None, start: int = 0,
-                 features: str = "wasm2") -> dict[str, Any]:
+                 features: str = "wasm2", wasmtime_only: bool = False) -> dict[str, Any]:
     """Run cases ``start .. start+count-1`` of run ``seed`` with feature set ``features``
     (``common.FEATURE_SETS``). Returns a summary dict: counts (generated, compared, skipped,
     findings) and the findings as (index, kind, description, saved path); findings that are
     instances of a saved open one (:func:`known_open`) are only counted, in ``known_open``.
     ``keep`` also saves every generated module there. While a case runs, its module is in
     ``save_dir/.current-<seed>.wasm``, so a crash of the process leaves it behind (the case can
-    also be regenerated from seed and index)."""
+    also be regenerated from seed and index). ``wasmtime_only``: a dry run of the harness
+    without whisk (:func:`check`); its findings are not shrunk or saved."""
     current = os.path.join(save_dir, f".current-{seed}.wasm") if save_dir else None
     if save_dir:
         os.makedirs(save_dir, exist_ok=True)
@@ -1144,13 +1334,18 @@ def run_campaign(seed: int, count: int, keep: str | None = None, save_dir: str |
         if linked is not None:
             stats["linked"] = stats.get("linked", 0) + 1
         try:
-            diff = check(wasm, stats, linked, fs)
+            diff = check(wasm, stats, linked, fs, wasmtime_only)
         except Exception as e:                # a harness error is a finding too (e.g. whisk raised
             diff = ("crash", f"{type(e).__name__}: {e}")   # something that is not a WasmError)
         if diff == "skip":
             stats["skipped"] += 1
             continue
         stats["compared"] += 1
+        if diff is not None and wasmtime_only:
+            stats["findings"].append((i, diff[0], diff[1], None))
+            if log:
+                print(f"HARNESS case {i}: {diff[1]}", file=log, flush=True)
+            continue
         if diff is not None:
             assert isinstance(diff, tuple)
             known = known_open(wasm, diff, linked, fs)
@@ -1186,6 +1381,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point (see the module docstring)."""
     p = common.campaign_parser(__doc__, 100, "case")
     p.add_argument("--no-shrink", action="store_true")
+    p.add_argument("--wasmtime-only", action="store_true",
+                   help="dry-run the harness on wasmtime alone (whisk is not run): counts "
+                        "wasmtime's outcomes; an unclassified trap or error is a finding")
     p.add_argument("--check", metavar="FILE", help="compare one module and print the outcome")
     p.add_argument("--linked", metavar="FILE",
                    help="with --check/--predicate: the provider module FILE imports as \"a\"")
@@ -1214,7 +1412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if d is None or d == "skip" else 1
     return common.report_campaign(
         run_campaign(a.seed, a.count, a.keep, a.save, not a.no_shrink, sys.stderr, a.start,
-                     a.features))
+                     a.features, a.wasmtime_only))
 
 
 if __name__ == "__main__":
