@@ -11,7 +11,11 @@ Usage::
 generates it, wasmtime's Config enables exactly it and whisk loads modules with the matching
 ``whisk.Features``. ``wasm3`` is everything whisk implements but GC, minus what cannot be
 compared (``common.DIFFERENTIAL_EXCLUDED``: relaxed SIMD, whose deterministic choices differ
-between the engines, and legacy exceptions, which wasmtime lacks).
+between the engines, and legacy exceptions, which wasmtime lacks). ``gc`` is all of 3.0: smith
+makes struct, array and i31 types and instructions, rec groups, subtyping and casts, and
+wasmtime runs with ``wasm_gc``; it keeps ``gc`` on even while whisk does not implement it, so
+that whisk's refusals are findings ('load'). ``--wasmtime-only`` dry-runs the harness without
+whisk: it counts wasmtime's outcomes, and an outcome it does not classify is a finding.
 
 Each case draws random seed bytes and smith options from ``case_rng(S, i)`` and asks smith for a
 valid module restricted to the feature set, with NaNs canonicalised, smith's fuel counter
@@ -27,7 +31,12 @@ imported memory, global and table are compared bit for bit. An exception that es
 export (3.0) compares as ('exception', payload): whisk raises ``whisk.WasmException``, wasmtime
 a Trap without a trap code whose exception the harness takes from the store. References
 compare by kind, not identity: a funcref by the name of the export it is (or 'anon' and its
-arity), an externref by the host token, an exnref only as null or not. Every other module (by
+arity), an externref by the host token (an externalized GC reference as ('extern', 'any')), an
+exnref only as null or not, a GC reference (the any hierarchy) as null, ('i31', value),
+('struct',), ('array',) or ('any',) (an internalized host reference). Arguments of GC
+reference types are null; a function with a non-nullable reference parameter is not called.
+An instantiation that an import's type stops (with GC, types match by their canonical rec
+group: a host function's type is final and alone in its group) must fail in both engines. Every other module (by
 hash) also runs through whisk's value API (``Func.__call__``), which must agree with
 ``call_bits`` (kind 'api'). A difference is shrunk with ``wasm-tools shrink`` and saved into
 tests/fuzz/regressions/.
@@ -39,7 +48,8 @@ give both engines alike (v128, exnref or typed references in a host function's t
 tags are fresh tags in both engines, imported table64 or exnref tables and v128 or exnref
 globals come from a tiny module on the wasmtime side, as wasmtime-py cannot make them), and
 modules with value types this harness's reader
-does not know (typed references, which smith makes only with GC) at an export.
+does not know at an export. GC traps: null-ref (null structure / array / i31 reference), oob-array,
+cast; wasmtime's "allocation size too large" and "GC heap out of memory" are limits ('resource').
 """
 
 from __future__ import annotations
@@ -835,7 +845,8 @@ def _failed_instantiation(store: Any, e: Exception, resource: bool) -> str:
     if isinstance(e, wasmtime.Trap):
         code = e.trap_code
         return "trap:" + (WASMTIME_TRAPS.get(code.name, "other:" + code.name) if code else "other")
-    if resource and ("limit" in msg or "memory" in msg or "resource" in msg):
+    if resource and ("limit" in msg or "memory" in msg or "resource" in msg) or \
+            "GC heap out of memory" in msg:       # (a provider's globals can fill the GC heap)
         return "trap:resource"
     return _link_error(msg) or f"error: {msg}"
 
