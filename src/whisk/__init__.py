@@ -11,8 +11,9 @@ The public API (everything else is internal)::
     Linker(store=None)                           define(), define_instance(), define_wasi(),
                                                  define_unknown_imports_as_traps(), instantiate()
     Caller                                       first parameter of a host function: .memory, .exports
-    i32 i64 f32 f64 v128 funcref externref exnref
+    i32 i64 f32 f64 v128 funcref externref exnref anyref eqref i31ref structref arrayref
                                                  value-type annotations of host functions
+    AnyRef > StructRef | ArrayRef | I31Ref       GC references held by Python (3.0 GC)
     func_type_of(callable)                       the FuncType those annotations declare
     run(module_or_path, args=(), ...)            run a WASI command, return its exit status
     WasiConfig                                   WASI settings for run() and embedding
@@ -22,7 +23,7 @@ The public API (everything else is internal)::
                                                  guest, raise it in a host function to throw
 """
 
-from ._core.runtime import Func, Global, Memory, Store, Table, Tag
+from ._core.runtime import AnyRef, ArrayRef, Func, Global, I31Ref, Memory, Store, StructRef, Table, Tag
 from .errors import (DecodeError, Exhaustion, Exit, Frame, Interrupted, LinkError, ResourceError,
                      Trap, TrapCode, ValidationError, WasmError, WasmException)
 from .features import Features
@@ -30,8 +31,8 @@ from .runtime.caller import Caller
 from .module import ExportType, ImportType, Module
 from .runtime.instance import Exports, Instance
 from .runtime.linker import Linker
-from .runtime.valtypes import (exnref, externref, f32, f64, func_type_of, funcref, i32, i64,
-                               v128)
+from .runtime.valtypes import (anyref, arrayref, eqref, exnref, externref, f32, f64, func_type_of,
+                               funcref, i31ref, i32, i64, structref, v128)
 from .types import FuncType, GlobalType, Limits, MemoryType, RefType, TableType, TagType
 from .run import run  # noqa: E402  (the function; binds over the submodule attribute)
 from .wasi.config import WasiConfig
@@ -44,6 +45,7 @@ __all__ = [
     "WasmError", "DecodeError", "ValidationError", "LinkError", "ResourceError", "Trap", "TrapCode", "Frame", "Exhaustion", "Interrupted",
     "WasmException", "Exit",
     "Linker", "Caller", "func_type_of", "i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref",
+    "anyref", "eqref", "i31ref", "structref", "arrayref", "AnyRef", "StructRef", "ArrayRef", "I31Ref",
     "run", "WasiConfig",
 ]
 

@@ -87,7 +87,11 @@ class TrapCode(enum.IntEnum):
     UNREACHABLE = 9                 #: "unreachable"
     INTERRUPT = 10                  #: "interrupted": Store.interrupt() / Instance.interrupt()
     OUT_OF_FUEL = 11                #: "all fuel consumed"
-    NULL_REFERENCE = 13             #: "null reference", "null function reference", "null exception reference"
+    NULL_REFERENCE = 13             #: "null reference", "null function reference", "null exception reference",
+                                    #: "null structure reference", "null array reference", "null i31 reference"
+    ARRAY_OUT_OF_BOUNDS = 14        #: "out of bounds array access" (3.0 GC)
+    ALLOCATION_TOO_LARGE = 15       #: "allocation size too large", "GC heap out of memory" (3.0 GC)
+    CAST_FAILURE = 16               #: "cast failure": ref.cast (3.0 GC)
     TIMEOUT = 100                   #: "timeout": a call's ``timeout`` passed (whisk only)
     UNKNOWN_IMPORT = 101            #: a stub of ``Linker.define_unknown_imports_as_traps`` ran
     HOST = 102                      #: raised by host (Python) code with another message
@@ -116,6 +120,10 @@ _CODE_OF_MESSAGE = (
     ("interrupted", TrapCode.INTERRUPT),
     ("timeout", TrapCode.TIMEOUT),
     ("null", TrapCode.NULL_REFERENCE),
+    ("out of bounds array access", TrapCode.ARRAY_OUT_OF_BOUNDS),
+    ("allocation size too large", TrapCode.ALLOCATION_TOO_LARGE),
+    ("GC heap out of memory", TrapCode.ALLOCATION_TOO_LARGE),
+    ("cast failure", TrapCode.CAST_FAILURE),
     ("unknown import", TrapCode.UNKNOWN_IMPORT),
 )
 

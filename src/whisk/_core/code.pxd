@@ -21,6 +21,14 @@
 # Values live in frames as raw 64-bit slots: i32 zero-extended, i64 as is, f32/f64 as their IEEE
 # bits (so NaN payloads survive), funcref as a FuncRec* (0 = null), externref as the address of
 # the Python object (a PyObject*, 0 = null), exnref as an ExnRec* (0 = null).
+# GC references (3.0; gc.pxi): the any hierarchy (any, eq, i31, struct, array, none) and extern
+# share one encoding, told apart by the low bits (objects and PyObjects are 8-byte aligned):
+#   0                null
+#   odd              an i31: (value << 1) | 1, value the 31 bits
+#   low bits 00      anyref: a GcObj* (a structure or array);  externref: a host PyObject*
+#   low bits 10      anyref: a host PyObject* | 2 (internalized); externref: a GcObj* | 2
+# so any.convert_extern and extern.convert_any are the same map: flip bit 1 of a non-null,
+# even value; an i31 and null stay as they are.
 #
 # Exceptions (3.0 spec 4.4.1.8 exception handling, 4.2 "exception instances"; the legacy
 # try/catch/delegate of the exception-handling proposal): `throw` makes an exception instance
@@ -85,6 +93,13 @@ cdef enum TrapCode:
     TRAP_NULL_EXN = 18       # throw_ref of a null exnref
     TRAP_NULL_FUNC = 19      # call_ref / return_call_ref of a null reference
     TRAP_NULL_REF = 20       # ref.as_non_null of a null reference
+    TRAP_NULL_STRUCT = 21    # struct.get / struct.set of a null reference (GC)
+    TRAP_NULL_ARRAY = 22     # an array instruction on a null reference (GC)
+    TRAP_NULL_I31 = 23       # i31.get_s / i31.get_u of a null reference (GC)
+    TRAP_OOB_ARRAY = 24      # an array index or range beyond the array's length (GC)
+    TRAP_CAST = 25           # ref.cast of a reference that does not match (GC)
+    TRAP_ALLOC_SIZE = 26     # array.new* of an array no store could hold (GC)
+    TRAP_GC_OOM = 27         # a GC allocation beyond the store's max_memory_bytes (GC)
 
 cdef struct StoreRec:
     # What a Store shares with the loop (spec-external, like wasmtime's Store): interruption,
@@ -178,6 +193,73 @@ cdef struct FuncRec:
     PyObject* host         # the Func object of a host function (borrowed), else NULL
     PyObject* obj          # the Func object that holds this record (borrowed)
 
+cdef struct GcType:
+    # The run-time layout of a struct or array type (3.0 spec 4.2.13, structure and array
+    # instances), one per canonical type id, process-wide (gc.pxi gc_type), never freed.
+    uint32_t kind          # GC_STRUCT or GC_ARRAY
+    uint32_t id            # canonical type id
+    const uint32_t* supers # its declared supertypes' ids: [n, nearest, ...], or NULL
+    uint32_t nfields       # struct: fields; array: 1 (the element)
+    uint32_t size          # struct: payload bytes; array: bytes per element
+    const uint8_t* fkind   # per field: its storage kind (SK_*)
+    const uint32_t* foff   # per field: byte offset in the payload (struct)
+    uint32_t nrefs         # reference fields (struct) / 1 if the element is a reference
+    const uint32_t* refoff # byte offsets of the reference fields (struct)
+
+cdef enum:
+    GC_STRUCT = 1
+    GC_ARRAY = 2
+    # storage kinds of fields and elements (3.0 syntax/types, storagetype): bytes as stored
+    SK_I8 = 1
+    SK_I16 = 2
+    SK_I32 = 3             # i32 and f32 (4 bytes)
+    SK_I64 = 4             # i64 and f64 (8 bytes)
+    SK_V128 = 5
+    SK_REF = 6             # a reference (8 bytes: its slot bits)
+
+cdef struct GcHeap
+
+cdef struct GcObj:
+    # A structure or array instance (3.0 spec 4.2.13), allocated by gc.pxi in the heap of the
+    # store whose code made it; its address (8-byte aligned) is its slot value.
+    const GcType* type
+    GcObj* next            # the heap's list of every object
+    GcHeap* heap           # the heap it was allocated in (follow `forward` after merges)
+    StoreRec* acct         # the store its bytes are charged to
+    uint32_t len           # array: elements (struct: 0)
+    uint32_t mark          # the collector's mark
+    uint32_t roots         # Python handles (whisk.AnyRef) that hold it
+    uint32_t nbytes        # bytes allocated (header included), as charged
+    # the payload follows: fields at GcType.foff, or len elements of GcType.size bytes
+
+cdef struct GcRoot:
+    uint32_t kind          # ROOT_INST, ROOT_TABLE or ROOT_SLOT
+    void* p                # InstCtx*, TableRec* or uint64_t* (a global's value)
+
+cdef struct GcHeap:
+    # The GC heap of a Heap (heap.pxi): every structure and array its stores' code made, and
+    # the roots of a collection (gc.pxi). Merged like its Heap: `forward` then points to the
+    # heap it went into. Everything here is guarded by externs.pxi's _grow_lock.
+    GcObj* objects
+    uint64_t count         # objects in the list
+    uint64_t bytes         # bytes of the objects in the list
+    uint64_t next_gc       # collect when bytes passes this
+    uint64_t collections   # collections run (statistics)
+    uint64_t freed         # objects freed by them (statistics)
+    GcHeap* forward
+    GcRoot* roots
+    uint32_t nroots
+    uint32_t roots_cap
+    int active             # calls running code of the heap (entries from Python)
+    int mixed              # 1 if those calls are on more than one ExecStack: no collection
+    void* sole             # the ExecCtx they all run on (when not mixed)
+    PyObject* owner        # the Heap object that embeds it (borrowed)
+
+cdef enum:
+    ROOT_INST = 1
+    ROOT_TABLE = 2
+    ROOT_SLOT = 3
+
 cdef struct InstCtx:
     const uint32_t* code   # the module's lowered code
     FuncRec** funcs        # function index space
@@ -191,6 +273,13 @@ cdef struct InstCtx:
     StoreRec* store        # the store the instance belongs to
     TagRec** tags          # tag index space
     const uint32_t* htab   # the module's handler table (see "Exceptions" above)
+    # GC (3.0): the layouts of the module's struct and array types (NULL for function types),
+    # the heap objects are allocated in, and the counts the collector's scan of roots needs
+    const GcType** gctypes
+    GcHeap* gc
+    uint32_t nglobals
+    uint32_t ntables
+    uint32_t nelems
 
 cdef struct Frame:
     # A saved caller frame on the call stack.

@@ -87,8 +87,10 @@ cdef class Exn:
         for i in range(len(tag.ptypes)):
             t = tag.ptypes[i]
             b = slots[k]
-            if b != 0 and (t == T_FUNCREF or t == T_EXTERNREF or t == T_EXNREF):
-                self.keep.append((b, ref_object(t, b)))
+            if b != 0 and is_ref_code(t):
+                if t == T_ANYREF and (b & 3) == 2:
+                    b &= ~(<uint64_t>2)          # an internalized host object: its address
+                self.keep.append((b, ref_object(t, slots[k])))
             k += nslots_of(t)
         return 0
 
@@ -98,12 +100,15 @@ cdef class Exn:
 
 
 cdef inline object ref_object(uint8_t t, uint64_t b):
-    # The object a non-null reference's slot bits name (alive: a heap or an Exn holds it).
+    # The object a non-null reference's slot bits name (alive: a heap or an Exn holds it);
+    # a GC object's is a handle, which keeps it alive.
     if t == T_FUNCREF:
         return <object>(<FuncRec*>b).obj
     if t == T_EXNREF:
         return <object>(<ExnRec*>b).obj
-    return <object><PyObject*>b
+    if t == T_ANYREF:
+        return any_from_bits(b)
+    return extern_from_bits(b)
 
 
 cdef object exn_error(Exn e):
@@ -153,6 +158,9 @@ cdef void heap_keep_exn(Heap h, Exn e):
             heap_keep_exn(h, <Exn>o)
         elif isinstance(o, Func):
             heap_adopt_func(h, <Func>o)
+        elif isinstance(o, AnyRef):
+            if (<AnyRef>o).heap is not None:
+                heap_merge(h, (<AnyRef>o).heap)
         else:
             heap_keep(h, <uint64_t>b, o)
 

@@ -278,7 +278,7 @@ cdef class Table:
         self.rec.acct = NULL
         self.reserved_bytes = 0
         if not (reftype in ("funcref", "externref", "exnref") or (
-                hasattr(reftype, "heap") and code_of(reftype) in (T_FUNCREF, T_EXTERNREF, T_EXNREF))):
+                hasattr(reftype, "heap") and is_ref_code(code_of(reftype)))):
             raise ValueError("reftype must be 'funcref', 'externref', 'exnref' or a "
                              "whisk.types.RefType")
         self.check = ref_check(reftype)
@@ -413,7 +413,7 @@ cdef class Global:
         cdef Heap h = None
         if self.check is not None:
             check_ref(self.check, value, "global value")
-        if self.code == T_FUNCREF or self.code == T_EXTERNREF or self.code == T_EXNREF:
+        if is_ref_code(self.code):
             h = heap_of_global(self)
             heap_maybe_sweep(h)
         self.bits[0] = raw_to_bits(self.code, value, &hi, h) if raw else to_bits(self.code, value, &hi, h)

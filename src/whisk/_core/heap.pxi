@@ -17,8 +17,10 @@ cdef class Heap:
     cdef Heap parent                 # the heap this one was merged into (None: a root)
     cdef Py_ssize_t active           # calls running code of this heap (kept on the root)
     cdef Py_ssize_t next_sweep       # sweep once len(refs) reaches this
+    cdef GcHeap gc                   # its GC objects (gc.pxi)
 
     def __cinit__(self):
+        gc_init(&self.gc, self)
         self.refs = {}
         self.instances = []
         self.tables = set()
@@ -26,6 +28,9 @@ cdef class Heap:
         self.parent = None
         self.active = 0
         self.next_sweep = SWEEP_MIN
+
+    def __dealloc__(self):
+        gc_free_all(&self.gc)
 
     @property
     def size(self):
@@ -65,6 +70,7 @@ cdef Heap heap_merge(Heap a, Heap b):
     a.globals_ |= b.globals_
     a.active += b.active
     a.next_sweep = max(a.next_sweep, len(a.refs) + SWEEP_MIN)
+    gc_merge(&a.gc, &b.gc)
     b.refs = {}
     b.instances = []
     b.tables = set()
@@ -89,6 +95,8 @@ cdef void heap_adopt_func(Heap h, Func f):
 
 
 cdef inline void heap_mark(dict refs, dict live, uint64_t b):
+    if not (b & 1):
+        b &= ~(<uint64_t>2)          # an anyref to a host object (code.pxd, GC references)
     if b != 0 and b in refs:
         o = refs[b]
         live[b] = o
@@ -113,6 +121,7 @@ cdef void heap_sweep(Heap h):
             heap_mark(refs, live, t.elems[k])
     for g in h.globals_:
         heap_mark(refs, live, (<Global>g).bits[0])
+    scanned += heap_mark_gc(h, refs, live)
     for inst in h.instances:
         ic = <InstanceCore>inst
         for i in range(ic.nelems):
@@ -122,6 +131,32 @@ cdef void heap_sweep(Heap h):
                 heap_mark(refs, live, s.items[k])
     h.refs = live
     h.next_sweep = 2 * len(live) + max(<Py_ssize_t>SWEEP_MIN, scanned // 16)
+
+
+cdef Py_ssize_t heap_mark_gc(Heap h, dict refs, dict live):
+    # the host functions and objects that GC objects' reference fields hold (with the GIL: no
+    # collection runs meanwhile, as no call of the heap does); the fields scanned
+    cdef GcObj* o = h.gc.objects
+    cdef const GcType* t
+    cdef uint8_t* p
+    cdef uint32_t k
+    cdef Py_ssize_t scanned = 0
+    if not refs:
+        return 0
+    while o != NULL:
+        t = o.type
+        p = gc_payload(o)
+        if t.nrefs:
+            if t.kind == GC_ARRAY:
+                for k in range(o.len):
+                    heap_mark(refs, live, (<uint64_t*>p)[k])
+                scanned += o.len
+            else:
+                for k in range(t.nrefs):
+                    heap_mark(refs, live, (<uint64_t*>(p + t.refoff[k]))[0])
+                scanned += t.nrefs
+        o = o.next
+    return scanned
 
 
 cdef inline void heap_maybe_sweep(Heap h):
@@ -135,12 +170,14 @@ cdef Heap heap_of_table(Table t):
     if t.heap is None:
         t.heap = Heap()
         t.heap.tables.add(t)
+        gc_add_root(&t.heap.gc, ROOT_TABLE, t.ptr())
     return t.heap
 
 
 cdef Heap heap_of_global(Global g):
     if g.heap is None:
         g.heap = Heap()
-        if g.code == T_FUNCREF or g.code == T_EXTERNREF or g.code == T_EXNREF:
+        if is_ref_code(g.code):
             g.heap.globals_.add(g)
+            gc_add_root(&g.heap.gc, ROOT_SLOT, g.ptr())
     return g.heap

@@ -1,7 +1,8 @@
 # The runtime objects (spec 4.2: function, table, memory, global and tag instances), the execution
 # stack, the call boundary between Python and wasm, and the dispatch loop (loop.pxi).
 
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t, uintptr_t
+from libc.stdint cimport (uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t,
+                          uintptr_t)
 from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memset, memcpy, memmove
 from cpython.ref cimport PyObject
@@ -65,9 +66,14 @@ cdef enum:
     T_FUNCREF = 0x70
     T_EXTERNREF = 0x6F
     T_EXNREF = 0x69
+    T_ANYREF = 0x6E          # the any hierarchy: any, eq, i31, struct, array, none (GC)
 
 _CODES = {"i32": T_I32, "i64": T_I64, "f32": T_F32, "f64": T_F64, "v128": T_V128,
-          "funcref": T_FUNCREF, "externref": T_EXTERNREF, "exnref": T_EXNREF}
+          "funcref": T_FUNCREF, "externref": T_EXTERNREF, "exnref": T_EXNREF,
+          "anyref": T_ANYREF}
+
+cdef inline bint is_ref_code(uint8_t t) noexcept:
+    return t == T_FUNCREF or t == T_EXTERNREF or t == T_EXNREF or t == T_ANYREF
 
 TRAP_MESSAGES = {
     TRAP_UNREACHABLE: "unreachable",
@@ -86,6 +92,13 @@ TRAP_MESSAGES = {
     TRAP_NULL_EXN: "null exception reference",
     TRAP_NULL_FUNC: "null function reference",
     TRAP_NULL_REF: "null reference",
+    TRAP_NULL_STRUCT: "null structure reference",
+    TRAP_NULL_ARRAY: "null array reference",
+    TRAP_NULL_I31: "null i31 reference",
+    TRAP_OOB_ARRAY: "out of bounds array access",
+    TRAP_CAST: "cast failure",
+    TRAP_ALLOC_SIZE: "allocation size too large",
+    TRAP_GC_OOM: "GC heap out of memory: the store's max_memory_bytes would be exceeded",
 }
 # the whisk.TrapCode of each trap (names as wasmtime's where they overlap)
 TRAP_CODES = {
@@ -106,11 +119,20 @@ TRAP_CODES = {
     TRAP_NULL_EXN: _TrapCode.NULL_REFERENCE,
     TRAP_NULL_FUNC: _TrapCode.NULL_REFERENCE,
     TRAP_NULL_REF: _TrapCode.NULL_REFERENCE,
+    TRAP_NULL_STRUCT: _TrapCode.NULL_REFERENCE,
+    TRAP_NULL_ARRAY: _TrapCode.NULL_REFERENCE,
+    TRAP_NULL_I31: _TrapCode.NULL_REFERENCE,
+    TRAP_OOB_ARRAY: _TrapCode.ARRAY_OUT_OF_BOUNDS,
+    TRAP_CAST: _TrapCode.CAST_FAILURE,
+    TRAP_ALLOC_SIZE: _TrapCode.ALLOCATION_TOO_LARGE,
+    TRAP_GC_OOM: _TrapCode.ALLOCATION_TOO_LARGE,
 }
 
 include "values.pxi"
 include "heap.pxi"
 include "externs.pxi"
+include "gc.pxi"
+include "gcref.pxi"
 
 
 # ---------------------------------------------------------------------------------- exec stack
@@ -308,6 +330,22 @@ cdef class Store:
         within about a million instructions, or on entry). If nothing runs, the next call is
         interrupted. The request is consumed once no call it stopped is left running."""
         self.rec.interrupt = 1
+
+    def gc(self):
+        """Run the GC heap's collector now (as wasmtime's ``Store.gc``): free every structure
+        and array (3.0 GC) that nothing reaches (cycles included). Roots are the globals,
+        tables and element segments of the store's heap, objects Python holds (whisk.AnyRef
+        handles) and, from a host function, the frames of the calls below it. Does nothing
+        while another thread runs code of the heap."""
+        gc_collect_now(&self.heap.gc, &current_stack().ctx)
+
+    @property
+    def gc_heap(self):
+        """``(objects, bytes)``: the structures and arrays in the store's GC heap now (live or
+        not yet collected), and the bytes they take (headers included), which count toward
+        ``max_memory_bytes``."""
+        cdef GcHeap* h = gc_root(&self.heap.gc)
+        return (h.count, h.bytes)
 
     def __repr__(self):
         return f"<whisk.Store fuel={self.fuel}>"
@@ -530,6 +568,7 @@ cdef class Func:
             begin_outermost(st, store, deadline_ns)
         st.active += 1
         heap.active += 1
+        gc_enter(&heap.gc, ctx)
         store.rec.running += 1
         st.heap = heap
         ctx.free = base + self.rec.nslots
@@ -557,6 +596,7 @@ cdef class Func:
             st.active -= 1
             heap = heap_root(heap)           # merged meanwhile, maybe
             heap.active -= 1
+            gc_leave(&heap.gc)
             store.rec.running -= 1
             st.heap = saved_heap
             ctx.free = base
@@ -733,6 +773,7 @@ cdef class InstanceCore:
     cdef public list tags
     cdef public object module        # the whisk.Module (for Trap.frames' offsets), or None
     cdef list data_keep
+    cdef list types_                 # the module's types (closed)
     cdef Py_ssize_t nelems, ndatas
     cdef bint built, elems_set
 
@@ -752,6 +793,7 @@ cdef class InstanceCore:
         free(self.ctx.elems)
         free(self.ctx.datas)
         free(self.ctx.tags)
+        free(self.ctx.gctypes)
 
     def build(self, LoweredModule code, list types, list imported_funcs, list defined,
               list tables, list memories, list globals, list datas, Store store not None,
@@ -794,7 +836,7 @@ cdef class InstanceCore:
         for t in tables:
             heap_merge(store.heap, heap_of_table(<Table>t))
         for g in globals:
-            if (<Global>g).code == T_FUNCREF or (<Global>g).code == T_EXTERNREF or (<Global>g).code == T_EXNREF:
+            if is_ref_code((<Global>g).code):
                 heap_merge(store.heap, heap_of_global(<Global>g))
         heap_root(store.heap).instances.append(self)
         self.funcs = list(imported_funcs)
@@ -832,6 +874,17 @@ cdef class InstanceCore:
         self.ctx.type_ids = <uint32_t*>malloc(sizeof(uint32_t) * (len(types) + 1))
         for i in range(len(types)):
             self.ctx.type_ids[i] = type_ids[i] if type_ids is not None else type_id(types[i])
+        self.types_ = list(types)
+        # GC (gc.pxi): the layouts of its struct and array types; its heap; it is a root
+        self.ctx.gctypes = <const GcType**>calloc(len(types) + 1, sizeof(GcType*))
+        if self.ctx.gctypes == NULL:
+            raise MemoryError()
+        for i in range(len(types)):
+            self.ctx.gctypes[i] = gc_type(self.ctx.type_ids[i], types[i])
+        self.ctx.gc = &store.heap.gc
+        self.ctx.nglobals = len(globals)
+        self.ctx.ntables = len(tables)
+        gc_add_root(self.ctx.gc, ROOT_INST, &self.ctx)
         self.data_keep = list(datas)
         self.ndatas = len(datas)
         self.ctx.datas = <SegRec*>calloc(len(datas) + 1, sizeof(SegRec))
@@ -868,12 +921,54 @@ cdef class InstanceCore:
         cdef Heap heap = heap_root((<Store>self.store).heap)
         self.nelems = len(segments)
         self.ctx.elems = <SegRec*>calloc(len(segments) + 1, sizeof(SegRec))
+        self.ctx.nelems = len(segments)
         for i, (reftype, items) in enumerate(segments):
             t = code_of(reftype)
             self.ctx.elems[i].items = <uint64_t*>malloc(sizeof(uint64_t) * (len(items) + 1))
             self.ctx.elems[i].n = len(items)
             for j in range(len(items)):
                 self.ctx.elems[i].items[j] = to_bits(t, items[j], &hi, heap)
+
+    def gc_new(self, uint32_t type_index, values, n=0):
+        """A new structure or array of the module's type ``type_index`` (3.0 spec 4.4.6:
+        struct.new, array.new_fixed; constant expressions): ``values`` its fields (a struct)
+        or elements (an array), in raw-bit form (numbers as ints of their bits, references as
+        Python values), or None for ``n`` elements (a struct: its fields) of the default
+        value. Returns the whisk.StructRef / ArrayRef handle. Raises Trap if it cannot be
+        allocated (the store's max_memory_bytes), TypeError for a function type."""
+        cdef const GcType* t
+        cdef GcObj* o
+        cdef int trap = TRAP_NONE
+        cdef uint64_t buf[2]
+        cdef uint64_t count
+        cdef Py_ssize_t k
+        if not self.built or type_index >= len(self.code_types()):
+            raise IndexError("no such type")
+        t = self.ctx.gctypes[type_index]
+        if t == NULL:
+            raise TypeError("not a struct or array type")
+        count = (len(values) if values is not None else n) if t.kind == GC_ARRAY else 0
+        o = gc_alloc(NULL, &self.ctx, NULL, t, count, &trap)
+        if o == NULL:
+            raise Trap(TRAP_MESSAGES[trap], code=TRAP_CODES[trap])
+        handle = gc_handle(<uint64_t>o)
+        if values is None:
+            return handle
+        heap = heap_root((<Store>self.store).heap)
+        storage = _gc_storage[t.id]
+        for k in range(len(values)):
+            st = storage[0 if t.kind == GC_ARRAY else k]
+            buf[1] = 0
+            buf[0] = raw_to_bits(T_I32 if st in ("i8", "i16") else code_of(st), values[k],
+                                 &buf[1], heap)
+            if t.kind == GC_ARRAY:
+                gc_put(gc_payload(o) + <uint64_t>k * t.size, t.fkind[0], buf)
+            else:
+                gc_put(gc_payload(o) + t.foff[k], t.fkind[k], buf)
+        return handle
+
+    cdef list code_types(self):
+        return self.types_
 
     def table_init(self, uint32_t table, uint32_t seg, uint64_t dst, uint64_t src, uint64_t n):
         """table.init (spec 4.4.6.7) from Python (active segments at instantiation)."""

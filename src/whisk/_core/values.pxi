@@ -92,6 +92,8 @@ cdef uint64_t to_bits(uint8_t t, object v, uint64_t* hi, Heap heap) except? 0xFF
         if heap is not None:
             heap_keep_exn(heap, <Exn>exn)
         return <uint64_t>&(<Exn>exn).rec
+    if t == T_ANYREF or isinstance(v, AnyRef):
+        return any_to_bits(v, heap, t == T_EXTERNREF)
     if v is None:
         return 0
     if heap is not None:
@@ -124,6 +126,10 @@ cdef object from_bits(uint8_t t, uint64_t* p, bint raw):
         return b if raw else whisk_f64(b)
     if t == T_V128:
         return (<object>p[1] << 64) | <object>b
+    if t == T_ANYREF:
+        return any_from_bits(b)
+    if t == T_EXTERNREF:
+        return extern_from_bits(b)
     if b == 0:
         return None
     if t == T_FUNCREF:
@@ -145,27 +151,28 @@ cdef int code_of(object t) except -1:
     if heap is None or not hasattr(t, "nullable"):
         raise ValueError(f"unknown value type {t!r}")
     fam = _heap_family(heap)
-    # (the any family has no values but null until GC instructions come: kept like externref,
-    # and ref_check lets only null through)
-    name = {"func": "funcref", "extern": "externref", "exn": "exnref", "any": "externref"}.get(fam)
-    if name is None or name not in _CODES:
-        raise ValueError(f"value type {t} is not supported (GC types are not supported)")
+    name = {"func": "funcref", "extern": "externref", "exn": "exnref", "any": "anyref"}.get(fam)
+    if name is None:
+        raise ValueError(f"unknown value type {t!r}")
     return _CODES[name]
 
 cdef object ref_check(object t):
     """What a value of type ``t`` must satisfy beyond its slot code: None for every value of
     the code (numbers, nullable top reference types), else (nullable, canonical id or 0,
-    bottom: only null)."""
+    bottom: only null, the abstract heap type of the any hierarchy or None)."""
     if isinstance(t, str) or getattr(t, "heap", None) is None:
         return None
     heap = t.heap
     cid = getattr(heap, "id", 0)
-    bottom = heap in ("nofunc", "noextern", "noexn", "none") or _heap_family(heap) == "any"
+    bottom = heap in ("nofunc", "noextern", "noexn", "none")
+    gc = heap if heap in ("eq", "i31", "struct", "array") else None
+    if cid and getattr(heap, "kind", "func") != "func":
+        gc = "concrete"
     if bottom:
         cid = 0
-    if t.nullable and not cid and not bottom:
+    if t.nullable and not cid and not bottom and gc is None:
         return None
-    return (bool(t.nullable), cid, bottom)
+    return (bool(t.nullable), cid, bottom, gc)
 
 cdef int check_ref(object chk, object v, str what) except -1:
     """TypeError unless ``v`` fits the reference type described by ``chk`` (ref_check)."""
@@ -175,6 +182,8 @@ cdef int check_ref(object chk, object v, str what) except -1:
         return 0
     if chk[2]:
         raise TypeError(f"{what}: only null fits a bottom reference type")
+    if chk[3] is not None:
+        return check_gc_ref(chk[3], chk[1] if chk[3] == "concrete" else 0, v, what)
     if chk[1]:
         if not isinstance(v, Func) or not _is_sub_id((<Func>v).rec.type_id, chk[1]):
             raise TypeError(f"{what}: function of type {getattr(v, 'type', v)} does not "

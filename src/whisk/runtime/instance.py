@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from ..record import record
 from typing import Any
 
-from .._core.runtime import Func, Global, InstanceCore, Memory, Store, Table, Tag
+from .._core.runtime import Func, Global, I31Ref, InstanceCore, Memory, Store, Table, Tag
 from ..errors import LinkError, ResourceError
 from ..module import ExportType, ImportType, Module
 from ..structure import Instr, ModuleStruct
@@ -122,6 +122,41 @@ def _resolve(m: ModuleStruct, imports: Mapping[str, Mapping[str, object]]) -> _I
     return out
 
 
+#: The GC constant instructions (3.0 spec 3.3.10 constant expressions; exec/instructions):
+#: they run in _gc_const.
+_GC_CONST = frozenset(("struct.new", "struct.new_default", "array.new", "array.new_default",
+                       "array.new_fixed", "ref.i31", "any.convert_extern", "extern.convert_any"))
+
+
+def _gc_const(core: Any, m: ModuleStruct, name: str, imm: Any, stack: list[Any]) -> None:
+    """Run GC constant instruction ``name`` (immediate ``imm``) on the constant-expression
+    stack (raw-bit form: numbers as ints, references as Python values). A reference's Python
+    value is the same in the any and extern hierarchies (a handle, or the host object), so
+    any.convert_extern and extern.convert_any leave it as it is."""
+    if name == "ref.i31":
+        stack.append(I31Ref(stack.pop() & 0x7FFFFFFF))
+    elif name in ("any.convert_extern", "extern.convert_any"):
+        pass
+    elif name == "struct.new":
+        n = len(m.types[imm].fields)
+        values = stack[len(stack) - n:] if n else []
+        del stack[len(stack) - n:]
+        stack.append(core.gc_new(imm, values))
+    elif name == "struct.new_default":
+        stack.append(core.gc_new(imm, None))
+    elif name == "array.new":
+        count = stack.pop() & 0xFFFFFFFF
+        value = stack.pop()
+        stack.append(core.gc_new(imm, [value] * count))
+    elif name == "array.new_default":
+        stack.append(core.gc_new(imm, None, stack.pop() & 0xFFFFFFFF))
+    else:                                        # array.new_fixed x n
+        x, n = imm
+        values = stack[len(stack) - n:] if n else []
+        del stack[len(stack) - n:]
+        stack.append(core.gc_new(x, values))
+
+
 def _check_bytes(store: Store, need: int, what: str) -> None:
     left = store.bytes_left()
     if left is not None and need > left:
@@ -226,6 +261,8 @@ class Instance:
                     stack.append(all_funcs[ins.imm])
                 elif name == "global.get":
                     stack.append(globals_[ins.imm].value_bits)
+                elif name in _GC_CONST:
+                    _gc_const(core, m, name, ins.imm, stack)
                 else:
                     b, a = stack.pop(), stack.pop()
                     assert isinstance(a, int) and isinstance(b, int)

@@ -1,5 +1,5 @@
-"""Value-type annotations for host functions: ``whisk.i32`` ... ``whisk.exnref`` and
-``whisk.func_type_of``.
+"""Value-type annotations for host functions: ``whisk.i32`` ... ``whisk.exnref``, the GC
+references ``whisk.anyref`` ... ``whisk.arrayref`` (3.0), and ``whisk.func_type_of``.
 
 Each marker is a ``typing.Annotated`` alias of the Python type the value arrives as, so a type
 checker sees plain ``int``/``float``/... and whisk reads the wasm type from the metadata:
@@ -19,13 +19,14 @@ from collections.abc import Callable
 from ..record import record
 from typing import Annotated, Any, TypeAlias
 
-from .._core.runtime import Func
+from .._core.runtime import AnyRef, ArrayRef, Func, I31Ref, StructRef
 from ..errors import WasmException
-from ..types import FuncType
+from ..types import FuncType, RefType
 from .caller import Caller
 
-__all__ = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref", "func_type_of",
-           "HostSignature", "host_signature"]
+__all__ = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref", "anyref",
+           "eqref", "i31ref", "structref", "arrayref", "func_type_of", "HostSignature",
+           "host_signature"]
 
 
 @record
@@ -59,6 +60,27 @@ externref: TypeAlias = Annotated[object, WasmValType("externref")]
 exnref: TypeAlias = Annotated[WasmException | None, WasmValType("exnref")]
 """An exception reference (3.0): the exception's ``whisk.WasmException``, or None (null)."""
 
+anyref: TypeAlias = Annotated[object, WasmValType("anyref")]
+"""``(ref null any)`` (3.0 GC): a ``whisk.AnyRef`` handle (StructRef, ArrayRef, I31Ref), None
+(null), or any other Python object, internalized as ``any.convert_extern`` would."""
+
+eqref: TypeAlias = Annotated[AnyRef | None, WasmValType("eqref")]
+"""``(ref null eq)`` (3.0 GC): a StructRef, ArrayRef or I31Ref handle, or None."""
+
+i31ref: TypeAlias = Annotated[I31Ref | None, WasmValType("i31ref")]
+"""``(ref null i31)`` (3.0 GC): a ``whisk.I31Ref`` (``int(r)`` its signed value), or None."""
+
+structref: TypeAlias = Annotated[StructRef | None, WasmValType("structref")]
+"""``(ref null struct)`` (3.0 GC): a ``whisk.StructRef`` handle, or None."""
+
+arrayref: TypeAlias = Annotated[ArrayRef | None, WasmValType("arrayref")]
+"""``(ref null array)`` (3.0 GC): a ``whisk.ArrayRef`` handle, or None."""
+
+#: the annotations' names that stand for a RefType (the rest are value type names as such)
+_REF_NAMES = {"anyref": RefType(True, "any"), "eqref": RefType(True, "eq"),
+              "i31ref": RefType(True, "i31"), "structref": RefType(True, "struct"),
+              "arrayref": RefType(True, "array")}
+
 
 @record
 class HostSignature:
@@ -73,7 +95,7 @@ def _valtype(annotation: object) -> str | None:
     if typing.get_origin(annotation) is Annotated:
         for meta in getattr(annotation, "__metadata__", ()):
             if isinstance(meta, WasmValType):
-                return meta.name
+                return _REF_NAMES.get(meta.name, meta.name)  # type: ignore[return-value]
     return None
 
 
@@ -139,7 +161,8 @@ def func_type_of(fn: Callable[..., Any]) -> FuncType:
     """The wasm function type a callable's annotations declare.
 
     Parameters are annotated with ``whisk.i32``, ``i64``, ``f32``, ``f64``, ``v128``,
-    ``funcref``, ``externref`` or ``exnref`` (a leading ``whisk.Caller`` parameter is skipped); the return
+    ``funcref``, ``externref``, ``exnref``, ``anyref``, ``eqref``, ``i31ref``, ``structref``
+    or ``arrayref`` (a leading ``whisk.Caller`` parameter is skipped); the return
     with one of them, a ``tuple[...]`` of them, or ``None`` for no results. Raises TypeError if
     the callable is not (completely) annotated so.
     """
