@@ -424,7 +424,8 @@ WHISK_TRAPS = {
     "null i31 reference": "null-ref",              # i31.get_s/u (GC)
     "out of bounds array access": "oob-array",     # array.get/set/fill/copy/init_* (GC)
     "cast failure": "cast",                        # ref.cast (GC)
-    "out of memory": "resource",                   # the GC heap is full (a limit)
+    "allocation size too large": "resource",       # array.new of more than the heap (a limit)
+    "GC heap out of memory": "resource",           # past the store's max_memory_bytes (a limit)
     "all fuel consumed": "fuel",
     "timeout": "timeout",
     "interrupted": "timeout",
@@ -690,18 +691,20 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
 
 
 def _whisk_gc_value(whisk: Any, v: Any) -> tuple | None:
-    """A whisk GC reference (3.0's any hierarchy) in the form of :func:`_wasmtime_anyref`:
-    ('i31', unsigned 31-bit value), ('struct',), ('array',); None if ``v`` is none of these
-    (null, a function, a host object)."""
-    if isinstance(v, bool) or v is None:
+    """A whisk GC reference (3.0's any hierarchy: a ``whisk.AnyRef`` handle) in the form of
+    :func:`_wasmtime_anyref`: ('i31', unsigned 31-bit value) for a ``whisk.I31Ref``,
+    ('struct',) for a ``whisk.StructRef``, ('array',) for a ``whisk.ArrayRef``; None if ``v``
+    is no handle (null, a function, a host object)."""
+    any_ref = getattr(whisk, "AnyRef", None)
+    if any_ref is None or not isinstance(v, any_ref):
         return None
-    for cls, kind in (("I31", "i31"), ("Struct", "struct"), ("Array", "array")):
-        c = getattr(whisk, cls, None)
-        if isinstance(c, type) and isinstance(v, c):
-            if kind == "i31":
-                return ("i31", int(getattr(v, "value", v)) & 0x7FFFFFFF)
-            return (kind,)
-    return None
+    if isinstance(v, whisk.I31Ref):
+        return ("i31", v.unsigned)
+    if isinstance(v, whisk.StructRef):
+        return ("struct",)
+    if isinstance(v, whisk.ArrayRef):
+        return ("array",)
+    return ("any?", type(v).__name__)
 
 
 # ------------------------------------------------------------------------------ wasmtime
