@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
 
-from .values import Value
+from .values import ExternRef, HostRef, Value
 
 __all__ = ["Failure", "ENGINES", "get_engine", "WhiskEngine"]
 
@@ -172,6 +172,12 @@ def _whisk_value(t: Any, v: Any) -> Value:
             heap_family(t.heap), "anyref")
     if t in _MASK and isinstance(v, int) and not isinstance(v, bool):
         return Value(t, v & _MASK[t])
+    # one host value seen in either hierarchy (3.0 GC: any.convert_extern / extern.convert_any):
+    # the reference interpreter's (ref.extern N) as an anyref is (ref.host N), and back
+    if t == "anyref" and isinstance(v, ExternRef):
+        return Value(t, HostRef(v.n))
+    if t == "externref" and isinstance(v, HostRef):
+        return Value(t, ExternRef(v.n))
     return Value(t, v)
 
 

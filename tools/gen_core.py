@@ -44,7 +44,8 @@ def _load(name: str):
 
 
 _opcodes = _load("opcodes")
-OPS, PREFIX_FC, PREFIX_FD = _opcodes.OPS, _opcodes.PREFIX_FC, _opcodes.PREFIX_FD
+OPS, PREFIX_FC, PREFIX_FD, PREFIX_FB = (_opcodes.OPS, _opcodes.PREFIX_FC, _opcodes.PREFIX_FD,
+                                        _opcodes.PREFIX_FB)
 CODE_BY_VALTYPE = _load("types").CODE_BY_VALTYPE
 feature_bit = _load("features").feature_bit
 
@@ -61,13 +62,16 @@ K_SPECIAL, K_UNARY, K_BINARY, K_LOAD, K_STORE, K_SIMD = 0, 1, 2, 3, 4, 5
 # Immediates of SIMD ops, as the pre-decoder reads them (W_IMM).
 SIMD_IMM = {"": 0, "lane": 1, "memarg": 2, "memarg_lane": 3, "v128": 4, "shuffle": 5}
 # The compact index of a wasm opcode (wasm_index): single-byte ops 0..255, then the 0xFC ops
-# (0xFC n at FC_BASE + n), then the 0xFD ops (0xFD n at FD_BASE + n); each prefix's block is as
-# long as its largest opcode in the table + 1. lower.pyx reads the bounds from optable.pxi.
+# (0xFC n at FC_BASE + n), then the 0xFD ops (0xFD n at FD_BASE + n), then the 0xFB (GC) ops
+# (0xFB n at FB_BASE + n); each prefix's block is as long as its largest opcode in the table
+# + 1. lower.pyx reads the bounds from optable.pxi.
 FC_BASE = 256
 FC_COUNT = max(op.code for op in OPS if op.prefix == PREFIX_FC) + 1
 FD_BASE = FC_BASE + FC_COUNT
 FD_COUNT = max(op.code for op in OPS if op.prefix == PREFIX_FD) + 1
-NWASM = FD_BASE + FD_COUNT
+FB_BASE = FD_BASE + FD_COUNT
+FB_COUNT = max(op.code for op in OPS if op.prefix == PREFIX_FB) + 1
+NWASM = FB_BASE + FB_COUNT
 
 
 def numeric_shapes() -> dict[str, str]:
@@ -213,10 +217,10 @@ def generated_names(regular) -> list[str]:
 
 def wasm_index(op) -> int:
     """Compact index of a wasm opcode: single-byte ops 0..255, 0xFC n -> FC_BASE + n, 0xFD n ->
-    FD_BASE + n."""
+    FD_BASE + n, 0xFB n -> FB_BASE + n."""
     if op.prefix is None:
         return op.code
-    return (FC_BASE if op.prefix == PREFIX_FC else FD_BASE) + op.code
+    return {PREFIX_FC: FC_BASE, PREFIX_FD: FD_BASE, PREFIX_FB: FB_BASE}[op.prefix] + op.code
 
 
 def simd_ops():
@@ -361,7 +365,7 @@ def gen_optable(regular) -> str:
     by_name = {op.name: op for op, _ in regular}
     lines = [HEADER.format(src="src/whisk/opcodes.py and numeric.pxd"),
              f"# Per wasm opcode (index: single-byte op = its code, 0xFC n = {FC_BASE} + n (n < {FC_COUNT}),",
-             f"# 0xFD n = {FD_BASE} + n (n < {FD_COUNT})):",
+             f"# 0xFD n = {FD_BASE} + n (n < {FD_COUNT}), 0xFB n = {FB_BASE} + n (n < {FB_COUNT})):",
              "#   W_KIND   0 special (hand-written rule in lower.pyx), 1 unary, 2 binary, 3 load, 4 store",
              "#   W_OP     internal op (operands in slots); W_RI: variant with an immediate right operand",
              "#   W_P0/W_P1/W_R  operand and result value types (binary codes, 0 = none)",
@@ -379,7 +383,8 @@ def gen_optable(regular) -> str:
              "",
              "cdef enum:",
              f"    WASM_FC_BASE = {FC_BASE}", f"    WASM_FC_COUNT = {FC_COUNT}",
-             f"    WASM_FD_BASE = {FD_BASE}", f"    WASM_FD_COUNT = {FD_COUNT}", f"    WASM_NINDEX = {NWASM}",
+             f"    WASM_FD_BASE = {FD_BASE}", f"    WASM_FD_COUNT = {FD_COUNT}",
+             f"    WASM_FB_BASE = {FB_BASE}", f"    WASM_FB_COUNT = {FB_COUNT}", f"    WASM_NINDEX = {NWASM}",
              "",
              f"cdef uint8_t W_KIND[{NWASM}]", f"cdef uint16_t W_OP[{NWASM}]", f"cdef uint16_t W_RI[{NWASM}]",
              f"cdef uint8_t W_P0[{NWASM}]", f"cdef uint8_t W_P1[{NWASM}]", f"cdef uint8_t W_R[{NWASM}]",

@@ -61,7 +61,10 @@ def type_text(t: object) -> str:
 
 
 def _const_text(expr: tuple[Instr, ...]) -> str:
-    return "; ".join(ins.name if ins.imm is None else f"{ins.name} {ins.imm}" for ins in expr)
+    # immediates of several parts (array.new_fixed's type and count) space-separated
+    def imm(x: Any) -> str:
+        return " ".join(map(str, x)) if isinstance(x, tuple) else str(x)
+    return "; ".join(ins.name if ins.imm is None else f"{ins.name} {imm(ins.imm)}" for ins in expr)
 
 
 def _space(m: ModuleStruct, kind: str, types: Sequence[ExternType],

@@ -41,21 +41,38 @@ Immediate kinds (``imm``):
 ``tag``        tag index (u32)
 ``try_table``  block type, then vec(catch): 0x00 tag label | 0x01 tag label | 0x02 label |
                0x03 label (catch, catch_ref, catch_all, catch_all_ref)
+``type``       type index (u32): struct.new, array.get, ... (3.0 GC)
+``field``      type index (u32) then field index (u32): struct.get*, struct.set
+``type_n``     type index (u32) then a count (u32): array.new_fixed
+``type_data``  type index (u32) then data index (u32): array.new_data, array.init_data
+``type_elem``  type index (u32) then element index (u32): array.new_elem, array.init_elem
+``type_type``  destination then source type index (u32 each): array.copy
+``cast``       a heap type; the immediate is the reference type (ref ht): ref.test, ref.cast
+``cast_null``  a heap type; the immediate is (ref null ht): ref.test, ref.cast
+``br_on_cast`` a flags byte (bit 0: the source type is nullable, bit 1: the target type is;
+               other bits must be 0, "malformed br_on_cast flags"), a label index (u32), the
+               source and the target heap type; the immediate is (label, rt1, rt2)
 =============  ===============================================================
+
+The GC instructions (3.0 spec 5.4 "Aggregate Instructions", "Reference Instructions") have
+the prefix 0xFB (``PREFIX_FB``). ``ref.test`` and ``ref.cast`` have two rows each (0xFB 20/21,
+22/23) that differ in the immediate kind only (``cast`` / ``cast_null``), as in the spec,
+where the nullability of the target type is part of the opcode: ``BY_NAME`` gives the first
+(``cast``) row, ``BY_CODE`` each.
 """
 
 from __future__ import annotations
 
 from .record import record
 
-__all__ = ["Op", "OPS", "BY_NAME", "BY_CODE", "PREFIX_FC", "PREFIX_FD"]
+__all__ = ["Op", "OPS", "BY_NAME", "BY_CODE", "PREFIX_FC", "PREFIX_FD", "PREFIX_FB"]
 
 PREFIX_FC = 0xFC
 
 
 @record
 class Op:
-    """One instruction: ``name`` (spec mnemonic), ``prefix`` (None or 0xFC), ``code``, ``imm``
+    """One instruction: ``name`` (spec mnemonic), ``prefix`` (None, 0xFB, 0xFC or 0xFD), ``code``, ``imm``
     (immediate kind, see the module docstring), ``params``/``results`` (value type names, or None
     for a special typing rule), ``width`` (bytes accessed, for loads and stores), ``feature``."""
 
@@ -125,6 +142,7 @@ _ROWS: list[Row] = [
     ("ref.as_non_null", None, 0xD4, "",         "special", 0, "function_references"),
     ("br_on_null",     None, 0xD5, "label",     "special", 0, "function_references"),
     ("br_on_non_null", None, 0xD6, "label",     "special", 0, "function_references"),
+    ("ref.eq",         None, 0xD3, "",          "special", 0, "gc"),
     # --- parametric (5.4.3) ---
     ("drop",           None, 0x1A, "",          "special"),
     ("select",         None, 0x1B, "",          "special"),
@@ -414,9 +432,56 @@ def _simd_rows() -> list[Row]:
     return rows
 
 
+PREFIX_FB = 0xFB
+
+# The GC instructions (WebAssembly 3.0, spec 5.4 "Aggregate Instructions" and "Reference
+# Instructions"; typing: 3.0 valid/instructions): 0xFB, then the opcode as a u32 LEB128. All
+# have hand-written typing rules (lower_gc.pxi).
+# fmt: off
+_GC: list[tuple[int, str, str]] = [
+    # code  name                  immediate
+    (0,  "struct.new",            "type"),
+    (1,  "struct.new_default",    "type"),
+    (2,  "struct.get",            "field"),
+    (3,  "struct.get_s",          "field"),
+    (4,  "struct.get_u",          "field"),
+    (5,  "struct.set",            "field"),
+    (6,  "array.new",             "type"),
+    (7,  "array.new_default",     "type"),
+    (8,  "array.new_fixed",       "type_n"),
+    (9,  "array.new_data",        "type_data"),
+    (10, "array.new_elem",        "type_elem"),
+    (11, "array.get",             "type"),
+    (12, "array.get_s",           "type"),
+    (13, "array.get_u",           "type"),
+    (14, "array.set",             "type"),
+    (15, "array.len",             ""),
+    (16, "array.fill",            "type"),
+    (17, "array.copy",            "type_type"),
+    (18, "array.init_data",       "type_data"),
+    (19, "array.init_elem",       "type_elem"),
+    (20, "ref.test",              "cast"),
+    (21, "ref.test",              "cast_null"),
+    (22, "ref.cast",              "cast"),
+    (23, "ref.cast",              "cast_null"),
+    (24, "br_on_cast",            "br_on_cast"),
+    (25, "br_on_cast_fail",       "br_on_cast"),
+    (26, "any.convert_extern",    ""),
+    (27, "extern.convert_any",    ""),
+    (28, "ref.i31",               ""),
+    (29, "i31.get_s",             ""),
+    (30, "i31.get_u",             ""),
+]
+# fmt: on
+
+
+def _gc_rows() -> list[Row]:
+    return [(name, PREFIX_FB, code, imm, "special", 0, "gc") for code, name, imm in _GC]
+
+
 def _build() -> tuple[Op, ...]:
     ops = []
-    for row in _ROWS + _numeric_rows() + _simd_rows():
+    for row in _ROWS + _numeric_rows() + _simd_rows() + _gc_rows():
         name, prefix, code, imm, sig = row[:5]
         width = row[5] if len(row) >= 6 else 0
         feature = row[6] if len(row) == 7 else "mvp"
@@ -427,9 +492,12 @@ def _build() -> tuple[Op, ...]:
 
 #: Every instruction, sorted by ``Op.key``.
 OPS: tuple[Op, ...] = _build()
-#: ``"i32.add"`` -> Op
-BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
+#: ``"i32.add"`` -> Op (ref.test / ref.cast: the row of the non-nullable target type)
+BY_NAME: dict[str, Op] = {}
+for _op in OPS:
+    BY_NAME.setdefault(_op.name, _op)
 #: ``Op.key`` -> Op (prefixed ops: ``prefix << 16 | code``)
 BY_CODE: dict[int, Op] = {op.key: op for op in OPS}
 
-assert len(BY_NAME) == len(OPS) and len(BY_CODE) == len(OPS), "duplicate opcode row"
+# names are unique but for the two rows each of ref.test and ref.cast
+assert len(BY_NAME) == len(OPS) - 2 and len(BY_CODE) == len(OPS), "duplicate opcode row"

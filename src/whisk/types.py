@@ -417,7 +417,16 @@ def _close_type(c: object, ids: list[int]) -> object:
     if isinstance(c, TagType):
         ft = _close_type(c.type, ids)
         return c if ft is c.type else TagType(ft)   # type: ignore[arg-type]
+    if isinstance(c, StructType):
+        return StructType(tuple(_close_field(f, ids) for f in c.fields))
+    if isinstance(c, ArrayType):
+        return ArrayType(_close_field(c.field, ids))
     return c
+
+
+def _close_field(f: FieldType, ids: list[int]) -> FieldType:
+    t = close_valtype(f.storage, ids)
+    return f if t is f.storage else FieldType(t, f.mutable)
 
 
 def _with(c: object, **changes: object) -> object:
@@ -449,6 +458,8 @@ def match_valtype_closed(a: object, b: object) -> bool:
             return isinstance(ha, DefType) and ha.kind != "func" or ha in ("i31", "struct", "array", "none", "eq")
         if hb in ("struct", "array"):
             return isinstance(ha, DefType) and ha.kind == hb or ha == "none"
+        if hb == "i31":
+            return ha == "none"
         return False
     if isinstance(ha, str):
         return ha in ("nofunc", "none")

@@ -253,6 +253,9 @@ cdef struct GcHeap:
     int active             # calls running code of the heap (entries from Python)
     int mixed              # 1 if those calls are on more than one ExecStack: no collection
     void* sole             # the ExecCtx they all run on (when not mixed)
+    volatile int collecting  # 1 while a collection runs: a call entering the heap waits
+    # (active, mixed, sole and setting `collecting` change with the GIL held, which orders
+    # them: see gc.pxi)
     PyObject* owner        # the Heap object that embeds it (borrowed)
 
 cdef enum:

@@ -15,11 +15,14 @@
 #   maps), the globals, tables and element segments of the heap's instances and host-made
 #   tables and globals (GcRoot, scanned the same way), and objects that Python handles
 #   (whisk.AnyRef) hold (GcObj.roots). Fields are traced precisely (GcType.refoff).
-# * A collection runs only while every call running code of the heap runs on the allocating
+# * A collection runs only while every call running the heap's code runs on the allocating
 #   thread's stack (GcHeap.sole; `mixed` otherwise, and the heap then just grows until those
-#   calls end), and everything that touches a heap's lists, counts or roots takes _grow_lock
-#   (externs.pxi): the allocator, the collector, handle counts, merges, root registration and
-#   call entry and exit.
+#   calls end). Calls enter and leave a heap with the GIL held (gc_enter, gc_leave: no lock),
+#   and the decision to collect is taken with the GIL too (gc_begin), which sets `collecting`;
+#   a call that enters meanwhile waits for the collection to end. Everything that touches a
+#   heap's object list, counts or roots takes _grow_lock (externs.pxi): the allocator, the
+#   collector, handle counts, merges and root registration. The collector never takes the GIL
+#   while it holds the lock (a thread holding the GIL may be waiting for the lock).
 
 cdef enum:
     GC_HDR = sizeof(GcObj)
@@ -53,18 +56,18 @@ cdef GcObj* gc_alloc(ExecCtx* ctx, InstCtx* inst, uint64_t* top, const GcType* t
     if n > 0xFFFFFFFFU or size > GC_MAX_OBJECT:
         trap[0] = TRAP_ALLOC_SIZE
         return NULL
-    PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
     h = gc_root(inst.gc)
-    if h.bytes + size > h.next_gc and gc_may_collect(h, ctx):
-        gc_collect(h, ctx.stack, top)
-        collected = True
+    if ctx != NULL and h.bytes + size > h.next_gc:       # (a racy read: only a hint)
+        collected = gc_run(h, ctx, top)
+    PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
     while not acct_charge(inst.store, size):
-        if collected or not gc_may_collect(h, ctx):
-            PyThread_release_lock(_grow_lock)
+        PyThread_release_lock(_grow_lock)
+        if collected or ctx == NULL or not gc_run(h, ctx, top):
             trap[0] = TRAP_GC_OOM
             return NULL
-        gc_collect(h, ctx.stack, top)
         collected = True
+        PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
+    h = gc_root(inst.gc)
     o = <GcObj*>calloc(1, size)
     if o == NULL:
         if inst.store != NULL:
@@ -294,37 +297,70 @@ cdef int gc_merge(GcHeap* a, GcHeap* b) except -1:
     PyThread_release_lock(_grow_lock)
     return 0
 
-cdef void gc_enter(GcHeap* h, ExecCtx* ctx) noexcept:
-    # a call from Python starts running code of h on ctx's stack
-    PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
+cdef inline void gc_enter(GcHeap* h, ExecCtx* ctx) noexcept:
+    # A call from Python starts running code of h on ctx's stack (GIL held): it waits for a
+    # collection in progress to end.
     h = gc_root(h)
+    if h.collecting:
+        gc_wait(h)
     if h.active == 0:
         h.sole = <void*>ctx
         h.mixed = 0
     elif h.sole != <void*>ctx:
         h.mixed = 1
     h.active += 1
-    PyThread_release_lock(_grow_lock)
 
-cdef void gc_leave(GcHeap* h) noexcept:
-    PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
+cdef void gc_wait(GcHeap* h) noexcept:
+    while h.collecting:
+        with nogil:
+            PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
+            PyThread_release_lock(_grow_lock)
+
+cdef inline void gc_leave(GcHeap* h) noexcept:
     h = gc_root(h)
     h.active -= 1
     if h.active == 0:
         h.sole = NULL
         h.mixed = 0
-    PyThread_release_lock(_grow_lock)
 
-cdef void gc_collect_now(GcHeap* h, ExecCtx* ctx) noexcept:
-    # Store.gc(): collect unless calls of other stacks run the heap's code; the calling
-    # thread's frames (below ctx.free) are roots if a call of its stack is running.
+cdef bint gc_begin(GcHeap* h, ExecCtx* ctx) noexcept with gil:
+    # The decision to collect (with the GIL: calls enter and leave heaps holding it).
+    h = gc_root(h)
+    if h.collecting or not gc_may_collect(h, ctx):
+        return False
+    h.collecting = 1
+    return True
+
+cdef bint gc_run(GcHeap* h, ExecCtx* ctx, const uint64_t* top) noexcept nogil:
+    # Collect h from a running call (its frames, up to top, are roots) if it may.
+    if not gc_begin(h, ctx):
+        return False
     PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
     h = gc_root(h)
-    if h.active == 0:
-        gc_collect(h, NULL, NULL)
-    elif gc_may_collect(h, ctx):
-        gc_collect(h, ctx.stack, ctx.free)
+    gc_collect(h, ctx.stack, top)
+    h.collecting = 0
     PyThread_release_lock(_grow_lock)
+    return True
+
+cdef void gc_collect_now(GcHeap* h, ExecCtx* ctx) noexcept:
+    # Store.gc() (GIL held): collect unless calls of other stacks run the heap's code; the
+    # calling thread's frames (below ctx.free) are roots if a call of its stack is running.
+    cdef const uint64_t* lo = NULL
+    cdef const uint64_t* hi = NULL
+    h = gc_root(h)
+    if h.collecting:
+        return
+    if h.active:
+        if not gc_may_collect(h, ctx):
+            return
+        lo = ctx.stack
+        hi = ctx.free
+    h.collecting = 1
+    with nogil:
+        PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
+        gc_collect(h, lo, hi)
+        h.collecting = 0
+        PyThread_release_lock(_grow_lock)
 
 
 # ------------------------------------------------------------------------- types (with GIL)

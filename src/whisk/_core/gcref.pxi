@@ -114,8 +114,8 @@ cdef class I31Ref(AnyRef):
 
     @property
     def value(self):
-        cdef uint32_t v = (self.bits >> 1) & 0x7FFFFFFF
-        return <int32_t>(v | 0x80000000) if v & 0x40000000 else <int32_t>v
+        cdef int64_t v = (self.bits >> 1) & 0x7FFFFFFF
+        return v - 0x80000000 if v & 0x40000000 else v
 
     def __int__(self):
         return self.value

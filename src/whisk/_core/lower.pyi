@@ -23,8 +23,8 @@ class Lowerer:
               tables: list[Any], mems: list[str], elem_types: list[Any], ndatas: int | None,
               refs: Collection[int], features: int | None = None,
               table_addrs: list[str] | None = None, tags: Collection[int] = (),
-              typeinfo: tuple[list[int] | None, list[int] | None, list[int]] | None = None
-              ) -> None: ...
+              typeinfo: tuple[list[int] | None, list[int] | None, list[int]] | None = None,
+              fields: list[list[tuple[Any, bool]] | None] | None = None) -> None: ...
     def lower_function(self, func_index: int, type_index: int,
                        local_runs: list[tuple[int, Any]], body: bytes,
                        offset: int) -> FuncLayout: ...
@@ -39,5 +39,5 @@ def lower_module(types: list[TypeSig], func_types: list[int], nimported: int,
                  elem_types: list[Any], ndatas: int | None, refs: Collection[int],
                  features: int | None = None,
                  table_addrs: list[str] | None = None, tags: Collection[int] = (),
-                 typeinfo: tuple[list[int] | None, list[int] | None, list[int]] | None = None
-                 ) -> LoweredModule: ...
+                 typeinfo: tuple[list[int] | None, list[int] | None, list[int]] | None = None,
+                 fields: list[list[tuple[Any, bool]] | None] | None = None) -> LoweredModule: ...

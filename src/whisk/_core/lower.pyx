@@ -59,6 +59,8 @@ cdef enum:
     T_F32 = 0x7D
     T_F64 = 0x7C
     T_V128 = 0x7B
+    T_I8 = 0x78             # packed storage types (3.0 syntax/types): struct fields and
+    T_I16 = 0x77            # array elements only, never on the operand stack
     REF_BIT = 0x100
     NULL_BIT = 0x200
     HEAP_SHIFT = 12
@@ -137,6 +139,7 @@ cdef inline bint defaultable(vtype t) noexcept nogil:
     return not (t & REF_BIT) or (t & NULL_BIT) != 0
 
 _TYPE_NAMES = {T_I32: "i32", T_I64: "i64", T_F32: "f32", T_F64: "f64", T_V128: "v128",
+               T_I8: "i8", T_I16: "i16",
                T_FUNCREF: "funcref", T_EXTERNREF: "externref", T_EXNREF: "exnref", T_UNKNOWN: "_"}
 _HEAP_NAMES = {v: k for k, v in _HEAP_BY_NAME.items()}
 
@@ -208,6 +211,10 @@ cdef class Lowerer:
     cdef uint8_t* tkind          # per type: 0 func, 1 struct, 2 array
     cdef int32_t* tsuper         # per type: its declared supertype, or -1
     cdef uint32_t* tcanon        # per type: its canonical id (equal ids: equivalent types)
+    cdef uint32_t* foff          # per type: its first field in fdata/fmut (struct, array types)
+    cdef uint32_t* fcnt          # per type: its fields (an array type: 1, its element)
+    cdef vtype* fdata            # field storage types (T_I8 / T_I16 packed)
+    cdef uint8_t* fmut           # field mutability
     cdef int tcap                # capacity of toff/tnp/tnr (pseudo types are added on demand)
     cdef uint32_t tdcap          # capacity of tdata
     cdef uint32_t tdn            # entries used in tdata
@@ -216,6 +223,7 @@ cdef class Lowerer:
     cdef int ninits, inits_cap
     cdef bint typed_refs         # the function_references feature: (ref null? ht), heap types
     cdef bint exn_refs           # the exceptions feature: exnref, nullexnref
+    cdef bint gc_refs            # the gc feature: the heap types any, eq, i31, struct, array, none
     cdef uint32_t* tagtype       # type index of each tag
     cdef int ntags
     # ---- handler table (code.pxd, "Exceptions") ----
@@ -272,10 +280,11 @@ cdef class Lowerer:
         free(self.vv); free(self.vp); free(self.cs); free(self.labels)
         free(self.tkind); free(self.tsuper); free(self.tcanon); free(self.linit); free(self.inits)
         free(self.tagtype)
+        free(self.foff); free(self.fcnt); free(self.fdata); free(self.fmut)
 
     def setup(self, list types, list func_types, list globals, list tables, list mems,
               list elem_types, ndatas, refs, features=None, list table_addrs=None,
-              tags=(), tuple typeinfo=None):
+              tags=(), tuple typeinfo=None, list fields=None):
         """Module context (spec 3.1.1, C): ``types`` [(params, results)] of value types (names
         or whisk.types.RefType; struct and array types give ((), ())), ``func_types`` type
         index per function, ``globals`` [(valtype, mutable)], ``tables`` [reftype], ``mems``
@@ -285,13 +294,16 @@ cdef class Lowerer:
         ``table_addrs`` the address type of each table (default all "i32"), ``tags`` the type
         index of each tag, ``typeinfo``
         (kinds, supers, canonical ids) per type (None: all function types, final, distinct;
-        kinds and supers None: all function types without supertypes). An instruction whose
+        kinds and supers None: all function types without supertypes), ``fields`` per type
+        None (a function type) or the [(storage type, mutable)] of a struct type's fields or
+        an array type's element (storage: a value type or "i8" / "i16"; None: no struct or
+        array types). An instruction whose
         feature (opcode table, W_FEAT) is disabled is malformed ("relaxed SIMD is not
         enabled"); code that checks a non-instruction feature here tests ``self.feat_off &
         <bit>`` (bit i is ``whisk.features.FEATURE_NAMES[i]``) and reports with
         ``self.disabled_feature(name)``."""
         setup_context(self, types, func_types, globals, tables, mems, elem_types, ndatas, refs,
-                      features, table_addrs, tags, typeinfo)
+                      features, table_addrs, tags, typeinfo, fields)
 
     # ------------------------------------------------------------------ errors
     cdef int invalid(self, str msg) except -1:
@@ -309,7 +321,9 @@ cdef class Lowerer:
         # The op at compact index idx (gen_core.wasm_index) belongs to a disabled feature.
         from whisk.opcodes import BY_CODE
         cdef int key = idx
-        if idx >= WASM_FD_BASE:
+        if idx >= WASM_FB_BASE:
+            key = (0xFB << 16) | (idx - WASM_FB_BASE)
+        elif idx >= WASM_FD_BASE:
             key = (0xFD << 16) | (idx - WASM_FD_BASE)
         elif idx >= WASM_FC_BASE:
             key = (0xFC << 16) | (idx - WASM_FC_BASE)
@@ -798,7 +812,8 @@ cdef class Lowerer:
         # the constants and local.get/set/tee are lowered here; every other instruction by its
         # family's function: lower_control.pxi (blocks, branches, select, globals),
         # lower_calls.pxi, lower_memory.pxi, lower_refs.pxi (references, tables),
-        # lower_exceptions.pxi, lower_simd.pxi (kind 5, the 0xFD group).
+        # lower_exceptions.pxi, lower_simd.pxi (kind 5, the 0xFD group), lower_gc.pxi (the
+        # 0xFB group and ref.eq).
         cdef int b, idx, kind, i, j, l
         cdef int64_t x
         cdef uint32_t sa, sb, op
@@ -822,6 +837,11 @@ cdef class Lowerer:
                 if x >= WASM_FD_COUNT:
                     self.malformed(f"illegal opcode fd {x:x}")
                 idx = WASM_FD_BASE + <int>x
+            elif b == 0xFB:
+                x = self.u32()
+                if x >= WASM_FB_COUNT:
+                    self.malformed(f"illegal opcode fb {x:x}")
+                idx = WASM_FB_BASE + <int>x
             else:
                 idx = b
             if not W_KNOWN[idx]:
@@ -942,11 +962,15 @@ cdef class Lowerer:
                 lower_return_call(self, b)
             elif b == 0x25 or b == 0x26:                    # table.get / table.set
                 lower_table_get_set(self, b == 0x26)
+            elif idx >= WASM_FB_BASE:                       # GC (0xFB)
+                lower_gc(self, idx - WASM_FB_BASE)
+            elif b == 0xD3:                                 # ref.eq
+                lower_ref_eq(self)
             elif idx >= WASM_FC_BASE and 8 <= idx - WASM_FC_BASE <= 11:
                 lower_bulk_memory(self, idx - WASM_FC_BASE)
             elif idx >= WASM_FC_BASE and 12 <= idx - WASM_FC_BASE <= 17:
                 lower_table_op(self, idx - WASM_FC_BASE)
-            elif idx >= WASM_FC_BASE:
+            elif idx >= WASM_FC_BASE and idx < WASM_FD_BASE:
                 # 0..7: the saturating truncations are regular (unary) ops, handled above
                 self.malformed(f"illegal opcode fc {idx - WASM_FC_BASE:x}")
             else:
@@ -1007,24 +1031,25 @@ include "lower_memory.pxi"
 include "lower_refs.pxi"
 include "lower_exceptions.pxi"
 include "lower_simd.pxi"
+include "lower_gc.pxi"
 
 
 def lower_module(list types, list func_types, int nimported, list codes, list globals,
                  list tables, list mems, list elem_types, ndatas, refs, features=None,
-                 list table_addrs=None, tags=(), tuple typeinfo=None):
+                 list table_addrs=None, tags=(), tuple typeinfo=None, list fields=None):
     """Validate and pre-decode every function body of a module (spec 3.3, 3.4.1; 5.5.13).
 
     ``types``: [(params, results)] as tuples of value type names; ``func_types``: the type index
     of every function in the index space (imports first, ``nimported`` of them); ``codes``:
     [(local_runs, body_bytes, byte_offset)] per defined function; the rest is the module
     context and the enabled features' bits (see Lowerer.setup; ``tags``: the type index of each
-    tag). Returns a LoweredModule whose ``funcs`` gives, per defined
+    tag; ``fields``: the field types of struct and array types). Returns a LoweredModule whose ``funcs`` gives, per defined
     function, (entry, nparams, nresults, nlocals, nslots). Raises DecodeError (malformed body)
     or ValidationError (invalid body).
     """
     cdef Lowerer lw = Lowerer()
     lw.setup(types, func_types, globals, tables, mems, elem_types, ndatas, refs, features,
-             table_addrs, tags, typeinfo)
+             table_addrs, tags, typeinfo, fields)
     funcs = []
     for k, (local_runs, body, offset) in enumerate(codes):
         funcs.append(lw.lower_function(nimported + k, func_types[nimported + k], local_runs,

@@ -6,7 +6,7 @@
 
 cdef int setup_context(Lowerer self, list types, list func_types, list globals, list tables,
                        list mems, list elem_types, object ndatas, object refs, object features,
-                       list table_addrs, object tags, tuple typeinfo) except -1:
+                       list table_addrs, object tags, tuple typeinfo, list fields) except -1:
     # The body of Lowerer.setup (see its docstring for the arguments).
     cdef int i, j, k, total = 0
     self.feat_off = 0 if features is None else <uint32_t>(~<uint64_t>features & 0xFFFFFFFF)
@@ -27,6 +27,30 @@ cdef int setup_context(Lowerer self, list types, list func_types, list globals, 
         self.tkind[i] = 0 if kinds is None else kinds[i]
         self.tsuper[i] = -1 if supers is None else supers[i]
         self.tcanon[i] = i if canon is None else canon[i]
+    # struct and array types: their fields (lower_gc.pxi)
+    cdef int nf = 0
+    if fields is not None:
+        for fl in fields:
+            if fl is not None:
+                nf += len(fl)
+    self.foff = <uint32_t*>malloc(sizeof(uint32_t) * (self.ntypes + 1))
+    self.fcnt = <uint32_t*>malloc(sizeof(uint32_t) * (self.ntypes + 1))
+    self.fdata = <vtype*>malloc(sizeof(vtype) * (nf + 1))
+    self.fmut = <uint8_t*>malloc(nf + 1)
+    if self.foff == NULL or self.fcnt == NULL or self.fdata == NULL or self.fmut == NULL:
+        raise MemoryError()
+    nf = 0
+    for i in range(self.ntypes):
+        self.foff[i] = nf
+        self.fcnt[i] = 0
+        fl = fields[i] if fields is not None else None
+        if fl is None:
+            continue
+        for st, m in fl:
+            self.fdata[nf] = T_I8 if st == "i8" else T_I16 if st == "i16" else code_of(self, st)
+            self.fmut[nf] = 1 if m else 0
+            nf += 1
+        self.fcnt[i] = len(fl)
     for params, results in types:
         total += len(params) + len(results)
     self.tcap = self.ntypes + 16
@@ -84,6 +108,7 @@ cdef int setup_context(Lowerer self, list types, list func_types, list globals, 
     self.wasm3_messages = (self.feat_off & wasm3) != wasm3
     self.typed_refs = not (self.feat_off & feature_bit("function_references"))
     self.exn_refs = not (self.feat_off & feature_bit("exceptions"))
+    self.gc_refs = not (self.feat_off & feature_bit("gc"))
     self.nelems = len(elem_types)
     self.etype = <vtype*>malloc(sizeof(vtype) * (self.nelems + 1))
     for i, t in enumerate(elem_types):

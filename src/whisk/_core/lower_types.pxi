@@ -109,6 +109,8 @@ cdef uint32_t heaptype(Lowerer self) except 0:
     if HEAP_CODE[b]:
         if not self.typed_refs and b != 0x70 and b != 0x6F:
             check_ref_feature(self, b, "malformed reference type")
+        if not self.gc_refs and is_gc_heap(HEAP_CODE[b]):
+            ref_disabled(self, "gc", "malformed reference type")
         self.pos += 1
         return HEAP_CODE[b]
     if not self.typed_refs:
@@ -119,6 +121,10 @@ cdef uint32_t heaptype(Lowerer self) except 0:
     if x >= self.ntypes:
         self.invalid(f"unknown type {x}")
     return H_CONCRETE + <uint32_t>x
+
+cdef inline bint is_gc_heap(uint32_t h) noexcept nogil:
+    # any, eq, i31, struct, array, none: the abstract heap types of the GC feature
+    return h == H_ANY or h == H_EQ or h == H_I31 or h == H_STRUCT or h == H_ARRAY or h == H_NONE
 
 cdef int check_ref_feature(Lowerer self, int b, str what) except -1:
     # A reference shorthand beyond funcref/externref with typed references off: exnref and
@@ -145,6 +151,9 @@ cdef vtype valtype(Lowerer self) except 0:
             self.pos -= 1
             check_ref_feature(self, b, "malformed value type")
             self.pos += 1
+        if not self.gc_refs and is_gc_heap(HEAP_CODE[b]):
+            self.pos -= 1
+            ref_disabled(self, "gc", "malformed value type")
         return ref_vt(True, HEAP_CODE[b])
     if b == 0x63 or b == 0x64:
         if not self.typed_refs:

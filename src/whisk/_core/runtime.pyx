@@ -929,13 +929,14 @@ cdef class InstanceCore:
             for j in range(len(items)):
                 self.ctx.elems[i].items[j] = to_bits(t, items[j], &hi, heap)
 
-    def gc_new(self, uint32_t type_index, values, n=0):
+    def gc_new(self, uint32_t type_index, values, uint32_t n=0, fill=None):
         """A new structure or array of the module's type ``type_index`` (3.0 spec 4.4.6:
         struct.new, array.new_fixed; constant expressions): ``values`` its fields (a struct)
         or elements (an array), in raw-bit form (numbers as ints of their bits, references as
-        Python values), or None for ``n`` elements (a struct: its fields) of the default
-        value. Returns the whisk.StructRef / ArrayRef handle. Raises Trap if it cannot be
-        allocated (the store's max_memory_bytes), TypeError for a function type."""
+        Python values), or None for ``n`` elements (a struct: its fields) of the value
+        ``fill`` (None: the default value; array.new). Returns the whisk.StructRef / ArrayRef
+        handle. Raises Trap if it cannot be allocated (too large, or beyond the store's
+        max_memory_bytes), TypeError for a function type."""
         cdef const GcType* t
         cdef GcObj* o
         cdef int trap = TRAP_NONE
@@ -952,10 +953,16 @@ cdef class InstanceCore:
         if o == NULL:
             raise Trap(TRAP_MESSAGES[trap], code=TRAP_CODES[trap])
         handle = gc_handle(<uint64_t>o)
-        if values is None:
-            return handle
         heap = heap_root((<Store>self.store).heap)
         storage = _gc_storage[t.id]
+        if values is None:
+            if fill is not None:
+                st = storage[0]
+                buf[1] = 0
+                buf[0] = raw_to_bits(T_I32 if st in ("i8", "i16") else code_of(st), fill,
+                                     &buf[1], heap)
+                gc_fill(o, 0, buf, count)
+            return handle
         for k in range(len(values)):
             st = storage[0 if t.kind == GC_ARRAY else k]
             buf[1] = 0

@@ -23,7 +23,7 @@ from ..features import Features, disabled_message, feature_bit
 from ..structure import (
     Code, DataSegment, ElemSegment, Export, GlobalDef, Import, Instr, ModuleStruct,
 )
-from ..opcodes import BY_CODE, PREFIX_FC, PREFIX_FD
+from ..opcodes import BY_CODE, PREFIX_FB, PREFIX_FC, PREFIX_FD
 from ..types import (
     ABSTRACT_HEAPS, VALTYPE_BY_CODE, ArrayType, FieldType, FuncType, GlobalType, Limits,
     MemoryType, RefType, StructType, SubType, TableType, ValType, ref_type,
@@ -112,6 +112,13 @@ def _typed_refs_off(r: Reader, b: int, pos: int, what: str) -> None:
         _no_exceptions(r, what, pos)
     elif not feature_enabled(r, "function_references"):
         raise DecodeError(f"{what} ({disabled_message('function_references')})", pos)
+    elif b in _GC_HEAPS and not feature_enabled(r, "gc"):
+        raise DecodeError(f"{what} ({disabled_message('gc')})", pos)
+
+
+#: The abstract heap types of the GC feature (3.0 binary/types): any, eq, i31, struct, array,
+#: none.
+_GC_HEAPS = frozenset({0x6E, 0x6D, 0x6C, 0x6B, 0x6A, 0x71})
 
 
 def read_heaptype(r: Reader) -> "str | int":
@@ -187,6 +194,8 @@ def read_comptype(r: Reader) -> object:
     """Read a composite type (3.0 binary/types): 0x60 function, 0x5F struct, 0x5E array."""
     pos = r.pos
     b = r.peek()
+    if (b == 0x5F or b == 0x5E) and not feature_enabled(r, "gc"):
+        raise DecodeError(f"malformed function type ({disabled_message('gc')})", pos)
     if b == 0x5F:
         r.pos += 1
         return StructType(tuple(r.vec(lambda: _read_field(r))))
@@ -406,6 +415,28 @@ def _imm_try_table(r: Reader) -> tuple[object, tuple[tuple[int, int | None, int]
     return (bt, tuple(r.vec(catch)))
 
 
+def _imm_cast(r: Reader) -> "str | RefType":
+    # ref.test / ref.cast 0xFB 20, 22 (3.0 spec 5.4): a heap type; the target type (ref ht)
+    return ref_type(False, read_heaptype(r))
+
+
+def _imm_cast_null(r: Reader) -> "str | RefType":
+    # ref.test / ref.cast 0xFB 21, 23: the target type (ref null ht)
+    return ref_type(True, read_heaptype(r))
+
+
+def _imm_br_on_cast(r: Reader) -> "tuple[int, str | RefType, str | RefType]":
+    # br_on_cast / br_on_cast_fail (3.0 spec 5.4): flags (bit 0: rt1 nullable, bit 1: rt2
+    # nullable), a label, two heap types; (label, rt1, rt2)
+    pos = r.pos
+    flags = r.byte()
+    if flags & 0xFC:
+        raise DecodeError("malformed br_on_cast flags", pos)
+    label = r.u32()
+    rt1 = ref_type(bool(flags & 1), read_heaptype(r))
+    return (label, rt1, ref_type(bool(flags & 2), read_heaptype(r)))
+
+
 _IMM_READERS = {
     "": _imm_none,
     "blocktype": _imm_blocktype,
@@ -436,6 +467,15 @@ _IMM_READERS = {
     "memarg_lane": _imm_memarg_lane,
     "tag": _imm_u32,
     "try_table": _imm_try_table,
+    "type": _imm_u32,
+    "field": _imm_two_u32,
+    "type_n": _imm_two_u32,
+    "type_data": _imm_two_u32,
+    "type_elem": _imm_two_u32,
+    "type_type": _imm_two_u32,
+    "cast": _imm_cast,
+    "cast_null": _imm_cast_null,
+    "br_on_cast": _imm_br_on_cast,
 }
 
 #: opcode key -> (name, immediate reader, opens a block?, feature bit (0: always on), feature)
@@ -484,7 +524,7 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
             stack[-1] = "catch"
             out.append(Instr("catch", r.u32()) if b == 0x07 else Instr("catch_all"))
             continue
-        if b == PREFIX_FC or b == PREFIX_FD:
+        if b == PREFIX_FC or b == PREFIX_FD or b == PREFIX_FB:
             sub = r.u32()
             entry = ops.get((b << 16) | sub)
             if entry is None:
@@ -495,7 +535,7 @@ def decode_expr(r: Reader) -> tuple[Instr, ...]:
                 raise DecodeError(f"illegal opcode {b:02x}", pos)
         name, read_imm, opens, bit, feature = entry
         if bit and not mask & bit:
-            if b != PREFIX_FC and b != PREFIX_FD:     # 2.0 decoders: "illegal opcode 0a"
+            if b != PREFIX_FC and b != PREFIX_FD and b != PREFIX_FB:   # 2.0: "illegal opcode 0a"
                 raise DecodeError(f"illegal opcode {b:02x}: {disabled_message(feature)} ({name})",
                                   pos)
             raise DecodeError(f"{disabled_message(feature)} ({name})", pos)

@@ -16,7 +16,7 @@ from .._core.runtime import Func, Global, I31Ref, InstanceCore, Memory, Store, T
 from ..errors import LinkError, ResourceError
 from ..module import ExportType, ImportType, Module
 from ..structure import Instr, ModuleStruct
-from ..types import ExternType, close_type
+from ..types import ExternType, close_type, close_valtype
 from .caller import Caller
 from .matching import Extern, match_import
 
@@ -147,7 +147,7 @@ def _gc_const(core: Any, m: ModuleStruct, name: str, imm: Any, stack: list[Any])
     elif name == "array.new":
         count = stack.pop() & 0xFFFFFFFF
         value = stack.pop()
-        stack.append(core.gc_new(imm, [value] * count))
+        stack.append(core.gc_new(imm, None, count, value))
     elif name == "array.new_default":
         stack.append(core.gc_new(imm, None, stack.pop() & 0xFFFFFFFF))
     else:                                        # array.new_fixed x n
@@ -284,7 +284,8 @@ class Instance:
                 value = const(init)
                 for i in range(len(t)):
                     t[i] = value
-        core.set_elems([(e.reftype, [const(item) for item in e.init]) for e in m.elems])
+        core.set_elems([(close_valtype(e.reftype, ids), [const(item) for item in e.init])
+                        for e in m.elems])
         spaces: dict[str, Sequence[Extern]] = {
             "func": all_funcs, "table": tables, "memory": mems, "global": globals_, "tag": tags}
         self.exports = Exports({x.name: spaces[x.kind][x.index] for x in m.exports})

@@ -15,7 +15,7 @@ from ..features import Features, disabled_message
 from ..structure import Instr, ModuleStruct
 from ..types import (
     ALONE_IDS, MAX_PAGES, ArrayType, FieldType, FuncType, GlobalType, Limits, RefType, StructType,
-    SubType, ValType, canonical_ids, close_valtype, func_type_id, match_valtype_closed,
+    SubType, ValType, canonical_ids, close_valtype, func_type_id, match_valtype_closed, ref_type,
 )
 
 __all__ = ["validate_module", "declared_refs", "instruction_offsets"]
@@ -26,6 +26,9 @@ _CONST_RESULT = {"i32.const": "i32", "i64.const": "i64", "f32.const": "f32", "f6
 #: binop -> operand type.
 _CONST_BINOPS = {"i32.add": "i32", "i32.sub": "i32", "i32.mul": "i32",
                  "i64.add": "i64", "i64.sub": "i64", "i64.mul": "i64"}
+#: The constant GC instructions (WebAssembly 3.0, valid/instructions "Constant Expressions").
+_CONST_GC = frozenset({"struct.new", "struct.new_default", "array.new", "array.new_default",
+                       "array.new_fixed", "ref.i31", "any.convert_extern", "extern.convert_any"})
 
 
 def _limits(lim: Limits, bound: int, what: str) -> None:
@@ -172,12 +175,15 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
             if not extended:
                 raise ValidationError(f"constant expression required "
                                       f"({disabled_message('extended_const')}: {name})")
-        elif name not in _CONST_RESULT and name not in ("ref.null", "ref.func"):
+        elif (name not in _CONST_RESULT and name not in ("ref.null", "ref.func")
+              and name not in _CONST_GC):
             raise ValidationError("constant expression required")
     stack: list[ValType] = []
     for ins in expr:
         name = ins.name
-        if name in _CONST_RESULT:
+        if name in _CONST_GC:
+            _const_gc(m, ins, stack)
+        elif name in _CONST_RESULT:
             stack.append(_CONST_RESULT[name])
         elif name in _CONST_BINOPS:
             t = _CONST_BINOPS[name]
@@ -197,6 +203,61 @@ def const_type(m: ModuleStruct, expr: tuple[Instr, ...], nglobals_visible: int, 
     if len(stack) != 1:
         raise ValidationError("type mismatch")
     return stack[0]
+
+
+def _const_gc(m: ModuleStruct, ins: Instr, stack: "list[ValType]") -> None:
+    """Apply the typing rule of a constant GC instruction (3.0 valid/instructions) to the
+    operand stack of a constant expression; ValidationError "unknown type N", "type mismatch",
+    "field type is not defaultable", "array type is not defaultable"."""
+    def pop(want: ValType) -> ValType:
+        if not stack:
+            raise ValidationError("type mismatch")
+        got = stack.pop()
+        if got != want and not match_vt(got, want, m.type_ids):
+            raise ValidationError("type mismatch")
+        return got
+
+    def comp(kind: type) -> Any:
+        x = ins.imm if isinstance(ins.imm, int) else ins.imm[0]
+        if x >= len(m.types):
+            raise ValidationError(f"unknown type {x}")
+        c = m.types[x]
+        if not isinstance(c, kind):
+            raise ValidationError("type mismatch")
+        return x, c
+
+    def unpack(t: ValType) -> ValType:
+        return "i32" if t in ("i8", "i16") else t
+    name = ins.name
+    if name == "ref.i31":
+        pop("i32")
+        stack.append(RefType(False, "i31"))
+    elif name in ("any.convert_extern", "extern.convert_any"):
+        src, dst = ("extern", "any") if name == "any.convert_extern" else ("any", "extern")
+        got = pop(RefType(True, src))
+        nullable = not (isinstance(got, RefType) and not got.nullable)
+        stack.append(ref_type(nullable, dst))
+    elif name.startswith("struct."):
+        x, c = comp(StructType)
+        if name == "struct.new":
+            for f in reversed(c.fields):
+                pop(unpack(f.storage))
+        elif not all(_defaultable(unpack(f.storage)) for f in c.fields):
+            raise ValidationError("field type is not defaultable")
+        stack.append(RefType(False, x))
+    else:
+        x, c = comp(ArrayType)
+        t = unpack(c.field.storage)
+        if name == "array.new_fixed":
+            for _ in range(ins.imm[1]):
+                pop(t)
+        else:
+            pop("i32")
+            if name == "array.new":
+                pop(t)
+            elif not _defaultable(t):
+                raise ValidationError("array type is not defaultable")
+        stack.append(RefType(False, x))
 
 
 def _func_type_indices(m: ModuleStruct) -> list[int]:
@@ -344,7 +405,8 @@ def validate_module(m: ModuleStruct, features: Features | None = None) -> Lowere
     return lower_module(
         ctx["types"], ctx["func_types"], len(m.imported("func")), codes, ctx["globals"],
         ctx["tables"], ctx["mems"], ctx["elem_types"], ctx["ndatas"], ctx["refs"],
-        ctx["features"], ctx["table_addrs"], tags=ctx["tags"], typeinfo=ctx["typeinfo"])
+        ctx["features"], ctx["table_addrs"], tags=ctx["tags"], typeinfo=ctx["typeinfo"],
+        fields=ctx["fields"])
 
 
 def _lowering_context(m: ModuleStruct, features: Features | None) -> dict[str, Any]:
@@ -366,7 +428,17 @@ def _lowering_context(m: ModuleStruct, features: Features | None) -> dict[str, A
         ndatas=m.data_count, refs=declared_refs(m),
         features=None if features is None else features.mask,
         table_addrs=[t.address for t in tables], tags=m.tag_type_indices(),
-        typeinfo=(kinds, supers, list(m.type_ids)))
+        typeinfo=(kinds, supers, list(m.type_ids)), fields=_fields(m))
+
+
+def _fields(m: ModuleStruct) -> "list[Any] | None":
+    """Per type: None for a function type, the [(storage, mutable)] of a struct type's fields
+    or of an array type's element (the lowerer's ``fields``); None if all are function types."""
+    if all(isinstance(t, FuncType) for t in m.types):
+        return None
+    return [[(f.storage, f.mutable) for f in t.fields] if isinstance(t, StructType)
+            else [(t.field.storage, t.field.mutable)] if isinstance(t, ArrayType) else None
+            for t in m.types]
 
 
 def instruction_offsets(m: ModuleStruct, features: Features | None,
@@ -383,7 +455,7 @@ def instruction_offsets(m: ModuleStruct, features: Features | None,
     lw = Lowerer()
     lw.setup(ctx["types"], ctx["func_types"], ctx["globals"], ctx["tables"], ctx["mems"],
              ctx["elem_types"], ctx["ndatas"], ctx["refs"], ctx["features"],
-             ctx["table_addrs"], ctx["tags"], ctx["typeinfo"])
+             ctx["table_addrs"], ctx["tags"], ctx["typeinfo"], ctx["fields"])
     c = m.codes[func_index - len(m.imported("func"))]
     return lw.instruction_offsets(func_index, ctx["func_types"][func_index], list(c.locals),
                                   c.body, c.offset)
