@@ -1287,55 +1287,10 @@ def known_open(wasm: bytes, diff: tuple[str, str], linked: bytes | None = None,
     """The saved finding (tests/fuzz/regressions, ``status: open``) that ``diff`` on ``wasm``
     is another instance of, or None: campaigns count such repeats in ``known_open`` instead of
     reporting them again. A finding saved as open gets its classifier here (by message and
-    module shape); open now: the three GC findings (diff-gc-const-array-new-huge,
-    diff-gc-const-struct-ref-field, dec-gc-nullref-matches-i31ref)."""
-    kind, text = diff
-    if kind == "crash" and text.startswith("MemoryError"):
-        return "diff-gc-const-array-new-huge"          # array.new in a constant expression
-    if kind == "crash" and text.startswith("TypeError: expected a Func or None for funcref, got "):
-        return "diff-gc-const-struct-ref-field"        # a struct/array-typed field in gc_new
-    if kind == "load" and "does not match super type" in text:
-        import re
-        m = re.search(r"sub type (\d+) does not match super type (\d+)", text)
-        for module in (wasm, linked):
-            if m and module is not None and _only_none_under_i31(module, int(m[1]), int(m[2])):
-                return "dec-gc-nullref-matches-i31ref"
+    module shape); none is open now (the GC findings diff-gc-const-array-new-huge,
+    diff-gc-const-struct-ref-field and dec-gc-nullref-matches-i31ref had classifiers here
+    until main fixed them, 901a5e3)."""
     return None
-
-
-def _only_none_under_i31(wasm: bytes, sub: int, sup: int) -> bool:
-    # whether type `sub` of `wasm` differs from its super type `sup` only where one has
-    # (ref null? none) and the other (ref null? i31): immutable struct fields, array elements,
-    # function params and results (the open finding dec-gc-nullref-matches-i31ref)
-    r = common._Reader(wasm, 8)
-    types: list[Any] = []
-    while r.pos < len(wasm):
-        sid, size = r.byte(), r.u32()
-        end = r.pos + size
-        if sid == 1:
-            types = r.types_section()
-            break
-        r.pos = end
-    if max(sub, sup) >= len(types):
-        return False
-    a, b = types[sub], types[sup]
-    none, i31 = ("(ref null none)", "(ref none)"), ("(ref null i31)", "(ref i31)")
-
-    def flat(t: Any) -> list[Any]:
-        if t[0] == "struct":
-            return list(t[1])
-        if t[0] == "array":
-            return [t[1]]
-        return [(x, False) for x in t[0]] + [("->", False)] + [(x, False) for x in t[1]]
-
-    fa, fb = flat(a), flat(b)
-    if (a[0] == "struct") != (b[0] == "struct") or (a[0] == "struct" and len(fa) < len(fb)) or \
-            (a[0] != "struct" and len(fa) != len(fb)):
-        return False
-    diffs = [(x, y) for x, y in zip(fa, fb) if x != y]
-    return bool(diffs) and all(
-        not x[1] and not y[1] and {x[0], y[0]} & set(none) and {x[0], y[0]} & set(i31)
-        for x, y in diffs)
 
 
 def save_finding(wasm: bytes, diff: tuple[str, str], note: str, directory: str,
