@@ -363,8 +363,17 @@ def markdown(a: argparse.Namespace, times: dict[str, list[float]],
             cells += [str(r[1]), str(r[2])] if r else ["", ""]
         label = series[engines[0]][i][0] if i < len(series[engines[0]]) else ""
         out.append(f"| {label} | " + " | ".join(cells) + " |")
+    for e, rows in series.items():
+        after = rows[1:]
+        if after:
+            rss = [r[1] for r in after]
+            out.append("")
+            out.append(f"{e}: VmRSS {min(rss)} to {max(rss)} KiB after the calls (start "
+                       f"{rows[0][1]}), peak (VmHWM) {after[0][2]} KiB after call 1 and "
+                       f"{after[-1][2]} KiB after call {len(after)}: "
+                       f"{'flat' if after[-1][2] - after[0][2] < 0.1 * after[0][2] else 'growing'}.")
     if limit is not None:
-        out += ["", f"### Memory limit", "", limit]
+        out += ["", "### Memory limit", "", limit]
     return "\n".join(out) + "\n"
 
 
@@ -441,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "clean" if status == 0 and out.startswith("error ") else \
             "CRASH" if status < 0 else "no trap" if out.startswith("ok") else "unexpected"
         limit = (f"whisk, `Store(max_memory_bytes={a.limit_bytes})`, `run({a.rss_depth})`: "
-                 f"{verdict} (exit status {status}): `{out}`")
+                 f"{verdict} (exit status {status}): `{out.splitlines()[0] if out else ''}`")
         print("\n" + limit)
     else:
         limit = None
