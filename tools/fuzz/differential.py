@@ -214,6 +214,13 @@ def _arg(rng: random.Random, t: str, funcs: Sequence[str]) -> Any:
         return None
     if t == "externref":
         return ("extern", rng.randrange(len(_TOKENS))) if rng.random() < 0.6 else None
+    if t in _I31_PARAMS:              # GC (any, eq, i31): an i31, or null where it may be
+        if not nullable(t) or rng.random() < 0.6:
+            return ("i31", rng.choice([0, 1, 0x3FFFFFFF, 0x40000000, 0x7FFFFFFF])
+                    if rng.random() < 0.5 else rng.getrandbits(31))
+        return None
+    if t == "(ref extern)":
+        return ("extern", rng.randrange(len(_TOKENS)))
     if t not in _WIDTH:
         return None                   # exnref, nullable typed references: null
     w = _WIDTH[t]
@@ -397,11 +404,18 @@ def interface_supported(types: dict[str, tuple[str, Any]]) -> bool:
     return True
 
 
+#: Parameter types that take an i31 (or null, if nullable) as the argument.
+_I31_PARAMS = {"(ref null any)", "(ref null eq)", "(ref null i31)", "(ref any)", "(ref eq)",
+               "(ref i31)"}
+
+
 def callable_export(params: Sequence[str]) -> bool:
-    """Whether the harness makes arguments of these types: numbers, vectors, and references
-    that may be null (funcref and externref also get non-null values); a non-nullable
-    reference parameter it cannot make alike in both engines."""
-    return all(t in _WIDTH or nullable(t) for t in params)
+    """Whether the harness makes arguments of these types: numbers, vectors, references that
+    may be null (funcref and externref also get non-null values, anyref, eqref and i31ref
+    i31s), and (ref extern), (ref any), (ref eq), (ref i31) (a host token, an i31); another
+    non-nullable reference parameter it cannot make alike in both engines."""
+    return all(t in _WIDTH or nullable(t) or t in _I31_PARAMS or t == "(ref extern)"
+               for t in params)
 
 
 # ------------------------------------------------------------------------------ outcomes
@@ -644,7 +658,9 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
             return None
         if t == "funcref":
             return funcs[v[1]]
-        if t == "externref":
+        if isinstance(v, tuple) and v[0] == "i31":
+            return whisk.I31Ref(v[1])
+        if t in ("externref", "(ref extern)"):
             return _TOKENS[v[1]]
         return v
 
@@ -973,9 +989,13 @@ def run_wasmtime(wasm: bytes, plan: Sequence[tuple[str, tuple]],
         return ("extern", "any") if v is None else ("extern?", repr(v))
 
     def to_raw(t: str, v: Any) -> Any:
-        t = ref_base(t) or t
-        if t == "anyref":
-            return ffi.wasmtime_val_t(kind=7)              # null (WASMTIME_ANYREF)
+        base = ref_base(t) or t
+        if base == "anyref":
+            raw = ffi.wasmtime_val_t(kind=7)               # WASMTIME_ANYREF; null
+            if v is not None:                              # ("i31", value)
+                ffi.wasmtime_anyref_from_i31(store._context(), v[1], ctypes.byref(raw.of.anyref))
+            return raw
+        t = base if base in ("funcref", "externref", "exnref") else t
         if t in kinds:
             raw = ffi.wasmtime_val_t(kind=kinds[t])
             n = _WIDTH[t] // 8
