@@ -103,8 +103,8 @@ def test_wasmtime_gc_values_and_traps():
     got = dict(zip((name for name, _ in plan[:first]), out.calls[:first]))
     i31_arg = plan[0][1][0][1]
     assert got["i31"] == ("ok", (("i31", i31_arg & 0x7FFFFFFF),))
-    assert got["st"] == ("ok", (("struct",),))
-    assert got["ar"] == ("ok", (("array",),))
+    assert got["st"] == ("ok", (("struct", 1, (5,)),))
+    assert got["ar"] == ("ok", (("array", 3, (0, 0, 0)),))
     assert got["nul"] == ("ok", (None,))
     assert got["ext"] == ("ok", (("extern", "any"),))
     eqn_args = next(args for name, args in plan if name == "eqn")
@@ -115,11 +115,11 @@ def test_wasmtime_gc_values_and_traps():
     for (name, args), call in zip(plan, out.calls):
         if name == "int":                  # an internalized host reference, or null
             assert call == ("ok", (("any",) if args[0][1] is not None else None,))
-    assert out.state["g"] == ("global", "(ref null any)", ("struct",))
+    assert out.state["g"] == ("global", "(ref null any)", ("struct", 1, (1,)))
     assert out.state["gi"] == ("global", "(ref null i31)", ("i31", 0x7FFFFFFF))
     assert out.state["ge"] == ("global", "externref", ("extern", "any"))
-    assert out.state["ga"] == ("global", "(ref null 1:array)", ("array",))
-    assert out.state["t"] == ("table", 3, (None, ("i31", 42), ("struct",)))
+    assert out.state["ga"] == ("global", "(ref null 1:array)", ("array", 2, (1, 2)))
+    assert out.state["t"] == ("table", 3, (None, ("i31", 42), ("struct", 1, (0,))))
 
 
 def test_wasmtime_gc_allocation_limit_is_a_resource_trap():
@@ -160,6 +160,33 @@ def test_differential_smoke_gc(tmp_path):
                                       features="gc")
     assert stats["findings"] == [], stats["findings"]
     assert stats["compared"] >= 100 and stats["calls_ok"] > 150
+
+
+def test_struct_and_array_contents_compare():
+    # fields and elements by value (packed ones sign-extended, floats by bits or 'nan'),
+    # references in them as null or not; both engines alike
+    import differential as d
+    wasm = _wasm("""(module
+      (type $s (struct (field i8) (field (mut i16)) (field i32) (field i64) (field f32)
+                       (field f64) (field v128) (field anyref) (field funcref) (field externref)))
+      (type $a (array (mut i8)))
+      (func $f) (elem declare func $f)
+      (func (export "s") (result anyref)
+        (struct.new $s (i32.const -1) (i32.const 0x18000) (i32.const -2) (i64.const -3)
+          (f32.const nan:0x200000) (f64.const -1.5) (v128.const i32x4 1 2 3 4)
+          (ref.i31 (i32.const -5)) (ref.func $f) (ref.null extern)))
+      (func (export "a") (result (ref $a)) (array.new $a (i32.const 200) (i32.const 20))))""")
+    fs = common.feature_set("gc", differential=True)
+    imports, types = common.read_interface(wasm)
+    plan = d.make_plan(wasm, [(n, t[1][0]) for n, t in types.items() if t[0] == "func"])
+    out = d.run_wasmtime(wasm, plan, types, imports, None, fs)
+    m64 = (1 << 64) - 1
+    assert out.calls[0] == ("ok", (("struct", 10, (
+        -1 & m64, -0x8000 & m64, -2 & m64, -3 & m64, "nan", "000000000000f8bf",
+        1 | 2 << 32 | 3 << 64 | 4 << 96, ("ref",), ("ref",), None)),))
+    assert out.calls[1] == ("ok", (("array", 20, (-56 & m64,) * d.GC_FIELDS_COMPARED),))
+    if common.implemented("gc"):
+        assert d.check(wasm, fs=fs) is None
 
 
 def test_i31_and_host_arguments_reach_both_engines():

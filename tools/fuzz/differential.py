@@ -709,18 +709,33 @@ def run_whisk(wasm: bytes, plan: Sequence[tuple[str, tuple]],
 def _whisk_gc_value(whisk: Any, v: Any) -> tuple | None:
     """A whisk GC reference (3.0's any hierarchy: a ``whisk.AnyRef`` handle) in the form of
     :func:`_wasmtime_anyref`: ('i31', unsigned 31-bit value) for a ``whisk.I31Ref``,
-    ('struct',) for a ``whisk.StructRef``, ('array',) for a ``whisk.ArrayRef``; None if ``v``
-    is no handle (null, a function, a host object)."""
+    ('struct', n, fields) for a ``whisk.StructRef``, ('array', n, elements) for a
+    ``whisk.ArrayRef``; None if ``v`` is no handle (null, a function, a host object)."""
     any_ref = getattr(whisk, "AnyRef", None)
     if any_ref is None or not isinstance(v, any_ref):
         return None
     if isinstance(v, whisk.I31Ref):
         return ("i31", v.unsigned)
-    if isinstance(v, whisk.StructRef):
-        return ("struct",)
-    if isinstance(v, whisk.ArrayRef):
-        return ("array",)
+    if isinstance(v, (whisk.StructRef, whisk.ArrayRef)):
+        n = len(v)
+        return ("struct" if isinstance(v, whisk.StructRef) else "array", n,
+                tuple(_whisk_field(v[k]) for k in range(min(n, GC_FIELDS_COMPARED))))
     return ("any?", type(v).__name__)
+
+
+def _whisk_field(x: Any) -> Any:
+    # a field or element as whisk's StructRef/ArrayRef give it, in _wasmtime_field's form
+    if x is None:
+        return None
+    if isinstance(x, bool):
+        return ("?bool", x)
+    if isinstance(x, int):
+        return x & 0xFFFFFFFFFFFFFFFF if x < 0 else x      # (a v128 is a 128-bit int)
+    if isinstance(x, float):
+        return _float_key(x)
+    if isinstance(x, (bytes, bytearray)):
+        return int.from_bytes(x, "little")
+    return ("ref",)
 
 
 # ------------------------------------------------------------------------------ wasmtime
@@ -823,10 +838,91 @@ def _wasmtime_resource(message: str) -> bool:
                                       "allocation size too large"))
 
 
+#: Fields or elements of a struct or array compared (after the count, which always is).
+GC_FIELDS_COMPARED = 16
+
+
+def _float_key(x: float) -> str:
+    # a float field's value (both engines give Python floats): its f64 bits, or 'nan'
+    return "nan" if x != x else struct.pack("<d", x).hex()
+
+
+def _wasmtime_field(store: Any, raw: Any, packed: int) -> Any:
+    # a struct field or array element (a wasmtime_val_t) in engine-neutral form: integers
+    # signed (packed ones sign-extended, as whisk's StructRef/ArrayRef give them) mod 2^64,
+    # floats by _float_key, v128 as an int, a reference only as null or ('ref',)
+    kind = raw.kind
+    if kind == 0:
+        v = raw.of.i32
+        if packed in (8, 16):
+            v = ((v & ((1 << packed) - 1)) ^ (1 << (packed - 1))) - (1 << (packed - 1))
+        return v & 0xFFFFFFFFFFFFFFFF
+    if kind == 1:
+        return raw.of.i64 & 0xFFFFFFFFFFFFFFFF
+    if kind == 2:
+        return _float_key(raw.of.f32)
+    if kind == 3:
+        return _float_key(raw.of.f64)
+    if kind == 4:
+        return int.from_bytes(bytes(raw.of.v128), "little")
+    field = {5: raw.of.funcref, 6: raw.of.externref, 7: raw.of.anyref, 8: raw.of.exnref}[kind]
+    return None if field.store_id == 0 else ("ref",)
+
+
+def _wasmtime_contents(store: Any, ref: Any, is_struct: bool) -> tuple:
+    # ('struct', field count, fields...) / ('array', length, elements...): the first
+    # GC_FIELDS_COMPARED of them by _wasmtime_field
+    from wasmtime import _ffi as ffi
+    ctx = store._context()
+    out = []
+    if is_struct:
+        sref = ffi.wasmtime_structref_t()
+        ffi.wasmtime_anyref_as_struct(ctx, ctypes.byref(ref), ctypes.byref(sref))
+        st = ffi.wasmtime_structref_type(ctx, ctypes.byref(sref))
+        try:
+            n = ffi.wasmtime_struct_type_num_fields(st)
+            for k in range(min(n, GC_FIELDS_COMPARED)):
+                ft = ffi.wasmtime_field_type_t()
+                ffi.wasmtime_struct_type_field(st, k, ctypes.byref(ft))
+                packed = {0: 8, 1: 16}.get(ft.storage.kind, 0)
+                ffi.wasmtime_field_type_delete(ctypes.byref(ft))
+                raw = ffi.wasmtime_val_t()
+                if ffi.wasmtime_structref_field(ctx, ctypes.byref(sref), k, ctypes.byref(raw)):
+                    raise RuntimeError("wasmtime_structref_field failed")
+                out.append(_wasmtime_field(store, raw, packed))
+        finally:
+            ffi.wasmtime_struct_type_delete(st)
+            ffi.wasmtime_structref_unroot(ctypes.byref(sref))
+        return ("struct", n, tuple(out))
+    aref = ffi.wasmtime_arrayref_t()
+    ffi.wasmtime_anyref_as_array(ctx, ctypes.byref(ref), ctypes.byref(aref))
+    at = ffi.wasmtime_arrayref_type(ctx, ctypes.byref(aref))
+    try:
+        ft = ffi.wasmtime_field_type_t()
+        ffi.wasmtime_array_type_element(at, ctypes.byref(ft))
+        packed = {0: 8, 1: 16}.get(ft.storage.kind, 0)
+        ffi.wasmtime_field_type_delete(ctypes.byref(ft))
+        n32 = ctypes.c_uint32()
+        if ffi.wasmtime_arrayref_len(ctx, ctypes.byref(aref), ctypes.byref(n32)):
+            raise RuntimeError("wasmtime_arrayref_len failed")
+        n = n32.value
+        for k in range(min(n, GC_FIELDS_COMPARED)):
+            raw = ffi.wasmtime_val_t()
+            if ffi.wasmtime_arrayref_get(ctx, ctypes.byref(aref), k, ctypes.byref(raw)):
+                raise RuntimeError("wasmtime_arrayref_get failed")
+            out.append(_wasmtime_field(store, raw, packed))
+    finally:
+        ffi.wasmtime_array_type_delete(at)
+        ffi.wasmtime_arrayref_unroot(ctypes.byref(aref))
+    return ("array", n, tuple(out))
+
+
 def _wasmtime_anyref(store: Any, raw: Any) -> Any:
     """A wasmtime anyref (3.0's any hierarchy) in engine-neutral form: None (null),
-    ('i31', unsigned 31-bit value), ('struct',), ('array',), or ('any',) for another non-null
-    one (an internalized host reference, any.convert_extern)."""
+    ('i31', unsigned 31-bit value), ('struct', field count, fields) or ('array', length,
+    elements) (the first GC_FIELDS_COMPARED, by :func:`_wasmtime_field`: numbers, and
+    references only as null or not), or ('any',) for another non-null one (an internalized
+    host reference, any.convert_extern)."""
     from wasmtime import _ffi as ffi
     ref = raw.of.anyref
     if ref.store_id == 0:
@@ -835,9 +931,9 @@ def _wasmtime_anyref(store: Any, raw: Any) -> Any:
     # (wasmtime 50's wasmtime_anyref_is_i31 answers True for structs and arrays too: an i31
     # is told by being an eqref that is neither)
     if ffi.wasmtime_anyref_is_struct(ctx, ctypes.byref(ref)):
-        return ("struct",)
+        return _wasmtime_contents(store, ref, True)
     if ffi.wasmtime_anyref_is_array(ctx, ctypes.byref(ref)):
-        return ("array",)
+        return _wasmtime_contents(store, ref, False)
     if ffi.wasmtime_anyref_is_eqref(ctx, ctypes.byref(ref)):
         v = ctypes.c_uint32()
         if not ffi.wasmtime_anyref_i31_get_u(ctx, ctypes.byref(ref), ctypes.byref(v)):
