@@ -52,3 +52,17 @@ def test_call_overhead_module():
     exports = whisk.Instance(whisk.Module(load("wasmgen").call_module())).exports
     assert exports["nop"]() is None
     assert exports["add"](2, 3) == 5
+
+
+sys.modules.setdefault("engines", load("engines"))    # programs.py imports its sibling
+programs = load("programs")
+
+
+@pytest.mark.parametrize("program", programs.PROGRAMS, ids=lambda p: p.name)
+def test_real_program_output_on_whisk(program):
+    """Each real program of the suite (CoreMark, Lua, QuickJS) is committed and prints its
+    expected lines on whisk (the same check run.py applies to every engine)."""
+    wasm = program.wasm()
+    assert wasm is not None, f"{program.name}: benchmarks/suite/{program.file}(.gz) missing"
+    status, out, _ = programs.run_whisk(program, wasm)
+    program.check("whisk", status, out)

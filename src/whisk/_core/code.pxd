@@ -221,16 +221,31 @@ cdef struct GcHeap
 
 cdef struct GcObj:
     # A structure or array instance (3.0 spec 4.2.13), allocated by gc.pxi in the heap of the
-    # store whose code made it; its address (8-byte aligned) is its slot value.
+    # store whose code made it; its address (8-byte aligned) is its slot value. A small one
+    # lives in a slot of a GcChunk (type NULL: a free slot), a large one is malloc'd alone.
     const GcType* type
-    GcObj* next            # the heap's list of every object
+    GcObj* next            # large: the heap's list of them; a free slot: the free list
     GcHeap* heap           # the heap it was allocated in (follow `forward` after merges)
-    StoreRec* acct         # the store its bytes are charged to
+    StoreRec* acct         # large: the store its bytes are charged to (small: the chunk's)
     uint32_t len           # array: elements (struct: 0)
     uint32_t mark          # the collector's mark
     uint32_t roots         # Python handles (whisk.AnyRef) that hold it
     uint32_t nbytes        # bytes allocated (header included), as charged
     # the payload follows: fields at GcType.foff, or len elements of GcType.size bytes
+
+cdef enum:
+    GC_CHUNK = 65536       # bytes of a chunk of small objects, aligned to its size
+    GC_CHUNK_HDR = 64      # bytes of the GcChunk header at its start
+    GC_NCLASS = 30         # size classes of small objects: 48 + 16 * k bytes, k < GC_NCLASS
+
+cdef struct GcChunk:
+    # A block of equal slots for small objects of one size class (gc.pxi), charged to a store.
+    GcChunk* next          # the heap's list of chunks
+    StoreRec* acct         # the store its GC_CHUNK bytes are charged to
+    uint32_t slot          # bytes per slot
+    uint32_t nslots
+    uint32_t live          # slots in use after the last sweep
+    uint32_t cls
 
 cdef struct GcRoot:
     uint32_t kind          # ROOT_INST, ROOT_TABLE or ROOT_SLOT
@@ -239,10 +254,14 @@ cdef struct GcRoot:
 cdef struct GcHeap:
     # The GC heap of a Heap (heap.pxi): every structure and array its stores' code made, and
     # the roots of a collection (gc.pxi). Merged like its Heap: `forward` then points to the
-    # heap it went into. Everything here is guarded by externs.pxi's _grow_lock.
-    GcObj* objects
-    uint64_t count         # objects in the list
-    uint64_t bytes         # bytes of the objects in the list
+    # heap it went into. Its lists and counts are guarded by the GC lock (gcmem.h).
+    GcObj* objects         # the large objects
+    GcChunk* chunks        # the chunks of small objects
+    GcObj* free_[30]       # per size class: free slots (GC_NCLASS)
+    uint64_t nchunks
+    uint64_t nlarge
+    uint64_t count         # objects (small and large)
+    uint64_t bytes         # bytes of the objects (a small one: its slot)
     uint64_t next_gc       # collect when bytes passes this
     uint64_t collections   # collections run (statistics)
     uint64_t freed         # objects freed by them (statistics)

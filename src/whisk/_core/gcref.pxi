@@ -28,9 +28,9 @@ cdef class AnyRef:
         cdef GcObj* o
         if self.heap is not None and self.bits != 0:
             o = <GcObj*>self.bits
-            PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
+            whisk_gc_lock()
             o.roots -= 1
-            PyThread_release_lock(_grow_lock)
+            whisk_gc_unlock()
 
     def __eq__(self, other):
         return isinstance(other, AnyRef) and (<AnyRef>other).bits == self.bits
@@ -147,10 +147,10 @@ cdef object gc_handle(uint64_t b):
     cdef AnyRef r = (StructRef if o.type.kind == GC_STRUCT else ArrayRef).__new__(
         StructRef if o.type.kind == GC_STRUCT else ArrayRef)
     cdef GcHeap* h
-    PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
+    whisk_gc_lock()
     o.roots += 1
     h = gc_root(o.heap)
-    PyThread_release_lock(_grow_lock)
+    whisk_gc_unlock()
     r.bits = b
     r.heap = <Heap>h.owner
     return r

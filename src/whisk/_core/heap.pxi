@@ -134,29 +134,70 @@ cdef void heap_sweep(Heap h):
 
 
 cdef Py_ssize_t heap_mark_gc(Heap h, dict refs, dict live):
-    # the host functions and objects that GC objects' reference fields hold (with the GIL: no
-    # collection runs meanwhile, as no call of the heap does); the fields scanned
-    cdef GcObj* o = h.gc.objects
-    cdef const GcType* t
+    # The host functions and objects that GC objects' reference fields hold; returns the
+    # fields scanned. Their bits are copied out under the GC lock (a collection from another
+    # thread may be running), then looked up without it (dict operations may run Python's
+    # collector, whose handle deallocations take the lock).
+    cdef GcHeap* g
+    cdef GcObj* o
+    cdef GcChunk* c
     cdef uint8_t* p
     cdef uint32_t k
-    cdef Py_ssize_t scanned = 0
+    cdef uint64_t* bits = NULL
+    cdef uint64_t nb = 0, cap = 0
+    cdef bint ok = True
     if not refs:
         return 0
-    while o != NULL:
-        t = o.type
-        p = gc_payload(o)
-        if t.nrefs:
-            if t.kind == GC_ARRAY:
-                for k in range(o.len):
-                    heap_mark(refs, live, (<uint64_t*>p)[k])
-                scanned += o.len
-            else:
-                for k in range(t.nrefs):
-                    heap_mark(refs, live, (<uint64_t*>(p + t.refoff[k]))[0])
-                scanned += t.nrefs
+    whisk_gc_lock()
+    g = gc_root(&h.gc)
+    o = g.objects
+    while o != NULL and ok:
+        ok = heap_gather_fields(o, &bits, &nb, &cap)
         o = o.next
-    return scanned
+    c = g.chunks
+    while c != NULL and ok:
+        p = (<uint8_t*>c) + GC_CHUNK_HDR
+        for k in range(c.nslots):
+            o = <GcObj*>(p + <uint64_t>k * c.slot)
+            if o.type != NULL and not heap_gather_fields(o, &bits, &nb, &cap):
+                ok = False
+                break
+        c = c.next
+    whisk_gc_unlock()
+    if not ok:                  # no memory to look: keep every ref this time
+        live.update(refs)
+        return 0
+    try:
+        for k in range(nb):
+            heap_mark(refs, live, bits[k])
+    finally:
+        free(bits)
+    return <Py_ssize_t>nb
+
+
+cdef bint heap_gather_fields(GcObj* o, uint64_t** bits, uint64_t* nb, uint64_t* cap) noexcept nogil:
+    # append o's reference fields (non-null, non-i31) to bits; False if out of memory
+    cdef const GcType* t = o.type
+    cdef uint64_t* p = <uint64_t*>gc_payload(o)
+    cdef uint64_t n = 0, k, v
+    cdef uint64_t* grown
+    if t.nrefs == 0:
+        return True
+    n = o.len if t.kind == GC_ARRAY else t.nrefs
+    if nb[0] + n > cap[0]:
+        grown = <uint64_t*>realloc(bits[0], (2 * cap[0] + n + 64) * sizeof(uint64_t))
+        if grown == NULL:
+            free(bits[0])
+            bits[0] = NULL
+            return False
+        bits[0] = grown
+        cap[0] = 2 * cap[0] + n + 64
+    for k in range(n):
+        v = p[k] if t.kind == GC_ARRAY else (<uint64_t*>((<uint8_t*>p) + t.refoff[k]))[0]
+        if v != 0 and not (v & 1):
+            bits[0][nb[0]] = v
+            nb[0] += 1
+    return True
 
 
 cdef inline void heap_maybe_sweep(Heap h):
