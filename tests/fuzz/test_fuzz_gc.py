@@ -216,3 +216,29 @@ def test_i31_and_host_arguments_reach_both_engines():
             assert call == ("ok", (v,))
     if common.implemented("gc"):
         assert d.check(wasm, fs=fs) is None
+
+
+def test_linked_description_keeps_the_providers_rec_groups():
+    # the gc set describes a provider's exports with its own type section: a module importing
+    # them as described links in both engines (with fresh singleton types it would not)
+    import differential as d
+    provider = _wasm("""(module
+      (rec (type $f (sub (func (param i32) (result i32)))) (type $s (struct (field (ref null $f)))))
+      (func (export "f") (type $f) (local.get 0))
+      (global (export "g") (mut (ref null $s)) (ref.null $s))
+      (table (export "t") 2 2 (ref null $s))
+      (tag (export "e") (param i32))
+      (memory (export "m") 1 1))""")
+    desc = common.imports_module_same_types("a", provider)
+    fs = common.feature_set("gc", differential=True)
+    assert common.validate_one(desc, fs.validate) is None
+    imports, _ = common.read_interface(desc)
+    assert [(m, n, k) for m, n, k, _ in imports] == [
+        ("a", "f", "func"), ("a", "g", "global"), ("a", "t", "table"), ("a", "e", "tag"),
+        ("a", "m", "memory")]
+    types = {"a:" + n: t for n, t in common.export_types(provider).items()}
+    outcome = d.run_wasmtime(desc, [], types, imports, provider, fs)
+    assert outcome.inst == "ok", outcome.inst
+    if common.implemented("gc"):
+        assert d.check(desc, linked=provider, fs=fs) is None
+        assert d.run_whisk(desc, [], imports, linked=provider, fs=fs).inst == "ok"

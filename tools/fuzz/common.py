@@ -712,6 +712,88 @@ def imports_module(module: str, exports: dict[str, tuple[str, Any]]) -> bytes:
             + b"\x02" + uleb(len(isec)) + isec)
 
 
+def imports_module_same_types(module: str, provider: bytes) -> bytes:
+    """A module that imports every export of ``provider`` from ``module``, with the provider's
+    own type section copied (the imports name the same type indices, their tables and globals
+    the same type bytes): with GC, types match by their canonical rec group (3.0 4.5.4), so
+    only the provider's own rec groups describe its exports so that they link. smith's
+    ``--available-imports`` description for the ``gc`` set."""
+    r = _Reader(provider, 8)
+    typesec = b""
+    func_types: list[int] = []
+    raw: dict[str, list[bytes]] = {"table": [], "memory": [], "global": []}
+    tags: list[int] = []
+    entries: list[bytes] = []
+
+    def name(text: bytes) -> bytes:
+        return uleb(len(text)) + text
+
+    def span(kind: str, read: Any) -> None:
+        p = r.pos
+        read()
+        raw[kind].append(provider[p:r.pos])
+
+    table = lambda: (r.valtype(), r.limits())   # noqa: E731
+    glob = lambda: (r.valtype(), r.byte())      # noqa: E731
+    while r.pos < len(provider):
+        sid = r.byte()
+        size = r.u32()
+        start, end = r.pos, r.pos + size
+        if sid == 1:
+            typesec = section(1, provider[start:end])
+            r.types_section()                     # (the kinds, for valtype)
+        elif sid == 2:
+            for _ in range(r.u32()):
+                r.name()
+                r.name()
+                kind = r.byte()
+                if kind == 0:
+                    func_types.append(r.u32())
+                elif kind == 1:
+                    span("table", table)
+                elif kind == 2:
+                    span("memory", r.limits)
+                elif kind == 3:
+                    span("global", glob)
+                else:
+                    tags.append(r.tagtype())
+        elif sid == 3:
+            func_types.extend(r.u32() for _ in range(r.u32()))
+        elif sid == 4:
+            for _ in range(r.u32()):
+                init = provider[r.pos] == 0x40
+                if init:
+                    r.skip(2)
+                span("table", table)
+                if init:
+                    r.const_expr()
+        elif sid == 5:
+            for _ in range(r.u32()):
+                span("memory", r.limits)
+        elif sid == 13:
+            tags.extend(r.tagtype() for _ in range(r.u32()))
+        elif sid == 6:
+            for _ in range(r.u32()):
+                span("global", glob)
+                r.const_expr()
+        elif sid == 7:
+            for _ in range(r.u32()):
+                n = r.u32()
+                ename = provider[r.pos:r.pos + n]
+                r.skip(n)
+                kind = r.byte()
+                idx = r.u32()
+                if kind == 0:
+                    desc = b"\x00" + uleb(func_types[idx])
+                elif kind == 4:
+                    desc = b"\x04\x00" + uleb(tags[idx])
+                else:
+                    desc = bytes([kind]) + raw[("table", "memory", "global")[kind - 1]][idx]
+                entries.append(name(module.encode()) + name(ename) + desc)
+        r.pos = end
+    return b"\0asm\1\0\0\0" + typesec + section(2, uleb(len(entries)) + b"".join(entries))
+
+
 def defined_limits(wasm: bytes) -> list[tuple[str, int, int | None]]:
     """The limits of the memories and tables a module defines (not imports): (kind, min, max)."""
     r = _Reader(wasm, 8)

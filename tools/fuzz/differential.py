@@ -192,7 +192,8 @@ def generate(seed: int, index: int, fs: common.FeatureSet | None = None,
     provider = common.smith(rng.randbytes(rng.choice([1024, 4096, 16384])), aflags)
     if provider is None:
         return None, flags, None
-    desc = common.imports_module("a", common.export_details(provider))
+    desc = common.imports_module_same_types("a", provider) if "gc" in fs.features else \
+        common.imports_module("a", common.export_details(provider))
     with tempfile.TemporaryDirectory(prefix="whisk-link-") as tmp:
         path = os.path.join(tmp, "imports.wasm")
         with open(path, "wb") as f:
