@@ -23,7 +23,9 @@ valid module restricted to the feature set, with NaNs canonicalised, smith's fue
 every memory and table. Imports (in about a third of the cases) are served identically in both
 engines: a HostModel for functions, fresh memories, tables and globals for the rest. In a
 quarter of the cases the module is made (``--available-imports``) to import from a provider
-module, which is instantiated first in the same store and whose exports are compared too. The module
+module, which is instantiated first in the same store and whose exports are compared too
+(with ``gc``, the description of the provider's exports keeps its type section, so that the
+imports match by canonical rec group). The module
 is instantiated in both engines, every exported function is called (in export order, three
 times) with the same arguments (derived from the export's name and type, so a saved file
 replays alone), and the results, traps, host calls and the final contents of every exported or
