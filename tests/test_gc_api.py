@@ -287,3 +287,36 @@ def test_none_matches_i31_in_type_and_segment_matching():
         '(module (type $a (sub (struct (field i31ref))))'
         ' (type $b (sub final $a (struct (field nullref))))'
         ' (table 1 i31ref) (elem (table 0) (i32.const 0) nullref))'))
+
+
+def test_host_tables_and_globals_are_roots():
+    from whisk.types import RefType
+    wat = """(module
+      (type $p (struct (field i32)))
+      (import "h" "t" (table 4 anyref))
+      (import "h" "g" (global (mut anyref)))
+      (func (export "mk") (param i32) (result anyref) (struct.new $p (local.get 0)))
+      (func (export "get") (param anyref) (result i32)
+        (struct.get $p 0 (ref.cast (ref $p) (local.get 0))))
+      (func (export "churn") (param $n i32)
+        (loop $l (drop (struct.new $p (local.get $n)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $l (local.get $n)))))"""
+    m = whisk.Module(wasmtime.wat2wasm(wat))
+    anyref = RefType(True, "any")
+    t, g, store = whisk.Table(anyref, 4), whisk.Global(anyref, None, True), whisk.Store()
+    x = whisk.Instance(m, {"h": {"t": t, "g": g}}, store=store).exports
+    t[1] = x.mk(11)
+    g.value = x.mk(22)
+    t[2] = "host"
+    other = whisk.Store()                    # a struct of another store, held by t
+    imports = {"h": {"t": whisk.Table(anyref, 4), "g": whisk.Global(anyref, None, True)}}
+    y = whisk.Instance(m, imports, store=other).exports
+    t[3] = y.mk(33)
+    pygc.collect()
+    x.churn(300_000)
+    y.churn(300_000)
+    store.gc()
+    other.gc()
+    assert (x.get(t[1]), x.get(g.value), t[2], x.get(t[3])) == (11, 22, "host", 33)
+    assert store.gc_heap[0] == 3
