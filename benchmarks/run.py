@@ -142,7 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     text = report.markdown(results)
     print(text)
     if not (args.quick or args.no_write):
-        (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
+        path = HERE / "RESULTS.md"
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        gc = old.find("\n## GC: ")            # benchmarks/gc_bench.py's section: kept
+        if gc >= 0:
+            nxt = old.find("\n## ", gc + 1)
+            text = text.rstrip("\n") + "\n" + old[gc:nxt if nxt >= 0 else len(old)].rstrip("\n") + "\n"
+        path.write_text(text, encoding="utf-8")
         report.chart(results, HERE / "results.svg")
         print(f"wrote {HERE / 'RESULTS.md'} and {HERE / 'results.svg'}", file=sys.stderr)
     return 0

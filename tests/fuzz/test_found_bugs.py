@@ -70,3 +70,18 @@ def test_repeated_loads_do_not_corrupt_the_heap(name):
                           env={**os.environ, "PYTHONMALLOC": "malloc"})
     assert proc.returncode == 0 and proc.stdout.strip() == b"loaded", \
         (proc.returncode, proc.stderr[-500:])
+
+
+def test_i31ref_value_of_a_negative_i31():
+    # found by differential.py --features gc (on main e357146): repr() of an i31ref result
+    # raised OverflowError, as I31Ref.value converted through int32_t from a value above
+    # INT32_MAX (src/whisk/_core/gcref.pxi); fixed in 01e7853.
+    # I31Ref(-1).value (i31.get_s) must be -1, .unsigned (i31.get_u) 0x7FFFFFFF.
+    if not hasattr(whisk, "I31Ref"):
+        pytest.skip("whisk has no GC handles")
+    r = whisk.I31Ref(-1)
+    assert r.unsigned == 0x7FFFFFFF
+    assert r.value == -1 and int(r) == -1 and repr(r) == "<whisk.I31Ref -1>"
+    assert whisk.I31Ref(-(1 << 30)).value == -(1 << 30)
+    assert whisk.I31Ref(0x40000000).value == -(1 << 30)      # the low 31 bits, sign-extended
+    assert whisk.I31Ref((1 << 30) - 1).value == (1 << 30) - 1

@@ -31,7 +31,7 @@ WASM_TOOLS_NAMES: dict[str, str] = {
     "relaxed_simd": "relaxed-simd", "exceptions": "exceptions",
     "legacy_exceptions": "legacy-exceptions", "tail_call": "tail-call",
     "function_references": "function-references", "multi_memory": "multi-memory",
-    "memory64": "memory64", "extended_const": "extended-const",
+    "memory64": "memory64", "extended_const": "extended-const", "gc": "gc",
 }
 
 #: whisk feature name -> the wasmtime ``Config`` property that switches it (None: wasmtime has no
@@ -41,7 +41,7 @@ WASMTIME_NAMES: dict[str, str | None] = {
     "simd": "wasm_simd", "relaxed_simd": "wasm_relaxed_simd", "exceptions": "wasm_exceptions",
     "legacy_exceptions": None, "tail_call": "wasm_tail_call",
     "function_references": "wasm_function_references", "multi_memory": "wasm_multi_memory",
-    "memory64": "wasm_memory64", "extended_const": None,
+    "memory64": "wasm_memory64", "extended_const": None, "gc": "wasm_gc",
 }
 
 #: The 3.0 features (whisk's names) other than SIMD, in whisk.features.FEATURE_NAMES order.
@@ -50,11 +50,17 @@ WASM3_EXTRA: tuple[str, ...] = ("relaxed_simd", "exceptions", "legacy_exceptions
                                 "extended_const")
 
 #: The named feature sets of ``--features`` (whisk's feature names): ``wasm2`` is WebAssembly 2.0
-#: (fixed-width SIMD), ``wasm3`` everything whisk implements of 3.0 (all of it but GC).
+#: (fixed-width SIMD), ``wasm3`` all of 3.0 but GC, ``gc`` all of 3.0 (``wasm3`` plus GC: smith
+#: makes struct, array and i31 types and instructions, rec groups, subtyping and casts).
 FEATURE_SETS: dict[str, frozenset[str]] = {
     "wasm2": frozenset({"simd"}),
     "wasm3": frozenset({"simd", *WASM3_EXTRA}),
+    "gc": frozenset({"simd", *WASM3_EXTRA, "gc"}),
 }
+
+#: Features a set keeps even when the whisk under test does not load their probe: the set is
+#: about them, so whisk refusing such a module is reported (a 'load' finding), not hidden.
+KEEP_UNIMPLEMENTED: dict[str, frozenset[str]] = {"gc": frozenset({"gc"})}
 
 #: Features the differential fuzzer leaves out of a set, and why (the decoder fuzzer keeps them).
 DIFFERENTIAL_EXCLUDED: dict[str, str] = {
@@ -79,6 +85,8 @@ FEATURE_PROBES: dict[str, str] = {
     "multi_memory": "(module (memory 1) (memory 1))",
     "memory64": "(module (memory i64 1))",
     "extended_const": "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))",
+    "gc": "(module (type $s (struct (field i32))) (func (result i32) "
+          "(struct.get $s 0 (struct.new $s (i32.const 1)))))",
 }
 
 _IMPLEMENTED: dict[str, bool] = {}
@@ -111,7 +119,8 @@ class FeatureSet:
     ``whisk.Features`` (:meth:`whisk`), ``wasm-tools validate --features`` text
     (:attr:`validate`), smith flags (:meth:`smith_flags`) and wasmtime ``Config`` properties
     (:meth:`wasmtime_settings`). ``differential=True`` also drops DIFFERENTIAL_EXCLUDED.
-    ``missing`` lists the features dropped because whisk does not implement them yet."""
+    ``missing`` lists the features whisk does not implement yet: dropped from the set, except
+    those of KEEP_UNIMPLEMENTED (kept on every side, so that whisk's refusals show)."""
 
     def __init__(self, name: str, differential: bool = False):
         if name not in FEATURE_SETS:
@@ -121,9 +130,10 @@ class FeatureSet:
         if differential:
             wanted -= set(DIFFERENTIAL_EXCLUDED)
         self.missing = sorted(f for f in wanted if not implemented(f))
-        self.features = frozenset(wanted - set(self.missing))
+        self.features = frozenset(wanted - (set(self.missing)
+                                            - KEEP_UNIMPLEMENTED.get(name, frozenset())))
         #: the ``wasm-tools validate --features`` text of this set
-        self.validate = ",".join(["wasm2"] + [WASM_TOOLS_NAMES[f] for f in WASM3_EXTRA
+        self.validate = ",".join(["wasm2"] + [WASM_TOOLS_NAMES[f] for f in (*WASM3_EXTRA, "gc")
                                               if f in self.features])
 
     def __repr__(self) -> str:
@@ -136,14 +146,16 @@ class FeatureSet:
 
     def smith_flags(self) -> tuple[str, ...]:
         """``wasm-tools smith`` flags generating exactly this set's features (those smith can
-        generate: it makes neither legacy exceptions nor typed function references without GC)."""
+        generate: it makes neither legacy exceptions nor typed function references without GC;
+        with ``gc``, typed function references, struct, array and i31 types and instructions)."""
         on = self.features
         flags = dict(zip(SMITH_WASM2_FLAGS[0::2], SMITH_WASM2_FLAGS[1::2]))
         for feature, flag in (("exceptions", "--exceptions-enabled"),
                               ("tail_call", "--tail-call-enabled"),
                               ("memory64", "--memory64-enabled"),
                               ("relaxed_simd", "--relaxed-simd-enabled"),
-                              ("extended_const", "--extended-const-enabled")):
+                              ("extended_const", "--extended-const-enabled"),
+                              ("gc", "--gc-enabled")):
             flags[flag] = "true" if feature in on else "false"
         flags["--max-memories"] = "3" if "multi_memory" in on else "1"
         return tuple(x for kv in flags.items() for x in kv)
@@ -370,13 +382,20 @@ _VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
              0x70: "funcref", 0x6F: "externref", 0x69: "exnref"}
 #: abstract heap types (3.0 5.3.3) by their byte, and the nullable reference type naming each
 _HEAPTYPES = {0x70: "func", 0x6F: "extern", 0x69: "exn", 0x73: "nofunc", 0x72: "noextern",
-              0x74: "noexn"}
+              0x74: "noexn", 0x6E: "any", 0x6D: "eq", 0x6C: "i31", 0x6B: "struct",
+              0x6A: "array", 0x71: "none"}
 _NULLABLE_NAMES = {"func": "funcref", "extern": "externref", "exn": "exnref"}
+#: the GC proposal's nullable abstract reference types by their shorthand byte (3.0 5.3.4)
+_GC_SHORTHANDS = {b: f"(ref null {h})" for b, h in _HEAPTYPES.items() if h not in _NULLABLE_NAMES}
+#: composite type forms (3.0 5.3.6)
+_COMPOSITE = {0x60: "func", 0x5F: "struct", 0x5E: "array"}
 
 
 class _Reader:
     def __init__(self, data: bytes, pos: int = 0):
         self.data, self.pos = data, pos
+        #: the composite kind ('func', 'struct', 'array') of each type index, once known
+        self.kinds: list[str] = []
 
     def byte(self) -> int:
         b = self.data[self.pos]
@@ -411,15 +430,73 @@ class _Reader:
     def valtype(self) -> str:
         """A value type: "i32" ... "v128", "funcref" / "externref" / "exnref" (the nullable
         abstract references, however they are encoded), "(ref func)" style text for the others
-        (non-nullable or concrete: "(ref null 3)"), "?" for what this reader does not know."""
+        (non-nullable, GC's abstract types: "(ref null any)", "(ref i31)"; concrete ones name
+        the type index and its composite kind: "(ref null 3:struct)", "(ref 0:func)"), "?" for
+        what this reader does not know."""
         b = self.byte()
         if b in (0x63, 0x64):
             h = self.s33()
-            heap = _HEAPTYPES.get(h & 0x7F, "?") if h < 0 else str(h)
+            if h < 0:
+                heap = _HEAPTYPES.get(h & 0x7F, "?")
+            else:
+                heap = f"{h}:{self.kinds[h] if h < len(self.kinds) else '?'}"
             if b == 0x63 and heap in _NULLABLE_NAMES:
                 return _NULLABLE_NAMES[heap]
             return f"(ref {'null ' if b == 0x63 else ''}{heap})"
+        if b in _GC_SHORTHANDS:
+            return _GC_SHORTHANDS[b]
         return _VALTYPES.get(b, "?")
+
+    def storagetype(self) -> str:
+        """A field's storage type (3.0 5.3.6): a value type, or "i8" / "i16" (packed)."""
+        b = self.data[self.pos]
+        if b in (0x78, 0x77):
+            self.pos += 1
+            return "i8" if b == 0x78 else "i16"
+        return self.valtype()
+
+    def types_section(self) -> list[Any]:
+        """The type section's entries (3.0 5.5.4: rec groups, sub types, composite types), one
+        per type index: (params, results) for a function type, ("struct", ((storage type,
+        mutable), ...)) or ("array", (storage type, mutable)). Reads the section twice: first
+        for every index's kind (a field may name a type later in its rec group), then the
+        types themselves."""
+        start = self.pos
+        for pass_ in range(2):
+            self.pos = start
+            out: list[Any] = []
+            for _ in range(self.u32()):
+                if self.data[self.pos] == 0x4E:             # rec group
+                    self.pos += 1
+                    n = self.u32()
+                else:
+                    n = 1
+                for _ in range(n):
+                    out.append(self._subtype())
+            if pass_ == 0:
+                self.kinds = [t[0] if t[0] in ("struct", "array") else "func" for t in out]
+        return out
+
+    def _subtype(self) -> Any:
+        form = self.byte()
+        if form in (0x50, 0x4F):                            # sub / sub final: supertypes
+            for _ in range(self.u32()):
+                self.u32()
+            form = self.byte()
+        if form == 0x60:
+            params = tuple(self.valtype() for _ in range(self.u32()))
+            results = tuple(self.valtype() for _ in range(self.u32()))
+            return (params, results)
+        if form == 0x5F:
+            fields = []
+            for _ in range(self.u32()):
+                st = self.storagetype()
+                fields.append((st, bool(self.byte())))
+            return ("struct", tuple(fields))
+        if form == 0x5E:
+            st = self.storagetype()
+            return ("array", (st, bool(self.byte())))
+        raise ValueError(f"type form {form:#x}")
 
     def limits(self) -> tuple[int, int | None, bool]:
         """Limits (3.0 5.3.7): (min, max or None, whether the address type is i64)."""
@@ -440,6 +517,15 @@ class _Reader:
                 self.u32()              # (s)LEB: skipping works the same
             elif op in (0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E):
                 pass                    # extended constant expressions: i32/i64 add, sub, mul
+            elif op == 0xFB:            # GC (3.0 5.4.7): the constant ones
+                sub = self.u32()
+                if sub in (0, 1, 6, 7):         # struct.new(_default), array.new(_default) x
+                    self.u32()
+                elif sub == 8:                  # array.new_fixed x n
+                    self.u32()
+                    self.u32()
+                elif sub not in (0x1A, 0x1B, 0x1C):   # any/extern.convert, ref.i31
+                    raise ValueError(f"unexpected opcode 0xfb {sub} in a constant expression")
             elif op == 0x43:
                 self.skip(4)
             elif op == 0x44:
@@ -482,13 +568,7 @@ def read_interface(wasm: bytes, _details: dict[str, tuple[str, Any]] | None = No
         size = r.u32()
         end = r.pos + size
         if sid == 1:
-            for _ in range(r.u32()):
-                form = r.byte()
-                if form != 0x60:
-                    raise ValueError(f"type form {form:#x} (GC types are not read)")
-                params = tuple(r.valtype() for _ in range(r.u32()))
-                results = tuple(r.valtype() for _ in range(r.u32()))
-                types.append((params, results))
+            types.extend(r.types_section())
         elif sid == 2:
             for _ in range(r.u32()):
                 mod, name = r.name(), r.name()
@@ -632,6 +712,88 @@ def imports_module(module: str, exports: dict[str, tuple[str, Any]]) -> bytes:
             + b"\x02" + uleb(len(isec)) + isec)
 
 
+def imports_module_same_types(module: str, provider: bytes) -> bytes:
+    """A module that imports every export of ``provider`` from ``module``, with the provider's
+    own type section copied (the imports name the same type indices, their tables and globals
+    the same type bytes): with GC, types match by their canonical rec group (3.0 4.5.4), so
+    only the provider's own rec groups describe its exports so that they link. smith's
+    ``--available-imports`` description for the ``gc`` set."""
+    r = _Reader(provider, 8)
+    typesec = b""
+    func_types: list[int] = []
+    raw: dict[str, list[bytes]] = {"table": [], "memory": [], "global": []}
+    tags: list[int] = []
+    entries: list[bytes] = []
+
+    def name(text: bytes) -> bytes:
+        return uleb(len(text)) + text
+
+    def span(kind: str, read: Any) -> None:
+        p = r.pos
+        read()
+        raw[kind].append(provider[p:r.pos])
+
+    table = lambda: (r.valtype(), r.limits())   # noqa: E731
+    glob = lambda: (r.valtype(), r.byte())      # noqa: E731
+    while r.pos < len(provider):
+        sid = r.byte()
+        size = r.u32()
+        start, end = r.pos, r.pos + size
+        if sid == 1:
+            typesec = section(1, provider[start:end])
+            r.types_section()                     # (the kinds, for valtype)
+        elif sid == 2:
+            for _ in range(r.u32()):
+                r.name()
+                r.name()
+                kind = r.byte()
+                if kind == 0:
+                    func_types.append(r.u32())
+                elif kind == 1:
+                    span("table", table)
+                elif kind == 2:
+                    span("memory", r.limits)
+                elif kind == 3:
+                    span("global", glob)
+                else:
+                    tags.append(r.tagtype())
+        elif sid == 3:
+            func_types.extend(r.u32() for _ in range(r.u32()))
+        elif sid == 4:
+            for _ in range(r.u32()):
+                init = provider[r.pos] == 0x40
+                if init:
+                    r.skip(2)
+                span("table", table)
+                if init:
+                    r.const_expr()
+        elif sid == 5:
+            for _ in range(r.u32()):
+                span("memory", r.limits)
+        elif sid == 13:
+            tags.extend(r.tagtype() for _ in range(r.u32()))
+        elif sid == 6:
+            for _ in range(r.u32()):
+                span("global", glob)
+                r.const_expr()
+        elif sid == 7:
+            for _ in range(r.u32()):
+                n = r.u32()
+                ename = provider[r.pos:r.pos + n]
+                r.skip(n)
+                kind = r.byte()
+                idx = r.u32()
+                if kind == 0:
+                    desc = b"\x00" + uleb(func_types[idx])
+                elif kind == 4:
+                    desc = b"\x04\x00" + uleb(tags[idx])
+                else:
+                    desc = bytes([kind]) + raw[("table", "memory", "global")[kind - 1]][idx]
+                entries.append(name(module.encode()) + name(ename) + desc)
+        r.pos = end
+    return b"\0asm\1\0\0\0" + typesec + section(2, uleb(len(entries)) + b"".join(entries))
+
+
 def defined_limits(wasm: bytes) -> list[tuple[str, int, int | None]]:
     """The limits of the memories and tables a module defines (not imports): (kind, min, max)."""
     r = _Reader(wasm, 8)
@@ -668,7 +830,7 @@ def campaign_parser(doc: str, default_count: int, unit: str) -> argparse.Argumen
                    help="where findings go (default tests/fuzz/regressions)")
     p.add_argument("--features", choices=sorted(FEATURE_SETS), default="wasm2",
                    help="the feature set generated, enabled and judged (default wasm2; wasm3: "
-                        "every 3.0 feature whisk implements, i.e. all but GC)")
+                        "all of 3.0 but GC; gc: all of 3.0)")
     return p
 
 
