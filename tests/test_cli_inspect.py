@@ -151,11 +151,12 @@ def test_inspect_lowered(capsys):
     assert err == ""
     lines = out.splitlines()
     assert lines[0].startswith("func[0] steps: params=1 results=1 locals=2 slots=")
-    # n <= 1 ends the loop: a fused compare-and-branch with an immediate, to the last copy
+    # n <= 1 ends the loop: a fused compare-and-branch with an immediate, to the return of
+    # the count (return1: copy it to the result slot and return)
     m = re.match(r" +0: br_i64_le_u_ri +a=0 imm=1 -> (\d+)$", lines[1])
-    assert m and any(re.match(rf" +{m.group(1)}: copy +d=0 a=1$", line) for line in lines)
+    assert m and any(re.match(rf" +{m.group(1)}: return1 +a=1$", line) for line in lines)
     assert re.search(r": br_back +-> 0 cost=\d+$", out, re.M)
-    assert lines[-1].split()[1:] == ["return"]
+    assert lines[-1].split()[1:] == ["return1", "a=1"]
 
 
 @pytest.mark.parametrize("spec", ["steps", "0"])

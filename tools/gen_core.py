@@ -136,6 +136,18 @@ def imm_expr(t: str, word: int) -> tuple[str, int]:
     return f"<uint64_t>pc[{word}]", 1
 
 
+# f64 superinstructions of two arithmetic ops, the first's result an operand of the second:
+# f64_X_Y d a b c is d = (a X b) Y c, f64_X_rY d a b c is d = c Y (a X b). A product feeding an
+# add or subtract is left out: in one C expression a compiler may contract it into a fused
+# multiply-add (one rounding), which wasm forbids.
+F64_PAIRS = [(x, y) for x in ("add", "sub", "mul") for y in ("add", "sub", "mul")
+             if not (x == "mul" and y != "mul")]
+
+
+def f64_pair_names() -> list[str]:
+    return [f"f64_{x}_{r}{y}" for x, y in F64_PAIRS for r in ("", "r")]
+
+
 def gen_arms(regular, shapes) -> list[str]:
     """The dispatch arms of the regular ops. Operand layouts (d destination slot, a/b source
     slots, imm an immediate of 1 word for i32/f32 or 2 words, low first, for i64/f64, off the
@@ -148,6 +160,9 @@ def gen_arms(regular, shapes) -> list[str]:
         <load>           d a off          <store>      a b off  (a address, b value)
         <load>_add       d a c off        <store>_add  a b c off  (the address is the i32 sum
                          a + c, wrapping, as the i32.add_ri it replaces computed it)
+        <load>_abs       d addr off       <store>_abs  addr b off  (a constant address)
+        <load>_idx       d a k c off      (the address is the i32 (a << k) + c, wrapping)
+        <store>_imm      a off imm        <store>_add_imm  a c off imm  (a constant value)
 
     Trapping semantics (numeric.pxd functions returning a trap code) break out of the loop.
     """
@@ -198,6 +213,27 @@ def gen_arms(regular, shapes) -> list[str]:
                               "    trap = TRAP_OOB_MEMORY",
                               "    break",
                               access, f"pc += {size}"])
+            # a constant address (_abs), a constant value (_imm, _add_imm), an index (_idx)
+            variants = [("_abs", f"pc[{a}]", "pc[3]", access, 4)]
+            if kind == K_LOAD:
+                variants.append(("_idx", "<uint32_t>((<uint32_t>fp[pc[2]] << (pc[3] & 31)) + pc[4])",
+                                 "pc[5]", access, 6))
+            if kind == K_STORE:
+                imm, n = imm_expr(op.params[1], 3)
+                imm2, _ = imm_expr(op.params[1], 4)
+                variants += [("_imm", "<uint32_t>fp[pc[1]]", "pc[2]", f"{f}(mem + ea, {imm})", 3 + n),
+                             ("_add_imm", "<uint32_t>(<uint32_t>fp[pc[1]] + pc[2])", "pc[3]",
+                              f"{f}(mem + ea, {imm2})", 4 + n)]
+            for sfx, addr, off, acc, size in variants:
+                arm(f + sfx, [f"ea = <uint64_t>{addr} + {off}",
+                              f"if ea + {op.width} > memsize:",
+                              "    trap = TRAP_OOB_MEMORY",
+                              "    break",
+                              acc, f"pc += {size}"])
+    for x, y in F64_PAIRS:
+        inner = f"f64_{x}(fp[pc[2]], fp[pc[3]])"
+        arm(f"f64_{x}_{y}", [f"fp[pc[1]] = f64_{y}({inner}, fp[pc[4]])", "pc += 5"])
+        arm(f"f64_{x}_r{y}", [f"fp[pc[1]] = f64_{y}(fp[pc[4]], {inner})", "pc += 5"])
     return arms
 
 
@@ -206,13 +242,17 @@ def generated_names(regular) -> list[str]:
     for op, kind in regular:
         names.append(op.ident)
         if kind in (K_LOAD, K_STORE):
-            names.append(op.ident + "_add")
+            names += [op.ident + "_add", op.ident + "_abs"]
+        if kind == K_LOAD:
+            names.append(op.ident + "_idx")
+        if kind == K_STORE:
+            names += [op.ident + "_imm", op.ident + "_add_imm"]
         if kind == K_BINARY:
             names.append(op.ident + "_ri")
             if is_int_compare(op):
                 names += ["br_" + op.ident, "br_" + op.ident + "_ri",
                           "br_" + op.ident + "_back", "br_" + op.ident + "_ri_back"]
-    return names
+    return names + f64_pair_names()
 
 
 def wasm_index(op) -> int:
@@ -371,6 +411,9 @@ def gen_optable(regular) -> str:
              "#   W_P0/W_P1/W_R  operand and result value types (binary codes, 0 = none)",
              "#   W_WIDTH  bytes accessed (loads/stores); W_COMM 1 if the operands may be swapped",
              "#   W_ADD    loads/stores: the variant whose address is an i32.add_ri folded in",
+             "#   W_ABS    loads/stores: the variant with a constant address (an immediate)",
+             "#   W_IDX    loads: the variant whose address is (a << k) + c (i32.shl_ri, i32.add_ri)",
+             "#   W_RI     stores: the variant with a constant value; W_ADDI: that and W_ADD's address",
              "#   W_KNOWN  1 for every opcode in the table (0 = illegal opcode)",
              "#   W_FEAT   the bit of the op's feature in whisk.features.Features.mask (0: WebAssembly",
              "#            2.0's base, always on); the lowerer rejects an op whose bit is disabled",
@@ -391,6 +434,7 @@ def gen_optable(regular) -> str:
              f"cdef uint8_t W_WIDTH[{NWASM}]", f"cdef uint8_t W_COMM[{NWASM}]", f"cdef uint8_t W_KNOWN[{NWASM}]",
              f"cdef uint8_t W_NP[{NWASM}]", f"cdef uint8_t W_P2[{NWASM}]", f"cdef uint8_t W_IMM[{NWASM}]",
              f"cdef uint8_t W_LANES[{NWASM}]", f"cdef uint16_t W_ADD[{NWASM}]", f"cdef uint32_t W_FEAT[{NWASM}]",
+             f"cdef uint16_t W_ABS[{NWASM}]", f"cdef uint16_t W_ADDI[{NWASM}]", f"cdef uint16_t W_IDX[{NWASM}]",
              "cdef uint16_t I_BR[OP_COUNT]", "cdef uint16_t I_BRNEG[OP_COUNT]", "cdef uint16_t I_BACK[OP_COUNT]",
              "", "cdef void fill_optable() noexcept:",
              "    memset(W_KIND, 0, sizeof(W_KIND)); memset(W_OP, 0, sizeof(W_OP)); memset(W_RI, 0, sizeof(W_RI))",
@@ -398,8 +442,17 @@ def gen_optable(regular) -> str:
              "    memset(W_WIDTH, 0, sizeof(W_WIDTH)); memset(W_COMM, 0, sizeof(W_COMM)); memset(W_KNOWN, 0, sizeof(W_KNOWN))",
              "    memset(W_NP, 0, sizeof(W_NP)); memset(W_P2, 0, sizeof(W_P2)); memset(W_IMM, 0, sizeof(W_IMM))",
              "    memset(W_LANES, 0, sizeof(W_LANES)); memset(W_ADD, 0, sizeof(W_ADD)); memset(W_FEAT, 0, sizeof(W_FEAT))",
+             "    memset(W_ABS, 0, sizeof(W_ABS)); memset(W_ADDI, 0, sizeof(W_ADDI)); memset(W_IDX, 0, sizeof(W_IDX))",
              "    memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG)); memset(I_BACK, 0, sizeof(I_BACK))",
              "    I_BACK[OP_br_nez] = OP_br_nez_back; I_BACK[OP_br_eqz] = OP_br_eqz_back"]
+    pair = ["", "cdef uint32_t f64_pair(uint32_t first, uint32_t second, bint right) noexcept nogil:",
+            "    # The f64 superinstruction of `first` (f64 add/sub/mul, d a b) then `second`",
+            "    # consuming its result as the left operand (right: the right one); 0 if none.",
+            "    if False: pass"]
+    for x, y in F64_PAIRS:
+        pair += [f"    elif first == OP_f64_{x} and second == OP_f64_{y}:",
+                 f"        return OP_f64_{x}_r{y} if right else OP_f64_{x}_{y}"]
+    pair += ["    return 0"]
     for op in OPS:
         lines.append(f"    W_KNOWN[{wasm_index(op)}] = 1  # {op.name}")
         if feature_bit(op.feature):
@@ -413,7 +466,11 @@ def gen_optable(regular) -> str:
         lines.append(f"    W_KIND[{i}] = {kind}; W_OP[{i}] = OP_{op.ident}; W_P0[{i}] = {p0}; "
                      f"W_P1[{i}] = {p1}; W_R[{i}] = {r}; W_WIDTH[{i}] = {op.width}")
         if kind in (K_LOAD, K_STORE):
-            lines.append(f"    W_ADD[{i}] = OP_{op.ident}_add")
+            lines.append(f"    W_ADD[{i}] = OP_{op.ident}_add; W_ABS[{i}] = OP_{op.ident}_abs")
+        if kind == K_LOAD:
+            lines.append(f"    W_IDX[{i}] = OP_{op.ident}_idx")
+        if kind == K_STORE:
+            lines.append(f"    W_RI[{i}] = OP_{op.ident}_imm; W_ADDI[{i}] = OP_{op.ident}_add_imm")
         if kind == K_BINARY:
             lines.append(f"    W_RI[{i}] = OP_{op.ident}_ri")
             base = op.name.split(".")[1]
@@ -434,7 +491,7 @@ def gen_optable(regular) -> str:
                      f"W_P0[{i}] = {p[0]}; W_P1[{i}] = {p[1]}; W_P2[{i}] = {p[2]}; W_R[{i}] = {r}")
         lines.append(f"    W_WIDTH[{i}] = {op.width}; W_IMM[{i}] = {SIMD_IMM[op.imm]}; "
                      f"W_LANES[{i}] = {lane_count(op)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + pair) + "\n"
 
 
 # Operand layouts of the hand-written ops (the words after the op word), the one table the
@@ -445,11 +502,15 @@ def gen_optable(regular) -> str:
 # first), imm32 / imm64 (a raw constant of 1 / 2 words) or i32 / i64 / f32 / f64 (an
 # immediate operand of that type). check_hand_layouts compares each size with its arm.
 HAND_LAYOUTS = {
-    "unreachable": "", "return": "",
-    "copy": "d a", "copy2": "d a", "const32": "d imm:imm32", "const64": "d imm:imm64",
+    "unreachable": "", "return": "", "return1": "a",
+    "i32_shr_u_and_ri": "d a k:u32 mask:imm32", "i32_shl_add_ri": "d a k:u32 b",
+    "i32_rotl_xor_ri": "d a k:u32 b", "i32_shr_u_xor_ri": "d a k:u32 b", "i32_shl_xor_ri": "d a k:u32 b",
+    "i32_and_eqz_ri": "d a mask:imm32", "br_and_nez_ri": "a mask:imm32 target", "br_and_eqz_ri": "a mask:imm32 target",
+    "copy": "d a", "copy2": "d a", "copy_pair": "d a d2 a2",
+    "copy_const": "d a d2 imm:imm32", "const_copy": "d imm:imm32 d2 a", "const_pair": "d imm:imm32 d2 imm2:imm32", "const32": "d imm:imm32", "const64": "d imm:imm64",
     "br": "target", "br_nez": "a target", "br_eqz": "a target",
     "br_back": "target cost", "br_nez_back": "a target cost", "br_eqz_back": "a target cost",
-    "br_table": "a brtable",
+    "br_table": "a brtable", "br_table_add": "a k:imm32 brtable",
     "call": "f:u32 base:u32", "call_indirect": "type:u32 table:u32 a base:u32",
     "call_ref": "a base:u32", "return_call": "f:u32 base:u32",
     "return_call_indirect": "type:u32 table:u32 a base:u32", "return_call_ref": "a base:u32",
@@ -547,8 +608,15 @@ def regular_layouts(regular) -> dict[str, str]:
                 out["br_" + f + "_ri_back"] = f"a imm:{t} target cost"
         elif kind == K_LOAD:
             out[f], out[f + "_add"] = "d a off:u32", "d a add:u32 off:u32"
+            out[f + "_abs"] = "d addr:u32 off:u32"
+            out[f + "_idx"] = "d a k:u32 add:u32 off:u32"
         elif kind == K_STORE:
             out[f], out[f + "_add"] = "a b off:u32", "a b add:u32 off:u32"
+            t = op.params[1]
+            out[f + "_abs"] = "addr:u32 b off:u32"
+            out[f + "_imm"], out[f + "_add_imm"] = f"a off:u32 imm:{t}", f"a add:u32 off:u32 imm:{t}"
+    for name in f64_pair_names():
+        out[name] = "d a b c"
     return out
 
 
@@ -608,16 +676,74 @@ def gen_ops(specials, generated) -> str:
     return "\n".join(lines) + "\n"
 
 
-def gen_loop(arms) -> str:
+_ARM = re.compile(r"^(\s*)(?:el)?if (op == OP_\w+(?: or op == OP_\w+)*):$")
+
+
+def gen_loop(arms) -> tuple[str, list[str]]:
+    """loop.pxi (the template with the generated arms), and the ops that have an arm in the
+    dispatch chain. Each arm of the chain (the `if op == OP_x` lines at the indentation of
+    `# @GENERATED_ARMS@`, and its `else:`) starts with a WHISK_LABEL statement: the target of
+    the threaded dispatch (gen_dispatch)."""
     template = (CORE / "loop.pxi.in").read_text()
-    out = []
-    for line in template.splitlines():
+    lines = template.splitlines()
+    chain = next(ln[: len(ln) - len(ln.lstrip())] for ln in lines
+                 if ln.strip() == "# @GENERATED_ARMS@")
+    out: list[str] = []
+    labelled: list[str] = []
+    in_exec = False
+    for line in lines:
         if line.strip() == "# @GENERATED_ARMS@":
-            indent = line[: len(line) - len(line.lstrip())]
-            out.extend(indent + a for a in arms)
+            src = [chain + a for a in arms]
         else:
-            out.append(line)
-    return HEADER.format(src="loop.pxi.in, numeric.pxd and src/whisk/opcodes.py") + "\n".join(out) + "\n"
+            src = [line]
+        for ln in src:
+            out.append(ln)
+            if ln.startswith("cdef int execute("):
+                in_exec = True
+            m = _ARM.match(ln)
+            if in_exec and m and m.group(1) == chain:
+                names = re.findall(r"OP_(\w+)", m.group(2))
+                labelled += names
+                out.extend(f"{chain}    WHISK_LABEL(OP_{n})" for n in names)
+            elif in_exec and ln == chain + "else:":
+                out.append(f"{chain}    WHISK_LABEL_DEFAULT()")
+                in_exec = False
+    text = HEADER.format(src="loop.pxi.in, numeric.pxd and src/whisk/opcodes.py") + "\n".join(out) + "\n"
+    return text, labelled
+
+
+# Cython's C name of an enum constant of ops.pxd (whisk._core.ops): the labels of the threaded
+# dispatch are pasted from it (dispatch.h); a change of Cython's mangling fails the build.
+OPS_CNAME = "__pyx_e_5whisk_5_core_3ops_"
+
+
+def gen_dispatch(all_ops: list[str], labelled: list[str]) -> str:
+    """dispatch.h: the threaded dispatch of execute (loop.pxi) with GCC/Clang's labels as
+    values. Each arm of the dispatch chain starts with a label; WHISK_DISPATCH(op) jumps
+    through a table of their addresses indexed by op (ops without an arm: the chain's else),
+    and the compiler copies that jump into the end of every arm, so each arm dispatches the
+    next op itself: one indirect jump per op instead of the switch's bounds check, table load
+    and jump back to the loop head. Without labels as values (MSVC), or with WHISK_NO_THREADED
+    defined, the macros are empty and the switch dispatches."""
+    have = set(labelled)
+    entries = [f"&&whisk_L_{OPS_CNAME}OP_{n}" if n in have else "&&whisk_L_default"
+               for n in all_ops]
+    body = ", \\\n    ".join(entries)
+    return (f"/* GENERATED by tools/gen_core.py from loop.pxi.in and src/whisk/opcodes.py. "
+            f"Do not edit. */\n"
+            f"/* {gen_dispatch.__doc__.strip()} */\n"
+            "#ifndef WHISK_DISPATCH_H\n#define WHISK_DISPATCH_H\n"
+            "#if (defined(__GNUC__) || defined(__clang__)) && !defined(WHISK_NO_THREADED)\n"
+            "#define WHISK_THREADED 1\n"
+            "#define WHISK_LABEL(op) whisk_L_##op: ;\n"
+            "#define WHISK_LABEL_DEFAULT() whisk_L_default: ;\n"
+            f"#define WHISK_DISPATCH_TABLE() static const void* const whisk_dispatch[{len(all_ops)}] = {{ \\\n"
+            f"    {body} }}\n"
+            "#define WHISK_DISPATCH(op) goto *whisk_dispatch[op]\n"
+            "#else\n#define WHISK_THREADED 0\n"
+            "#define WHISK_LABEL(op) ((void)0)\n#define WHISK_LABEL_DEFAULT() ((void)0)\n"
+            "#define WHISK_DISPATCH_TABLE() ((void)0)\n#define WHISK_DISPATCH(op) ((void)0)\n"
+            "#endif\n#endif\n")
 
 
 def outputs() -> dict[Path, str]:
@@ -627,10 +753,13 @@ def outputs() -> dict[Path, str]:
     specials = [s for s in special_ops()
                 if s not in generated and s not in simd and s not in gc_ops()
                 and s not in ("COUNT", "SIMD_FIRST")]
+    loop, labelled = gen_loop(gen_arms(regular, shapes))
+    all_ops = specials + generated + gc_ops() + [op.ident for op in simd_ops()]
     return {
         CORE / "ops.pxd": gen_ops(specials, generated),
         CORE / "optable.pxi": gen_optable(regular),
-        CORE / "loop.pxi": gen_loop(gen_arms(regular, shapes)),
+        CORE / "loop.pxi": loop,
+        CORE / "dispatch.h": gen_dispatch(all_ops, labelled),
         CORE / "simd.pxi": gen_simd(),
         CORE / "memfar.pxi": gen_memfar(regular),
         CORE / "oplayout.py": gen_oplayout(specials, generated, regular),

@@ -237,6 +237,10 @@ cdef class Lowerer:
     cdef uint32_t* code
     cdef Py_ssize_t n, cap
     cdef Py_ssize_t last_start, last_dst, last_end
+    cdef Py_ssize_t prev_start   # the producer just before the last one, when contiguous (or -1)
+    cdef uint32_t prev_op
+    cdef Py_ssize_t last_copy    # where the last OP_copy / OP_const32 begins (-1: none, or a
+                                 # label since): a move right after it joins it (copy_pair ...)
     cdef uint32_t last_op
     # ---- body reader ----
     cdef const uint8_t* p
@@ -453,20 +457,44 @@ cdef class Lowerer:
 
     cdef int emit_const(self, uint32_t dst, vtype t, uint64_t bits) except -1:
         if bits <= 0xFFFFFFFF:
-            self.start(OP_const32); self.emit(dst); self.emit(<uint32_t>bits)
+            if self.last_copy >= 0 and self.last_copy + 3 == self.n:
+                # right after a copy or const32 (no label between): one op does both
+                self.code[self.last_copy] = (OP_copy_const if self.code[self.last_copy] == OP_copy
+                                             else OP_const_pair)
+                self.last_copy = -1
+                self.last_dst = -1
+                self.emit(dst)
+                return self.emit(<uint32_t>bits)
+            self.start(OP_const32)
+            self.last_copy = self.n - 1
+            self.emit(dst); self.emit(<uint32_t>bits)
         else:
             self.start(OP_const64); self.emit(dst); self.emit64(bits)
         return 0
 
     cdef int emit_copy(self, uint32_t dst, uint32_t src, vtype t) except -1:
-        if dst != src:
-            self.start(OP_copy2 if t == T_V128 else OP_copy); self.emit(dst); self.emit(src)
-        return 0
+        if dst == src:
+            return 0
+        if t != T_V128 and self.last_copy >= 0 and self.last_copy + 3 == self.n:
+            # a copy right after a copy (no label between): one copy_pair, which does both in
+            # order (the arguments of a call, the values a branch carries)
+            self.code[self.last_copy] = (OP_copy_pair if self.code[self.last_copy] == OP_copy
+                                         else OP_const_copy)
+            self.last_copy = -1
+            self.last_dst = -1
+            self.emit(dst)
+            return self.emit(src)
+        self.start(OP_copy2 if t == T_V128 else OP_copy)
+        if t != T_V128:
+            self.last_copy = self.n - 1
+        self.emit(dst)
+        return self.emit(src)
 
     cdef void place_label(self):
         # A branch target begins here: no peephole may look back across it.
         self.last_dst = -1
         self.last_end = -1
+        self.last_copy = -1
 
     cdef void patch_chain(self, uint32_t head, uint32_t addr):
         cdef uint32_t nxt
@@ -663,6 +691,11 @@ cdef class Lowerer:
     cdef int produce(self, uint32_t op, vtype rt) except -1:
         # Start an instruction whose first operand is the destination slot of a new value.
         cdef uint32_t dst = self.push_slot(rt)
+        if self.last_dst >= 0 and self.last_end == self.n:
+            self.prev_start = self.last_start        # (a producer ending where this one begins)
+            self.prev_op = self.last_op
+        else:
+            self.prev_start = -1
         self.last_start = self.n
         self.last_op = op
         self.emit(op)
@@ -742,6 +775,7 @@ cdef class Lowerer:
         self.emitting = True
         self.last_dst = -1
         self.last_end = -1
+        self.last_copy = -1
         self.nhandlers = 0
         self.ret_chain = NO_CHAIN
         cdef Py_ssize_t first_handler = len(self.htab)
@@ -816,7 +850,7 @@ cdef class Lowerer:
         # 0xFB group and ref.eq).
         cdef int b, idx, kind, i, j, l
         cdef int64_t x
-        cdef uint32_t sa, sb, op
+        cdef uint32_t sa, sb, sc, op
         while True:
             if self.pos >= self.end:
                 self.malformed("unexpected end of section or function")
@@ -858,15 +892,59 @@ cdef class Lowerer:
                     if self.vk[i] == K_CONST and self.vk[j] != K_CONST and W_COMM[idx]:
                         i, j = j, i
                     if self.vk[j] == K_CONST:
-                        sa = self.operand(i)
                         x = <int64_t>self.vv[j]
                         op = W_RI[idx]
+                        if op == OP_i32_and_ri and self.last_op == OP_i32_shr_u_ri and fusable(self, i):
+                            # (a >> k) & mask: one superinstruction
+                            fuse_last(self, &sa, &sb)
+                            self.produce(OP_i32_shr_u_and_ri, W_R[idx])
+                            self.emit(sa)
+                            self.emit(sb)
+                            self.emit(<uint32_t>x)
+                            self.end_producer()
+                            continue
+                        sa = self.operand(i)
                         self.produce(op, W_R[idx])
                         self.emit(sa)
                         if W_P1[idx] == T_I64 or W_P1[idx] == T_F64:
                             self.emit64(<uint64_t>x)
                         else:
                             self.emit(<uint32_t>x)
+                    elif W_P0[idx] == T_F64 and (fusable(self, i) or fusable(self, j)) and \
+                            self.vk[i if fusable(self, j) else j] != K_CONST and \
+                            f64_pair(self.last_op, W_OP[idx], fusable(self, j)) != 0:
+                        # (a X b) Y c or c Y (a X b): one f64 superinstruction (gen_core F64_PAIRS);
+                        # not with a constant c, whose operand() would emit code before the
+                        # instruction fuse_last removes
+                        op = f64_pair(self.last_op, W_OP[idx], fusable(self, j))
+                        sc = self.operand(i if fusable(self, j) else j)
+                        fuse_last(self, &sa, &sb)
+                        self.produce(op, W_R[idx])
+                        self.emit(sa)
+                        self.emit(sb)
+                        self.emit(sc)
+                    elif W_OP[idx] == OP_i32_xor and (self.last_op == OP_i32_rotl_ri
+                            or self.last_op == OP_i32_shr_u_ri or self.last_op == OP_i32_shl_ri) and (
+                            fusable(self, i) or fusable(self, j)):
+                        # (a <shift> k) ^ b, either operand order: one superinstruction
+                        op = (OP_i32_rotl_xor_ri if self.last_op == OP_i32_rotl_ri else
+                              OP_i32_shr_u_xor_ri if self.last_op == OP_i32_shr_u_ri else
+                              OP_i32_shl_xor_ri)
+                        sb = self.operand(j if fusable(self, i) else i)
+                        fuse_last(self, &sa, &sc)
+                        self.produce(op, W_R[idx])
+                        self.emit(sa)
+                        self.emit(sc)
+                        self.emit(sb)
+                    elif W_OP[idx] == OP_i32_add and self.last_op == OP_i32_shl_ri and (
+                            fusable(self, i) or fusable(self, j)):
+                        # (a << k) + b, either operand order: one superinstruction
+                        sb = self.operand(j if fusable(self, i) else i)
+                        fuse_last(self, &sa, &op)
+                        self.produce(OP_i32_shl_add_ri, W_R[idx])
+                        self.emit(sa)
+                        self.emit(op)
+                        self.emit(sb)
                     else:
                         sa = self.operand(i)
                         sb = self.operand(j)
@@ -879,6 +957,14 @@ cdef class Lowerer:
             elif kind == 1:                                 # unary
                 i = self.pop(W_P0[idx])
                 if self.emitting:
+                    if W_OP[idx] == OP_i32_eqz and self.last_op == OP_i32_and_ri and fusable(self, i):
+                        # (a & mask) == 0: one superinstruction (and a branch on it, one more)
+                        fuse_last(self, &sa, &sb)
+                        self.produce(OP_i32_and_eqz_ri, T_I32)
+                        self.emit(sa)
+                        self.emit(sb)
+                        self.end_producer()
+                        continue
                     sa = self.operand(i)
                     self.produce(W_OP[idx], W_R[idx])
                     self.emit(sa)

@@ -72,7 +72,20 @@ cdef int emit_return(Lowerer self, int first, int cnt) except -1:
     # order of destination never overwrite a later source (sources sit at or above their
     # destinations once prep_return has run).
     cdef int k
-    cdef uint32_t dst = 0
+    cdef uint32_t dst = 0, src
+    if cnt == 1 and slot_size(self.vt[first]) == 1 and self.vk[first] != K_CONST:
+        # One result: the instruction that just produced it writes fp[0] itself (nothing
+        # reads its slot after the return), or `return1 a` copies it and returns (one copy:
+        # no order to keep, so no prep_return).
+        if fusable(self, first):
+            self.code[self.last_dst] = 0
+            self.last_dst = -1
+            return self.start(OP_return)
+        src = self.operand(first)
+        if src == 0:
+            return self.start(OP_return)
+        self.start(OP_return1)
+        return self.emit(src)
     prep_return(self, first, cnt)
     for k in range(cnt):
         move_to(self, first + k, dst)
@@ -103,6 +116,19 @@ cdef bint fusable(Lowerer self, int i):
     return (i >= 0 and self.vk[i] == K_SLOT and self.last_dst >= 0 and self.last_end == self.n
             and self.code[self.last_dst] == self.canon(i))
 
+cdef int fuse_last(Lowerer self, uint32_t* a, uint32_t* k) except -1:
+    # Remove the `op d a imm` instruction just emitted (fusable: its result is the operand
+    # being consumed), giving its operand slot and 32-bit immediate: the instruction being
+    # lowered takes it over as one superinstruction (shr_u+and, shl+add).
+    cdef Py_ssize_t s = self.last_start
+    a[0] = self.code[s + 2]
+    k[0] = self.code[s + 3]
+    self.n = s
+    if self.rec_at is not None:
+        self.note_retract(self.n)
+    self.last_dst = -1
+    return 0
+
 cdef int emit_cond(Lowerer self, int cond, bint negate, bint back) except -1:
     # Emit a conditional branch on entry `cond` (taken when cond != 0, or == 0 if negate),
     # fusing a just-emitted compare or i32.eqz; `back` picks the polling variant of a
@@ -111,6 +137,18 @@ cdef int emit_cond(Lowerer self, int cond, bint negate, bint back) except -1:
     cdef Py_ssize_t k, s = self.last_start, e = self.last_end
     cdef uint32_t words[4]
     cdef int nw = 0
+    if not back and (op == OP_i32_and_ri or op == OP_i32_and_eqz_ri) and fusable(self, cond):
+        # br_if on (a & mask) or on its eqz: one test-and-branch (forward branches only)
+        words[0] = self.code[s + 2]
+        words[1] = self.code[s + 3]
+        self.n = s
+        if self.rec_at is not None:
+            self.note_retract(self.n)
+        if op == OP_i32_and_eqz_ri:
+            negate = not negate
+        self.start(OP_br_and_eqz_ri if negate else OP_br_and_nez_ri)
+        self.emit(words[0])
+        return self.emit(words[1])
     if fusable(self, cond) and (I_BR[op] != 0 or op == OP_i32_eqz):
         for k in range(s + 2, e):
             words[nw] = self.code[k]
@@ -206,7 +244,17 @@ cdef int enter_block(Lowerer self, int kind, int ti, int cond) except -1:
     if self.emitting:
         if cond >= 0:
             # decide the branch to `else` before materializing (a fused compare is removed)
-            if fusable(self, cond) and (I_BR[self.last_op] != 0 or self.last_op == OP_i32_eqz):
+            if fusable(self, cond) and (self.last_op == OP_i32_and_ri
+                                        or self.last_op == OP_i32_and_eqz_ri):
+                # if on (a & mask) (or its eqz): to else when a & mask == 0 (!= 0)
+                words[0] = self.code[self.last_start + 2]
+                words[1] = self.code[self.last_start + 3]
+                nw = 2
+                bop = OP_br_and_eqz_ri if self.last_op == OP_i32_and_ri else OP_br_and_nez_ri
+                self.n = self.last_start
+                if self.rec_at is not None:
+                    self.note_retract(self.n)
+            elif fusable(self, cond) and (I_BR[self.last_op] != 0 or self.last_op == OP_i32_eqz):
                 for k in range(self.last_start + 2, self.last_end):
                     words[nw] = self.code[k]
                     nw += 1
@@ -285,7 +333,8 @@ cdef int lower_br_table(Lowerer self) except -1:
     cdef int l, d, arity, i, first, c, kk
     cdef Ctrl* fr
     cdef Py_ssize_t table_at
-    cdef uint32_t sc
+    cdef uint32_t sc, addend = 0
+    cdef bint add = False
     if nl > 1000000:
         self.malformed("too many labels")  # unreachable for valid binaries
     if nl + 1 > self.labels_cap:
@@ -306,10 +355,17 @@ cdef int lower_br_table(Lowerer self) except -1:
         check_label_types(self, fr, arity)
     pop_label(self, d, &first)
     if self.emitting:
-        sc = self.operand(c)
+        if self.last_op == OP_i32_add_ri and fusable(self, c):
+            # br_table on a + k (a switch whose cases start at -k): br_table_add a k
+            fuse_last(self, &sc, &addend)
+            add = True
+        else:
+            sc = self.operand(c)
         prep_return(self, first, arity)
-        self.start(OP_br_table)
+        self.start(OP_br_table_add if add else OP_br_table)
         self.emit(sc)
+        if add:
+            self.emit(addend)
         self.emit(<uint32_t>nl)
         table_at = self.n
         for k in range(nl + 1):

@@ -166,7 +166,8 @@ cdef int lower_access(Lowerer self, int idx, int kind) except -1:
     cdef int i, j, a
     cdef int64_t y
     cdef uint64_t off
-    cdef uint32_t sa, sb, sc
+    cdef uint32_t sa, sb, sc, k
+    cdef Py_ssize_t s
     a = memarg(self, W_WIDTH[idx], &off)
     if is_far(self, a):
         far_access(self, idx, kind, a, off)
@@ -175,8 +176,26 @@ cdef int lower_access(Lowerer self, int idx, int kind) except -1:
         i = self.pop(T_I32)
         if self.emitting:
             if take_add(self, i, &sa, &sc):          # address = a + c (i32.add_ri)
-                self.produce(W_ADD[idx], W_R[idx])
-                self.emit(sa); self.emit(sc)
+                s = self.n
+                if (self.prev_start >= 0 and self.prev_start + 4 == s
+                        and self.prev_op == OP_i32_shl_ri and self.code[self.prev_start + 1] == sa
+                        and sa >= self.nloc):
+                    # ... and a = x << k, a temporary the add consumed: address (x << k) + c
+                    sb = self.code[self.prev_start + 2]
+                    k = self.code[self.prev_start + 3]
+                    self.n = self.prev_start
+                    if self.rec_at is not None:
+                        self.note_retract(self.n)
+                    self.prev_start = -1
+                    self.produce(W_IDX[idx], W_R[idx])
+                    self.emit(sb); self.emit(k); self.emit(sc)
+                else:
+                    self.produce(W_ADD[idx], W_R[idx])
+                    self.emit(sa); self.emit(sc)
+            elif self.vk[i] == K_CONST:               # a constant address
+                sa = <uint32_t>self.vv[i]               # (produce reuses entry i)
+                self.produce(W_ABS[idx], W_R[idx])
+                self.emit(sa)
             else:
                 sa = self.operand(i)
                 self.produce(W_OP[idx], W_R[idx])
@@ -190,6 +209,22 @@ cdef int lower_access(Lowerer self, int idx, int kind) except -1:
         j = self.pop(W_P1[idx])
         i = self.pop(T_I32)
         if self.emitting:
+            if self.vk[i] != K_CONST and self.vk[j] == K_CONST:
+                # a constant value: an immediate (after the address, a + c or a slot)
+                if take_add(self, i, &sa, &sc):
+                    self.start(W_ADDI[idx]); self.emit(sa); self.emit(sc)
+                else:
+                    sa = self.operand(i)
+                    self.start(W_RI[idx]); self.emit(sa)
+                self.emit(<uint32_t>y)
+                if W_P1[idx] == T_I64 or W_P1[idx] == T_F64:
+                    return self.emit64(self.vv[j])
+                return self.emit(<uint32_t>self.vv[j])
+            if self.vk[i] == K_CONST:
+                # a constant address
+                sb = self.operand(j)
+                self.start(W_ABS[idx]); self.emit(<uint32_t>self.vv[i]); self.emit(sb)
+                return self.emit(<uint32_t>y)
             if take_add(self, i, &sa, &sc):
                 if self.vk[j] == K_CONST and self.canon(j) == sa:
                     # The add's operand sits where the constant value would be

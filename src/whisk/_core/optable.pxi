@@ -7,6 +7,9 @@
 #   W_P0/W_P1/W_R  operand and result value types (binary codes, 0 = none)
 #   W_WIDTH  bytes accessed (loads/stores); W_COMM 1 if the operands may be swapped
 #   W_ADD    loads/stores: the variant whose address is an i32.add_ri folded in
+#   W_ABS    loads/stores: the variant with a constant address (an immediate)
+#   W_IDX    loads: the variant whose address is (a << k) + c (i32.shl_ri, i32.add_ri)
+#   W_RI     stores: the variant with a constant value; W_ADDI: that and W_ADD's address
 #   W_KNOWN  1 for every opcode in the table (0 = illegal opcode)
 #   W_FEAT   the bit of the op's feature in whisk.features.Features.mask (0: WebAssembly
 #            2.0's base, always on); the lowerer rejects an op whose bit is disabled
@@ -41,6 +44,9 @@ cdef uint8_t W_IMM[581]
 cdef uint8_t W_LANES[581]
 cdef uint16_t W_ADD[581]
 cdef uint32_t W_FEAT[581]
+cdef uint16_t W_ABS[581]
+cdef uint16_t W_ADDI[581]
+cdef uint16_t W_IDX[581]
 cdef uint16_t I_BR[OP_COUNT]
 cdef uint16_t I_BRNEG[OP_COUNT]
 cdef uint16_t I_BACK[OP_COUNT]
@@ -51,6 +57,7 @@ cdef void fill_optable() noexcept:
     memset(W_WIDTH, 0, sizeof(W_WIDTH)); memset(W_COMM, 0, sizeof(W_COMM)); memset(W_KNOWN, 0, sizeof(W_KNOWN))
     memset(W_NP, 0, sizeof(W_NP)); memset(W_P2, 0, sizeof(W_P2)); memset(W_IMM, 0, sizeof(W_IMM))
     memset(W_LANES, 0, sizeof(W_LANES)); memset(W_ADD, 0, sizeof(W_ADD)); memset(W_FEAT, 0, sizeof(W_FEAT))
+    memset(W_ABS, 0, sizeof(W_ABS)); memset(W_ADDI, 0, sizeof(W_ADDI)); memset(W_IDX, 0, sizeof(W_IDX))
     memset(I_BR, 0, sizeof(I_BR)); memset(I_BRNEG, 0, sizeof(I_BRNEG)); memset(I_BACK, 0, sizeof(I_BACK))
     I_BACK[OP_br_nez] = OP_br_nez_back; I_BACK[OP_br_eqz] = OP_br_eqz_back
     W_KNOWN[0] = 1  # unreachable
@@ -861,51 +868,74 @@ cdef void fill_optable() noexcept:
     W_KNOWN[549] = 1  # i32x4.relaxed_dot_i8x16_i7x16_add_s
     W_FEAT[549] = 2  # relaxed_simd
     W_KIND[40] = 3; W_OP[40] = OP_i32_load; W_P0[40] = 127; W_P1[40] = 0; W_R[40] = 127; W_WIDTH[40] = 4
-    W_ADD[40] = OP_i32_load_add
+    W_ADD[40] = OP_i32_load_add; W_ABS[40] = OP_i32_load_abs
+    W_IDX[40] = OP_i32_load_idx
     W_KIND[41] = 3; W_OP[41] = OP_i64_load; W_P0[41] = 127; W_P1[41] = 0; W_R[41] = 126; W_WIDTH[41] = 8
-    W_ADD[41] = OP_i64_load_add
+    W_ADD[41] = OP_i64_load_add; W_ABS[41] = OP_i64_load_abs
+    W_IDX[41] = OP_i64_load_idx
     W_KIND[42] = 3; W_OP[42] = OP_f32_load; W_P0[42] = 127; W_P1[42] = 0; W_R[42] = 125; W_WIDTH[42] = 4
-    W_ADD[42] = OP_f32_load_add
+    W_ADD[42] = OP_f32_load_add; W_ABS[42] = OP_f32_load_abs
+    W_IDX[42] = OP_f32_load_idx
     W_KIND[43] = 3; W_OP[43] = OP_f64_load; W_P0[43] = 127; W_P1[43] = 0; W_R[43] = 124; W_WIDTH[43] = 8
-    W_ADD[43] = OP_f64_load_add
+    W_ADD[43] = OP_f64_load_add; W_ABS[43] = OP_f64_load_abs
+    W_IDX[43] = OP_f64_load_idx
     W_KIND[44] = 3; W_OP[44] = OP_i32_load8_s; W_P0[44] = 127; W_P1[44] = 0; W_R[44] = 127; W_WIDTH[44] = 1
-    W_ADD[44] = OP_i32_load8_s_add
+    W_ADD[44] = OP_i32_load8_s_add; W_ABS[44] = OP_i32_load8_s_abs
+    W_IDX[44] = OP_i32_load8_s_idx
     W_KIND[45] = 3; W_OP[45] = OP_i32_load8_u; W_P0[45] = 127; W_P1[45] = 0; W_R[45] = 127; W_WIDTH[45] = 1
-    W_ADD[45] = OP_i32_load8_u_add
+    W_ADD[45] = OP_i32_load8_u_add; W_ABS[45] = OP_i32_load8_u_abs
+    W_IDX[45] = OP_i32_load8_u_idx
     W_KIND[46] = 3; W_OP[46] = OP_i32_load16_s; W_P0[46] = 127; W_P1[46] = 0; W_R[46] = 127; W_WIDTH[46] = 2
-    W_ADD[46] = OP_i32_load16_s_add
+    W_ADD[46] = OP_i32_load16_s_add; W_ABS[46] = OP_i32_load16_s_abs
+    W_IDX[46] = OP_i32_load16_s_idx
     W_KIND[47] = 3; W_OP[47] = OP_i32_load16_u; W_P0[47] = 127; W_P1[47] = 0; W_R[47] = 127; W_WIDTH[47] = 2
-    W_ADD[47] = OP_i32_load16_u_add
+    W_ADD[47] = OP_i32_load16_u_add; W_ABS[47] = OP_i32_load16_u_abs
+    W_IDX[47] = OP_i32_load16_u_idx
     W_KIND[48] = 3; W_OP[48] = OP_i64_load8_s; W_P0[48] = 127; W_P1[48] = 0; W_R[48] = 126; W_WIDTH[48] = 1
-    W_ADD[48] = OP_i64_load8_s_add
+    W_ADD[48] = OP_i64_load8_s_add; W_ABS[48] = OP_i64_load8_s_abs
+    W_IDX[48] = OP_i64_load8_s_idx
     W_KIND[49] = 3; W_OP[49] = OP_i64_load8_u; W_P0[49] = 127; W_P1[49] = 0; W_R[49] = 126; W_WIDTH[49] = 1
-    W_ADD[49] = OP_i64_load8_u_add
+    W_ADD[49] = OP_i64_load8_u_add; W_ABS[49] = OP_i64_load8_u_abs
+    W_IDX[49] = OP_i64_load8_u_idx
     W_KIND[50] = 3; W_OP[50] = OP_i64_load16_s; W_P0[50] = 127; W_P1[50] = 0; W_R[50] = 126; W_WIDTH[50] = 2
-    W_ADD[50] = OP_i64_load16_s_add
+    W_ADD[50] = OP_i64_load16_s_add; W_ABS[50] = OP_i64_load16_s_abs
+    W_IDX[50] = OP_i64_load16_s_idx
     W_KIND[51] = 3; W_OP[51] = OP_i64_load16_u; W_P0[51] = 127; W_P1[51] = 0; W_R[51] = 126; W_WIDTH[51] = 2
-    W_ADD[51] = OP_i64_load16_u_add
+    W_ADD[51] = OP_i64_load16_u_add; W_ABS[51] = OP_i64_load16_u_abs
+    W_IDX[51] = OP_i64_load16_u_idx
     W_KIND[52] = 3; W_OP[52] = OP_i64_load32_s; W_P0[52] = 127; W_P1[52] = 0; W_R[52] = 126; W_WIDTH[52] = 4
-    W_ADD[52] = OP_i64_load32_s_add
+    W_ADD[52] = OP_i64_load32_s_add; W_ABS[52] = OP_i64_load32_s_abs
+    W_IDX[52] = OP_i64_load32_s_idx
     W_KIND[53] = 3; W_OP[53] = OP_i64_load32_u; W_P0[53] = 127; W_P1[53] = 0; W_R[53] = 126; W_WIDTH[53] = 4
-    W_ADD[53] = OP_i64_load32_u_add
+    W_ADD[53] = OP_i64_load32_u_add; W_ABS[53] = OP_i64_load32_u_abs
+    W_IDX[53] = OP_i64_load32_u_idx
     W_KIND[54] = 4; W_OP[54] = OP_i32_store; W_P0[54] = 127; W_P1[54] = 127; W_R[54] = 0; W_WIDTH[54] = 4
-    W_ADD[54] = OP_i32_store_add
+    W_ADD[54] = OP_i32_store_add; W_ABS[54] = OP_i32_store_abs
+    W_RI[54] = OP_i32_store_imm; W_ADDI[54] = OP_i32_store_add_imm
     W_KIND[55] = 4; W_OP[55] = OP_i64_store; W_P0[55] = 127; W_P1[55] = 126; W_R[55] = 0; W_WIDTH[55] = 8
-    W_ADD[55] = OP_i64_store_add
+    W_ADD[55] = OP_i64_store_add; W_ABS[55] = OP_i64_store_abs
+    W_RI[55] = OP_i64_store_imm; W_ADDI[55] = OP_i64_store_add_imm
     W_KIND[56] = 4; W_OP[56] = OP_f32_store; W_P0[56] = 127; W_P1[56] = 125; W_R[56] = 0; W_WIDTH[56] = 4
-    W_ADD[56] = OP_f32_store_add
+    W_ADD[56] = OP_f32_store_add; W_ABS[56] = OP_f32_store_abs
+    W_RI[56] = OP_f32_store_imm; W_ADDI[56] = OP_f32_store_add_imm
     W_KIND[57] = 4; W_OP[57] = OP_f64_store; W_P0[57] = 127; W_P1[57] = 124; W_R[57] = 0; W_WIDTH[57] = 8
-    W_ADD[57] = OP_f64_store_add
+    W_ADD[57] = OP_f64_store_add; W_ABS[57] = OP_f64_store_abs
+    W_RI[57] = OP_f64_store_imm; W_ADDI[57] = OP_f64_store_add_imm
     W_KIND[58] = 4; W_OP[58] = OP_i32_store8; W_P0[58] = 127; W_P1[58] = 127; W_R[58] = 0; W_WIDTH[58] = 1
-    W_ADD[58] = OP_i32_store8_add
+    W_ADD[58] = OP_i32_store8_add; W_ABS[58] = OP_i32_store8_abs
+    W_RI[58] = OP_i32_store8_imm; W_ADDI[58] = OP_i32_store8_add_imm
     W_KIND[59] = 4; W_OP[59] = OP_i32_store16; W_P0[59] = 127; W_P1[59] = 127; W_R[59] = 0; W_WIDTH[59] = 2
-    W_ADD[59] = OP_i32_store16_add
+    W_ADD[59] = OP_i32_store16_add; W_ABS[59] = OP_i32_store16_abs
+    W_RI[59] = OP_i32_store16_imm; W_ADDI[59] = OP_i32_store16_add_imm
     W_KIND[60] = 4; W_OP[60] = OP_i64_store8; W_P0[60] = 127; W_P1[60] = 126; W_R[60] = 0; W_WIDTH[60] = 1
-    W_ADD[60] = OP_i64_store8_add
+    W_ADD[60] = OP_i64_store8_add; W_ABS[60] = OP_i64_store8_abs
+    W_RI[60] = OP_i64_store8_imm; W_ADDI[60] = OP_i64_store8_add_imm
     W_KIND[61] = 4; W_OP[61] = OP_i64_store16; W_P0[61] = 127; W_P1[61] = 126; W_R[61] = 0; W_WIDTH[61] = 2
-    W_ADD[61] = OP_i64_store16_add
+    W_ADD[61] = OP_i64_store16_add; W_ABS[61] = OP_i64_store16_abs
+    W_RI[61] = OP_i64_store16_imm; W_ADDI[61] = OP_i64_store16_add_imm
     W_KIND[62] = 4; W_OP[62] = OP_i64_store32; W_P0[62] = 127; W_P1[62] = 126; W_R[62] = 0; W_WIDTH[62] = 4
-    W_ADD[62] = OP_i64_store32_add
+    W_ADD[62] = OP_i64_store32_add; W_ABS[62] = OP_i64_store32_abs
+    W_RI[62] = OP_i64_store32_imm; W_ADDI[62] = OP_i64_store32_add_imm
     W_KIND[69] = 1; W_OP[69] = OP_i32_eqz; W_P0[69] = 127; W_P1[69] = 0; W_R[69] = 127; W_WIDTH[69] = 0
     W_KIND[70] = 2; W_OP[70] = OP_i32_eq; W_P0[70] = 127; W_P1[70] = 127; W_R[70] = 127; W_WIDTH[70] = 0
     W_RI[70] = OP_i32_eq_ri
@@ -1684,3 +1714,23 @@ cdef void fill_optable() noexcept:
     W_WIDTH[548] = 0; W_IMM[548] = 0; W_LANES[548] = 0
     W_KIND[549] = 5; W_OP[549] = OP_i32x4_relaxed_dot_i8x16_i7x16_add_s; W_NP[549] = 3; W_P0[549] = 123; W_P1[549] = 123; W_P2[549] = 123; W_R[549] = 123
     W_WIDTH[549] = 0; W_IMM[549] = 0; W_LANES[549] = 0
+
+cdef uint32_t f64_pair(uint32_t first, uint32_t second, bint right) noexcept nogil:
+    # The f64 superinstruction of `first` (f64 add/sub/mul, d a b) then `second`
+    # consuming its result as the left operand (right: the right one); 0 if none.
+    if False: pass
+    elif first == OP_f64_add and second == OP_f64_add:
+        return OP_f64_add_radd if right else OP_f64_add_add
+    elif first == OP_f64_add and second == OP_f64_sub:
+        return OP_f64_add_rsub if right else OP_f64_add_sub
+    elif first == OP_f64_add and second == OP_f64_mul:
+        return OP_f64_add_rmul if right else OP_f64_add_mul
+    elif first == OP_f64_sub and second == OP_f64_add:
+        return OP_f64_sub_radd if right else OP_f64_sub_add
+    elif first == OP_f64_sub and second == OP_f64_sub:
+        return OP_f64_sub_rsub if right else OP_f64_sub_sub
+    elif first == OP_f64_sub and second == OP_f64_mul:
+        return OP_f64_sub_rmul if right else OP_f64_sub_mul
+    elif first == OP_f64_mul and second == OP_f64_mul:
+        return OP_f64_mul_rmul if right else OP_f64_mul_mul
+    return 0
