@@ -317,8 +317,7 @@ cdef void gc_collect(GcHeap* h, const uint64_t* lo, const uint64_t* hi) noexcept
     while m.sp:
         m.sp -= 1
         gc_trace(&m, m.stack[m.sp])
-    # sweep: the free lists are rebuilt; empty chunks beyond GC_KEEP_EMPTY go back
-    memset(h.free_, 0, sizeof(h.free_))
+    # sweep; empty chunks beyond GC_KEEP_EMPTY go back (then the free lists are rebuilt)
     clink = &h.chunks
     while clink[0] != NULL:
         c = clink[0]

@@ -342,8 +342,9 @@ cdef class Store:
     @property
     def gc_heap(self):
         """``(objects, bytes)``: the structures and arrays in the store's GC heap now (live or
-        not yet collected), and the bytes they take (headers included), which count toward
-        ``max_memory_bytes``."""
+        not yet collected), and the bytes they take (headers included). ``max_memory_bytes``
+        is charged for the heap's memory: a 64 KiB chunk at a time for objects up to 512
+        bytes (3.0 GC; RATIONALE.md "The GC heap"), each larger object by its size."""
         cdef GcHeap* h = gc_root(&self.heap.gc)
         return (h.count, h.bytes)
 
