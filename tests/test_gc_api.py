@@ -320,3 +320,29 @@ def test_host_tables_and_globals_are_roots():
     other.gc()
     assert (x.get(t[1]), x.get(g.value), t[2], x.get(t[3])) == (11, 22, "host", 33)
     assert store.gc_heap[0] == 3
+
+
+def test_exceptions_carry_gc_references():
+    wat = """(module
+      (type $p (struct (field i32)))
+      (tag $t (export "t") (param (ref $p)))
+      (func (export "boom") (param i32) (throw $t (struct.new $p (local.get 0))))
+      (func (export "catch") (param i32) (result i32)
+        (block $h (result (ref $p))
+          (try_table (catch $t $h) (call 0 (local.get 0)))
+          (unreachable))
+        (struct.get $p 0))
+      (func (export "churn") (param $n i32)
+        (loop $l (drop (struct.new $p (local.get $n)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $l (local.get $n)))))"""
+    store = whisk.Store()
+    x = whisk.Instance(whisk.Module(wasmtime.wat2wasm(wat)), store=store).exports
+    with pytest.raises(whisk.WasmException) as err:
+        x.boom(5)
+    (s,) = err.value.payload
+    assert isinstance(s, whisk.StructRef)
+    pygc.collect()
+    x.churn(400_000)                         # collections: the payload's struct stays
+    store.gc()
+    assert s[0] == 5 and x.catch(9) == 9
