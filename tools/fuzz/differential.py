@@ -887,8 +887,7 @@ def _wasmtime_contents(store: Any, ref: Any, is_struct: bool) -> tuple:
             for k in range(min(n, GC_FIELDS_COMPARED)):
                 ft = ffi.wasmtime_field_type_t()
                 ffi.wasmtime_struct_type_field(st, k, ctypes.byref(ft))
-                packed = {0: 8, 1: 16}.get(ft.storage.kind, 0)
-                ffi.wasmtime_field_type_delete(ctypes.byref(ft))
+                packed = _packed_bits(ffi, ft)
                 raw = ffi.wasmtime_val_t()
                 if ffi.wasmtime_structref_field(ctx, ctypes.byref(sref), k, ctypes.byref(raw)):
                     raise RuntimeError("wasmtime_structref_field failed")
@@ -903,8 +902,7 @@ def _wasmtime_contents(store: Any, ref: Any, is_struct: bool) -> tuple:
     try:
         ft = ffi.wasmtime_field_type_t()
         ffi.wasmtime_array_type_element(at, ctypes.byref(ft))
-        packed = {0: 8, 1: 16}.get(ft.storage.kind, 0)
-        ffi.wasmtime_field_type_delete(ctypes.byref(ft))
+        packed = _packed_bits(ffi, ft)
         n32 = ctypes.c_uint32()
         if ffi.wasmtime_arrayref_len(ctx, ctypes.byref(aref), ctypes.byref(n32)):
             raise RuntimeError("wasmtime_arrayref_len failed")
@@ -918,6 +916,14 @@ def _wasmtime_contents(store: Any, ref: Any, is_struct: bool) -> tuple:
         ffi.wasmtime_array_type_delete(at)
         ffi.wasmtime_arrayref_unroot(ctypes.byref(aref))
     return ("array", n, tuple(out))
+
+
+def _packed_bits(ffi: Any, ft: Any) -> int:
+    """The width of a wasmtime field type's packed storage (8 for i8, 16 for i16, 0 if it is
+    not packed); frees the field type."""
+    packed = {0: 8, 1: 16}.get(ft.storage.kind, 0)
+    ffi.wasmtime_field_type_delete(ctypes.byref(ft))
+    return packed
 
 
 def _wasmtime_anyref(store: Any, raw: Any) -> Any:

@@ -327,10 +327,7 @@ cdef void gc_collect(GcHeap* h, const uint64_t* lo, const uint64_t* hi) noexcept
             if empty > GC_KEEP_EMPTY:
                 clink[0] = c.next
                 h.nchunks -= 1
-                if c.acct != NULL:
-                    PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
-                    c.acct.mem_used -= GC_CHUNK
-                    PyThread_release_lock(_grow_lock)
+                gc_uncharge(c.acct, GC_CHUNK)
                 whisk_chunk_free(c)
                 continue
         clink = &c.next
@@ -352,10 +349,7 @@ cdef void gc_collect(GcHeap* h, const uint64_t* lo, const uint64_t* hi) noexcept
             h.nlarge -= 1
             h.bytes -= o.nbytes
             h.freed += 1
-            if o.acct != NULL:
-                PyThread_acquire_lock(_grow_lock, WAIT_LOCK)
-                o.acct.mem_used -= o.nbytes
-                PyThread_release_lock(_grow_lock)
+            gc_uncharge(o.acct, o.nbytes)
             free(o)
     h.collections += 1
     h.next_gc = h.bytes + (h.bytes if h.bytes > GC_MIN_BYTES else GC_MIN_BYTES)
@@ -535,12 +529,17 @@ cdef bint gc_run(GcHeap* h, ExecCtx* ctx, const uint64_t* top) noexcept nogil:
     # Collect h from a running call (its frames, up to top, are roots) if it may.
     if not gc_begin(h, ctx):
         return False
+    gc_collect_locked(h, ctx.stack, top)
+    return True
+
+cdef void gc_collect_locked(GcHeap* h, const uint64_t* lo, const uint64_t* hi) noexcept nogil:
+    # The collection gc_begin (or Store.gc) decided on: under the GC lock, then `collecting`
+    # ends, letting calls waiting to enter the heap in.
     whisk_gc_lock()
     h = gc_root(h)
-    gc_collect(h, ctx.stack, top)
+    gc_collect(h, lo, hi)
     h.collecting = 0
     whisk_gc_unlock()
-    return True
 
 cdef void gc_collect_now(GcHeap* h, ExecCtx* ctx) noexcept:
     # Store.gc() (GIL held): collect unless calls of other stacks run the heap's code; the
@@ -557,10 +556,7 @@ cdef void gc_collect_now(GcHeap* h, ExecCtx* ctx) noexcept:
         hi = ctx.free
     h.collecting = 1
     with nogil:
-        whisk_gc_lock()
-        gc_collect(h, lo, hi)
-        h.collecting = 0
-        whisk_gc_unlock()
+        gc_collect_locked(h, lo, hi)
 
 
 # ------------------------------------------------------------------------- types (with GIL)

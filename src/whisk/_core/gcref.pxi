@@ -141,6 +141,14 @@ cdef object gc_read(GcObj* o, const uint8_t* p, uint32_t field):
     return from_bits(code_of(st), buf, False)
 
 
+cdef int storage_bits(object st, object v, uint64_t* buf, Heap heap) except -1:
+    # v (raw-bit form) as the slot bits buf[0..1] of a field of storage type st (packed i8 and
+    # i16 fields take an i32)
+    buf[1] = 0
+    buf[0] = raw_to_bits(T_I32 if st in ("i8", "i16") else code_of(st), v, &buf[1], heap)
+    return 0
+
+
 cdef object gc_handle(uint64_t b):
     # The handle of GC object b (alive: a root, a frame or a handle holds it now).
     cdef GcObj* o = <GcObj*>b
@@ -205,6 +213,11 @@ cdef int gc_note_fields(uint32_t cid, object comp) except -1:
             _gc_storage[cid] = [comp.field.storage]
     return 0
 
+# the handle classes a value of each abstract heap type of the any hierarchy is one of
+_GC_HANDLES = {"eq": (StructRef, ArrayRef, I31Ref), "i31": (I31Ref,), "struct": (StructRef,),
+               "array": (ArrayRef,)}
+
+
 cdef int check_gc_ref(object heap, uint32_t cid, object v, str what) except -1:
     """TypeError unless non-null ``v`` has heap type ``heap`` of the any hierarchy (an
     abstract name, or cid: a concrete struct/array type)."""
@@ -216,8 +229,7 @@ cdef int check_gc_ref(object heap, uint32_t cid, object v, str what) except -1:
         return 0
     if heap == "any":
         return 0
-    ok = {"eq": (StructRef, ArrayRef, I31Ref), "i31": (I31Ref,), "struct": (StructRef,),
-          "array": (ArrayRef,)}.get(heap)
+    ok = _GC_HANDLES.get(heap)
     if ok is None or not isinstance(v, ok):
         raise TypeError(f"{what}: expected a {heap}ref value, got {type(v).__name__}")
     return 0

@@ -944,7 +944,7 @@ cdef class InstanceCore:
         cdef uint64_t buf[2]
         cdef uint64_t count
         cdef Py_ssize_t k
-        if not self.built or type_index >= len(self.code_types()):
+        if not self.built or type_index >= len(self.types_):
             raise IndexError("no such type")
         t = self.ctx.gctypes[type_index]
         if t == NULL:
@@ -958,25 +958,16 @@ cdef class InstanceCore:
         storage = _gc_storage[t.id]
         if values is None:
             if fill is not None:
-                st = storage[0]
-                buf[1] = 0
-                buf[0] = raw_to_bits(T_I32 if st in ("i8", "i16") else code_of(st), fill,
-                                     &buf[1], heap)
+                storage_bits(storage[0], fill, buf, heap)
                 gc_fill(o, 0, buf, count)
             return handle
         for k in range(len(values)):
-            st = storage[0 if t.kind == GC_ARRAY else k]
-            buf[1] = 0
-            buf[0] = raw_to_bits(T_I32 if st in ("i8", "i16") else code_of(st), values[k],
-                                 &buf[1], heap)
+            storage_bits(storage[0 if t.kind == GC_ARRAY else k], values[k], buf, heap)
             if t.kind == GC_ARRAY:
                 gc_put(gc_payload(o) + <uint64_t>k * t.size, t.fkind[0], buf)
             else:
                 gc_put(gc_payload(o) + t.foff[k], t.fkind[k], buf)
         return handle
-
-    cdef list code_types(self):
-        return self.types_
 
     def table_init(self, uint32_t table, uint32_t seg, uint64_t dst, uint64_t src, uint64_t n):
         """table.init (spec 4.4.6.7) from Python (active segments at instantiation)."""

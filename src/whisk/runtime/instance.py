@@ -138,10 +138,7 @@ def _gc_const(core: Any, m: ModuleStruct, name: str, imm: Any, stack: list[Any])
     elif name in ("any.convert_extern", "extern.convert_any"):
         pass
     elif name == "struct.new":
-        n = len(m.types[imm].fields)
-        values = stack[len(stack) - n:] if n else []
-        del stack[len(stack) - n:]
-        stack.append(core.gc_new(imm, values))
+        stack.append(core.gc_new(imm, _pop(stack, len(m.types[imm].fields))))
     elif name == "struct.new_default":
         stack.append(core.gc_new(imm, None))
     elif name == "array.new":
@@ -152,9 +149,14 @@ def _gc_const(core: Any, m: ModuleStruct, name: str, imm: Any, stack: list[Any])
         stack.append(core.gc_new(imm, None, stack.pop() & 0xFFFFFFFF))
     else:                                        # array.new_fixed x n
         x, n = imm
-        values = stack[len(stack) - n:] if n else []
-        del stack[len(stack) - n:]
-        stack.append(core.gc_new(x, values))
+        stack.append(core.gc_new(x, _pop(stack, n)))
+
+
+def _pop(stack: list[Any], n: int) -> list[Any]:
+    """The top n values of the stack, removed (in stack order)."""
+    values = stack[len(stack) - n:] if n else []
+    del stack[len(stack) - n:]
+    return values
 
 
 def _check_bytes(store: Store, need: int, what: str) -> None:
